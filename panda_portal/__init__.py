@@ -1,0 +1,78 @@
+"""Panda portal: the OpenID Provider and organization portal."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, abort, redirect, request, url_for
+
+from panda_portal.config import load_config
+from panda_portal.extensions import babel, csrf, db, limiter, mail
+from shared.access import install_access_control
+from shared.health import health_blueprint
+from shared.i18n import init_i18n
+from shared.security import install_security_headers
+from shared.sessions import DatabaseSessionInterface
+from shared.web import install_shared_web
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_path=None)
+    app.config.from_mapping(load_config())
+    if config:
+        app.config.update(config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    # Models must be imported before anything reflects on the metadata.
+    from panda_portal import models  # noqa: F401
+    from panda_portal.accounts.models import WebSession
+    from panda_portal.accounts.session import current_account
+
+    db.init_app(app)
+    mail.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    app.session_interface = DatabaseSessionInterface(db, WebSession, subject_key="account_id")
+
+    def person_language() -> str | None:
+        account = current_account()
+        return account.language if account else None
+
+    init_i18n(app, babel, person_language,
+              [str(PACKAGE_DIR / "translations"), str(PACKAGE_DIR.parent / "shared" / "translations")])
+    install_security_headers(app)
+    install_shared_web(app)
+
+    from panda_portal.accounts.views import bp as accounts_bp
+    from panda_portal.oidc import init_oidc
+    from panda_portal.organizations.views import bp as organizations_bp
+
+    app.register_blueprint(health_blueprint(db))
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(organizations_bp)
+    init_oidc(app)
+
+    from panda_portal.permissions import can
+
+    def on_anonymous():
+        if request.method == "GET":
+            return redirect(url_for("accounts.sign_in", next=request.full_path.rstrip("?")))
+        abort(401)
+
+    install_access_control(app, is_authenticated=lambda: current_account() is not None,
+                           on_anonymous=on_anonymous, can=can)
+
+    @app.context_processor
+    def _layout_context() -> dict:
+        return {
+            "service_name": app.config["SERVICE_NAME"],
+            "home_url": url_for("organizations.home"),
+            "current_account": current_account(),
+        }
+
+    from panda_portal.cli import register_commands
+    register_commands(app)
+    return app

@@ -1,0 +1,1 @@
+"""Personal accounts: registration, verification, sign-in, password reset, profile."""

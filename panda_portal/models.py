@@ -1,0 +1,4 @@
+"""Imports every model so the metadata is complete (Alembic, tests, create_all)."""
+from panda_portal.accounts.models import Account, WebSession  # noqa: F401
+from panda_portal.oidc.models import *  # noqa: F401,F403
+from panda_portal.outbox.models import OutboxMessage  # noqa: F401

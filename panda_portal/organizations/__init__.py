@@ -1,0 +1,1 @@
+"""Customer register, organizations, memberships, join requests, invitations, grants, switcher."""

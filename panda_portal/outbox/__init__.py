@@ -1,0 +1,1 @@
+"""Panda's outbox: mail and back-channel messages, delivered after commit."""

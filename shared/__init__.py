@@ -1,0 +1,1 @@
+"""Code both services use. Imports neither `panda_portal` nor `support_community`."""

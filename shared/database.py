@@ -1,0 +1,161 @@
+"""Database plumbing shared by both services.
+
+Each service declares its own ``DeclarativeBase`` (see ``make_base``) and owns its
+own database; this module only provides the engine/session lifecycle and a few
+column types, so both services handle transactions the same way:
+one session per application context, committed explicitly by the view (or CLI
+command / worker), rolled back and closed at teardown.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import DateTime, MetaData, create_engine, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def new_uuid() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC timestamps on every backend (SQLite stores naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        value = value.astimezone(dt.timezone.utc)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+def make_base(name: str) -> type[DeclarativeBase]:
+    """A fresh declarative base with the house constraint naming convention."""
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    return type(name, (DeclarativeBase,), {"metadata": metadata, "__abstract__": True})
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    """Make pysqlite behave: real transactions (SAVEPOINT works), FKs, WAL, waits on locks."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # pragma: no cover - exercised on sqlite
+        dbapi_connection.isolation_level = None  # let SQLAlchemy emit BEGIN itself
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        except Exception:  # in-memory databases have no WAL
+            pass
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # pragma: no cover - exercised on sqlite
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("sqlite_immediate") else "BEGIN")
+
+
+def build_engine(url: str, **kwargs: Any) -> Engine:
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    options: dict[str, Any] = {"future": True, "pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        options.pop("pool_pre_ping")
+        options["connect_args"] = {"check_same_thread": False, "timeout": 10}
+    options.update(kwargs)
+    engine = create_engine(url, **options)
+    if engine.dialect.name == "sqlite":
+        _tune_sqlite(engine)
+    return engine
+
+
+class Database:
+    """Per-app engine + one session per application context.
+
+    ``db.session`` is the current app context's session. Services ``flush``;
+    views, CLI commands and workers ``commit`` once.
+    """
+
+    def __init__(self, base: type[DeclarativeBase], config_key: str = "DATABASE_URL") -> None:
+        self.Model = base
+        self.metadata = base.metadata
+        self.config_key = config_key
+        self._extension_key = f"database:{base.__name__}"
+
+    def init_app(self, app: Flask) -> None:
+        url = app.config[self.config_key]
+        engine = build_engine(url)
+        app.extensions[self._extension_key] = _State(engine)
+        app.teardown_appcontext(self._teardown)
+
+    def state(self, app: Flask | None = None) -> "_State":
+        return (app or current_app).extensions[self._extension_key]
+
+    @property
+    def engine(self) -> Engine:
+        return self.state().engine
+
+    @property
+    def session(self) -> Session:
+        key = self._extension_key
+        sessions = g.setdefault("_db_sessions", {})
+        if key not in sessions:
+            sessions[key] = self.state().sessionmaker()
+        return sessions[key]
+
+    def _teardown(self, _exc: BaseException | None) -> None:
+        sessions = g.pop("_db_sessions", {})
+        for session in sessions.values():
+            try:
+                session.rollback()
+            finally:
+                session.close()
+
+    def ping(self) -> bool:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+
+    def create_all(self) -> None:
+        self.metadata.create_all(self.engine)
+
+    def drop_all(self) -> None:
+        self.metadata.drop_all(self.engine)
+
+
+class _State:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False, future=True)

@@ -1,0 +1,75 @@
+"""Languages: English, Dutch and French, chosen per request.
+
+Order of choice: an explicit choice made in the page (kept in a cookie), the
+person's own language (Panda: the account; community: the token's ``locale``),
+the browser's ``Accept-Language``, English.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, current_app, redirect, request
+from flask_babel import Babel, get_locale
+
+from shared.access import public
+
+LANGUAGES = ("en", "nl", "fr")
+LANGUAGE_NAMES = {"en": "English", "nl": "Nederlands", "fr": "Français"}
+LANGUAGE_COOKIE = "lang"
+
+language_blueprint = Blueprint("language", __name__)
+
+
+def _chosen_language() -> str | None:
+    value = request.cookies.get(LANGUAGE_COOKIE)
+    return value if value in LANGUAGES else None
+
+
+def init_i18n(app: Flask, babel: Babel, person_language: Callable[[], str | None],
+              translation_directories: list[str]) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Brussels")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_directories)
+
+    def select_locale() -> str:
+        explicit = _chosen_language()
+        if explicit:
+            return explicit
+        own = person_language()
+        if own in LANGUAGES:
+            return own  # type: ignore[return-value]
+        return request.accept_languages.best_match(LANGUAGES) or "en"
+
+    babel.init_app(app, locale_selector=select_locale,
+                   timezone_selector=lambda: app.config["BABEL_DEFAULT_TIMEZONE"])
+    app.register_blueprint(language_blueprint)
+
+    @app.context_processor
+    def _language_context() -> dict:
+        return {
+            "current_language": str(get_locale() or "en").split("_")[0],
+            "language_names": LANGUAGE_NAMES,
+        }
+
+
+def safe_next(target: str | None, fallback: str = "/") -> str:
+    """Only same-site relative paths are followed after a form post."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
+            or "\\" in target:
+        return fallback
+    return target
+
+
+@language_blueprint.post("/language")
+@public
+def choose_language():
+    code = request.form.get("language", "")
+    response = redirect(safe_next(request.form.get("next"), "/"))
+    if code in LANGUAGES:
+        response.set_cookie(LANGUAGE_COOKIE, code, max_age=365 * 24 * 3600, httponly=True,
+                            samesite="Lax", secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+    return response

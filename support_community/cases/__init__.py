@@ -1,0 +1,1 @@
+"""Cases in an organization's name: comments, attachments, statuses, notifications."""

@@ -1,0 +1,30 @@
+"""``community``: the command line of the Support Community (a Flask CLI group)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from flask.cli import FlaskGroup
+
+from shared.cli import register_common_commands
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def register_commands(app: Flask) -> None:
+    from support_community.extensions import db
+    from support_community.outbox.services import outbox
+
+    register_common_commands(app, db, MIGRATIONS_DIR, outbox)
+
+
+def _create_app(*_args, **_kwargs) -> Flask:
+    from support_community import create_app
+
+    return create_app()
+
+
+def main() -> None:
+    cli = FlaskGroup(create_app=_create_app, add_default_commands=False,
+                     help="Support Community: cases handled in the client's name.")
+    cli.main(prog_name="community")

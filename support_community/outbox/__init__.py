@@ -1,0 +1,1 @@
+"""The community's outbox: notification mails, delivered after commit."""

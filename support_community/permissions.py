@@ -1,0 +1,9 @@
+"""The community's capability check, used by the access hook, views, templates and services."""
+from __future__ import annotations
+
+from flask import abort
+
+
+def can(capability: str, view_args: dict) -> bool:
+    # No organization-owned routes exist yet; refuse anything unknown.
+    abort(404)

@@ -1,0 +1,197 @@
+"""Fixtures shared by every test: apps on fresh databases, per-test rollback, mail sink.
+
+Both services' suites run on SQLite by default and on PostgreSQL when
+``TEST_DATABASE_URL`` is set. Each test runs inside a transaction that is rolled
+back (SQLAlchemy's "join an external transaction" recipe), so tests see a clean
+database without recreating it.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+from collections.abc import Iterator
+
+import pytest
+
+_TMP = tempfile.mkdtemp(prefix="panda-tests-")
+os.environ["APP_ENV"] = "testing"
+os.environ["INSTANCE_PATH"] = _TMP
+for _name in ("PANDA_DATABASE_URL", "COMMUNITY_DATABASE_URL", "REDIS_URL", "MAIL_SERVER", "MAIL_PORT"):
+    os.environ.pop(_name, None)
+
+from tests.support import FormClient, SmtpSink, drop_database, is_postgres, make_database  # noqa: E402
+
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+# -- no real network ---------------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch):
+    """Fail any connection that leaves this machine."""
+    real_connect = socket.socket.connect
+
+    def guarded_connect(self, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and host not in LOOPBACK and not host.startswith("127.") \
+                and self.family in (socket.AF_INET, socket.AF_INET6):
+            raise RuntimeError(f"test tried to reach the network: {address!r}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+
+
+# -- mail --------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def smtp_sink() -> Iterator[SmtpSink]:
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture()
+def mail_sink(smtp_sink: SmtpSink) -> Iterator[SmtpSink]:
+    smtp_sink.clear()
+    smtp_sink.refuse = False
+    yield smtp_sink
+    smtp_sink.refuse = False
+
+
+def _base_config(smtp: SmtpSink, database_url: str) -> dict:
+    return {
+        "TESTING": True,
+        "APP_ENV": "testing",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-" + database_url[-12:],
+        "MAIL_SERVER": smtp.host,
+        "MAIL_PORT": smtp.port,
+        "MAIL_USE_TLS": False,
+        "MAIL_USE_SSL": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SERVER_NAME": None,
+    }
+
+
+# -- Panda -------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def panda_app(smtp_sink: SmtpSink):
+    from panda_portal import create_app
+    from panda_portal.extensions import db
+
+    url = make_database("panda", _TMP)
+    config = _base_config(smtp_sink, url) | {
+        "PANDA_ISSUER": "http://panda.test",
+        "COMMUNITY_URL": "http://community.test",
+        "PASSWORD_MIN_LENGTH": 15,
+    }
+    app = create_app(config)
+    app.test_client_class = FormClient
+    with app.app_context():
+        db.create_all()
+    yield app
+    db.state(app).engine.dispose()
+    drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def community_app(smtp_sink: SmtpSink):
+    from support_community import create_app
+    from support_community.extensions import db
+
+    url = make_database("community", _TMP)
+    config = _base_config(smtp_sink, url) | {
+        "PANDA_ISSUER": "http://panda.test",
+        "COMMUNITY_URL": "http://community.test",
+        "COMMUNITY_CLIENT_ID": "support-community",
+        "COMMUNITY_CLIENT_SECRET": "community-test-secret",
+    }
+    app = create_app(config)
+    app.test_client_class = FormClient
+    with app.app_context():
+        db.create_all()
+    yield app
+    db.state(app).engine.dispose()
+    drop_database(url)
+
+
+def _rollback_each_test(app, database):
+    """Bind the app's sessions to one outer transaction that is rolled back afterwards."""
+    from sqlalchemy.orm import sessionmaker
+
+    state = database.state(app)
+    connection = state.engine.connect()
+    outer = connection.begin()
+    original = state.sessionmaker
+    state.sessionmaker = sessionmaker(bind=connection, expire_on_commit=False,
+                                      join_transaction_mode="create_savepoint")
+    try:
+        yield
+    finally:
+        state.sessionmaker = original
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture()
+def panda(panda_app, mail_sink):
+    """Panda with a clean database for this test (rolled back afterwards)."""
+    from panda_portal.extensions import db, limiter
+
+    limiter.reset()
+    yield from _wrap(panda_app, db)
+
+
+@pytest.fixture()
+def community(community_app, mail_sink):
+    """The community with a clean database for this test (rolled back afterwards)."""
+    from support_community.extensions import db, limiter
+
+    limiter.reset()
+    yield from _wrap(community_app, db)
+
+
+def _wrap(app, database):
+    gen = _rollback_each_test(app, database)
+    next(gen)
+    ctx = app.app_context()
+    ctx.push()
+    try:
+        yield app
+    finally:
+        ctx.pop()
+        try:
+            next(gen)
+        except StopIteration:
+            pass
+
+
+@pytest.fixture()
+def panda_client(panda):
+    client = panda.test_client()
+    client.csrf_page = "/sign-in"
+    return client
+
+
+@pytest.fixture()
+def community_client(community):
+    client = community.test_client()
+    client.csrf_page = "/"
+    return client
+
+
+@pytest.fixture()
+def panda_db(panda):
+    from panda_portal.extensions import db
+
+    return db
+
+
+@pytest.fixture()
+def community_db(community):
+    from support_community.extensions import db
+
+    return db
+
+
+def pytest_report_header(config):
+    return f"database: {'PostgreSQL (TEST_DATABASE_URL)' if is_postgres() else 'SQLite'}"

@@ -1,0 +1,170 @@
+"""Test helpers: database targets, the SMTP sink, CSRF-aware form posts."""
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import re
+import socket
+import threading
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+
+CSRF_INPUT = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- databases ---------------------------------------------------------------------------
+def test_database_url() -> str | None:
+    return os.environ.get("TEST_DATABASE_URL") or None
+
+
+def is_postgres() -> bool:
+    url = test_database_url()
+    return bool(url and url.startswith("postgres"))
+
+
+def _admin_url(url: str) -> str:
+    parts = sa.engine.make_url(url.replace("postgresql://", "postgresql+psycopg://", 1)
+                               if url.startswith("postgresql://") else url)
+    return parts.render_as_string(hide_password=False)
+
+
+def make_database(label: str, tmp_dir: str) -> str:
+    """A fresh, empty database for one service in this test run; returns its URL."""
+    url = test_database_url()
+    if not url or not url.startswith("postgres"):
+        return f"sqlite:///{tmp_dir}/{label}-{uuid.uuid4().hex[:8]}.db"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    admin = sa.engine.make_url(_admin_url(url))
+    name = f"{admin.database}_{label}_{worker}".lower()
+    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return admin.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    if not url.startswith("postgres"):
+        return
+    target = sa.engine.make_url(url)
+    admin = target.set(database=sa.engine.make_url(_admin_url(test_database_url() or url)).database)
+    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+    engine.dispose()
+
+
+# -- mail --------------------------------------------------------------------------------
+@dataclass
+class CaughtMail:
+    sender: str
+    recipients: list[str]
+    message: email.message.EmailMessage
+
+    @property
+    def to(self) -> str:
+        return self.recipients[0]
+
+    @property
+    def subject(self) -> str:
+        return str(self.message["Subject"])
+
+    def part(self, subtype: str) -> str:
+        part = self.message.get_body(preferencelist=(subtype,))
+        return part.get_content() if part is not None else ""
+
+    @property
+    def text(self) -> str:
+        return self.part("plain")
+
+    @property
+    def html(self) -> str:
+        return self.part("html")
+
+    def links(self) -> list[str]:
+        return re.findall(r"https?://[^\s\"'<>]+", self.text)
+
+    def link_path(self, contains: str = "") -> str:
+        """The path+query of the first link containing ``contains`` (for a test client)."""
+        for link in self.links():
+            if contains in link:
+                parts = urlsplit(link)
+                return parts.path + (f"?{parts.query}" if parts.query else "")
+        raise AssertionError(f"no link containing {contains!r} in mail {self.subject!r}: {self.links()}")
+
+
+@dataclass
+class SmtpSink:
+    """A real SMTP server on a free loopback port that keeps what it receives."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    messages: list[CaughtMail] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    refuse: bool = False
+
+    def start(self) -> "SmtpSink":
+        from aiosmtpd.controller import Controller
+
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                if sink.refuse:
+                    return "451 Try again later"
+                message = email.message_from_bytes(envelope.original_content or envelope.content,
+                                                   policy=email.policy.default)
+                with sink.lock:
+                    sink.messages.append(CaughtMail(envelope.mail_from, list(envelope.rcpt_tos), message))
+                return "250 OK"
+
+        self.port = free_port()
+        self.controller = Controller(Handler(), hostname=self.host, port=self.port)
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    def clear(self) -> None:
+        with self.lock:
+            self.messages.clear()
+
+    def to(self, address: str) -> list[CaughtMail]:
+        with self.lock:
+            return [m for m in self.messages if address.lower() in [r.lower() for r in m.recipients]]
+
+    def last_to(self, address: str) -> CaughtMail:
+        found = self.to(address)
+        assert found, f"no mail to {address}; caught: {[(m.to, m.subject) for m in self.messages]}"
+        return found[-1]
+
+
+# -- forms -------------------------------------------------------------------------------
+class FormClient(FlaskClient):
+    """A test client that posts forms the way a browser does: with the page's CSRF token."""
+
+    csrf_page = "/"
+
+    def csrf_token(self, page: str | None = None) -> str:
+        response = self.get(page or self.csrf_page, follow_redirects=True)
+        match = CSRF_INPUT.search(response.get_data(as_text=True))
+        assert match, f"no CSRF token on {page or self.csrf_page}"
+        return match.group(1)
+
+    def post_form(self, url: str, data: dict | None = None, *, page: str | None = None, **kwargs):
+        payload = dict(data or {})
+        payload.setdefault("csrf_token", self.csrf_token(page))
+        return self.post(url, data=payload, **kwargs)
