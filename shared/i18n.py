@@ -7,12 +7,11 @@ the browser's ``Accept-Language``, English.
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import urlsplit
-
 from flask import Blueprint, Flask, current_app, redirect, request
 from flask_babel import Babel, get_locale
 
 from shared.access import public
+from shared.web import safe_next
 
 LANGUAGES = ("en", "nl", "fr")
 LANGUAGE_NAMES = {"en": "English", "nl": "Nederlands", "fr": "Français"}
@@ -51,17 +50,6 @@ def init_i18n(app: Flask, babel: Babel, person_language: Callable[[], str | None
             "current_language": str(get_locale() or "en").split("_")[0],
             "language_names": LANGUAGE_NAMES,
         }
-
-
-def safe_next(target: str | None, fallback: str = "/") -> str:
-    """Only same-site relative paths are followed after a form post."""
-    if not target:
-        return fallback
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
-            or "\\" in target:
-        return fallback
-    return target
 
 
 @language_blueprint.post("/language")

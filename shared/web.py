@@ -1,6 +1,8 @@
 """The shared layout, stylesheet and form helpers, registered by both services."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, Flask
 
 shared_blueprint = Blueprint(
@@ -11,3 +13,14 @@ shared_blueprint = Blueprint(
 
 def install_shared_web(app: Flask) -> None:
     app.register_blueprint(shared_blueprint)
+
+
+def safe_next(target: str | None, fallback: str = "/") -> str:
+    """Only same-site relative paths are followed after a form post."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
+            or "\\" in target:
+        return fallback
+    return target
