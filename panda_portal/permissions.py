@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from flask import abort
 
+from panda_portal.accounts.session import current_account
+
 
 def can(capability: str, view_args: dict) -> bool:
-    # No organization-owned routes exist yet; refuse anything unknown.
+    account = current_account()
+    if account is None:
+        return False
+    if capability.startswith("org."):
+        from panda_portal.organizations.permissions import can as organization_can
+
+        return organization_can(account, capability, view_args)
     abort(404)

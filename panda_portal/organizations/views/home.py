@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import render_template
 
+from panda_portal.organizations.views import bp
 from shared.access import authenticated
-
-bp = Blueprint("organizations", __name__)
 
 
 @bp.get("/")

@@ -1,0 +1,1 @@
+"""Form shapes of the organizations domain."""

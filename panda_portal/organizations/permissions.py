@@ -1,0 +1,88 @@
+"""Who may do what in an organization: one role → capability table, one ``can``.
+
+The organization comes from the URL (``/orgs/<org_id>/…``). It is resolved once
+per request together with the person's membership; someone who is not an active
+member gets 404, so an organization's existence does not leak.
+"""
+from __future__ import annotations
+
+import uuid
+
+from flask import abort, g
+from sqlalchemy import select
+
+from panda_portal.accounts.models import Account
+from panda_portal.extensions import db
+from panda_portal.organizations.models import Membership, MembershipStatus, Organization, Role
+
+MEMBER_CAPABILITIES = frozenset({
+    "org.view",
+    "org.leave",
+})
+ADMIN_CAPABILITIES = MEMBER_CAPABILITIES | frozenset({
+    "org.members.view",
+    "org.members.manage",
+    "org.requests.decide",
+    "org.invitations.manage",
+    "org.audit.view",
+})
+CAPABILITIES_BY_ROLE: dict[Role, frozenset[str]] = {
+    Role.MEMBER: MEMBER_CAPABILITIES,
+    Role.ADMIN: ADMIN_CAPABILITIES,
+}
+ALL_CAPABILITIES = ADMIN_CAPABILITIES
+
+
+def parse_uuid_or_404(value: object) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError):
+        abort(404)
+
+
+def active_membership(account: Account, organization_id: uuid.UUID) -> Membership | None:
+    return db.session.execute(
+        select(Membership).where(
+            Membership.account_id == account.id,
+            Membership.organization_id == organization_id,
+            Membership.status == MembershipStatus.ACTIVE,
+        )
+    ).unique().scalar_one_or_none()
+
+
+def membership_has(membership: Membership | None, capability: str) -> bool:
+    if membership is None or membership.status != MembershipStatus.ACTIVE:
+        return False
+    return capability in CAPABILITIES_BY_ROLE.get(membership.role, frozenset())
+
+
+def resolve_organization(account: Account, org_id: object) -> tuple[Organization, Membership]:
+    """The URL's organization and the account's active membership there, or 404."""
+    cached = g.get("org_context")
+    organization_id = parse_uuid_or_404(org_id)
+    if cached and cached[0].id == organization_id:
+        return cached
+    membership = active_membership(account, organization_id)
+    if membership is None:
+        abort(404)
+    g.org_context = (membership.organization, membership)
+    return g.org_context
+
+
+def can(account: Account, capability: str, view_args: dict) -> bool:
+    if capability not in ALL_CAPABILITIES:
+        raise LookupError(f"unknown capability {capability!r}")
+    if "org_id" not in view_args:
+        raise LookupError(f"capability {capability!r} needs an organization in the URL")
+    _organization, membership = resolve_organization(account, view_args["org_id"])
+    return membership_has(membership, capability)
+
+
+def current_organization() -> Organization:
+    return g.org_context[0]
+
+
+def current_membership() -> Membership:
+    return g.org_context[1]

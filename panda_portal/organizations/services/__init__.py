@@ -1,0 +1,1 @@
+"""The use cases of the organizations domain, one module per concern."""

@@ -1,0 +1,1 @@
+"""Adding an organization, requests to join and the decisions on them."""
