@@ -41,7 +41,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return user.locale if user else None
 
     init_i18n(app, babel, person_language,
-              [str(PACKAGE_DIR / "translations"), str(PACKAGE_DIR.parent / "shared" / "translations")])
+              [str(PACKAGE_DIR / "translations")])
     install_security_headers(app)
     install_shared_web(app)
 
