@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 
-from sqlalchemy import Boolean, String, Uuid, func
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, ForeignKey, Index, String, Uuid, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from panda_portal.extensions import Base
 from shared.database import UTCDateTime, new_uuid, utcnow
@@ -14,6 +15,15 @@ from shared.sessions import WebSessionMixin
 def normalize_email(address: str) -> str:
     """One account per address, compared case-insensitively."""
     return address.strip().lower()
+
+
+# Deliberately loose: the confirmation mail is the real test of an address.
+# Characters that would split or quote the address in a mail header are refused.
+_EMAIL_SHAPE = re.compile(r'^[^@\s,;<>()\[\]\\:"]{1,64}@[^@\s,;<>()\[\]\\:".]+(\.[^@\s,;<>()\[\]\\:".]+)+$')
+
+
+def is_plausible_email(address: str) -> bool:
+    return len(address) <= 254 and _EMAIL_SHAPE.fullmatch(address) is not None
 
 
 class Account(Base):
@@ -42,6 +52,35 @@ class Account(Base):
 
     def __repr__(self) -> str:
         return f"<Account {self.email}>"
+
+
+class AccountToken(Base):
+    """A single-use, expiring link sent by mail (verify an address, reset a password).
+
+    Only the SHA-256 of the random token is stored: a copy of this table gives no
+    usable link. ``used_at`` makes it single-use; ``next_path`` carries where the
+    person was going (an OpenID client's authorize request) across the mail.
+    """
+
+    __tablename__ = "account_tokens"
+    __table_args__ = (Index("ix_account_tokens_account_purpose", "account_id", "purpose"),)
+
+    VERIFY = "verify"
+    RESET = "reset"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    next_path: Mapped[str | None] = mapped_column(String(2000))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    account: Mapped[Account] = relationship(lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"<AccountToken {self.purpose} for {self.account_id}>"
 
 
 class WebSession(WebSessionMixin, Base):

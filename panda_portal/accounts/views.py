@@ -1,33 +1,310 @@
+"""Accounts over HTTP: register, confirm, sign in and out, reset and change the password, profile."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+import hashlib
+import time
 
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+from werkzeug.exceptions import TooManyRequests
+
+from panda_portal.accounts import services, signals
+from panda_portal.accounts.forms import (ChangePasswordForm, ConfirmForm, EmailForm, ProfileForm, RegisterForm,
+                                         ResetPasswordForm, SignInForm)
+from panda_portal.accounts.models import AccountToken, normalize_email
+from panda_portal.accounts.session import current_account, end_all_sessions, session_sid, sign_in as start_session
 from panda_portal.accounts.session import sign_out as end_session
+from panda_portal.extensions import db, limiter
 from shared.access import authenticated, public
+from shared.web import safe_next
 
 bp = Blueprint("accounts", __name__)
 
 
-@bp.get("/sign-in")
+@bp.before_app_request
+def _forget_previous_request() -> None:
+    # ``g`` lives as long as the application context, which several requests can share
+    # (the test client reuses an outer one): nothing learnt about one request's session
+    # (who is signed in, Flask-WTF's cached CSRF token) may carry over to the next.
+    g.pop("current_account", None)
+    g.pop("password_check_failed", None)
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+
+
+# -- throttling ----------------------------------------------------------------------------
+# Keys are hashes of the address as typed: throttling treats unknown and known
+# addresses alike, and the rate-limit store holds no e-mail addresses.
+def _typed_account_key() -> str:
+    address = normalize_email(request.form.get("email", "") or "")
+    return "account:" + hashlib.sha256(address.encode()).hexdigest()
+
+
+def _signed_in_account_key() -> str:
+    return "account-id:" + str(session.get("account_id") or "")
+
+
+def _client_key() -> str:
+    return "address:" + get_remote_address()
+
+
+def _failed(_response) -> bool:
+    """Only failed password checks count (a right password or a throttled attempt does not)."""
+    return bool(g.get("password_check_failed"))
+
+
+def _config_value(key: str):
+    return lambda: current_app.config[key]
+
+
+def _note_failure() -> None:
+    g.password_check_failed = True
+
+
+sign_in_limit_per_account = limiter.limit(
+    _config_value("SIGN_IN_LIMIT_PER_ACCOUNT"), key_func=_typed_account_key, methods=["POST"],
+    deduct_when=_failed, scope="account")
+sign_in_limit_per_address = limiter.limit(
+    _config_value("SIGN_IN_LIMIT_PER_ADDRESS"), key_func=_client_key, methods=["POST"],
+    deduct_when=_failed, scope="address")
+# Every post that can send a mail counts: these are the forms a spammer would use.
+mail_limit_per_address = limiter.shared_limit(
+    _config_value("EMAIL_LIMIT_PER_ADDRESS"), scope="accounts-mail", key_func=_client_key, methods=["POST"])
+password_check_limit = limiter.limit(
+    _config_value("SIGN_IN_LIMIT_PER_ACCOUNT"), key_func=_signed_in_account_key, methods=["POST"],
+    deduct_when=_failed, scope="account")
+
+
+@bp.errorhandler(TooManyRequests)
+def too_many_requests(error: TooManyRequests) -> ResponseReturnValue:
+    message = _("Too many attempts. Please wait a few minutes and try again.")
+    retry_after = _retry_after()
+    headers = {"Retry-After": str(retry_after)} if retry_after else {}
+    if request.endpoint == "accounts.sign_in":
+        form = SignInForm()
+        form.next.data = _next_from_request()
+        return render_template("accounts/sign_in.html", form=form, problem=message), 429, headers
+    return render_template("accounts/too_many_requests.html", message=message), 429, headers
+
+
+def _retry_after() -> int | None:
+    limit = limiter.current_limit
+    if limit is None:
+        return None
+    return max(1, int(limit.reset_at - time.time()))
+
+
+# -- helpers -------------------------------------------------------------------------------
+def _next_from_request() -> str:
+    """The same-site page to return to, from the form or the query string ('' when none)."""
+    return safe_next(request.form.get("next") or request.args.get("next"), "")
+
+
+def _current_language() -> str:
+    return str(get_locale() or "en").split("_")[0]
+
+
+def _fresh_session_id() -> None:
+    """What is left of the session (a flash message) continues under a new identifier."""
+    regenerate = getattr(session, "regenerate", None)
+    if regenerate:
+        regenerate()
+
+
+def _check_email_page(kind: str, email: str) -> ResponseReturnValue:
+    return render_template("accounts/check_email.html", kind=kind, email=normalize_email(email))
+
+
+# -- sign in and out -----------------------------------------------------------------------
+@bp.route("/sign-in", methods=["GET", "POST"])
 @public
-def sign_in():
-    return render_template("accounts/sign_in.html")
-
-
-@bp.get("/register")
-@public
-def register():
-    return "register"
-
-
-@bp.get("/account")
-@authenticated
-def profile():
-    return "profile"
+@sign_in_limit_per_account
+@sign_in_limit_per_address
+def sign_in() -> ResponseReturnValue:
+    form = SignInForm()
+    form.next.data = _next_from_request()
+    if request.method == "GET":
+        return render_template("accounts/sign_in.html", form=form)
+    if not form.validate():
+        return render_template("accounts/sign_in.html", form=form), 400
+    try:
+        account = services.authenticate(form.email.data, form.password.data)
+    except services.UnverifiedAccountError as error:
+        db.session.commit()  # a rehashed password is kept
+        resend = EmailForm(formdata=None, email=error.account.email, next=form.next.data)
+        return render_template("accounts/sign_in.html", form=form, problem=error.message,
+                               unverified=True, resend_form=resend)
+    except services.DisabledAccountError as error:
+        db.session.commit()
+        return render_template("accounts/sign_in.html", form=form, problem=error.message), 403
+    if account is None:
+        _note_failure()
+        return render_template("accounts/sign_in.html", form=form,
+                               problem=_("The e-mail address or the password is not correct."))
+    start_session(account)
+    db.session.commit()
+    return redirect(safe_next(form.next.data, url_for("organizations.home")))
 
 
 @bp.post("/sign-out")
 @public
-def sign_out():
+def sign_out() -> ResponseReturnValue:
+    account = current_account()
+    if account is not None:
+        signals.signed_out.send(current_app._get_current_object(), account=account, sid=session_sid())
     end_session()
+    _fresh_session_id()
+    db.session.commit()
+    flash(_("You are signed out."), "success")
     return redirect(url_for("accounts.sign_in"))
+
+
+# -- registration and confirmation -----------------------------------------------------------
+@bp.route("/register", methods=["GET", "POST"])
+@public
+@mail_limit_per_address
+def register() -> ResponseReturnValue:
+    form = RegisterForm()
+    form.next.data = _next_from_request()
+    if request.method == "GET":
+        form.language.data = _current_language()
+        return render_template("accounts/register.html", form=form)
+    if form.validate():
+        try:
+            services.register(form.email.data, form.name.data, form.password.data, form.language.data,
+                              next_path=form.next.data)
+        except services.WeakPasswordError as error:
+            form.password.errors.append(error.message)
+        except services.InvalidEmailError as error:
+            form.email.errors.append(error.message)
+        else:
+            db.session.commit()
+            return _check_email_page("register", form.email.data)
+    return render_template("accounts/register.html", form=form), 400
+
+
+@bp.route("/verify/<token>", methods=["GET", "POST"])
+@public
+def verify(token: str) -> ResponseReturnValue:
+    form = ConfirmForm()
+    try:
+        if request.method == "GET":
+            services.check_link(token, AccountToken.VERIFY)
+            return render_template("accounts/verify.html", form=form)
+        if not form.validate():
+            return render_template("accounts/verify.html", form=form), 400
+        used = services.verify_email(token)
+    except services.InvalidLinkError as error:
+        return _invalid_link(error)
+    db.session.commit()
+    flash(_("Your e-mail address is confirmed. You can sign in now."), "success")
+    return redirect(url_for("accounts.sign_in", next=used.next_path) if used.next_path
+                    else url_for("accounts.sign_in"))
+
+
+def _invalid_link(error: services.InvalidLinkError) -> ResponseReturnValue:
+    form = EmailForm(formdata=None)
+    action = url_for("accounts.forgot_password" if error.purpose == AccountToken.RESET
+                     else "accounts.resend_verification")
+    status = 404 if error.reason == services.InvalidLinkError.UNKNOWN else 410
+    return render_template("accounts/invalid_link.html", error=error, form=form, action=action,
+                           purpose=error.purpose), status
+
+
+@bp.route("/resend-verification", methods=["GET", "POST"])
+@public
+@mail_limit_per_address
+def resend_verification() -> ResponseReturnValue:
+    form = EmailForm()
+    form.next.data = _next_from_request()
+    if request.method == "GET":
+        return render_template("accounts/resend_verification.html", form=form)
+    if not form.validate():
+        return render_template("accounts/resend_verification.html", form=form), 400
+    services.resend_verification(form.email.data, locale=_current_language(), next_path=form.next.data)
+    db.session.commit()
+    return _check_email_page("verify", form.email.data)
+
+
+# -- passwords -----------------------------------------------------------------------------
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@public
+@mail_limit_per_address
+def forgot_password() -> ResponseReturnValue:
+    form = EmailForm()
+    if request.method == "GET":
+        return render_template("accounts/forgot_password.html", form=form)
+    if not form.validate():
+        return render_template("accounts/forgot_password.html", form=form), 400
+    services.request_password_reset(form.email.data, locale=_current_language())
+    db.session.commit()
+    return _check_email_page("reset", form.email.data)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@public
+def reset_password(token: str) -> ResponseReturnValue:
+    form = ResetPasswordForm()
+    try:
+        link = services.check_link(token, AccountToken.RESET)
+        if request.method == "GET" or not form.validate():
+            status = 400 if request.method == "POST" else 200
+            return render_template("accounts/reset_password.html", form=form, account=link.account), status
+        account = services.reset_password(token, form.password.data)
+    except services.InvalidLinkError as error:
+        return _invalid_link(error)
+    except services.WeakPasswordError as error:
+        form.password.errors.append(error.message)
+        return render_template("accounts/reset_password.html", form=form, account=link.account), 400
+    signed_in_here = current_account()
+    if signed_in_here is not None and signed_in_here.id == account.id:
+        # This browser's session ended with the others.
+        end_session()
+        _fresh_session_id()
+    db.session.commit()
+    flash(_("Your password has been changed. Please sign in with your new password."), "success")
+    return redirect(url_for("accounts.sign_in"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@authenticated
+@password_check_limit
+def change_password() -> ResponseReturnValue:
+    account = current_account()
+    form = ChangePasswordForm()
+    if request.method == "POST" and form.validate():
+        try:
+            services.change_password(account, form.current_password.data, form.new_password.data, actor=account)
+        except services.WrongPasswordError as error:
+            _note_failure()
+            form.current_password.errors.append(error.message)
+        except services.WeakPasswordError as error:
+            form.new_password.errors.append(error.message)
+        else:
+            end_all_sessions(account, keep_current=True)
+            db.session.commit()
+            flash(_("Your password has been changed. You were signed out everywhere else."), "success")
+            return redirect(url_for("accounts.profile"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/change_password.html", form=form), status
+
+
+# -- profile -------------------------------------------------------------------------------
+@bp.route("/account", methods=["GET", "POST"])
+@authenticated
+def profile() -> ResponseReturnValue:
+    account = current_account()
+    form = ProfileForm(obj=account)
+    if request.method == "POST" and form.validate():
+        try:
+            services.update_profile(account, form.name.data, form.language.data, actor=account)
+        except services.AccountError as error:
+            form.name.errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Your details have been saved."), "success")
+            return redirect(url_for("accounts.profile"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/profile.html", form=form, account=account), status
