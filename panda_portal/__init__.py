@@ -5,7 +5,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, redirect, request, url_for
+from flask import Flask, abort, has_request_context, redirect, request, url_for
 
 from panda_portal.config import load_config
 from panda_portal.extensions import babel, csrf, db, limiter, mail
@@ -47,12 +47,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     install_shared_web(app)
 
     from panda_portal.accounts.views import bp as accounts_bp
+    from panda_portal.audit.views import bp as audit_bp
     from panda_portal.oidc import init_oidc
     from panda_portal.organizations.views import bp as organizations_bp
 
     app.register_blueprint(health_blueprint(db))
     app.register_blueprint(accounts_bp)
     app.register_blueprint(organizations_bp)
+    app.register_blueprint(audit_bp)
     init_oidc(app)
 
     from panda_portal.permissions import can
@@ -67,6 +69,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.context_processor
     def _layout_context() -> dict:
+        if not has_request_context():
+            # A mail rendered by a service outside a request (CLI, worker) has no page around it.
+            return {"service_name": app.config["SERVICE_NAME"]}
         return {
             "service_name": app.config["SERVICE_NAME"],
             "home_url": url_for("organizations.home"),

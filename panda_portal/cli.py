@@ -18,12 +18,15 @@ def register_commands(app: Flask) -> None:
     register_common_commands(app, db, MIGRATIONS_DIR, outbox)
     from panda_portal.accounts.cli import users_group
     from panda_portal.demo import demo_command
-    from panda_portal.oidc.cli import clients_group, keys_group
+    from panda_portal.oidc.cli import clients_group, keys_group, tokens_group
 
     app.cli.add_command(users_group)
     app.cli.add_command(clients_group)
     app.cli.add_command(keys_group)
+    app.cli.add_command(tokens_group)
     app.cli.add_command(demo_command)
+    from panda_portal.organizations.cli import customers_group
+    app.cli.add_command(customers_group)
 
 
 def _create_app(*_args, **_kwargs) -> Flask:

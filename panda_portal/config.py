@@ -37,6 +37,8 @@ def load_config() -> dict:
         "SIGN_IN_LIMIT_PER_ACCOUNT": env("SIGN_IN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),
         "SIGN_IN_LIMIT_PER_ADDRESS": env("SIGN_IN_LIMIT_PER_ADDRESS", "50 per 15 minutes"),
         "EMAIL_LIMIT_PER_ADDRESS": env("EMAIL_LIMIT_PER_ADDRESS", "20 per hour"),
+        # Failed "Add an organization" look-ups per account: the pair of numbers is the secret.
+        "ADD_ORGANIZATION_LIMIT": env("ADD_ORGANIZATION_LIMIT", "10 per hour"),
         "VERIFICATION_LINK_HOURS": 24,
         "PASSWORD_RESET_LINK_MINUTES": 60,
         "ACCESS_TOKEN_SECONDS": env_int("ACCESS_TOKEN_SECONDS", 300),

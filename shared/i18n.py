@@ -7,7 +7,7 @@ the browser's ``Accept-Language``, English.
 from __future__ import annotations
 
 from collections.abc import Callable
-from flask import Blueprint, Flask, current_app, redirect, request
+from flask import Blueprint, Flask, current_app, has_request_context, redirect, request
 from flask_babel import Babel, get_locale
 
 from shared.access import public
@@ -32,6 +32,9 @@ def init_i18n(app: Flask, babel: Babel, person_language: Callable[[], str | None
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_directories)
 
     def select_locale() -> str:
+        if not has_request_context():
+            # A CLI command or worker: no browser to ask (mails choose their own with force_locale).
+            return app.config["BABEL_DEFAULT_LOCALE"]
         explicit = _chosen_language()
         if explicit:
             return explicit

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("organizations", __name__)
 
-from panda_portal.organizations.views import home, joining, members  # noqa: E402,F401
+from panda_portal.organizations.views import home, invitations, joining, members  # noqa: E402,F401

@@ -1,0 +1,22 @@
+"""The one place told when someone's access to an organization shrinks.
+
+Removing a member, unticking an application access, demoting an administrator
+or a member leaving all change what the relying parties may show that person.
+Every such service calls ``access_reduced`` in the same transaction as the
+change, so telling the clients (OpenID back-channel logout through the outbox)
+has a single point to hook into.
+"""
+from __future__ import annotations
+
+from panda_portal.accounts.models import Account
+from panda_portal.organizations.models import Organization
+
+REMOVED = "removed"
+LEFT = "left"
+ROLE_CHANGED = "role_changed"
+ACCESS_REMOVED = "access_removed"
+
+
+def access_reduced(account: Account, organization: Organization, *, reason: str) -> None:
+    """``account`` lost (some) access to ``organization``; ``reason`` is one of the constants above."""
+    return None

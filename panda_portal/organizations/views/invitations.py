@@ -1,0 +1,133 @@
+"""Inviting people by e-mail, and the page where an invitee accepts."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from panda_portal.accounts.session import current_account
+from panda_portal.extensions import db
+from panda_portal.organizations.forms.members import ActionForm, InviteForm, set_application_choices
+from panda_portal.organizations.models import Invitation
+from panda_portal.organizations.permissions import current_organization, parse_uuid_or_404
+from panda_portal.organizations.services import invitations as service
+from panda_portal.organizations.services.members import MembershipError, list_applications
+from panda_portal.organizations.views import bp
+from panda_portal.organizations.views.members import current_language
+from shared.access import public, requires
+from shared.i18n import LANGUAGES
+
+
+def invitation_or_404(invitation_id: str) -> Invitation:
+    invitation = service.find_invitation(current_organization(), parse_uuid_or_404(invitation_id))
+    if invitation is None:
+        abort(404)
+    return invitation
+
+
+@bp.route("/orgs/<org_id>/invitations/new", methods=["GET", "POST"])
+@requires("org.invitations.manage")
+def invite(org_id: str):
+    applications = list_applications()
+    admin_language = current_account().language
+    form = InviteForm(data={"role": request.args.get("role", "member"),
+                            "language": admin_language if admin_language in LANGUAGES else "en"})
+    set_application_choices(form.applications, applications, current_language())
+    status = 200
+    if form.validate_on_submit():
+        try:
+            invitation = service.invite(current_organization(), email=form.email.data, role=form.role.data,
+                                        application_keys=form.applications.data, language=form.language.data,
+                                        actor=current_account())
+            db.session.commit()
+        except (service.InvitationError, MembershipError) as error:
+            db.session.rollback()
+            form.email.errors = [*form.email.errors, error.message]
+            status = 409
+        else:
+            flash(_("The invitation was sent to %(email)s.", email=invitation.email), "success")
+            return redirect(url_for(".members", org_id=org_id))
+    elif form.is_submitted():
+        status = 400
+    return render_template("organizations/invitation_new.html", organization=current_organization(),
+                           form=form, applications=applications, language=current_language()), status
+
+
+@bp.post("/orgs/<org_id>/invitations/<invitation_id>/revoke")
+@requires("org.invitations.manage")
+def revoke_invitation(org_id: str, invitation_id: str):
+    invitation = invitation_or_404(invitation_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        service.revoke_invitation(invitation, actor=current_account())
+        db.session.commit()
+    except service.InvitationError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(_("The invitation to %(email)s was withdrawn; its link no longer works.",
+                email=invitation.email), "success")
+    return redirect(url_for(".members", org_id=org_id))
+
+
+@bp.post("/orgs/<org_id>/invitations/<invitation_id>/resend")
+@requires("org.invitations.manage")
+def resend_invitation(org_id: str, invitation_id: str):
+    invitation = invitation_or_404(invitation_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        service.resend_invitation(invitation, actor=current_account())
+        db.session.commit()
+    except service.InvitationError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(_("A new invitation was sent to %(email)s; the previous link no longer works.",
+                email=invitation.email), "success")
+    return redirect(url_for(".members", org_id=org_id))
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+@public
+def invitation(token: str):
+    invitation = service.invitation_for_token(token)
+    if invitation is None:
+        return render_template("organizations/invitation_closed.html", invitation=None,
+                               message=_("This invitation link is not valid. Check that you copied the "
+                                         "whole link from the mail, or ask for a new invitation.")), 404
+    status = service.invitation_status(invitation)
+    if status != service.OPEN:
+        return render_template("organizations/invitation_closed.html", invitation=invitation,
+                               message=service.InvitationClosedError(status).message), 410
+    account = current_account()
+    here = url_for(".invitation", token=token)
+    form = ActionForm()
+    if request.method == "POST":
+        if account is None:
+            return redirect(url_for("accounts.sign_in", next=here))
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            membership = service.accept_invitation(invitation, actor=account)
+            db.session.commit()
+        except (service.InvitationError, MembershipError) as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return redirect(here)
+        flash(_("Welcome to %(organization)s.", organization=invitation.organization.name), "success")
+        return redirect(url_for(".organization_home", org_id=membership.organization_id))
+    problem = None
+    if account is not None:
+        try:
+            service.check_acceptance(invitation, account)
+        except service.InvitationError as error:
+            problem = error
+    return render_template(
+        "organizations/invitation.html", invitation=invitation, account=account, form=form,
+        problem=problem, wrong_account=isinstance(problem, service.WrongAccountError),
+        applications=[app for app in list_applications() if app.key in (invitation.application_keys or [])],
+        language=current_language(), here=here,
+        sign_in_url=url_for("accounts.sign_in", next=here),
+        register_url=url_for("accounts.register", next=here, email=invitation.email),
+    )
