@@ -39,6 +39,11 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def stored_session_id(token: str) -> str:
+    """The primary key of the row that holds the session whose cookie value is ``token``."""
+    return _hash(token)
+
+
 class ServerSession(CallbackDict, SessionMixin):
     def __init__(self, initial: dict | None = None, token: str | None = None, stored_expiry=None):
         def on_update(_self):
@@ -105,12 +110,21 @@ class DatabaseSessionInterface(SessionInterface):
                 session.token = secrets.token_urlsafe(32)
             key = _hash(session.token)
             row = s.get(self.model, key)
+            if row is None and session.stored_expiry is not None and not session.regenerate_requested:
+                # Ended elsewhere while this request ran (sign-out, back-channel logout): stay ended.
+                s.commit()
+                response.delete_cookie(name, domain=domain, path=path)
+                return
+            is_new = row is None
             if row is None:
                 row = self.model(id=key, created_at=now)
                 s.add(row)
-            row.data = dict(session)
-            row.subject = _as_str(session.get(self.subject_key))
-            row.sid = _as_str(session.get(self.sid_key))
+            if is_new or session.modified:
+                # A request that changed nothing only extends the expiry, so it cannot write
+                # back data that a concurrent request of the same browser has just updated.
+                row.data = dict(session)
+                row.subject = _as_str(session.get(self.subject_key))
+                row.sid = _as_str(session.get(self.sid_key))
             row.updated_at = now
             row.expires_at = expires
             s.commit()

@@ -1,22 +1,83 @@
 """Sign-in through Panda, the server-side session, the back-channel logout endpoint."""
-from flask import Blueprint, Flask, redirect
+from __future__ import annotations
 
-from shared.access import public
+import logging
 
-bp = Blueprint("auth", __name__, url_prefix="/auth")
+from flask import Flask, after_this_request, current_app, g, redirect, request, request_started
+
+from shared.access import access_rule
+from support_community.auth import services
+from support_community.auth.provider import ProviderUnavailable, init_provider
+from support_community.auth.session import has_session
+from support_community.auth.views import (backchannel_logout, bp, forget_seen, seen_before, sign_in_again,
+                                          unavailable_page)
+from support_community.extensions import csrf
+
+log = logging.getLogger(__name__)
+
+__all__ = ["bp", "init_auth"]
+
+# Requests that must not renew tokens or start a sign-in of their own.
+_PASSIVE_ENDPOINTS = frozenset({"auth.sign_in", "auth.callback", "auth.sign_out", "auth.backchannel_logout",
+                                "health.healthz", "health.readyz", "language.choose_language"})
 
 
-@bp.get("/sign-in")
-@public
-def sign_in():
-    return "sign in"
+def _passive(endpoint: str | None) -> bool:
+    return endpoint is None or endpoint in _PASSIVE_ENDPOINTS or endpoint == "static" \
+        or endpoint.endswith(".static")
 
 
-@bp.post("/sign-out")
-@public
-def sign_out():
-    return redirect("/")
+def _forget_previous_request(_sender: Flask, **_extra) -> None:
+    # ``g`` belongs to the app context, which outlives a request when one was pushed
+    # beforehand (tests, scripts): each request must work out its own person.
+    g.pop("current_user", None)
+    g.pop("current_org", None)
+
+
+def _keep_session_fresh():
+    """An expired access token is renewed before the view runs, so ``orgs`` is never older than it."""
+    if _passive(request.endpoint) or not has_session():
+        return None
+    services.refresh_session()  # SessionRevoked / ProviderUnavailable: see the error handlers
+    return None
+
+
+def _try_silent_sign_in():
+    """A browser that signed in before but has no session asks Panda with prompt=none first.
+
+    That is how someone whose session ended by a back-channel logout comes back
+    with Panda's current list of organizations, without a page in between. For a
+    public page, Panda's "login required" just shows the page signed out.
+    """
+    if request.method != "GET" or _passive(request.endpoint) or has_session() or not seen_before():
+        return None
+    view = current_app.view_functions.get(request.endpoint)
+    rule = access_rule(view) if view else None
+    public_page = rule is not None and rule.kind == "public"
+    try:
+        url = services.begin_sign_in(next_url=request.full_path.rstrip("?"), silent=True,
+                                     interactive_fallback=not public_page)
+    except ProviderUnavailable as exc:
+        if not public_page:
+            raise
+        log.warning("silent sign-in skipped: %s", exc)
+        after_this_request(forget_seen)  # do not wait for Panda again on every page
+        return None
+    return redirect(url)
 
 
 def init_auth(app: Flask) -> None:
+    init_provider(app)
     app.register_blueprint(bp)
+    request_started.connect(_forget_previous_request, app)
+    csrf.exempt(backchannel_logout)  # Panda posts it server to server; the signed token is the proof
+    app.before_request(_keep_session_fresh)
+    app.before_request(_try_silent_sign_in)
+    app.register_error_handler(ProviderUnavailable, unavailable_page)
+    app.register_error_handler(services.SessionRevoked, sign_in_again)
+
+    @app.context_processor
+    def _auth_context() -> dict:
+        from support_community.permissions import current_org
+
+        return {"current_org": current_org(), "switcher_limit": int(app.config.get("SWITCHER_MENU_LIMIT", 10))}

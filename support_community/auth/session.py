@@ -2,13 +2,26 @@
 
 The session holds ``sub``, ``sid`` (Panda's session id, for back-channel logout),
 ``claims`` (name, email, locale, roles, and ``orgs``, the only truth about which
-organizations the person may act for) and the tokens, never in a cookie.
+organizations the person may act for) and ``tokens`` (access token and its expiry,
+refresh token, ID token for the logout hint), never in a cookie: the cookie holds
+only the session's random identifier (see ``shared.sessions``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
 
 from flask import g, session
+from sqlalchemy import select
+
+from shared.database import Database
+from shared.sessions import stored_session_id
+
+# The claims the community keeps; everything else in a token is ignored.
+KEPT_CLAIMS = ("sub", "name", "email", "locale", "roles", "orgs")
 
 
 @dataclass(frozen=True)
@@ -18,6 +31,16 @@ class Organization:
     enterprise_number: str
     customer_number: str
     role: str
+
+    def matches(self, query: str) -> bool:
+        """Whether a search for ``query`` finds this organization (name, customer or enterprise number)."""
+        query = query.strip().lower()
+        if not query:
+            return True
+        if query in self.name.lower() or query in self.customer_number.lower():
+            return True
+        compact = re.sub(r"[\s.\-]", "", query).removeprefix("be")
+        return compact.isdigit() and compact in re.sub(r"\D", "", self.enterprise_number)
 
 
 @dataclass(frozen=True)
@@ -50,7 +73,7 @@ def user_from_claims(claims: dict) -> User:
                 customer_number=str(item.get("customer_number", "")),
                 role=str(item.get("role", "member")),
             ))
-        except (KeyError, TypeError):
+        except (KeyError, TypeError, AttributeError):
             continue
     return User(
         sub=str(claims["sub"]),
@@ -74,3 +97,96 @@ def current_user() -> User | None:
             user = None
     g.current_user = user
     return user
+
+
+# -- tokens --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SessionTokens:
+    access_token: str
+    expires_at: int
+    refresh_token: str | None = None
+    id_token: str | None = None
+
+    def expired(self, *, margin: int = 0) -> bool:
+        return self.expires_at <= time.time() + margin
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> "SessionTokens | None":
+        if not isinstance(data, dict) or not data.get("access_token"):
+            return None
+        try:
+            return cls(access_token=str(data["access_token"]), expires_at=int(data.get("expires_at") or 0),
+                       refresh_token=data.get("refresh_token"), id_token=data.get("id_token"))
+        except (TypeError, ValueError):
+            return None
+
+
+def kept_claims(claims: dict) -> dict:
+    return {name: claims[name] for name in KEPT_CLAIMS if name in claims}
+
+
+def start_session(*, sub: str, sid: str | None, claims: dict, tokens: SessionTokens) -> None:
+    """Sign the person in with a fresh session identifier (defeats session fixation)."""
+    session.clear()
+    regenerate = getattr(session, "regenerate", None)
+    if regenerate:
+        regenerate()
+    session["sub"] = sub
+    if sid:
+        session["sid"] = sid
+    session["claims"] = kept_claims(claims) | {"sub": sub}
+    session["tokens"] = asdict(tokens)
+    g.pop("current_user", None)
+
+
+def session_tokens() -> SessionTokens | None:
+    return SessionTokens.from_dict(session.get("tokens"))
+
+
+def session_subject() -> str | None:
+    return session.get("sub")
+
+
+def has_session() -> bool:
+    """Whether this browser has a signed-in session (valid or not: its tokens may need renewing)."""
+    return bool(session.get("sub"))
+
+
+def update_session(*, tokens: SessionTokens | None = None, claims: dict | None = None) -> None:
+    if tokens is not None:
+        session["tokens"] = asdict(tokens)
+    if claims is not None:
+        session["claims"] = kept_claims(claims) | {"sub": session.get("sub")}
+    g.pop("current_user", None)
+
+
+def end_session() -> None:
+    """Forget the person in this browser (the stored row and the cookie go at the end of the request)."""
+    session.clear()
+    g.pop("current_user", None)
+
+
+@contextmanager
+def locked_session_row(db: Database, model: type) -> Iterator[dict | None]:
+    """Hold this browser's stored session row for update while tokens are rotated.
+
+    Yields the row's stored data (or None when the row is gone: ended by a
+    back-channel logout meanwhile). Changes to the yielded dict are written back.
+    Two requests of the same browser thus never spend the same refresh token: the
+    second waits, then finds the tokens the first one stored.
+    """
+    token = getattr(session, "token", None)
+    if not token:
+        yield None
+        return
+    with db.state().sessionmaker() as s:
+        query = select(model).where(model.id == stored_session_id(token)).with_for_update()
+        row = s.execute(query).scalar_one_or_none()
+        if row is None:
+            s.rollback()
+            yield None
+            return
+        data = dict(row.data or {})
+        yield data
+        row.data = data
+        s.commit()

@@ -1,0 +1,154 @@
+"""Sign-in, callback, sign-out, the back-channel logout endpoint and the organization switcher."""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+
+from shared.access import authenticated, public
+from shared.web import safe_next
+from support_community.auth import services
+from support_community.auth.provider import ProviderUnavailable
+from support_community.auth.session import current_user, end_session, session_tokens
+from support_community.auth.tokens import LogoutTokenInvalid
+from support_community.extensions import db
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("auth", __name__)
+
+# A non-secret hint that this browser signed in before: worth asking Panda with
+# prompt=none first, so a person still signed in there comes back without a page.
+SEEN_COOKIE = "community_seen"
+SEEN_COOKIE_MAX_AGE = 90 * 24 * 3600
+
+FAILURE_MESSAGES = {
+    "access_denied": _l("The sign-in was cancelled or Panda refused access to the Support Community."),
+    "login_required": _l("Panda asks you to sign in first."),
+    "state": _l("This sign-in attempt has expired or was started in another window."),
+    "issuer": _l("The answer did not come from Panda, so it was refused."),
+    "code": _l("Panda's answer could not be used: the sign-in code is missing, was used before or was changed."),
+    "id_token": _l("Panda's answer could not be verified, so it was refused."),
+    "provider_error": _l("Panda could not complete the sign-in."),
+}
+FAILURE_MESSAGES["token"] = FAILURE_MESSAGES["code"]
+
+
+def remember_seen(response: Response) -> Response:
+    response.set_cookie(SEEN_COOKIE, "1", max_age=SEEN_COOKIE_MAX_AGE, httponly=True, samesite="Lax",
+                        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+    return response
+
+
+def forget_seen(response: Response) -> Response:
+    response.delete_cookie(SEEN_COOKIE, httponly=True, samesite="Lax",
+                           secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+    return response
+
+
+def seen_before() -> bool:
+    return request.cookies.get(SEEN_COOKIE) == "1"
+
+
+@bp.get("/auth/sign-in")
+@public
+def sign_in():
+    target = safe_next(request.args.get("next"), url_for("cases.home"))
+    if current_user() is not None:
+        return redirect(target)
+    return redirect(services.begin_sign_in(next_url=target, silent=seen_before()))
+
+
+@bp.get("/auth/callback")
+@public
+def callback():
+    try:
+        next_url = services.complete_sign_in(request.args)
+    except services.SilentSignInDeclined as declined:
+        if declined.interactive_fallback:
+            return redirect(services.begin_sign_in(next_url=declined.next_url, silent=False))
+        return forget_seen(redirect(declined.next_url))
+    except services.SignInFailed as failure:
+        if failure.reason == "state" and current_user() is not None:
+            return redirect(url_for("cases.home"))  # a reload of a callback that already signed them in
+        log.info("sign-in refused: %s", failure)
+        status = 403 if failure.reason == "access_denied" else 400
+        page = render_template("auth/sign_in_failed.html", reason=failure.reason,
+                               message=FAILURE_MESSAGES.get(failure.reason, FAILURE_MESSAGES["provider_error"]),
+                               next_url=failure.next_url)
+        return forget_seen(current_app.make_response((page, status)))
+    return remember_seen(redirect(next_url))
+
+
+@bp.post("/auth/sign-out")
+@public
+def sign_out():
+    """End the community session, then Panda's (RP-initiated logout) when someone was signed in."""
+    signed_in = current_user() is not None
+    tokens = session_tokens()
+    end_session()
+    target = url_for("cases.home")
+    if signed_in:
+        try:
+            target = services.end_session_url(id_token_hint=tokens.id_token if tokens else None) or target
+        except ProviderUnavailable as exc:
+            log.warning("signed out locally only; Panda unavailable: %s", exc)
+    return forget_seen(redirect(target))
+
+
+@bp.post("/auth/backchannel-logout")
+@public
+def backchannel_logout():
+    """OpenID Connect Back-Channel Logout 1.0: Panda says a session (or all of a person's) ended."""
+    try:
+        ended = services.accept_backchannel_logout(request.form.get("logout_token", ""))
+    except LogoutTokenInvalid as exc:
+        db.session.rollback()
+        log.info("back-channel logout refused: %s", exc)
+        response = jsonify(error="invalid_request")
+        response.status_code = 400
+    except ProviderUnavailable as exc:
+        db.session.rollback()
+        log.warning("back-channel logout could not be checked: %s", exc)
+        response = jsonify(error="temporarily_unavailable")
+        response.status_code = 503
+    else:
+        db.session.commit()
+        log.info("back-channel logout ended %d session(s)", ended)
+        response = current_app.make_response(("", 200))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/switch")
+@authenticated
+def switch():
+    """Every organization the person may act for, read again from Panda first."""
+    out_of_date = False
+    try:
+        services.reread_claims()
+    except ProviderUnavailable as exc:
+        log.warning("organization list not refreshed: %s", exc)
+        out_of_date = True
+    user = current_user()
+    query = (request.args.get("q") or "").strip()[:100]
+    orgs = [org for org in user.orgs if org.matches(query)] if user else []
+    return render_template("auth/switch.html", orgs=orgs, query=query,
+                           total=len(user.orgs) if user else 0, out_of_date=out_of_date)
+
+
+def unavailable_page(_exc: Exception) -> Response:
+    retry = request.full_path.rstrip("?") if request.method == "GET" and request.endpoint != "auth.callback" \
+        else url_for("auth.sign_in")
+    page = render_template("auth/unavailable.html", retry_url=safe_next(retry, url_for("cases.home")))
+    response = current_app.make_response((page, 503))
+    response.headers["Retry-After"] = "30"
+    return response
+
+
+def sign_in_again(_exc: Exception) -> Response:
+    """Panda no longer renews the session: forget it here and go through sign-in again."""
+    end_session()
+    next_url = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("auth.sign_in", next=safe_next(next_url, url_for("cases.home"))))
