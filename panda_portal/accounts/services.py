@@ -100,8 +100,20 @@ class UsedLink:
 def _record(action: str, account: Account, *, actor: Account | None, **details: object) -> None:
     log.info("account %s: %s by %s%s", account.id, action, actor.id if actor else "-",
              f" {details}" if details else "")
+    from panda_portal.audit.services import record
+
+    record(f"account.{action}", actor=actor, actor_label=None if actor else _self_or_operator(action, account),
+           target_type="account", target_id=account.id, subject_account_id=account.id,
+           after=details or None)
     signals.account_changed.send(current_app._get_current_object(), account=account, action=action,
                                  actor=actor, details=details)
+
+
+def _self_or_operator(action: str, account: Account) -> str:
+    """Without a signed-in actor a change comes from the person's own link or form, or the CLI."""
+    if action in {"created", "disabled", "enabled", "support_agent_set", "support_agent_unset"}:
+        return "operator (command line)"
+    return f"{account.name} <{account.email}>"
 
 
 # -- helpers -----------------------------------------------------------------------------

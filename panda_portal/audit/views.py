@@ -47,6 +47,16 @@ ACTION_LABELS: dict[str, Any] = {
     "invitation.replaced": _l("Invitation replaced by a new one"),
     "invitation.accepted": _l("Invitation accepted"),
     "customers.imported": _l("Customer register imported"),
+    "account.registered": _l("Account registered"),
+    "account.email_verified": _l("E-mail address confirmed"),
+    "account.password_reset": _l("Password reset"),
+    "account.password_changed": _l("Password changed"),
+    "account.profile_updated": _l("Name or language changed"),
+    "account.created": _l("Account created by an operator"),
+    "account.disabled": _l("Account disabled"),
+    "account.enabled": _l("Account enabled"),
+    "account.support_agent_set": _l("Made a support agent"),
+    "account.support_agent_unset": _l("No longer a support agent"),
 }
 
 FIELD_LABELS: dict[str, Any] = {
