@@ -1,0 +1,58 @@
+"""What Panda tells a client about a person, per scope.
+
+The same claims go into the ID token, the JWT access token and the userinfo
+response:
+
+| scope   | claims                                                  |
+|---------|---------------------------------------------------------|
+| openid  | ``sub`` (the account's UUID)                            |
+| profile | ``name``, ``locale`` (the account's language)           |
+| email   | ``email``, ``email_verified``                           |
+| orgs    | ``orgs`` (see ``orgs_claim``) and ``roles``             |
+
+``roles`` travels with ``orgs`` because both say what the person may do in the
+client: ``["support_agent"]`` for vendor staff, ``[]`` for everyone else.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.oauth2.rfc6749.util import scope_to_list
+
+from panda_portal.accounts.models import Account
+from panda_portal.oidc.models import OidcClient
+
+SUPPORT_AGENT_ROLE = "support_agent"
+
+CLAIMS_SUPPORTED = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid", "at_hash",
+                    "name", "locale", "email", "email_verified", "orgs", "roles")
+
+
+def orgs_claim(account: Account, client: OidcClient) -> list[dict[str, str]]:
+    """The organizations ``account`` may act for in ``client``.
+
+    Each entry: ``{"id", "name", "enterprise_number", "customer_number", "role"}``
+    for every organization where the account is an active member and, when the
+    client has a ``required_grant``, where that application grant is set.
+    Organizations do not exist yet, so the list is empty.
+    """
+    return []
+
+
+def roles_claim(account: Account) -> list[str]:
+    return [SUPPORT_AGENT_ROLE] if account.is_support_agent else []
+
+
+def user_claims(account: Account, client: OidcClient, scope: str) -> dict[str, Any]:
+    scopes = set(scope_to_list(scope) or [])
+    claims: dict[str, Any] = {"sub": str(account.id)}
+    if "profile" in scopes:
+        claims["name"] = account.name
+        claims["locale"] = account.language
+    if "email" in scopes:
+        claims["email"] = account.email
+        claims["email_verified"] = account.email_verified_at is not None
+    if "orgs" in scopes:
+        claims["orgs"] = orgs_claim(account, client)
+        claims["roles"] = roles_claim(account)
+    return claims

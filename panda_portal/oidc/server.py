@@ -1,0 +1,257 @@
+"""Authlib wiring: the authorization server, its grants, extensions and endpoints.
+
+Authlib leaves several decisions to the server; Panda's are made here:
+
+* PKCE with S256 for every client, public or confidential; ``plain`` is refused
+  (Authlib's ``CodeChallenge`` only forces PKCE on public clients and accepts plain).
+* The ID token is built here with ``iss``, ``aud``, ``sub``, ``auth_time``,
+  ``sid`` and ``nonce`` (Authlib adds no ``iss`` by itself), and also issued on
+  refresh (without ``nonce``), so a client's claims stay current.
+* Custom claims (``orgs``, ``roles``) are never passed through
+  ``UserInfo.filter()``, which would drop them.
+* Access tokens are JWTs valid ``ACCESS_TOKEN_SECONDS`` (Authlib's default bearer
+  tokens live ten days).
+* No implicit, hybrid or password grant is registered.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from authlib.consts import default_json_headers
+from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
+from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload, FlaskOAuth2Request
+from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Request, grants
+from authlib.oauth2.rfc6750 import BearerTokenValidator, InvalidTokenError
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oauth2.rfc7636.challenge import compare_s256_code_challenge
+from authlib.oauth2.rfc9207 import IssuerParameter
+from authlib.oidc.core import OpenIDCode, OpenIDToken, UserInfoEndpoint
+from authlib.oidc.core.util import create_half_hash
+from authlib.oidc.rpinitiated import EndSessionEndpoint
+from flask import Flask, current_app
+from flask import request as flask_request
+from joserfc.jwk import KeySet
+
+from panda_portal.accounts.session import auth_time, session_sid
+from panda_portal.oidc import keys, services, tokens
+from panda_portal.oidc.claims import user_claims
+from panda_portal.oidc.models import SUPPORTED_SCOPES, AccessToken, OidcClient, RefreshToken
+
+TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+ID_TOKEN_TYPE = "JWT"
+PKCE_METHOD = "S256"
+
+
+def issuer() -> str:
+    return current_app.config["PANDA_ISSUER"]
+
+
+class PandaOAuth2Request(FlaskOAuth2Request):
+    """Authlib refuses requests whose URL is plain http. Behind a TLS-terminating
+    proxy Flask sees http, so when the public issuer is https the check is made on
+    the public URL instead (production refuses to start with an http issuer)."""
+
+    def __init__(self, request: Any) -> None:
+        public = issuer()
+        uri = public + request.full_path if public.startswith("https://") else request.url
+        OAuth2Request.__init__(self, method=request.method, uri=uri, headers=request.headers)
+        self._request = request
+        self.payload = FlaskOAuth2Payload(request)
+
+
+class PandaAuthorizationServer(AuthorizationServer):
+    def create_oauth2_request(self, request: Any) -> OAuth2Request:
+        return PandaOAuth2Request(flask_request)
+
+
+# -- PKCE ----------------------------------------------------------------------------------
+class RequiredS256CodeChallenge(CodeChallenge):
+    """PKCE with S256 for every client; ``plain`` and missing challenges are refused."""
+
+    DEFAULT_CODE_CHALLENGE_METHOD = PKCE_METHOD
+    SUPPORTED_CODE_CHALLENGE_METHOD = [PKCE_METHOD]
+    CODE_CHALLENGE_METHODS = {PKCE_METHOD: compare_s256_code_challenge}
+
+    def __init__(self) -> None:
+        super().__init__(required=True)
+
+    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
+        data = grant.request.payload.data
+        if not data.get("code_challenge"):
+            raise InvalidRequestError("PKCE is required: send a code_challenge with code_challenge_method=S256.")
+        if data.get("code_challenge_method") != PKCE_METHOD:
+            raise InvalidRequestError("Only code_challenge_method=S256 is supported.")
+        super().validate_code_challenge(grant, redirect_uri)
+
+    def validate_code_verifier(self, grant: Any, result: Any) -> None:
+        if not grant.request.form.get("code_verifier"):
+            raise InvalidRequestError("Missing 'code_verifier' (PKCE is required).")
+        super().validate_code_verifier(grant, result)
+
+
+# -- grants --------------------------------------------------------------------------------
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = TOKEN_AUTH_METHODS
+
+    def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
+        data = request.payload.data
+        tokens.store_code(
+            code, client=request.client, account=request.user, redirect_uri=request.payload.redirect_uri,
+            scope=request.scope, nonce=data.get("nonce") or None, code_challenge=data["code_challenge"],
+            code_challenge_method=data.get("code_challenge_method", PKCE_METHOD),
+            auth_time=auth_time() or int(time.time()), sid=session_sid(),
+        )
+
+    def query_authorization_code(self, code: str, client: OidcClient) -> Any:
+        return tokens.find_code(code, client)
+
+    def delete_authorization_code(self, authorization_code: Any) -> None:
+        # Kept, marked used: presenting it again must revoke what it gave.
+        return None
+
+    def authenticate_user(self, authorization_code: Any) -> tokens.Grantee:
+        return tokens.consume_code(authorization_code)
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = TOKEN_AUTH_METHODS
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
+        return tokens.find_refresh_token(refresh_token)
+
+    def authenticate_user(self, refresh_token: RefreshToken) -> tokens.Grantee:
+        return tokens.rotate_refresh_token(refresh_token)
+
+    def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
+        # Already marked rotated by ``authenticate_user``, atomically.
+        return None
+
+
+# -- ID tokens -----------------------------------------------------------------------------
+class IDTokenIssuer(OpenIDToken):
+    """Adds an ID token to token responses whose scope holds ``openid``."""
+
+    def generate_user_info(self, user: tokens.Grantee, scope: str) -> dict:
+        return user_claims(user.account, user.family.client, scope)
+
+    def encode_id_token(self, token: dict, request: OAuth2Request) -> str:
+        grantee: tokens.Grantee = request.user
+        client: OidcClient = request.client
+        now = int(time.time())
+        claims = user_claims(grantee.account, client, token["scope"])
+        claims.update({
+            "iss": issuer(),
+            "sub": str(grantee.account.id),
+            "aud": client.client_id,
+            "iat": now,
+            "exp": now + int(current_app.config["ID_TOKEN_SECONDS"]),
+            "auth_time": grantee.auth_time,
+        })
+        if grantee.sid:
+            claims["sid"] = grantee.sid
+        code = request.authorization_code
+        if code is not None and code.get_nonce():
+            claims["nonce"] = code.get_nonce()
+        at_hash = create_half_hash(token["access_token"], keys.ALGORITHM)
+        if at_hash is not None:
+            claims["at_hash"] = at_hash.decode()
+        return keys.sign(claims, typ=ID_TOKEN_TYPE)
+
+
+class OpenIDCodeExtension(IDTokenIssuer, OpenIDCode):
+    def exists_nonce(self, nonce: str, request: OAuth2Request) -> bool:
+        return tokens.nonce_was_used(request.payload.client_id, nonce)
+
+
+class PandaIssuerParameter(IssuerParameter):
+    def get_issuer(self) -> str:
+        return issuer()
+
+
+# -- endpoints -----------------------------------------------------------------------------
+class TokenRevocationEndpoint(RevocationEndpoint):
+    CLIENT_AUTH_METHODS = TOKEN_AUTH_METHODS
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
+        lookups = [tokens.lookup_refresh_token, tokens.find_access_token]
+        if token_type_hint == "access_token":
+            lookups.reverse()
+        for lookup in lookups:
+            found = lookup(token_string)
+            if found is not None:
+                return found
+        return None
+
+    def revoke_token(self, token: Any, request: OAuth2Request) -> None:
+        # A refresh token ends its whole grant (RFC 7009 §2.1); an access token only itself.
+        if isinstance(token, RefreshToken):
+            services.revoke_families([token.family_id], "revoked_by_client")
+        elif isinstance(token, AccessToken):
+            tokens.revoke_access_token(token)
+
+
+class AccessTokenValidator(BearerTokenValidator):
+    def authenticate_token(self, token_string: str) -> AccessToken | None:
+        return tokens.find_access_token(token_string)
+
+    def validate_token(self, token: AccessToken | None, scopes: Any, request: Any) -> None:
+        super().validate_token(token, scopes, request)
+        if not token.get_user().is_active:
+            raise InvalidTokenError()
+
+
+class PandaUserInfoEndpoint(UserInfoEndpoint):
+    def __call__(self, request: OAuth2Request) -> tuple[int, dict, list]:
+        token: AccessToken = self.resource_protector.acquire_token("openid")
+        claims = user_claims(token.get_user(), token.get_client(), token.get_scope())
+        return 200, claims, default_json_headers
+
+
+class PandaEndSessionEndpoint(EndSessionEndpoint):
+    def get_server_jwks(self) -> KeySet:
+        return KeySet([keys.public_key(row) for row in keys.all_keys()])
+
+    def _validate_id_token_hint(self, id_token_hint: str) -> dict:
+        # Any of Panda's keys, even retired ones: the hint may be old (expiry is
+        # not checked either, per RP-Initiated Logout §2), but it must be an ID
+        # token Panda issued, not some other JWT it signed.
+        try:
+            decoded = keys.decode(id_token_hint, typ=ID_TOKEN_TYPE, include_retired=True)
+        except keys.InvalidToken:
+            raise InvalidRequestError("The id_token_hint is not an ID token issued here.") from None
+        claims = dict(decoded.claims)
+        if claims.get("iss") != issuer() or not isinstance(claims.get("sub"), str) or not claims.get("aud"):
+            raise InvalidRequestError("The id_token_hint is not an ID token issued here.")
+        return claims
+
+    def is_post_logout_redirect_uri_legitimate(self, request: OAuth2Request, post_logout_redirect_uri: str,
+                                               client: Any, logout_hint: str | None) -> bool:
+        # Without an ID token, a client named by client_id whose registered address
+        # matches exactly may be returned to, after the person confirmed.
+        return bool(request.payload.data.get("client_id")) and client is not None
+
+    def end_session(self, end_session_request: Any) -> None:
+        from panda_portal.oidc.logout import end_panda_session
+
+        end_panda_session(end_session_request.id_token_claims)
+
+
+def create_server(app: Flask) -> PandaAuthorizationServer:
+    server = PandaAuthorizationServer()
+    server.init_app(app, query_client=services.get_client,
+                    save_token=lambda token, request: tokens.save_issued(request.user))
+    server.scopes_supported = list(SUPPORTED_SCOPES)
+    server.register_token_generator("default", tokens.generate_token)
+    server.register_grant(AuthorizationCodeGrant, [RequiredS256CodeChallenge(), OpenIDCodeExtension()])
+    server.register_grant(RefreshTokenGrant, [IDTokenIssuer()])
+    server.register_extension(PandaIssuerParameter())
+    server.register_endpoint(TokenRevocationEndpoint)
+    protector = ResourceProtector()
+    protector.register_token_validator(AccessTokenValidator())
+    server.register_endpoint(PandaUserInfoEndpoint(resource_protector=protector))
+    server.register_endpoint(PandaEndSessionEndpoint)
+    return server
+

@@ -1,0 +1,249 @@
+"""Codes and tokens: how they are issued, stored, consumed and refused.
+
+* An authorization code is single use. Presenting it again revokes everything it
+  was exchanged for (RFC 6749 §4.1.2, RFC 9700 §4.5).
+* A code exchange starts a ``TokenFamily``. Refresh tokens rotate: each use
+  returns a new one, and presenting a rotated one again revokes the whole family
+  (RFC 9700 §4.14.2). Both checks are single ``UPDATE … WHERE used IS NULL``
+  statements, so two concurrent requests cannot both win.
+* Refresh tokens are issued to clients whose grant types include
+  ``refresh_token``; each lives ``REFRESH_TOKEN_DAYS`` from its issue (sliding).
+* Access tokens are RS256 JWTs (RFC 9068, ``typ`` ``at+jwt``) valid
+  ``ACCESS_TOKEN_SECONDS``; their ``jti`` is recorded so they can be revoked.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from authlib.oauth2.rfc6749 import InvalidGrantError
+from flask import current_app
+from sqlalchemy import select, update
+
+from panda_portal.accounts.models import Account
+from panda_portal.extensions import db
+from panda_portal.oidc import keys
+from panda_portal.oidc.claims import user_claims
+from panda_portal.oidc.models import AccessToken, AuthorizationCode, OidcClient, RefreshToken, TokenFamily
+from panda_portal.oidc.services import revoke_families, token_hash
+from shared.database import utcnow
+
+ACCESS_TOKEN_TYPE = "at+jwt"
+
+
+def issuer() -> str:
+    return current_app.config["PANDA_ISSUER"]
+
+
+@dataclass
+class Issued:
+    jti: str
+    expires_at: dt.datetime
+    scope: str
+    refresh_token: str | None
+
+
+@dataclass
+class Grantee:
+    """The person tokens are issued to, with the grant they rest on (Authlib's "user")."""
+
+    account: Account
+    family: TokenFamily
+    issued: list[Issued] = field(default_factory=list)
+
+    def get_user_id(self) -> str:
+        return str(self.account.id)
+
+    @property
+    def auth_time(self) -> int:
+        return self.family.auth_time
+
+    @property
+    def sid(self) -> str | None:
+        return self.family.sid
+
+
+# -- authorization codes -------------------------------------------------------------------
+def store_code(code: str, *, client: OidcClient, account: Account, redirect_uri: str, scope: str,
+               nonce: str | None, code_challenge: str, code_challenge_method: str, auth_time: int,
+               sid: str | None) -> AuthorizationCode:
+    now = utcnow()
+    row = AuthorizationCode(
+        code_hash=token_hash(code), client_pk=client.id, account_id=account.id, redirect_uri=redirect_uri,
+        scope=scope, nonce=nonce, code_challenge=code_challenge, code_challenge_method=code_challenge_method,
+        auth_time=auth_time, sid=sid, created_at=now,
+        expires_at=now + dt.timedelta(seconds=int(current_app.config["AUTHORIZATION_CODE_SECONDS"])),
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def nonce_was_used(client_id: str | None, nonce: str) -> bool:
+    return db.session.execute(
+        select(AuthorizationCode.id).join(OidcClient).where(OidcClient.client_id == client_id,
+                                                            AuthorizationCode.nonce == nonce).limit(1)
+    ).first() is not None
+
+
+def _code_family(code_id: uuid.UUID) -> uuid.UUID | None:
+    return db.session.execute(select(AuthorizationCode.family_id).where(AuthorizationCode.id == code_id)).scalar()
+
+
+def find_code(code: str, client: OidcClient) -> AuthorizationCode | None:
+    """The unused, unexpired code issued to ``client``; a code used before revokes its tokens."""
+    row = db.session.execute(
+        select(AuthorizationCode).where(AuthorizationCode.code_hash == token_hash(code))
+    ).scalar_one_or_none()
+    if row is None or row.client_pk != client.id:
+        return None
+    if row.used_at is not None:
+        family_id = _code_family(row.id)
+        revoke_families([family_id] if family_id else [], "code_reused")
+        raise InvalidGrantError("The authorization code was already used; what it gave is revoked.")
+    if row.is_expired:
+        return None
+    return row
+
+
+def consume_code(row: AuthorizationCode) -> Grantee:
+    """Mark the code used (once, even under concurrency) and start its token family."""
+    claimed = db.session.execute(
+        update(AuthorizationCode)
+        .where(AuthorizationCode.id == row.id, AuthorizationCode.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        family_id = _code_family(row.id)
+        revoke_families([family_id] if family_id else [], "code_reused")
+        raise InvalidGrantError("The authorization code was already used; what it gave is revoked.")
+    account = db.session.get(Account, row.account_id)
+    if account is None or not account.is_active:
+        raise InvalidGrantError("The account can no longer sign in.")
+    family = TokenFamily(client_pk=row.client_pk, account_id=account.id, scope=row.scope, sid=row.sid,
+                         auth_time=row.auth_time, created_at=utcnow())
+    db.session.add(family)
+    db.session.flush()
+    db.session.execute(
+        update(AuthorizationCode).where(AuthorizationCode.id == row.id).values(family_id=family.id)
+        .execution_options(synchronize_session=False)
+    )
+    return Grantee(account=account, family=family)
+
+
+# -- refresh tokens ------------------------------------------------------------------------
+def find_refresh_token(value: str) -> RefreshToken | None:
+    """A usable refresh token; a rotated one presented again revokes its family."""
+    row = lookup_refresh_token(value)
+    if row is None:
+        return None
+    if row.rotated_at is not None:
+        revoke_families([row.family_id], "refresh_token_reused")
+        raise InvalidGrantError("The refresh token was already used; its grant is revoked.")
+    if row.is_expired() or row.family.is_revoked:
+        return None
+    return row
+
+
+def lookup_refresh_token(value: str) -> RefreshToken | None:
+    """The refresh token with this value, used or not (for revocation)."""
+    return db.session.execute(
+        select(RefreshToken).where(RefreshToken.token_hash == token_hash(value))
+    ).scalar_one_or_none()
+
+
+def rotate_refresh_token(row: RefreshToken) -> Grantee:
+    claimed = db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == row.id, RefreshToken.rotated_at.is_(None))
+        .values(rotated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        revoke_families([row.family_id], "refresh_token_reused")
+        raise InvalidGrantError("The refresh token was already used; its grant is revoked.")
+    family = row.family
+    account = family.account
+    if account is None or not account.is_active:
+        revoke_families([family.id], "account_inactive")
+        raise InvalidGrantError("The account can no longer sign in.")
+    return Grantee(account=account, family=family)
+
+
+# -- issuing -------------------------------------------------------------------------------
+def access_token_claims(grantee: Grantee, client: OidcClient, scope: str, jti: str, now: int,
+                        lifetime: int) -> dict[str, Any]:
+    claims = user_claims(grantee.account, client, scope)
+    claims.update({
+        "iss": issuer(),
+        "sub": str(grantee.account.id),
+        "aud": client.client_id,
+        "client_id": client.client_id,
+        "iat": now,
+        "exp": now + lifetime,
+        "jti": jti,
+        "scope": scope,
+        "auth_time": grantee.auth_time,
+    })
+    return claims
+
+
+def generate_token(grant_type: str, client: OidcClient, user: Grantee | None = None, scope: str | None = None,
+                   expires_in: int | None = None, include_refresh_token: bool = True) -> dict[str, Any]:
+    """Authlib's token generator: a JWT access token and, when allowed, a refresh token."""
+    if user is None:
+        raise InvalidGrantError("Tokens are only issued for a person.")
+    scope = scope or user.family.scope
+    lifetime = int(current_app.config["ACCESS_TOKEN_SECONDS"])
+    now = int(time.time())
+    jti = secrets.token_urlsafe(24)
+    access_token = keys.sign(access_token_claims(user, client, scope, jti, now, lifetime), typ=ACCESS_TOKEN_TYPE)
+    token: dict[str, Any] = {"token_type": "Bearer", "access_token": access_token, "expires_in": lifetime,
+                             "scope": scope}
+    refresh_token = None
+    if include_refresh_token and client.check_grant_type("refresh_token"):
+        refresh_token = secrets.token_urlsafe(32)
+        token["refresh_token"] = refresh_token
+    user.issued.append(Issued(jti=jti, expires_at=dt.datetime.fromtimestamp(now + lifetime, dt.timezone.utc),
+                              scope=scope, refresh_token=refresh_token))
+    return token
+
+
+def save_issued(grantee: Grantee) -> None:
+    """Record what ``generate_token`` issued (Authlib's ``save_token``)."""
+    days = int(current_app.config["REFRESH_TOKEN_DAYS"])
+    for issued in grantee.issued:
+        db.session.add(AccessToken(jti=issued.jti, family_id=grantee.family.id, scope=issued.scope,
+                                   created_at=utcnow(), expires_at=issued.expires_at))
+        if issued.refresh_token:
+            db.session.add(RefreshToken(family_id=grantee.family.id, token_hash=token_hash(issued.refresh_token),
+                                        created_at=utcnow(), expires_at=utcnow() + dt.timedelta(days=days)))
+    grantee.issued.clear()
+    db.session.flush()
+
+
+# -- checking access tokens ----------------------------------------------------------------
+def find_access_token(value: str) -> AccessToken | None:
+    """The recorded access token behind a JWT Panda signed, or None."""
+    try:
+        decoded = keys.decode(value, typ=ACCESS_TOKEN_TYPE)
+    except keys.InvalidToken:
+        return None
+    claims = decoded.claims
+    if claims.get("iss") != issuer() or not isinstance(claims.get("jti"), str):
+        return None
+    exp = claims.get("exp")
+    if not isinstance(exp, int) or exp <= time.time():
+        return None
+    return db.session.get(AccessToken, claims["jti"])
+
+
+def revoke_access_token(row: AccessToken) -> None:
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        db.session.flush()
