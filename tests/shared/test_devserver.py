@@ -1,0 +1,277 @@
+"""``make run``: the development stack's supervision, and one real start and stop."""
+from __future__ import annotations
+
+import io
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from devserver.stack import (ChildSpec, Ports, StackError, Supervisor, banner, child_environment,
+                             stack_children)
+from shared.config import PROJECT_ROOT
+from tests.support import free_port
+
+linux_only = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+
+
+def python(code: str) -> list[str]:
+    return [sys.executable, "-c", code]
+
+
+SLEEPER = python("import time; time.sleep(600)")
+
+
+def live_in_group(pgid: int) -> list[int]:
+    """Processes (not zombies) whose process group is ``pgid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        state, group = fields[0], int(fields[2])
+        if group == pgid and state not in {"Z", "X"}:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture()
+def supervisor():
+    out = io.StringIO()
+    running = Supervisor(dict(os.environ), out, stop_timeout=10)
+    yield running
+    running.stop_all()
+
+
+def output(supervisor: Supervisor) -> str:
+    return supervisor.out.getvalue()  # type: ignore[attr-defined]
+
+
+# -- environment and ports ---------------------------------------------------------------
+def test_children_get_development_defaults_for_what_the_caller_left_unset():
+    env = child_environment(Ports(panda=6000, community=6001, smtp=6025, mail_web=6080), {"PATH": "/bin"})
+    assert env["APP_ENV"] == "development"
+    assert (env["MAIL_SERVER"], env["MAIL_PORT"]) == ("127.0.0.1", "6025")
+    assert env["PANDA_ISSUER"] == "http://127.0.0.1:6000"
+    assert env["COMMUNITY_URL"] == "http://127.0.0.1:6001"
+    assert env["PATH"] == "/bin"
+
+
+def test_the_callers_environment_wins_over_the_defaults():
+    env = child_environment(Ports(), {"MAIL_SERVER": "smtp.local", "MAIL_PORT": "2525",
+                                      "PANDA_ISSUER": "http://panda.local:5000"})
+    assert (env["MAIL_SERVER"], env["MAIL_PORT"]) == ("smtp.local", "2525")
+    assert env["PANDA_ISSUER"] == "http://panda.local:5000"
+
+
+def test_ports_come_from_the_environment():
+    ports = Ports.from_env({"PANDA_PORT": "7000", "COMMUNITY_PORT": "7001",
+                            "MAILCATCHER_SMTP_PORT": "7025", "MAILCATCHER_WEB_PORT": "7080"})
+    assert ports == Ports(panda=7000, community=7001, smtp=7025, mail_web=7080)
+    assert Ports.from_env({}) == Ports(panda=5000, community=5001, smtp=1025, mail_web=8025)
+
+
+@pytest.mark.parametrize("environ, message", [
+    ({"PANDA_PORT": "http"}, "PANDA_PORT must be a port number"),
+    ({"COMMUNITY_PORT": "70000"}, "COMMUNITY_PORT must be a port number"),
+    ({"PANDA_PORT": "5001"}, "must all differ"),
+])
+def test_wrong_ports_are_refused_by_name(environ, message):
+    with pytest.raises(StackError, match=message):
+        Ports.from_env(environ)
+
+
+def test_a_port_in_use_is_reported_with_its_setting():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        ports = Ports(panda=port, community=free_port(), smtp=free_port(), mail_web=free_port())
+        assert ports.busy() == [f"{port} (PANDA_PORT)"]
+
+
+def test_the_stack_runs_both_services_both_workers_and_the_mail_catcher():
+    children = {child.name: child for child in stack_children(Ports())}
+    assert set(children) == {"mailcatcher", "panda", "community", "panda-outbox", "community-outbox"}
+    assert children["panda"].ready_url == "http://127.0.0.1:5000/healthz"
+    assert children["community"].ready_url == "http://127.0.0.1:5001/healthz"
+    assert children["mailcatcher"].ready_url == "http://127.0.0.1:8025/"
+    assert "panda_portal:create_app()" in children["panda"].argv
+    assert children["panda-outbox"].argv[-2:] == ["outbox", "work"]
+
+
+# -- supervision -------------------------------------------------------------------------
+def test_each_output_line_is_prefixed_with_the_childs_name(supervisor):
+    supervisor.run_step(ChildSpec("greeter", python("print('hello'); print('world')")))
+    lines = output(supervisor).splitlines()
+    assert "greeter          | hello" in lines
+    assert "greeter          | world" in lines
+
+
+def test_a_failing_setup_step_stops_the_start_and_is_named(supervisor):
+    with pytest.raises(StackError, match=r"migrate .*failed with exit code 2"):
+        supervisor.run_step(ChildSpec("migrate", python("import sys; sys.exit(2)")))
+
+
+@linux_only
+def test_when_one_child_dies_the_others_are_stopped_and_the_exit_status_says_so(supervisor):
+    sleeper = supervisor.start(ChildSpec("sleeper", SLEEPER))
+    supervisor.start(ChildSpec("crasher", python("import sys; print('giving up'); sys.exit(3)")))
+    assert supervisor.watch() == 1
+    assert "crasher exited with code 3; stopping the others." in output(supervisor)
+    assert sleeper.process.returncode is not None
+    assert live_in_group(sleeper.pid) == []
+
+
+@linux_only
+def test_a_child_killed_by_a_signal_is_named_with_the_signal(supervisor):
+    victim = supervisor.start(ChildSpec("victim", SLEEPER))
+    os.kill(victim.pid, signal.SIGKILL)
+    assert supervisor.watch() == 1
+    assert "victim was killed by signal 9" in output(supervisor)
+
+
+@linux_only
+def test_stopping_ends_every_child_and_what_each_child_started(supervisor):
+    # Like gunicorn: a parent whose own children share its process group.
+    parent = supervisor.start(ChildSpec("parent", python(
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+        "print('grandchild', child.pid, flush=True)\n"
+        "time.sleep(600)\n")))
+    other = supervisor.start(ChildSpec("other", SLEEPER))
+    deadline = time.monotonic() + 30
+    while not any(line.startswith("grandchild") for line in parent.lines) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    grandchild = int(next(line for line in parent.lines if line.startswith("grandchild")).split()[1])
+    assert grandchild in live_in_group(parent.pid)
+
+    supervisor.request_stop()
+    assert supervisor.watch() == 0
+    assert live_in_group(parent.pid) == [] and live_in_group(other.pid) == []
+
+
+@linux_only
+def test_a_child_that_ignores_sigterm_is_killed(supervisor):
+    supervisor.stop_timeout = 1
+    stubborn = supervisor.start(ChildSpec("stubborn", python(
+        "import signal, time\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(600)\n")))
+    deadline = time.monotonic() + 30
+    while "ready" not in stubborn.lines and time.monotonic() < deadline:
+        time.sleep(0.05)
+    supervisor.stop_all()
+    assert stubborn.process.returncode == -signal.SIGKILL
+    assert "stubborn did not stop" in output(supervisor)
+
+
+@linux_only
+def test_children_do_not_outlive_a_supervisor_that_is_killed_outright():
+    supervisor_process = subprocess.Popen([sys.executable, "-c", (
+        "import os, sys, time\n"
+        "from devserver.stack import ChildSpec, Supervisor\n"
+        "child = Supervisor(dict(os.environ)).start(ChildSpec('sleeper', [sys.executable, '-c', "
+        "'import time; time.sleep(600)']))\n"
+        "print('child', child.pid, flush=True)\n"
+        "time.sleep(600)\n")], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        child_pid = next(int(line.split()[1]) for line in supervisor_process.stdout  # type: ignore[union-attr]
+                         if line.startswith("child "))
+        supervisor_process.kill()
+        supervisor_process.wait()
+        deadline = time.monotonic() + 30
+        while live_in_group(child_pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert live_in_group(child_pid) == []
+    finally:
+        if supervisor_process.poll() is None:
+            supervisor_process.kill()
+            supervisor_process.wait()
+
+
+def test_waiting_for_readiness_fails_when_a_child_dies_first(supervisor):
+    supervisor.start(ChildSpec("broken", python("import sys; sys.exit(4)"), f"http://127.0.0.1:{free_port()}/"))
+    with pytest.raises(StackError, match="broken exited with code 4"):
+        supervisor.wait_ready(timeout=60)
+
+
+def test_the_banner_gives_the_addresses_and_the_demo_sign_ins():
+    lines = banner(Ports(), [("ada@example.com", "correct horse battery", "administrator of two clients")], [])
+    text = "\n".join(lines)
+    assert "http://127.0.0.1:5000/" in text and "http://127.0.0.1:5001/" in text
+    assert "http://127.0.0.1:8025/" in text
+    assert re.search(r"ada@example.com\s+correct horse battery\s+administrator of two clients", text)
+
+
+def test_without_a_list_of_demo_accounts_the_banner_repeats_what_panda_demo_printed():
+    text = "\n".join(banner(Ports(), None, ["2026-01-05 10:00:00,000 INFO alembic.runtime.migration: ...",
+                                            "Demo data loaded.", "Sign in as demo@example.com"]))
+    assert "Sign in as demo@example.com" in text
+    assert "alembic" not in text
+
+
+# -- the real thing ----------------------------------------------------------------------
+@linux_only
+@pytest.mark.integration
+def test_make_run_starts_everything_and_ctrl_c_stops_it_all(tmp_path):
+    ports = {"PANDA_PORT": free_port(), "COMMUNITY_PORT": free_port(),
+             "MAILCATCHER_SMTP_PORT": free_port(), "MAILCATCHER_WEB_PORT": free_port()}
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("PANDA_", "COMMUNITY_", "MAIL_", "MAILCATCHER_"))}
+    env.update({name: str(port) for name, port in ports.items()})
+    env.update({"APP_ENV": "development", "INSTANCE_PATH": str(tmp_path), "WEB_CONCURRENCY": "1"})
+    stack = subprocess.Popen([sys.executable, "-m", "devserver", "--start-timeout", "90"], cwd=PROJECT_ROOT,
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        for line in stack.stdout:  # type: ignore[union-attr]
+            lines.append(line.rstrip("\n"))
+            if "Press Ctrl-C to stop." in line:
+                ready.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    started: dict[str, int] = {}
+    try:
+        ready.wait(timeout=120)
+        log = "\n".join(lines)
+        assert ready.is_set(), f"the stack did not come up:\n{log}"
+        started = {name: int(pid) for name, pid in re.findall(r"started (\S+) \(pid (\d+)\)", log)}
+        assert {"mailcatcher", "panda", "community", "panda-outbox", "community-outbox"} <= set(started)
+
+        for name in ("PANDA_PORT", "COMMUNITY_PORT"):
+            with urllib.request.urlopen(f"http://127.0.0.1:{ports[name]}/healthz", timeout=10) as response:
+                assert response.status == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{ports['MAILCATCHER_WEB_PORT']}/", timeout=10) as response:
+            assert "Caught mail" in response.read().decode()
+        assert (tmp_path / "panda.db").exists() and (tmp_path / "community.db").exists()
+
+        stack.send_signal(signal.SIGINT)
+        assert stack.wait(timeout=60) == 0
+        reader.join(timeout=10)
+        for name, pid in started.items():
+            assert live_in_group(pid) == [], f"{name} is still running after Ctrl-C"
+    finally:
+        if stack.poll() is None:
+            stack.kill()
+            stack.wait()
+        for pid in started.values():
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
