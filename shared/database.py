@@ -118,6 +118,7 @@ class Database:
         url = app.config[self.config_key]
         engine = build_engine(url)
         app.extensions[self._extension_key] = _State(engine)
+        app.after_request(self._end_request_transaction)
         app.teardown_appcontext(self._teardown)
 
     def state(self, app: Flask | None = None) -> "_State":
@@ -134,6 +135,20 @@ class Database:
         if key not in sessions:
             sessions[key] = self.state().sessionmaker()
         return sessions[key]
+
+    def _end_request_transaction(self, response):
+        """Close the request's session once the view is done, before the session cookie is saved.
+
+        Views commit explicitly; whatever is left uncommitted is abandoned here rather than
+        at teardown, so the connection goes back to the pool before the response is sent.
+        """
+        session = g.get("_db_sessions", {}).pop(self._extension_key, None)
+        if session is not None:
+            try:
+                session.rollback()
+            finally:
+                session.close()
+        return response
 
     def _teardown(self, _exc: BaseException | None) -> None:
         sessions = g.pop("_db_sessions", {})

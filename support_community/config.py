@@ -52,8 +52,14 @@ def load_config() -> dict:
         "OIDC_HTTP_TIMEOUT": env_int("OIDC_HTTP_TIMEOUT", 5),
         "BABEL_DEFAULT_TIMEZONE": env("TIMEZONE", "Europe/Brussels"),
         "PREFERRED_URL_SCHEME": "https" if (env("COMMUNITY_URL") or "").startswith("https://") else "http",
-        "MAX_CONTENT_LENGTH": 30 * 1024 * 1024,
+        "ATTACHMENT_MAX_MB": env_int("ATTACHMENT_MAX_MB", 25),
+        "ATTACHMENTS_PER_CASE_MAX_MB": env_int("ATTACHMENTS_PER_CASE_MAX_MB", 100),
+        "ATTACHMENT_STORAGE_PATH": env("ATTACHMENT_STORAGE_PATH", str(instance_path() / "attachments")),
+        "CASE_REOPEN_DAYS": env_int("CASE_REOPEN_DAYS", 30),
+        "AGENTS_TEAM_ADDRESS": env("AGENTS_TEAM_ADDRESS", "support-team@community.localhost"),
     }
+    # A request carries at most a few attachments at the per-file limit.
+    config["MAX_CONTENT_LENGTH"] = (config["ATTACHMENT_MAX_MB"] * 5 + 1) * 1024 * 1024
     config.update(mail_settings())
     config["MAIL_DEFAULT_SENDER"] = env("COMMUNITY_MAIL_DEFAULT_SENDER") or env(
         "MAIL_DEFAULT_SENDER", "Support Community <support@community.localhost>")

@@ -15,14 +15,33 @@ from flask import abort, g
 from support_community.auth.session import Organization, User, current_user
 
 # What each role in an organization (the token's orgs[].role) may do there.
+# Everyone the token lists for an organization works its cases, whatever their role in
+# Panda: the grant "Support Community" is what gives access here.
+_CASE_WORK = frozenset({
+    "org.view",
+    "case.view",
+    "case.create",
+    "case.reply",
+    "case.attach",
+    "case.close",
+    "case.reopen",
+    "case.follow",
+})
 ORG_ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    "member": frozenset({"org.view"}),
-    "admin": frozenset({"org.view"}),
+    "member": _CASE_WORK,
+    "admin": _CASE_WORK,
 }
 
 # Capabilities that do not belong to one organization, per role in the token's ``roles``.
 GLOBAL_ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    "support_agent": frozenset(),
+    "support_agent": frozenset({
+        "agent.queue",
+        "agent.case.view",
+        "agent.case.reply",
+        "agent.case.note",
+        "agent.case.assign",
+        "agent.case.status",
+    }),
 }
 
 

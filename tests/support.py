@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from flask import g, has_app_context
 from flask.testing import FlaskClient
 
 CSRF_INPUT = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
@@ -46,7 +47,7 @@ def make_database(label: str, tmp_dir: str) -> str:
         return f"sqlite:///{tmp_dir}/{label}-{uuid.uuid4().hex[:8]}.db"
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     admin = sa.engine.make_url(_admin_url(url))
-    name = f"{admin.database}_{label}_{worker}".lower()
+    name = f"{admin.database}_{label}_{worker}_{os.getpid()}".lower()
     engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -154,9 +155,30 @@ class SmtpSink:
 
 # -- forms -------------------------------------------------------------------------------
 class FormClient(FlaskClient):
-    """A test client that posts forms the way a browser does: with the page's CSRF token."""
+    """A test client that posts forms the way a browser does: with the page's CSRF token.
+
+    Each request runs in its own application context, as in production, so nothing
+    cached in ``g`` (the signed-in person, the organization, the CSRF token, the
+    database session) leaks from one request to the next. The test's own database
+    session is flushed before the request (so the request sees the test's rows)
+    and expired after it (so the test reads what the request committed).
+    """
 
     csrf_page = "/"
+
+    def _test_sessions(self) -> list:
+        if not has_app_context():
+            return []
+        return list(g.get("_db_sessions", {}).values())
+
+    def open(self, *args, **kwargs):
+        for session in self._test_sessions():
+            session.flush()
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        for session in self._test_sessions():
+            session.expire_all()
+        return response
 
     def csrf_token(self, page: str | None = None) -> str:
         response = self.get(page or self.csrf_page, follow_redirects=True)

