@@ -5,11 +5,11 @@ import datetime as dt
 import secrets
 import threading
 import uuid
+from contextlib import contextmanager
 
 import pytest
-from flask import g
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from panda_portal.accounts.models import Account
 from panda_portal.extensions import db
@@ -67,16 +67,23 @@ def committed(real_engine):
     return {"client_id": client.client_id, "secret": secret, "code": code, "verifier": verifier}
 
 
+@contextmanager
+def real_transactions(app, engine):
+    """Requests commit for real, each on its own connection (not the test's rolled-back one)."""
+    state = db.state(app)
+    original = state.sessionmaker
+    state.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
+    try:
+        yield
+    finally:
+        state.sessionmaker = original
+
+
 def _post_token(app, engine, data, headers, results, barrier):
     """One token request in its own app context, on its own connection."""
-    with app.app_context():
-        g._db_sessions = {db._extension_key: Session(bind=engine, expire_on_commit=False)}
-        try:
-            barrier.wait(timeout=10)
-            response = app.test_client().post("/token", data=data, headers=headers)
-            results.append((response.status_code, response.get_json()))
-        finally:
-            db.session.close()
+    barrier.wait(timeout=10)
+    response = app.test_client().post("/token", data=data, headers=headers)
+    results.append((response.status_code, response.get_json()))
 
 
 def _race(app, engine, data, headers) -> list[tuple[int, dict]]:
@@ -84,10 +91,11 @@ def _race(app, engine, data, headers) -> list[tuple[int, dict]]:
     barrier = threading.Barrier(2)
     threads = [threading.Thread(target=_post_token, args=(app, engine, data, headers, results, barrier))
                for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    with real_transactions(app, engine):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
     return sorted(results, key=lambda item: item[0])
 
 
@@ -111,15 +119,10 @@ def test_one_code_exchanged_twice_at_once_gives_tokens_once_and_then_revokes_the
 def test_one_refresh_token_used_twice_at_once_is_rotated_once_and_revokes_the_family(panda, real_engine,
                                                                                     committed):
     auth = basic_auth(committed["client_id"], committed["secret"])
-    first = panda.test_client()
-    with panda.app_context():
-        g._db_sessions = {db._extension_key: Session(bind=real_engine, expire_on_commit=False)}
-        try:
-            tokens = first.post("/token", headers=auth, data={
-                "grant_type": "authorization_code", "code": committed["code"], "redirect_uri": REDIRECT_URI,
-                "code_verifier": committed["verifier"]}).get_json()
-        finally:
-            db.session.close()
+    with real_transactions(panda, real_engine):
+        tokens = panda.test_client().post("/token", headers=auth, data={
+            "grant_type": "authorization_code", "code": committed["code"], "redirect_uri": REDIRECT_URI,
+            "code_verifier": committed["verifier"]}).get_json()
     results = _race(panda, real_engine, {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
                     auth)
     assert [status for status, _ in results] == [200, 400]
