@@ -19,8 +19,14 @@ from typing import Any
 
 from authlib.oauth2.rfc6749.util import scope_to_list
 
+from sqlalchemy import select
+
 from panda_portal.accounts.models import Account
+from panda_portal.extensions import db
 from panda_portal.oidc.models import OidcClient
+from panda_portal.organizations.enterprise_numbers import format_enterprise_number
+from panda_portal.organizations.models import (ApplicationGrant, Membership, MembershipStatus, Organization,
+                                               Role)
 
 SUPPORT_AGENT_ROLE = "support_agent"
 
@@ -29,14 +35,32 @@ CLAIMS_SUPPORTED = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "si
 
 
 def orgs_claim(account: Account, client: OidcClient) -> list[dict[str, str]]:
-    """The organizations ``account`` may act for in ``client``.
+    """The organizations ``account`` may act for in ``client``, in one query.
 
     Each entry: ``{"id", "name", "enterprise_number", "customer_number", "role"}``
     for every organization where the account is an active member and, when the
     client has a ``required_grant``, where that application grant is set.
-    Organizations do not exist yet, so the list is empty.
     """
-    return []
+    query = (
+        select(Organization.id, Organization.name, Organization.enterprise_number,
+               Organization.customer_number, Membership.role)
+        .join(Membership, Membership.organization_id == Organization.id)
+        .where(Membership.account_id == account.id, Membership.status == MembershipStatus.ACTIVE)
+        .order_by(Organization.name, Organization.id)
+    )
+    if client.required_grant:
+        query = query.join(ApplicationGrant, (ApplicationGrant.membership_id == Membership.id)
+                           & (ApplicationGrant.application_key == client.required_grant))
+    return [
+        {
+            "id": str(org_id),
+            "name": name,
+            "enterprise_number": format_enterprise_number(enterprise_number),
+            "customer_number": customer_number,
+            "role": Role(role).value,
+        }
+        for org_id, name, enterprise_number, customer_number, role in db.session.execute(query)
+    ]
 
 
 def roles_claim(account: Account) -> list[str]:

@@ -15,6 +15,7 @@ from flask import current_app
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
+from joserfc.jws import JWSRegistry
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -148,12 +149,23 @@ def sign(claims: dict[str, Any], *, typ: str) -> str:
     return jwt.encode(header, claims, _key(row), algorithms=[ALGORITHM])
 
 
+# Tokens list every organization of the person; an accountant with thousands of clients
+# goes far beyond joserfc's default payload limit of 128 kB.
+MAX_TOKEN_BYTES = 8 * 1024 * 1024
+
+
+def _registry() -> JWSRegistry:
+    registry = JWSRegistry(algorithms=[ALGORITHM])
+    registry.max_payload_length = MAX_TOKEN_BYTES
+    return registry
+
+
 def decode(token: str, *, typ: str | None, include_retired: bool = False) -> jwt.Token:
     """Verify a JWT Panda signed (signature, algorithm and ``typ`` only; claims are the caller's)."""
     rows = all_keys() if include_retired else published_keys()
     keys = KeySet([public_key(row) for row in rows])
     try:
-        decoded = jwt.decode(token, keys, algorithms=[ALGORITHM])
+        decoded = jwt.decode(token, keys, registry=_registry())
     except (JoseError, ValueError, TypeError, KeyError, UnicodeError) as exc:
         raise InvalidToken(str(exc) or type(exc).__name__) from None
     if typ is not None:

@@ -18,5 +18,13 @@ ACCESS_REMOVED = "access_removed"
 
 
 def access_reduced(account: Account, organization: Organization, *, reason: str) -> None:
-    """``account`` lost (some) access to ``organization``; ``reason`` is one of the constants above."""
-    return None
+    """``account`` lost (some) access to ``organization``; ``reason`` is one of the constants above.
+
+    Every client with a back-channel logout URI ends the person's sessions there, so
+    the person's very next request signs in again (silently) and receives the new
+    ``orgs`` list. The message goes through the outbox and is retried while the client
+    is down; access tokens live five minutes, so the change holds even if it is lost.
+    """
+    from panda_portal.oidc.services import queue_backchannel_logout
+
+    queue_backchannel_logout(account)
