@@ -1,8 +1,135 @@
+"""``panda demo``: demo data for trying the whole story (idempotent).
+
+Loads the demo customer register and the applications, the demo accounts below,
+two organizations with their administrators, an accountant who is a member of
+both but has the "Support Community" access in only one of them (step 3 and 4 of
+the story), a support agent, and registers the Support Community as an OpenID
+client. In development the client's credentials are written to
+``<INSTANCE_PATH>/community-client.json``, where the community reads them.
+"""
 from __future__ import annotations
 
+import json
+import os
+import secrets
+from pathlib import Path
+
 import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from panda_portal.accounts.models import Account, normalize_email
+from panda_portal.accounts.services import create_account
+from panda_portal.extensions import db
+from panda_portal.oidc.services import ensure_client
+from panda_portal.organizations.demo_data import demo_customers, ensure_applications, ensure_demo_customers
+from panda_portal.organizations.models import (Application, ApplicationGrant, Membership, MembershipStatus,
+                                               Organization, Role)
+from shared.database import utcnow
+
+DEMO_PASSWORD = "panda-demo-password"
+COMMUNITY_CLIENT_ID = "support-community"
+CLIENT_FILE = "community-client.json"
+
+# (e-mail, password, who it is, name, language, support agent)
+DEMO_PEOPLE: tuple[tuple[str, str, str, str, bool], ...] = (
+    ("jan.janssens@example.be", "Jan Janssens", "accountant: member of two clients, Support Community access for one",
+     "nl", False),
+    ("an.peeters@example.be", "An Peeters", "administrator of Bakkerij Peeters BV", "nl", False),
+    ("marie.dubois@example.be", "Marie Dubois", "administrator of Garage Dubois SRL", "fr", False),
+    ("sam.support@example.be", "Sam Support", "support agent of the vendor", "en", True),
+)
+DEMO_ACCOUNTS: list[tuple[str, str, str]] = [(email, DEMO_PASSWORD, f"{name}, {role}")
+                                             for email, name, role, _lang, _agent in DEMO_PEOPLE]
+
+# customer number → (administrator, members with the Support Community access, members without)
+DEMO_ORGANIZATIONS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "100234": ("an.peeters@example.be", ("jan.janssens@example.be",), ()),
+    "100235": ("marie.dubois@example.be", (), ("jan.janssens@example.be",)),
+}
+
+
+def _account(email: str, name: str, language: str, agent: bool) -> Account:
+    existing = db.session.execute(select(Account).where(Account.email == normalize_email(email))).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    return create_account(email, name, DEMO_PASSWORD, language, verified=True, support_agent=agent)
+
+
+def _membership(account: Account, organization: Organization, role: Role, grants: list[str]) -> None:
+    membership = db.session.execute(select(Membership).where(
+        Membership.account_id == account.id, Membership.organization_id == organization.id)).scalar_one_or_none()
+    if membership is not None:
+        return
+    now = utcnow()
+    membership = Membership(organization_id=organization.id, account_id=account.id, role=role,
+                            status=MembershipStatus.ACTIVE, active_since=now)
+    membership.grants = [ApplicationGrant(application_key=key) for key in grants]
+    db.session.add(membership)
+
+
+def load_demo_data() -> dict:
+    ensure_applications()
+    ensure_demo_customers()
+    all_applications = [key for key in db.session.scalars(select(Application.key))]
+    accounts = {email: _account(email, name, language, agent) for email, name, _role, language, agent in DEMO_PEOPLE}
+    register = {customer: (enterprise, name) for customer, enterprise, name in demo_customers()}
+    for customer_number, (admin, granted, not_granted) in DEMO_ORGANIZATIONS.items():
+        organization = db.session.execute(
+            select(Organization).where(Organization.customer_number == customer_number)).scalar_one_or_none()
+        if organization is None:
+            enterprise_number, name = register[customer_number]
+            organization = Organization(customer_number=customer_number, enterprise_number=enterprise_number,
+                                        name=name, created_by_id=accounts[admin].id)
+            db.session.add(organization)
+            db.session.flush()
+        _membership(accounts[admin], organization, Role.ADMIN, all_applications)
+        for email in granted:
+            _membership(accounts[email], organization, Role.MEMBER, ["support_community"])
+        for email in not_granted:
+            _membership(accounts[email], organization, Role.MEMBER, [])
+    db.session.flush()
+    return {"client": _community_client()}
+
+
+def _client_file() -> Path:
+    return Path(current_app.config["INSTANCE_PATH"]) / CLIENT_FILE
+
+
+def _community_client() -> dict:
+    community = current_app.config["COMMUNITY_URL"]
+    path = _client_file()
+    known = {}
+    if path.exists():
+        try:
+            known = json.loads(path.read_text())
+        except ValueError:
+            known = {}
+    secret = known.get("client_secret") if known.get("client_id") == COMMUNITY_CLIENT_ID else None
+    secret = secret or secrets.token_urlsafe(32)
+    ensure_client(COMMUNITY_CLIENT_ID, [f"{community}/auth/callback"],
+                  post_logout_redirect_uris=[f"{community}/"],
+                  backchannel_logout_uri=f"{community}/auth/backchannel-logout",
+                  requires_grant="support_community", secret=secret)
+    credentials = {"client_id": COMMUNITY_CLIENT_ID, "client_secret": secret}
+    if current_app.config["APP_ENV"] != "production":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(credentials))
+        os.chmod(path, 0o600)
+    return credentials
 
 
 @click.command("demo")
+@with_appcontext
 def demo_command() -> None:
-    """Load the demo data (idempotent)."""
+    """Load the demo data: customers, accounts, organizations and the community's client (idempotent)."""
+    result = load_demo_data()
+    db.session.commit()
+    click.echo("Demo data is loaded. Sign in with:")
+    for email, password, description in DEMO_ACCOUNTS:
+        click.echo(f"  {email:28} {password}   ({description})")
+    if current_app.config["APP_ENV"] == "production":
+        click.echo(json.dumps(result["client"]))
+    else:
+        click.echo(f"The Support Community's client credentials are in {_client_file()}.")

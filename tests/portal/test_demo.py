@@ -1,0 +1,44 @@
+"""``panda demo`` loads a usable demo, twice without harm."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from panda_portal.accounts.models import Account
+from panda_portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from panda_portal.oidc.claims import orgs_claim
+from panda_portal.oidc.services import get_client
+from panda_portal.organizations.models import Membership
+
+
+def test_the_demo_loads_twice_and_tells_the_sign_ins(panda, panda_db):
+    runner = panda.test_cli_runner()
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    counts = (panda_db.session.scalar(select(func.count()).select_from(Account)),
+              panda_db.session.scalar(select(func.count()).select_from(Membership)))
+    second = runner.invoke(args=["demo"])
+    assert second.exit_code == 0, second.output
+    assert (panda_db.session.scalar(select(func.count()).select_from(Account)),
+            panda_db.session.scalar(select(func.count()).select_from(Membership))) == counts
+    for email, password, _ in DEMO_ACCOUNTS:
+        assert email in second.output and password == DEMO_PASSWORD
+
+
+def test_the_demo_accountant_sees_only_the_granted_client_in_the_community(panda, panda_db):
+    assert panda.test_cli_runner().invoke(args=["demo"]).exit_code == 0
+    jan = panda_db.session.execute(select(Account).where(Account.email == "jan.janssens@example.be")).scalar_one()
+    community = get_client("support-community")
+    assert [org["name"] for org in orgs_claim(jan, community)] == ["Bakkerij Peeters BV"]
+
+
+def test_the_demo_leaves_the_community_s_credentials_for_development(panda, panda_db):
+    assert panda.test_cli_runner().invoke(args=["demo"]).exit_code == 0
+    stored = json.loads((Path(panda.config["INSTANCE_PATH"]) / "community-client.json").read_text())
+    assert get_client("support-community").check_client_secret(stored["client_secret"])
+    # A second run keeps the same secret, so a running community keeps working.
+    assert panda.test_cli_runner().invoke(args=["demo"]).exit_code == 0
+    again = json.loads((Path(panda.config["INSTANCE_PATH"]) / "community-client.json").read_text())
+    assert again == stored
