@@ -66,7 +66,7 @@ def make_base(name: str) -> type[DeclarativeBase]:
 
 
 def _tune_sqlite(engine: Engine) -> None:
-    """Make pysqlite behave: real transactions (SAVEPOINT works), FKs, WAL, waits on locks."""
+    """Make pysqlite behave: real transactions (SAVEPOINT works), FKs, WAL, writers wait for each other."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # pragma: no cover - exercised on sqlite
@@ -82,7 +82,13 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # pragma: no cover - exercised on sqlite
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("sqlite_immediate") else "BEGIN")
+        # Take the write lock up front: a transaction that reads and then writes while
+        # another connection committed in between would otherwise fail at once with
+        # "database is locked" (SQLite does not wait in that case). SQLite has one
+        # writer at a time anyway; this makes the others wait for busy_timeout.
+        # Read-only work (health checks) begins deferred and never waits for a writer.
+        read_only = conn.get_execution_options().get("sqlite_read_only")
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def build_engine(url: str, **kwargs: Any) -> Engine:
@@ -159,7 +165,7 @@ class Database:
                 session.close()
 
     def ping(self) -> bool:
-        with self.engine.connect() as conn:
+        with self.engine.connect().execution_options(sqlite_read_only=True) as conn:
             conn.execute(text("SELECT 1"))
         return True
 

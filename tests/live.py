@@ -116,11 +116,29 @@ class LiveStack:
 
     def after_panda_schema(self) -> None:
         """Hook for seed data that must exist before the client is registered."""
-        try:
-            from panda_portal.organizations.demo_data import ensure_applications
-        except ImportError:
-            return
+        from panda_portal.organizations.demo_data import ensure_applications, ensure_demo_customers
+
         ensure_applications()
+        ensure_demo_customers()
+
+    def wait_for_panda_outbox(self, timeout: float = 15.0) -> None:
+        """Wait until Panda's worker has delivered everything queued (mails, back-channel messages)."""
+        import time
+
+        from sqlalchemy import func, select
+
+        from panda_portal.extensions import db as panda_db
+        from panda_portal.outbox.models import OutboxMessage
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with panda_db.state(self.panda).sessionmaker() as session:
+                pending = session.scalar(select(func.count()).select_from(OutboxMessage).where(
+                    OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None)))
+            if not pending:
+                return
+            time.sleep(0.05)
+        raise AssertionError("Panda's outbox was not delivered in time")
 
     def stop(self) -> None:
         for thread in reversed(self.threads):
@@ -192,11 +210,15 @@ class Browser:
         return parser.forms
 
     def submit(self, action_contains: str = "", data: dict | None = None, **kwargs) -> requests.Response:
-        """Submit the first form whose action contains ``action_contains`` (its CSRF token included)."""
+        """Submit the first form whose action contains ``action_contains`` (its CSRF token included).
+
+        ``data`` fills or overrides fields; a value of None leaves the field out (an unticked box).
+        """
         for form in self.forms():
             if action_contains in form["action"] and (action_contains or form["method"] == "post"):
                 fields = dict(form["fields"])
                 fields.update(data or {})
+                fields = {name: value for name, value in fields.items() if value is not None}  # None: unticked
                 target = urljoin(self.url, form["action"] or self.url)
                 if form["method"] == "post":
                     self.response = self.session.post(target, data=fields, timeout=20, **kwargs)

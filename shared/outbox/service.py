@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12
 BASE_DELAY = dt.timedelta(seconds=30)
 MAX_DELAY = dt.timedelta(hours=6)
+# How long a claimed message is left to its worker before another may try it.
+LEASE = dt.timedelta(minutes=5)
 
 Handler = Callable[[dict], None]
 
@@ -26,8 +28,8 @@ class PermanentDeliveryError(Exception):
 
 
 def backoff(attempts: int) -> dt.timedelta:
-    delay = BASE_DELAY * (2 ** max(attempts - 1, 0))
-    return min(delay, MAX_DELAY)
+    exponent = min(max(attempts - 1, 0), 20)
+    return min(BASE_DELAY * (2 ** exponent), MAX_DELAY)
 
 
 class Outbox:
@@ -81,8 +83,16 @@ class Outbox:
         return sent, failed
 
     def _deliver_one(self, app: Flask) -> bool | None:
+        """Claim one due message, deliver it outside any transaction, then record the outcome.
+
+        The claim pushes ``next_attempt_at`` a lease ahead and is committed before the
+        delivery, so no lock is held while SMTP or the other service is slow, other
+        workers skip the row, and a worker that dies mid-delivery leaves the row to be
+        retried once the lease has run out.
+        """
         model = self.model
-        with self.db.state(app).sessionmaker() as session:
+        sessions = self.db.state(app).sessionmaker
+        with sessions() as session:
             query = (
                 select(model)
                 .where(model.sent_at.is_(None), model.failed_at.is_(None), model.next_attempt_at <= utcnow())
@@ -95,37 +105,53 @@ class Outbox:
             if row is None:
                 session.rollback()
                 return None
-            handler = self.handlers.get(row.kind)
             row.attempts += 1
-            try:
-                if handler is None:
-                    raise PermanentDeliveryError(f"no handler for {row.kind!r}")
-                with app.app_context():
-                    handler(dict(row.payload))
-            except PermanentDeliveryError as exc:
-                row.failed_at = utcnow()
-                row.last_error = str(exc)[:2000]
-                log.error("outbox message %s failed permanently: %s", row.id, exc)
-                session.commit()
-                return False
-            except Exception as exc:  # SMTP down, peer unreachable, ...: retry later
-                row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                if row.attempts >= MAX_ATTEMPTS:
+            row.next_attempt_at = utcnow() + LEASE
+            session.commit()
+            row_id, kind, payload, attempts = row.id, row.kind, dict(row.payload), row.attempts
+
+        handler = self.handlers.get(kind)
+        outcome: bool
+        error: str | None = None
+        permanent = False
+        try:
+            if handler is None:
+                raise PermanentDeliveryError(f"no handler for {kind!r}")
+            with app.app_context():
+                handler(payload)
+            outcome = True
+        except PermanentDeliveryError as exc:
+            outcome, permanent, error = False, True, str(exc)[:2000]
+            log.error("outbox message %s failed permanently: %s", row_id, exc)
+        except Exception as exc:  # SMTP down, peer unreachable, ...: retry later
+            outcome, error = False, f"{type(exc).__name__}: {exc}"[:2000]
+            log.warning("outbox message %s attempt %s failed: %s", row_id, attempts, exc)
+
+        with sessions() as session:
+            row = session.get(model, row_id)
+            if outcome:
+                row.sent_at = utcnow()
+                row.last_error = None
+            else:
+                row.last_error = error
+                if permanent or attempts >= MAX_ATTEMPTS:
                     row.failed_at = utcnow()
                 else:
-                    row.next_attempt_at = utcnow() + backoff(row.attempts)
-                log.warning("outbox message %s attempt %s failed: %s", row.id, row.attempts, exc)
-                session.commit()
-                return False
-            row.sent_at = utcnow()
-            row.last_error = None
+                    row.next_attempt_at = utcnow() + backoff(attempts)
             session.commit()
-            return True
+        return outcome
 
     def work(self, app: Flask, *, once: bool = False, interval: float = 1.0,
              should_stop: Callable[[], bool] = lambda: False) -> None:
         while not should_stop():
-            sent, failed = self.deliver_due(app)
+            try:
+                sent, failed = self.deliver_due(app)
+            except Exception:  # the database went away: keep polling, it will come back
+                log.exception("outbox: delivery round failed")
+                if once:
+                    raise
+                time.sleep(max(interval, 5.0))
+                continue
             if sent or failed:
                 log.info("outbox: %s sent, %s failed", sent, failed)
             if once:
