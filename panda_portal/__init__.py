@@ -1,7 +1,6 @@
 """Panda portal: the OpenID Provider and organization portal."""
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +8,10 @@ from flask import Flask, abort, has_request_context, redirect, request, url_for
 
 from panda_portal.config import load_config
 from panda_portal.extensions import babel, csrf, db, limiter, mail
+from werkzeug.middleware.proxy_fix import ProxyFix
+
 from shared.access import install_access_control
+from shared.config import configure_logging
 from shared.health import health_blueprint
 from shared.i18n import init_i18n
 from shared.security import install_security_headers
@@ -24,7 +26,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_config())
     if config:
         app.config.update(config)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
+    if app.config.get("PROXY_FIX_HOPS"):
+        hops = int(app.config["PROXY_FIX_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]
 
     # Models must be imported before anything reflects on the metadata.
     from panda_portal import models  # noqa: F401

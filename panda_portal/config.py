@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from shared.config import (app_env, development_secret, env, env_bool, env_int, instance_path,
-                           mail_settings, require_secrets, sqlite_url)
+                           mail_settings, proxy_hops, require_secrets, sqlite_url)
 
 
 def load_config() -> dict:
@@ -48,11 +48,13 @@ def load_config() -> dict:
         "BABEL_DEFAULT_TIMEZONE": env("TIMEZONE", "Europe/Brussels"),
         "PREFERRED_URL_SCHEME": "https" if issuer.startswith("https://") else "http",
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "PROXY_FIX_HOPS": proxy_hops(),
     }
     config.update(mail_settings())
     if mode == "testing":
         config["MAIL_SUPPRESS_SEND"] = False
-    require_secrets(config, ["SECRET_KEY", "DATABASE_URL", "MAIL_SERVER"])
+    require_secrets(config, {"SECRET_KEY": "PANDA_SECRET_KEY", "DATABASE_URL": "PANDA_DATABASE_URL",
+                             "MAIL_SERVER": "MAIL_SERVER"})
     if production and not issuer.startswith("https://"):
         from shared.config import ConfigurationError
         raise ConfigurationError("PANDA_ISSUER must be an https:// URL in production.")

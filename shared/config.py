@@ -74,17 +74,36 @@ def development_secret(name: str) -> str:
     return path.read_text().strip()
 
 
-def require_secrets(config: dict, names: list[str]) -> None:
-    """Refuse to start outside development/testing when a secret is missing."""
+def require_secrets(config: dict, names: dict[str, str]) -> None:
+    """Refuse to start outside development/testing when a secret is missing.
+
+    ``names`` maps each configuration key to the environment variable that sets it,
+    so the message names what the operator has to set.
+    """
     if config.get("APP_ENV") in {"development", "testing"}:
         return
-    missing = [name for name in names if not config.get(name)]
+    missing = [variable for key, variable in names.items() if not config.get(key)]
     if missing:
         raise ConfigurationError(
             "Missing required setting(s) for production: "
             + ", ".join(missing)
             + ". Set them as environment variables (see deploy/*.env.example)."
         )
+
+
+def configure_logging() -> None:
+    """One log format for both services; LOG_LEVEL sets the level (default INFO)."""
+    import logging
+
+    level = (env("LOG_LEVEL", "INFO") or "INFO").upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic announces every plug-in it loads at INFO: noise in every process.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+def proxy_hops() -> int:
+    """How many reverse proxies in front of the service set X-Forwarded-* headers (0: none)."""
+    return env_int("PROXY_FIX_HOPS", 0)
 
 
 def mail_settings() -> dict:

@@ -1,13 +1,14 @@
 """Support Community: the relying party where cases are handled in a client's name."""
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, redirect, request, url_for
+from flask import Flask, abort, has_request_context, redirect, request, url_for
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared.access import install_access_control
+from shared.config import configure_logging
 from shared.health import health_blueprint
 from shared.i18n import init_i18n
 from shared.security import install_security_headers
@@ -24,7 +25,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_config())
     if config:
         app.config.update(config)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
+    if app.config.get("PROXY_FIX_HOPS"):
+        hops = int(app.config["PROXY_FIX_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]
 
     from support_community import models  # noqa: F401
     from support_community.auth.models import WebSession
@@ -46,11 +50,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     install_shared_web(app)
 
     from support_community.auth import init_auth
+    from support_community.agents.views import bp as agents_bp
+    from support_community.cases.preferences import bp as preferences_bp
     from support_community.cases.views import bp as cases_bp
 
     app.register_blueprint(health_blueprint(db))
     init_auth(app)
     app.register_blueprint(cases_bp)
+    app.register_blueprint(agents_bp)
+    app.register_blueprint(preferences_bp)
 
     from support_community.permissions import can
 
@@ -64,6 +72,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.context_processor
     def _layout_context() -> dict:
+        if not has_request_context():
+            # A mail rendered by a service outside a request (CLI, worker) has no page around it.
+            return {"service_name": app.config["SERVICE_NAME"]}
         return {
             "service_name": app.config["SERVICE_NAME"],
             "home_url": url_for("cases.home"),

@@ -5,7 +5,7 @@ import datetime as dt
 import json
 
 from shared.config import (app_env, development_secret, env, env_bool, env_int, instance_path,
-                           mail_settings, require_secrets, sqlite_url)
+                           mail_settings, proxy_hops, require_secrets, sqlite_url)
 
 DEV_CLIENT_FILE = "community-client.json"
 
@@ -57,11 +57,16 @@ def load_config() -> dict:
         "ATTACHMENT_STORAGE_PATH": env("ATTACHMENT_STORAGE_PATH", str(instance_path() / "attachments")),
         "CASE_REOPEN_DAYS": env_int("CASE_REOPEN_DAYS", 30),
         "AGENTS_TEAM_ADDRESS": env("AGENTS_TEAM_ADDRESS", "support-team@community.localhost"),
+        "PROXY_FIX_HOPS": proxy_hops(),
     }
     # A request carries at most a few attachments at the per-file limit.
     config["MAX_CONTENT_LENGTH"] = (config["ATTACHMENT_MAX_MB"] * 5 + 1) * 1024 * 1024
     config.update(mail_settings())
+    if mode == "testing":
+        # Tests read what was sent from a real SMTP sink.
+        config["MAIL_SUPPRESS_SEND"] = False
     config["MAIL_DEFAULT_SENDER"] = env("COMMUNITY_MAIL_DEFAULT_SENDER") or env(
         "MAIL_DEFAULT_SENDER", "Support Community <support@community.localhost>")
-    require_secrets(config, ["SECRET_KEY", "DATABASE_URL", "COMMUNITY_CLIENT_SECRET", "MAIL_SERVER"])
+    require_secrets(config, {"SECRET_KEY": "COMMUNITY_SECRET_KEY", "DATABASE_URL": "COMMUNITY_DATABASE_URL",
+                             "COMMUNITY_CLIENT_SECRET": "COMMUNITY_CLIENT_SECRET", "MAIL_SERVER": "MAIL_SERVER"})
     return config
