@@ -44,7 +44,11 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 accesslog = "-"
 errorlog = "-"
-loglevel = os.environ.get("LOG_LEVEL", "info")
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+# An accountant's access token lists every client organization (thousands, hundreds of
+# kB) and travels in the Authorization header to /userinfo: allow large header fields.
+limit_request_field_size = 2 * 1024 * 1024
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 
 # Replacing workers now and then bounds the effect of any slow leak.
