@@ -150,6 +150,7 @@ def setup_steps() -> list[ChildSpec]:
         ChildSpec("community-db", console_script("community") + ["db", "upgrade"]),
         ChildSpec("community-schema", [sys.executable, "-m", "devserver.schema", "community"]),
         ChildSpec("panda-demo", console_script("panda") + ["demo"]),
+        ChildSpec("community-demo", console_script("community") + ["demo"]),
     ]
 
 

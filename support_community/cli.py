@@ -16,6 +16,11 @@ def register_commands(app: Flask) -> None:
     from support_community.outbox.services import outbox
 
     register_common_commands(app, db, MIGRATIONS_DIR, outbox)
+    from support_community.cases.cli import attachments_group, catalog_group, demo_command
+
+    app.cli.add_command(catalog_group)
+    app.cli.add_command(attachments_group)
+    app.cli.add_command(demo_command)
 
 
 def _create_app(*_args, **_kwargs) -> Flask:

@@ -10,7 +10,9 @@ import datetime as dt
 import enum
 import uuid
 
-from sqlalchemy import (Boolean, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid)
+from sqlalchemy import (Boolean, ColumnElement, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+                        Uuid, func, text)
+from sqlalchemy.dialects import postgresql  # noqa: F401  (registers to_tsvector and friends)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.database import UTCDateTime, new_uuid, utcnow
@@ -102,6 +104,9 @@ class Case(Base):
         # The organization's list, newest activity first, optionally per status.
         Index("ix_cases_org_activity", "organization_id", "last_activity_at"),
         Index("ix_cases_org_status_activity", "organization_id", "status", "last_activity_at"),
+        Index("ix_cases_org_created", "organization_id", "created_at"),
+        # The list's "opened by" choices: who opened cases in this organization.
+        Index("ix_cases_org_opener", "organization_id", "opened_by_sub"),
         # The agents' queue.
         Index("ix_cases_status_activity", "status", "last_activity_at"),
         Index("ix_cases_assignee_status_activity", "assignee_sub", "status", "last_activity_at"),
@@ -202,3 +207,21 @@ class CaseEvent(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     actor: Mapped[Person] = relationship(lazy="joined", innerjoin=True)
+
+
+# -- full-text search (PostgreSQL) ------------------------------------------------------------
+# The 'simple' configuration: no stemming, so Dutch, French and English text, product
+# names and numbers are all found as typed. A query must use ``search_vector`` too, so
+# its expression is the indexed one.
+SEARCH_CONFIGURATION = text("'simple'::regconfig")
+
+
+def search_vector(column: ColumnElement) -> ColumnElement:
+    return func.to_tsvector(SEARCH_CONFIGURATION, column)
+
+
+# Expression indexes exist only on PostgreSQL; SQLite searches with LIKE.
+Index("ix_cases_subject_search", search_vector(Case.subject),
+      postgresql_using="gin").ddl_if(dialect="postgresql")
+Index("ix_case_messages_body_search", search_vector(CaseMessage.body),
+      postgresql_using="gin").ddl_if(dialect="postgresql")

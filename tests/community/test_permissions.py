@@ -14,7 +14,7 @@ JANSSENS = org("Garage Janssens NV", enterprise_number="0202.239.951", customer_
 UNLISTED = "9a1d2b3c-0000-4000-8000-000000000000"
 
 # (method, path, who, expected status). Routes of the organization use PEETERS.
-ANONYMOUS, MEMBER, OUTSIDER = "anonymous", "member", "outsider"
+ANONYMOUS, MEMBER, OUTSIDER, AGENT = "anonymous", "member", "outsider", "agent"
 ROUTES = [
     ("GET", "/", ANONYMOUS, 200),
     ("GET", "/", MEMBER, 200),
@@ -31,6 +31,85 @@ ROUTES = [
     ("GET", f"/orgs/{PEETERS['id']}/", MEMBER, 200),
     ("GET", f"/orgs/{PEETERS['id']}/", OUTSIDER, 404),
 ]
+
+# The agent workspace: global capabilities from the token's roles, so anyone else gets 403
+# (an agent asking for a case that does not exist gets 404).
+SOME_CASE = "0b7e1c52-8d1f-4f0e-9a57-3a7d2f1e9c10"
+SOME_FILE = "4c2d8e1a-6b3f-4a9e-8c7d-1e2f3a4b5c6d"
+for _path in ("/agent", f"/agent/cases/{SOME_CASE}", f"/agent/cases/{SOME_CASE}/attachments/{SOME_FILE}"):
+    ROUTES += [("GET", _path, ANONYMOUS, 302), ("GET", _path, OUTSIDER, 403), ("GET", _path, MEMBER, 403),
+               ("GET", _path, AGENT, 200 if _path == "/agent" else 404)]
+for _action in ("messages", "status", "assignee", "severity"):
+    _path = f"/agent/cases/{SOME_CASE}/{_action}"
+    ROUTES += [("POST", _path, ANONYMOUS, 401), ("POST", _path, OUTSIDER, 403), ("POST", _path, MEMBER, 403),
+               ("POST", _path, AGENT, 404)]
+# Mail preferences: anyone signed in.
+ROUTES += [
+    ("GET", "/account/notifications", ANONYMOUS, 302),
+    ("GET", "/account/notifications", OUTSIDER, 200),
+    ("GET", "/account/notifications", AGENT, 200),
+    ("POST", "/account/notifications", ANONYMOUS, 401),
+    ("POST", "/account/notifications", MEMBER, 302),
+]
+
+# Cases in the organization's name: a case (with a file) of PEETERS exists, see ``peeters_case``.
+CASE = "7d3f9a10-5b6c-4d7e-8f90-a1b2c3d4e5f6"
+FILE = "7d3f9a10-5b6c-4d7e-8f90-0000000000f1"
+_CASES = f"/orgs/{PEETERS['id']}/cases"
+for _path in (_CASES, f"{_CASES}/new", f"{_CASES}/{CASE}", f"{_CASES}/{CASE}/attachments/{FILE}"):
+    ROUTES += [("GET", _path, ANONYMOUS, 302), ("GET", _path, MEMBER, 200), ("GET", _path, OUTSIDER, 404),
+               ("GET", _path, AGENT, 404)]
+for _action, _member in (("new", 400), (f"{CASE}/reply", 400), (f"{CASE}/attachments", 400), (f"{CASE}/close", 302),
+                         (f"{CASE}/reopen", 302), (f"{CASE}/follow", 302), (f"{CASE}/unfollow", 302)):
+    _path = f"{_CASES}/{_action}"
+    ROUTES += [("POST", _path, ANONYMOUS, 401), ("POST", _path, MEMBER, _member), ("POST", _path, OUTSIDER, 404),
+               ("POST", _path, AGENT, 404)]
+ROUTES += [
+    # A case is reached only through its own organization, even one the token lists.
+    ("GET", f"/orgs/{JANSSENS['id']}/cases/{CASE}", MEMBER, 404),
+    ("GET", f"/orgs/{JANSSENS['id']}/cases/{CASE}/attachments/{FILE}", MEMBER, 404),
+    ("POST", f"/orgs/{JANSSENS['id']}/cases/{CASE}/close", MEMBER, 404),
+    # All my clients, and choosing the organization of a new case.
+    ("GET", "/cases", ANONYMOUS, 302),
+    ("GET", "/cases", MEMBER, 200),
+    ("GET", "/cases", OUTSIDER, 200),
+    ("GET", "/cases", AGENT, 200),
+    ("GET", "/cases/new", ANONYMOUS, 302),
+    ("GET", "/cases/new", MEMBER, 200),
+    ("GET", "/cases/new", OUTSIDER, 302),  # one organization: straight to its form
+    ("GET", "/cases/new", AGENT, 200),
+]
+
+
+@pytest.fixture(autouse=True)
+def peeters_case(community):
+    """A case of PEETERS with one attachment, at the fixed ids the table uses."""
+    import io
+
+    from shared.database import utcnow
+    from support_community.cases.models import (Attachment, Case, CaseMessage, MessageKind, Person, Product,
+                                                Severity)
+    from support_community.cases.storage import storage
+    from support_community.extensions import db
+
+    person = Person(sub="sweep-opener", name="Jan Janssens", email="jan@example.test", locale="en",
+                    last_seen_at=utcnow())
+    product = Product(key="sweep-product", name_en="Product", name_nl="Product", name_fr="Produit")
+    db.session.add_all([person, product])
+    db.session.flush()
+    case = Case(id=uuid.UUID(CASE), number="CS-1990-000001", organization_id=uuid.UUID(PEETERS["id"]),
+                organization_name=PEETERS["name"], product_key=product.key, severity=Severity.NORMAL,
+                subject="Sweep", opened_by_sub=person.sub)
+    db.session.add(case)
+    db.session.flush()
+    db.session.add(CaseMessage(case_id=case.id, author_sub=person.sub, kind=MessageKind.DESCRIPTION, body="Text"))
+    content = b"%PDF-1.4\n%%EOF\n"
+    db.session.add(Attachment(id=uuid.UUID(FILE), case_id=case.id, uploaded_by_sub=person.sub, filename="a.pdf",
+                              content_type="application/pdf", size=len(content), sha256="0" * 64,
+                              storage_key=storage(community).save(io.BytesIO(content))))
+    db.session.flush()
+    return case
+
 
 # Rules not reached by a URL of their own.
 IGNORED_RULES = {"/static/<path:filename>", "/shared-static/<path:filename>"}
@@ -54,6 +133,8 @@ def test_route_access(community_client, login, method, path, who, expected):
         login(orgs=[PEETERS, JANSSENS])
     elif who == OUTSIDER:
         login(orgs=[JANSSENS])
+    elif who == AGENT:
+        login(orgs=[], roles=["support_agent"])
     if method == "GET":
         response = community_client.get(path)
     else:

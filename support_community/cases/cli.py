@@ -1,0 +1,56 @@
+"""``community catalog import``, ``community demo`` and ``community attachments purge``."""
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+from flask.cli import AppGroup
+
+catalog_group = AppGroup("catalog", help="The products and categories cases are about.")
+attachments_group = AppGroup("attachments", help="Stored attachment files.")
+
+
+@catalog_group.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=str))
+def import_command(path: str) -> None:
+    """Add or update products and categories from FILE.json or FILE.csv (names in en, nl, fr).
+
+    Nothing is deleted: set "active" to no to take a product or category out of the choices.
+    """
+    from support_community.cases.services.catalog import CatalogFileError, import_catalog, parse_catalog
+    from support_community.extensions import db
+
+    try:
+        with open(path, "rb") as handle:
+            content = handle.read()
+    except OSError as error:
+        raise click.ClickException(f"cannot read {path}: {error.strerror}") from None
+    try:
+        report = import_catalog(parse_catalog(path, content))
+        db.session.commit()
+    except CatalogFileError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{path}: {error}") from None
+    click.echo(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged.")
+
+
+@click.command("demo")
+def demo_command() -> None:
+    """Load the demo products and categories (safe to run again)."""
+    from support_community.cases.services.catalog import load_demo
+    from support_community.extensions import db
+
+    report = load_demo()
+    db.session.commit()
+    click.echo(f"Demo catalog: {report.added} added, {report.updated} updated, {report.unchanged} unchanged.")
+
+
+@attachments_group.command("purge")
+@click.option("--older-than-hours", default=24, show_default=True, type=click.IntRange(min=1),
+              help="Leave younger files alone (their upload may still be in progress).")
+def purge_command(older_than_hours: int) -> None:
+    """Delete stored files that no attachment names (left by a process that stopped mid-upload)."""
+    from support_community.cases.services.attachments import purge_orphans
+
+    removed = purge_orphans(older_than=dt.timedelta(hours=older_than_hours))
+    click.echo(f"{removed} unreferenced file(s) deleted.")

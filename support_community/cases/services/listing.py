@@ -1,0 +1,218 @@
+"""Lists of cases: an organization's (filter, search, sort, pages) and "All my clients".
+
+Each list is one query for its rows, whatever the filters, the page or the number
+of organizations: the opener, product and category come with the case (joined),
+and the organizations of "All my clients" are one ``organization_id = ANY(…)``
+(PostgreSQL) or ``IN (…)`` (SQLite) condition. Pages are counted by offset, up to
+``MAX_PAGE``; beyond that a search or a filter finds a case faster than paging.
+
+Full-text search on PostgreSQL uses ``to_tsvector('simple', …)`` with
+``websearch_to_tsquery`` on the GIN expression indexes of the subject and of the
+messages; SQLite falls back to ``LIKE``. Customers' searches never look at
+internal notes.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from sqlalchemy import Row, Select, and_, any_, bindparam, case, false, func, or_, select, text, union
+from sqlalchemy.dialects import postgresql
+
+from support_community.cases.models import (OPEN_STATUSES, SEARCH_CONFIGURATION, Case, CaseMessage, MessageKind,
+                                            Person, Severity, Status, search_vector)
+from support_community.extensions import db
+
+PER_PAGE = 25
+MAX_PAGE = 200
+QUERY_MAX = 200
+# SQLite refuses statements with more bound values than this (its default limit is 32766).
+SQLITE_BOUND_VALUES = 30_000
+
+SORTS = ("activity", "created", "severity", "number")
+DIRECTIONS = ("desc", "asc")
+CUSTOMER_SEARCHABLE = (MessageKind.DESCRIPTION, MessageKind.REPLY)
+_SEVERITY_RANK = case(
+    (Case.severity == Severity.CRITICAL, 4), (Case.severity == Severity.HIGH, 3),
+    (Case.severity == Severity.NORMAL, 2), else_=1,
+)
+_NUMBER = re.compile(r"^CS-\d{4}-\d{1,9}$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    """What a list asks for; ``forms.case_filters`` builds it from the query string (whitelisted)."""
+
+    status: str = ""       # "", "open" or a Status value
+    severity: str = ""     # "" or a Severity value
+    product: str = ""      # "" or a product key
+    opener: str = ""       # "", "me" or a person's sub
+    q: str = ""
+    sort: str = "activity"
+    direction: str = "desc"
+    page: int = 1
+    organization: str = ""  # "All my clients" only: an organization id or a text to match
+
+    def with_page(self, page: int) -> "CaseFilters":
+        return replace(self, page=page)
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.status or self.severity or self.product or self.opener or self.q or self.organization)
+
+
+@dataclass
+class CasePage:
+    cases: list[Case]
+    page: int
+    per_page: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def is_last_allowed(self) -> bool:
+        return self.page >= MAX_PAGE
+
+
+def _page(query: Select, filters: CaseFilters) -> CasePage:
+    page = min(max(filters.page, 1), MAX_PAGE)
+    rows = list(db.session.scalars(query.limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE)).unique())
+    return CasePage(cases=rows[:PER_PAGE], page=page, per_page=PER_PAGE, has_next=len(rows) > PER_PAGE)
+
+
+def _status_condition(status: str, *, allowed: Sequence[Status] | None = None):
+    if status == "open":
+        return Case.status.in_(OPEN_STATUSES)
+    try:
+        wanted = Status(status)
+    except ValueError:
+        return None
+    if allowed is not None and wanted not in allowed:
+        return false()
+    return Case.status == wanted
+
+
+def _search_condition(q: str, org_id: uuid.UUID | None):
+    q = q.strip()[:QUERY_MAX]
+    if not q:
+        return None
+    number_hit = Case.number == q.upper() if _NUMBER.match(q) else None
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = func.websearch_to_tsquery(SEARCH_CONFIGURATION, bindparam("search_query", q))
+        subject_hits = select(Case.id).where(search_vector(Case.subject).op("@@")(query))
+        message_hits = (select(CaseMessage.case_id).join(Case, Case.id == CaseMessage.case_id)
+                        .where(search_vector(CaseMessage.body).op("@@")(query),
+                               CaseMessage.kind.in_(CUSTOMER_SEARCHABLE)))
+        if org_id is not None:
+            subject_hits = subject_hits.where(Case.organization_id == org_id)
+            message_hits = message_hits.where(Case.organization_id == org_id)
+        found = Case.id.in_(union(subject_hits, message_hits))
+        return or_(found, number_hit) if number_hit is not None else found
+    # SQLite: like PostgreSQL, a case is found when its subject, or one message customers see,
+    # holds every word.
+    patterns = [_like_pattern(term) for term in q.replace('"', " ").split()[:8]]
+    if not patterns:
+        return None
+    in_subject = and_(*(Case.subject.ilike(p, escape="\\") for p in patterns))
+    in_a_message = Case.id.in_(select(CaseMessage.case_id).where(
+        CaseMessage.kind.in_(CUSTOMER_SEARCHABLE), *(CaseMessage.body.ilike(p, escape="\\") for p in patterns)))
+    found = or_(in_subject, in_a_message)
+    return or_(found, number_hit) if number_hit is not None else found
+
+
+def _like_pattern(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _order(query: Select, filters: CaseFilters) -> Select:
+    column = {"activity": Case.last_activity_at, "created": Case.created_at,
+              "severity": _SEVERITY_RANK, "number": Case.number}.get(filters.sort, Case.last_activity_at)
+    if filters.direction == "asc":
+        return query.order_by(column.asc(), Case.id.asc())
+    return query.order_by(column.desc(), Case.id.desc())
+
+
+def organization_cases(org_id: uuid.UUID | str, filters: CaseFilters, *, viewer_sub: str) -> CasePage:
+    """One page of the organization's cases (one query)."""
+    org_uuid = org_id if isinstance(org_id, uuid.UUID) else uuid.UUID(str(org_id))
+    query = select(Case).where(Case.organization_id == org_uuid)
+    status = _status_condition(filters.status)
+    if status is not None:
+        query = query.where(status)
+    if filters.severity in {s.value for s in Severity}:
+        query = query.where(Case.severity == Severity(filters.severity))
+    if filters.product:
+        query = query.where(Case.product_key == filters.product)
+    if filters.opener == "me":
+        query = query.where(Case.opened_by_sub == viewer_sub)
+    elif filters.opener:
+        query = query.where(Case.opened_by_sub == filters.opener)
+    search = _search_condition(filters.q, org_uuid)
+    if search is not None:
+        query = query.where(search)
+        _plan_for_these_values()
+    return _page(_order(query, filters), filters)
+
+
+def _plan_for_these_values() -> None:
+    """Let PostgreSQL plan the search for this organization and these words, not from a cached plan.
+
+    A statement run often is prepared, and PostgreSQL may then reuse a generic plan made
+    for an average organization and an average word: for an organization with tens of
+    thousands of cases that plan reads every one of them (hundreds of milliseconds)
+    where the plan for the actual values uses both indexes (a few). ``SET LOCAL`` ends
+    with the request's transaction.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
+OPENERS_MAX = 500
+
+
+def openers(org_id: uuid.UUID | str) -> list[Row]:
+    """``(sub, name)`` of the people who opened cases of the organization, by name (the "opened by" choices).
+
+    At most ``OPENERS_MAX``: beyond that a select is no help, and "opened by me" still works.
+    """
+    org_uuid = org_id if isinstance(org_id, uuid.UUID) else uuid.UUID(str(org_id))
+    subs = select(Case.opened_by_sub).where(Case.organization_id == org_uuid).distinct()
+    return list(db.session.execute(select(Person.sub, Person.name).where(Person.sub.in_(subs))
+                                   .order_by(Person.name, Person.sub).limit(OPENERS_MAX)))
+
+
+def _organization_condition(org_ids: Sequence[uuid.UUID]):
+    """``organization_id`` among ``org_ids`` as one bound value (PostgreSQL) or a list SQLite accepts."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return Case.organization_id == any_(bindparam("org_ids", list(org_ids),
+                                                      type_=postgresql.ARRAY(Case.organization_id.type)))
+    if len(org_ids) > SQLITE_BOUND_VALUES:
+        # Written into the statement itself (ids are UUIDs: nothing to escape) instead of bound values.
+        return Case.organization_id.in_(bindparam("org_ids", list(org_ids), expanding=True, literal_execute=True))
+    return Case.organization_id.in_(list(org_ids))
+
+
+def open_cases_across(org_ids: Sequence[uuid.UUID | str], filters: CaseFilters) -> CasePage:
+    """One page of the open cases of all ``org_ids`` (the token's), newest activity first (one query)."""
+    ids = []
+    for org_id in org_ids:
+        try:
+            ids.append(org_id if isinstance(org_id, uuid.UUID) else uuid.UUID(str(org_id)))
+        except ValueError:
+            continue
+    if not ids:
+        return CasePage(cases=[], page=1, per_page=PER_PAGE, has_next=False)
+    query = select(Case).where(_organization_condition(ids))
+    status = _status_condition(filters.status, allowed=OPEN_STATUSES) if filters.status not in ("", "open") \
+        else None
+    query = query.where(status if status is not None else Case.status.in_(OPEN_STATUSES))
+    if filters.severity in {s.value for s in Severity}:
+        query = query.where(Case.severity == Severity(filters.severity))
+    query = query.order_by(Case.last_activity_at.desc(), Case.id.desc())
+    return _page(query, filters)

@@ -1,0 +1,212 @@
+"""The agents' queue: every organization, filters, counts per status, the remembered choice, constant queries."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+
+import pytest
+from sqlalchemy import delete, event, insert
+
+from shared.database import utcnow
+from support_community.agents.models import QueuePreference
+from support_community.cases.models import Case, Severity, Status
+from support_community.extensions import db
+from tests.community.agents.factories import make_agent, make_case, make_person, make_product
+from tests.community.auth.fake_op import org
+
+
+def rows(page: str) -> list[str]:
+    """The case numbers listed, in order."""
+    body = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0] if "<tbody>" in page else ""
+    return re.findall(r">(CS-\d{4}-\d{6})</a>", body)
+
+
+def get(client, url: str = "/agent", **params) -> str:
+    response = client.get(url, query_string=params or None)
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def test_a_customer_cannot_open_the_queue(community_client, login):
+    login(orgs=[org("Bakkerij Peeters BV")])
+    assert community_client.get("/agent").status_code == 403
+
+
+def test_the_queue_opens_on_my_open_cases(community_client, agent):
+    customer = make_person()
+    mine = make_case(customer, assignee=agent, status=Status.IN_PROGRESS)
+    mine_solved = make_case(customer, assignee=agent, status=Status.SOLVED)
+    colleagues = make_case(customer, assignee=make_agent(name="Eva Claes"))
+    unassigned = make_case(customer)
+
+    page = get(community_client)
+
+    assert rows(page) == [mine.number]
+    assert mine_solved.number not in page and colleagues.number not in page and unassigned.number not in page
+
+
+def test_the_queue_spans_every_organization(community_client, agent):
+    customer = make_person()
+    peeters = make_case(customer, organization_name="Bakkerij Peeters BV")
+    janssens = make_case(customer, organization_name="Garage Janssens NV")
+
+    page = get(community_client, status="open", assignee="any")
+
+    assert set(rows(page)) == {peeters.number, janssens.number}
+    assert "Bakkerij Peeters BV" in page and "Garage Janssens NV" in page
+
+
+def test_filters_by_status_severity_and_product(community_client, agent):
+    customer = make_person()
+    payroll = make_product("payroll", "Payroll")
+    critical = make_case(customer, severity=Severity.CRITICAL, status=Status.WAITING_FOR_CUSTOMER)
+    make_case(customer, severity=Severity.LOW, status=Status.WAITING_FOR_CUSTOMER)
+    on_payroll = make_case(customer, product=payroll)
+
+    assert rows(get(community_client, assignee="any", status="waiting_for_customer", severity="critical")) == [
+        critical.number]
+    assert rows(get(community_client, assignee="any", status="all", product="payroll")) == [on_payroll.number]
+
+
+def test_filters_by_organization_name_or_id(community_client, agent):
+    customer = make_person()
+    peeters_id = uuid.uuid4()
+    peeters = make_case(customer, organization_id=peeters_id, organization_name="Bakkerij Peeters BV")
+    make_case(customer, organization_name="Garage Janssens NV")
+
+    assert rows(get(community_client, assignee="any", organization="peeters")) == [peeters.number]
+    assert rows(get(community_client, assignee="any", organization=str(peeters_id))) == [peeters.number]
+    assert rows(get(community_client, assignee="any", organization="100%_")) == []
+
+
+def test_filters_by_assignee(community_client, agent):
+    customer = make_person()
+    eva = make_agent(name="Eva Claes")
+    hers = make_case(customer, assignee=eva)
+    nobodys = make_case(customer)
+    mine = make_case(customer, assignee=agent)
+
+    assert rows(get(community_client, assignee=eva.sub)) == [hers.number]
+    assert rows(get(community_client, assignee="unassigned")) == [nobodys.number]
+    assert rows(get(community_client, assignee="me")) == [mine.number]
+    assert set(rows(get(community_client, assignee="any"))) == {hers.number, nobodys.number, mine.number}
+
+
+def test_the_counts_per_status_follow_the_other_filters(community_client, agent):
+    customer = make_person()
+    for status, number in ((Status.NEW, 3), (Status.IN_PROGRESS, 2), (Status.CLOSED, 1)):
+        for _ in range(number):
+            make_case(customer, status=status, assignee=agent)
+    make_case(customer, status=Status.NEW)  # not mine
+
+    page = get(community_client, assignee="me", status="new")
+
+    assert "New (3)" in page and "In progress (2)" in page and "Closed (1)" in page
+    assert "Open (5)" in page and "All (6)" in page
+    assert "Waiting for customer (0)" in page
+
+
+def test_sorted_by_last_activity_or_by_severity(community_client, agent):
+    customer = make_person()
+    now = utcnow()
+    old_critical = make_case(customer, severity=Severity.CRITICAL, last_activity_at=now - dt.timedelta(days=2))
+    recent_low = make_case(customer, severity=Severity.LOW, last_activity_at=now - dt.timedelta(hours=1))
+    older_high = make_case(customer, severity=Severity.HIGH, last_activity_at=now - dt.timedelta(days=3))
+
+    assert rows(get(community_client, assignee="any")) == [recent_low.number, old_critical.number, older_high.number]
+    assert rows(get(community_client, assignee="any", sort="severity")) == [
+        old_critical.number, older_high.number, recent_low.number]
+
+
+def test_the_queue_is_paginated(community_client, agent):
+    customer = make_person()
+    now = utcnow()
+    cases = [make_case(customer, last_activity_at=now - dt.timedelta(minutes=n)) for n in range(30)]
+
+    first = get(community_client, assignee="any")
+    second = get(community_client, assignee="any", page="2")
+
+    assert rows(first) == [c.number for c in cases[:25]]
+    assert rows(second) == [c.number for c in cases[25:]]
+    assert "Page 2 of 2 · 30 cases" in second
+    assert "page=2" in first
+    assert rows(get(community_client, assignee="any", page="nonsense")) == rows(first)
+    assert rows(get(community_client, assignee="any", page="99")) == rows(second)
+
+
+def test_nonsense_filters_fall_back_to_the_defaults(community_client, agent):
+    mine = make_case(make_person(), assignee=agent)
+    page = get(community_client, status="<script>", severity="urgent!!", sort="random", assignee="")
+    assert rows(page) == [mine.number]
+    assert "<script>" not in page
+
+
+def test_the_last_choice_is_remembered_after_signing_out(community_client, login, agent, fake_panda):
+    unassigned = make_case(make_person())
+    get(community_client, assignee="unassigned", status="all")
+
+    # Signed in again later (a new session): the queue opens on the same choice.
+    login(fake_panda.users[agent.sub])
+    page = get(community_client)
+
+    assert rows(page) == [unassigned.number]
+    assert db.session.get(QueuePreference, agent.sub).filters["assignee"] == "unassigned"
+    assert re.search(r'<option selected value="unassigned">|<option value="unassigned" selected', page)
+
+
+def test_my_open_cases_is_one_click_away(community_client, agent):
+    mine = make_case(make_person(), assignee=agent)
+    make_case(make_person())
+    get(community_client, assignee="any")
+    page = get(community_client, view="mine")
+    assert rows(page) == [mine.number]
+    assert rows(get(community_client)) == [mine.number]
+
+
+def test_an_empty_queue_says_so(community_client, agent):
+    assert "No cases match these filters." in get(community_client)
+
+
+# -- a constant number of queries ----------------------------------------------------------------
+def _bulk_cases(count: int, agent) -> None:
+    customer = make_person()
+    product = make_product()
+    now = utcnow()
+    db.session.execute(insert(Case), [
+        {"id": uuid.uuid4(), "number": f"CS-2000-{n:06d}", "organization_id": uuid.uuid4(),
+         "organization_name": f"Client {n:04d}", "product_key": product.key, "severity": Severity.NORMAL,
+         "status": Status.NEW if n % 2 else Status.IN_PROGRESS, "subject": f"Question {n}",
+         "opened_by_sub": customer.sub, "assignee_sub": agent.sub if n % 3 else None,
+         "created_at": now, "last_activity_at": now - dt.timedelta(minutes=n)}
+        for n in range(count)
+    ])
+    db.session.flush()
+
+
+def _queries_of(community_client, url: str) -> int:
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        response = community_client.get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    assert response.status_code == 200
+    return len(statements)
+
+
+@pytest.mark.parametrize("url", ["/agent", "/agent?assignee=any&status=all&sort=severity",
+                                 "/agent?assignee=unassigned&organization=client&page=2"])
+def test_the_queue_runs_the_same_number_of_queries_for_1_10_and_1000_cases(community_client, agent, url):
+    counts = []
+    for total in (1, 10, 1000):
+        db.session.execute(delete(Case))
+        _bulk_cases(total, agent)
+        get(community_client, url)  # the first request writes the agent's row and remembered choice
+        counts.append(_queries_of(community_client, url))
+    assert counts[0] == counts[1] == counts[2], counts
