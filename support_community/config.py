@@ -57,6 +57,7 @@ def load_config() -> dict:
         "ATTACHMENT_STORAGE_PATH": env("ATTACHMENT_STORAGE_PATH", str(instance_path() / "attachments")),
         "CASE_REOPEN_DAYS": env_int("CASE_REOPEN_DAYS", 30),
         "AGENTS_TEAM_ADDRESS": env("AGENTS_TEAM_ADDRESS", "support-team@community.localhost"),
+        "AGENTS_TEAM_LOCALE": env("AGENTS_TEAM_LOCALE", "en"),
         "PROXY_FIX_HOPS": proxy_hops(),
     }
     # A request carries at most a few attachments at the per-file limit.
