@@ -38,26 +38,19 @@ def current_heads(app: Flask, db: Database, migrations_dir: Path) -> set[str]:
         return set(MigrationContext.configure(conn).get_current_heads())
 
 
-ENV_PY = '''"""Alembic environment: the engine and metadata come from the Flask app (see shared.migrations)."""
-from alembic import context
+def run_migrations() -> None:
+    """The body of each service's ``migrations/env.py``: engine and metadata come from the app."""
+    from alembic import context
 
-config = context.config
-engine = config.attributes["engine"]
-target_metadata = config.attributes["metadata"]
-
-
-def run_migrations_online() -> None:
+    config = context.config
+    engine = config.attributes["engine"]
     with engine.connect() as connection:
         context.configure(
             connection=connection,
-            target_metadata=target_metadata,
+            target_metadata=config.attributes["metadata"],
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
         )
         with context.begin_transaction():
             context.run_migrations()
         connection.commit()
-
-
-run_migrations_online()
-'''
