@@ -384,6 +384,8 @@ def run(argv: list[str] | None = None) -> int:
         supervisor = Supervisor(child_environment(ports))
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, lambda *_: supervisor.request_stop())  # type: ignore[union-attr]
+        # Started by `make run`: if make is killed (not Ctrl-C, which reaches us too), stop as well.
+        _die_with_parent()
 
         supervisor.say(f"instance folder: {supervisor.env.get('INSTANCE_PATH') or PROJECT_ROOT / 'instance'}")
         demo_output: list[str] = []

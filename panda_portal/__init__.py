@@ -5,10 +5,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, abort, has_request_context, redirect, request, url_for
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from panda_portal.config import load_config
+from panda_portal.errors import install_error_pages
 from panda_portal.extensions import babel, csrf, db, limiter, mail
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared.access import install_access_control
 from shared.config import configure_logging
@@ -50,6 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
               [str(PACKAGE_DIR / "translations")])
     install_security_headers(app)
     install_shared_web(app)
+    install_error_pages(app)
 
     from panda_portal.accounts.views import bp as accounts_bp
     from panda_portal.audit.views import bp as audit_bp

@@ -6,7 +6,7 @@ import time
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import TooManyRequests
@@ -19,6 +19,7 @@ from panda_portal.accounts.session import current_account, end_all_sessions, ses
 from panda_portal.accounts.session import sign_out as end_session
 from panda_portal.extensions import db, limiter
 from shared.access import authenticated, public
+from shared.i18n import LANGUAGE_COOKIE
 from shared.web import safe_next
 
 bp = Blueprint("accounts", __name__)
@@ -298,13 +299,22 @@ def profile() -> ResponseReturnValue:
     account = current_account()
     form = ProfileForm(obj=account)
     if request.method == "POST" and form.validate():
+        language_before = account.language
         try:
             services.update_profile(account, form.name.data, form.language.data, actor=account)
         except services.AccountError as error:
             form.name.errors.append(error.message)
         else:
             db.session.commit()
-            flash(_("Your details have been saved."), "success")
-            return redirect(url_for("accounts.profile"))
+            response = redirect(url_for("accounts.profile"))
+            if account.language == language_before:
+                flash(_("Your details have been saved."), "success")
+                return response
+            # The language just chosen for the account outranks an earlier choice in the menu:
+            # the next page, and this message on it, are in the account's new language.
+            response.delete_cookie(LANGUAGE_COOKIE)
+            with force_locale(account.language):
+                flash(_("Your details have been saved."), "success")
+            return response
     status = 400 if request.method == "POST" else 200
     return render_template("accounts/profile.html", form=form, account=account), status

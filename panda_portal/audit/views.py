@@ -2,14 +2,18 @@
 
 Each page is one query (events with the names they refer to, joined), newest
 first; one row more than a page is read to know whether there is an older page.
+Application keys in the recorded changes are shown by the application's name in
+the reader's language (one more, small query).
 """
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, render_template, request
+from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
@@ -18,9 +22,10 @@ from panda_portal.accounts.models import Account
 from panda_portal.accounts.session import current_account
 from panda_portal.audit.models import AuditEvent
 from panda_portal.extensions import db
-from panda_portal.organizations.models import Organization
+from panda_portal.organizations.models import Application, Organization
 from panda_portal.organizations.permissions import current_organization
 from shared.access import authenticated, requires
+from shared.i18n import LANGUAGE_NAMES
 
 bp = Blueprint("audit", __name__)
 
@@ -71,6 +76,9 @@ FIELD_LABELS: dict[str, Any] = {
     "name": _l("name"),
     "customer_number": _l("customer number"),
     "enterprise_number": _l("enterprise number"),
+    "language": _l("language"),
+    "verified": _l("e-mail address confirmed"),
+    "support_agent": _l("support agent"),
 }
 
 VALUE_LABELS: dict[str, Any] = {
@@ -84,6 +92,16 @@ VALUE_LABELS: dict[str, Any] = {
     "expired": _l("expired"),
     "revoked": _l("withdrawn"),
     "accepted": _l("accepted"),
+    **LANGUAGE_NAMES,
+}
+
+# Fields whose values are application keys, shown by the application's name.
+APPLICATION_FIELDS = {"applications", "grants", "application"}
+
+# Who acted, when it was not a person signed in to Panda (stored in English, shown in the reader's language).
+ACTOR_LABELS: dict[str, Any] = {
+    "system": _l("system"),
+    "operator (command line)": _l("operator (command line)"),
 }
 
 
@@ -99,6 +117,11 @@ class EventRow:
     event: AuditEvent
     subject_name: str | None
     organization_name: str | None
+    application_names: dict[str, str]
+
+    @property
+    def actor_label(self) -> str:
+        return str(ACTOR_LABELS.get(self.event.actor_label, self.event.actor_label))
 
     @property
     def action_label(self) -> str:
@@ -109,18 +132,28 @@ class EventRow:
         before, after = self.event.before or {}, self.event.after or {}
         rows = []
         for key in sorted(set(before) | set(after)):
-            old, new = _display(before.get(key)), _display(after.get(key))
+            names = self.application_names if key in APPLICATION_FIELDS else {}
+            old, new = _display(before.get(key), key, names), _display(after.get(key), key, names)
             if old != new:
                 rows.append(Change(str(FIELD_LABELS.get(key, key)), old, new))
         return rows
 
 
-def _display(value: Any) -> str:
+def _display(value: Any, key: str = "", names: dict[str, str] | None = None) -> str:
     if value is None:
         return "–"
+    if isinstance(value, bool):
+        return str(_l("yes") if value else _l("no"))
     if isinstance(value, list):
-        return ", ".join(_display(item) for item in value) if value else "–"
+        return ", ".join(_display(item, key, names) for item in value) if value else "–"
     text = str(value)
+    if names and text in names:
+        return names[text]
+    if key.endswith("_at"):
+        try:
+            return format_datetime(dt.datetime.fromisoformat(text), "short")
+        except ValueError:
+            return text
     return str(VALUE_LABELS.get(text, text))
 
 
@@ -143,7 +176,9 @@ def _events(condition: Any, page: int) -> tuple[list[EventRow], bool]:
         .offset((page - 1) * PER_PAGE)
         .limit(PER_PAGE + 1)
     ).all()
-    events = [EventRow(event, subject_name, organization_name)
+    language = str(get_locale() or "en").split("_")[0]
+    names = {application.key: application.name(language) for application in db.session.scalars(select(Application))}
+    events = [EventRow(event, subject_name, organization_name, names)
               for event, subject_name, organization_name in rows[:PER_PAGE]]
     return events, len(rows) > PER_PAGE
 

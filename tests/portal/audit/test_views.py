@@ -65,7 +65,7 @@ def test_administrators_read_their_organizations_log_in_words(team, panda_client
     assert "Role changed" in html
     assert "Application access changed" in html
     assert "role: member → administrator" in html
-    assert "application access: – → support_community" in html
+    assert "application access: – → Support Community" in html
     assert "Ann Admin &lt;ann@example.org&gt;" in html
     assert "Bert Member" in html
     assert "membership.role_changed" not in html

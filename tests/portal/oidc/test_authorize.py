@@ -12,7 +12,7 @@ from tests.portal.oidc.conftest import ISSUER, REDIRECT_URI, Flow, query_of, sig
 def assert_error_page_without_redirect(response) -> None:
     assert response.status_code == 400
     assert "Location" not in response.headers
-    assert "cannot be handled" in response.get_data(as_text=True)
+    assert "kan niet verwerkt worden" in response.get_data(as_text=True)  # the test accounts read Dutch
 
 
 def assert_error_redirect(response, flow: Flow, error: str) -> dict:

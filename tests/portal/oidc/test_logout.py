@@ -103,7 +103,7 @@ def test_logout_without_return_address_shows_that_the_person_is_signed_out(flow)
     tokens = flow.tokens()
     response = end_session(flow.browser, id_token_hint=tokens["id_token"])
     assert response.status_code == 200
-    assert "signed out" in response.get_data(as_text=True)
+    assert "U bent afgemeld" in response.get_data(as_text=True)  # the test accounts read Dutch
     assert not still_signed_in(flow)
 
 
@@ -125,7 +125,7 @@ def test_an_id_token_of_someone_else_ends_that_session_but_not_this_browsers(pan
 def test_without_an_id_token_the_person_is_asked_first(flow):
     response = end_session(flow.browser)
     assert response.status_code == 200
-    assert "Sign out of Panda?" in response.get_data(as_text=True)
+    assert "Afmelden bij Panda?" in response.get_data(as_text=True)
     assert still_signed_in(flow)
 
 

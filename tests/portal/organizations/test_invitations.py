@@ -142,7 +142,7 @@ def test_inviting_someone_who_is_already_a_member_creates_nothing(org_with_admin
     make_membership(make_account(email="bert@example.org"), org)
     response = invite_through_the_page(panda_client, org, email="BERT@example.org")
     assert response.status_code == 409
-    assert "bert@example.org is already a member of Garage Dubois SRL." in response.get_data(as_text=True)
+    assert "bert@example.org is al lid van Garage Dubois SRL." in response.get_data(as_text=True)  # Ann reads Dutch
     assert panda_db.session.scalar(select(func.count()).select_from(Invitation)) == 0
 
 
@@ -150,7 +150,7 @@ def test_an_invalid_address_is_refused_at_the_field(org_with_admin, panda_client
     org, _admin = org_with_admin
     response = invite_through_the_page(panda_client, org, email="not an address")
     assert response.status_code == 400
-    assert "Enter an e-mail address" in response.get_data(as_text=True)
+    assert "Vul een e-mailadres in" in response.get_data(as_text=True)
     assert panda_db.session.scalar(select(func.count()).select_from(Invitation)) == 0
 
 
@@ -383,7 +383,7 @@ def test_an_invitee_without_an_account_registers_from_the_mail_confirms_signs_in
     assert signed_in.location == path
     for cached in ("current_account", "org_context", "_flask_babel"):
         g.pop(cached, None)
-    assert "Accept the invitation" in panda_client.get(path).get_data(as_text=True)
+    assert "Accepter l'invitation" in panda_client.get(path).get_data(as_text=True)  # Carla chose French
     panda_client.post_form(path, {}, page=path)
     membership = membership_of(panda_db, org, carla)
     assert membership.status == MembershipStatus.ACTIVE and membership.role == Role.ADMIN

@@ -328,7 +328,7 @@ def test_adding_an_existing_organization_mails_every_active_administrator_in_the
                                       ("emails/join_request.txt", "nl", "Bert Beheerder")]
 
     home = panda_client.get("/").get_data(as_text=True)
-    assert "already in Panda. Your request to join has been sent" in home
+    assert "Bakkerij Peeters BV est déjà dans Panda." in home  # Eva reads French
 
 
 def test_the_requester_sees_the_pending_request_at_home_and_can_withdraw_it(
@@ -336,7 +336,7 @@ def test_the_requester_sees_the_pending_request_at_home_and_can_withdraw_it(
     eva = request_to_join.account
     login_as(panda_client, eva)
     home = panda_client.get("/").get_data(as_text=True)
-    assert "Your requests to join" in home and "Bakkerij Peeters BV" in home
+    assert "Vos demandes d'adhésion" in home and "Bakkerij Peeters BV" in home  # Eva reads French
     withdraw_url = f"/requests/{request_to_join.id}/withdraw"
     assert withdraw_url in home
 
@@ -345,7 +345,7 @@ def test_the_requester_sees_the_pending_request_at_home_and_can_withdraw_it(
     assert membership_of(panda_db, eva, existing.org).status == MembershipStatus.REMOVED
     assert len(events(panda_db, "membership.request_withdrawn")) == 1
     home = panda_client.get("/").get_data(as_text=True)
-    assert "has been withdrawn" in home
+    assert "a été retirée" in home
     assert withdraw_url not in home
 
 
@@ -363,7 +363,7 @@ def test_a_second_request_while_one_is_pending_creates_nothing_and_says_so(
     before = mail_count(panda_db)
     response = add(panda_client)
     assert response.headers["Location"] == "/"
-    assert "already waiting for an administrator" in panda_client.get("/").get_data(as_text=True)
+    assert "attend déjà la décision" in panda_client.get("/").get_data(as_text=True)  # Eva reads French
     assert mail_count(panda_db) == before
     assert len(events(panda_db, "membership.requested")) == 0
 
@@ -400,8 +400,8 @@ def test_the_mail_link_opens_the_request_for_an_administrator(panda_client, logi
     page = panda_client.get(f"/orgs/{existing.org.id}/requests/{request_to_join.id}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    for text in ("Eva Requester", "eva@example.org", "I am your accountant.", "Approve the request",
-                 "Reject the request", 'for="approve-message"', 'for="reject-message"'):
+    for text in ("Eva Requester", "eva@example.org", "I am your accountant.", "Aanvraag goedkeuren",
+                 "Aanvraag weigeren", 'for="approve-message"', 'for="reject-message"'):  # Bert reads Dutch
         assert text in html
 
 
@@ -442,7 +442,7 @@ def test_rejecting_tells_the_requester(panda_client, panda_db, login_as, existin
     assert len(events(panda_db, "membership.rejected")) == 1
     deliver()
     mail = mail_sink.last_to("eva@example.org")
-    assert "rejected" in mail.subject
+    assert "refusée" in mail.subject  # Eva reads French
     assert "We do not know you." in mail.text
 
 
@@ -456,11 +456,12 @@ def test_a_request_decided_by_one_administrator_tells_the_other_what_happened(
 
     assert response.status_code == 302 and response.headers["Location"] == url
     page = panda_client.get(url).get_data(as_text=True)
-    assert "This request was already approved by Ann Admin." in page
-    assert "Reject the request" not in page
+    assert "Deze aanvraag werd al goedgekeurd door Ann Admin." in page  # Bert reads Dutch
+    assert "Aanvraag weigeren" not in page
     assert membership_of(panda_db, request_to_join.account, existing.org).status == MembershipStatus.ACTIVE
     deliver()
-    assert [m.subject for m in mail_sink.to("eva@example.org")] == ["You are now a member of Bakkerij Peeters BV"]
+    assert [m.subject for m in mail_sink.to("eva@example.org")] == [
+        "Vous êtes maintenant membre de Bakkerij Peeters BV"]  # Eva reads French
 
 
 def test_a_withdrawn_request_cannot_be_approved(panda_client, panda_db, login_as, existing, request_to_join):

@@ -181,7 +181,7 @@ def test_pages_with_the_menu_read_the_same_number_of_statements_for_1_10_and_100
         counts[total] = [count_statements(panda_db, lambda: panda_client.get(page)) for page in pages]
     assert counts[1] == counts[10] == counts[1000], counts
     html = panda_client.get("/").get_data(as_text=True)
-    assert len(menu_names(html)) == 10 and "(1000)" in html
+    assert len(menu_names(html)) == 10 and "(1,000)" in html
 
 
 # -- the home page -----------------------------------------------------------------------

@@ -1,0 +1,182 @@
+"""Fixtures of the translation tests: compiled catalogs, the English to look for, a populated portal.
+
+    english_left(text)            # English sentences of the catalog found in ``text``
+    page_text(html)               # what a reader sees (and hears) on a page
+    world = make_world("nl")      # an organization full of people, requests, invitations and history
+
+The factories of the organizations tests are re-declared here (pytest does not
+share fixtures between sibling folders).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html as html_lib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask_babel import get_babel
+
+from panda_portal.organizations.models import Application, Invitation, Membership, MembershipStatus, Role
+from shared.i18n import LANGUAGE_COOKIE
+from tests.portal.organizations.conftest import (applications, make_account, make_customer,  # noqa: F401
+                                                  make_membership, make_org, sign_in_client)
+
+LANGUAGES = ("nl", "fr")
+SUPPORT = "support_community"
+INVITATION_TOKEN = "uitnodiging-voor-een-nieuw-lid"
+# 14 July 2026, 22:30 UTC: already the 15th in Brussels (UTC+2 in summer).
+REQUESTED_AT = dt.datetime(2026, 7, 14, 22, 30, tzinfo=dt.timezone.utc)
+
+PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]")
+WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+HIDDEN = re.compile(r"<(script|style)\b.*?</\1>", re.S | re.I)
+SPOKEN_ATTRIBUTE = re.compile(r'\b(?:aria-label|title|placeholder|alt)="([^"]*)"')
+TAG = re.compile(r"<[^>]+>")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogs(panda_app):
+    """The .mo files are build products: make sure this run reads the current .po files."""
+    from shared.i18n_catalogs import compile_all
+
+    compile_all()
+    with panda_app.app_context():
+        get_babel(panda_app).instance.domain_instance.cache.clear()
+
+
+@pytest.fixture(scope="session")
+def english_fragments() -> set[str]:
+    """Every stretch of at least three English words in Panda's catalog (placeholders cut it into stretches)."""
+    from shared.i18n_catalogs import extract
+
+    fragments: set[str] = set()
+    for message in extract("panda_portal"):
+        if not message.id:
+            continue
+        for msgid in (message.id if isinstance(message.id, tuple) else (message.id,)):
+            for piece in PLACEHOLDER.split(msgid):
+                piece = " ".join(piece.split()).strip(" ,.:;()")
+                if len(WORD.findall(piece)) >= 3:
+                    fragments.add(piece)
+    return fragments
+
+
+def page_text(html: str) -> str:
+    """The visible text of a page, with what a screen reader says (labels, titles), entities decoded."""
+    html = HIDDEN.sub(" ", html)
+    spoken = " ".join(SPOKEN_ATTRIBUTE.findall(html))
+    text = TAG.sub(" ", html) + " " + spoken
+    return " ".join(html_lib.unescape(text).split())
+
+
+@pytest.fixture()
+def english_left(english_fragments):
+    def find(text: str) -> list[str]:
+        text = " ".join(text.split())
+        return sorted(fragment for fragment in english_fragments if fragment in text)
+
+    return find
+
+
+def html_lang(html: str) -> str | None:
+    match = re.search(r'<html lang="([a-z-]+)"', html)
+    return match.group(1) if match else None
+
+
+@dataclass
+class World:
+    language: str
+    admin: Any
+    member: Any
+    requester: Any
+    organization: Any
+    other_organization: Any
+    membership: Membership
+    request: Membership
+    unregistered: Any
+    invitation: Invitation
+
+    @property
+    def org_id(self) -> str:
+        return str(self.organization.id)
+
+
+@pytest.fixture()
+def bookkeeping(panda_db, applications):
+    """A second application, named differently in each language."""
+    application = Application(key="boekhouding", name_en="Bookkeeping", name_nl="Boekhouding",
+                              name_fr="Comptabilité", description_en="Keep the books of the whole year.",
+                              description_nl="Het hele jaar de boeken bijhouden.",
+                              description_fr="Tenir les livres toute l'année.", position=20)
+    panda_db.session.add(application)
+    panda_db.session.flush()
+    return application
+
+
+@pytest.fixture()
+def make_world(panda, panda_db, make_account, make_org, make_customer, make_membership, bookkeeping):
+    """Griet administers Bakkerij Peeters BV: a member, a pending request, invitations, a history."""
+    from panda_portal.accounts import services as accounts
+    from panda_portal.organizations.services import invitations, members
+    from shared.database import utcnow
+
+    def make(language: str) -> World:
+        # Created by an operator in English, then switched to ``language`` by Griet herself:
+        # her own activity then has an operator, yes/no values and a language change in it.
+        admin = accounts.create_account("griet.vermeulen@bakkerij-peeters.test", "Griet Vermeulen",
+                                        "paardenbloem zonnebloem korenbloem", "en", verified=True)
+        accounts.update_profile(admin, "Griet Vermeulen", language, actor=admin)
+        member = make_account(name="Luc Dubois", email="luc.dubois@fiduciaire-lambert.test", language="fr")
+        requester = make_account(name="Sofie Claes", email="sofie.claes@boekhouding-claes.test", language="nl")
+        organization = make_org(name="Bakkerij Peeters BV", customer_number="100234")
+        other = make_org(name="Garage Dubois SRL", customer_number="100235")
+        elsewhere = make_org(name="Fiduciaire Lambert SC", customer_number="100237")
+        make_membership(admin, organization, role=Role.ADMIN, grants=[SUPPORT, "boekhouding"])
+        make_membership(admin, other, grants=[SUPPORT])
+        membership = make_membership(member, organization)
+        request = make_membership(requester, organization, status=MembershipStatus.PENDING,
+                                  message="Graag toegang tot de cases. Groeten, Sofie")
+        request.requested_at = REQUESTED_AT
+        make_membership(admin, elsewhere, status=MembershipStatus.PENDING)
+        # History in the organization's audit log, through the real use cases.
+        members.update_membership(membership, role=Role.MEMBER, application_keys=[SUPPORT, "boekhouding"],
+                                  actor=admin)
+        invited = invitations.invite(organization, email="nieuw.lid@bakkerij-peeters.test", role=Role.ADMIN,
+                                     application_keys=[SUPPORT], language=language, actor=admin)
+        invited.expires_at = utcnow() + dt.timedelta(days=2)  # sent again five days later
+        invitations.resend_invitation(invited, actor=admin)
+        invitation = Invitation(organization_id=organization.id, email="jan.peeters@bakkerij-peeters.test",
+                                role=Role.MEMBER, application_keys=[SUPPORT, "boekhouding"],
+                                token_hash=invitations.hash_token(INVITATION_TOKEN), language=language,
+                                invited_by_id=admin.id, expires_at=utcnow() + dt.timedelta(days=7))
+        panda_db.session.add(invitation)
+        # An invitation for Griet herself, waiting in another organization.
+        panda_db.session.add(Invitation(organization_id=elsewhere.id, email=admin.email, role=Role.MEMBER,
+                                        application_keys=[], token_hash=invitations.hash_token("griet-elders"),
+                                        language=language, invited_by_id=admin.id,
+                                        expires_at=utcnow() + dt.timedelta(days=7)))
+        unregistered = make_customer(customer_number="100236", name="Brouwerij De Smedt NV")
+        panda_db.session.commit()
+        return World(language, admin, member, requester, organization, other, membership, request,
+                     unregistered, invitation)
+
+    return make
+
+
+@pytest.fixture()
+def browser(panda):
+    """A fresh browser, signed in or not, optionally with an Accept-Language header or a language chosen in the menu."""
+    def open_browser(*, signed_in=None, accept_language: str | None = None, chosen_language: str | None = None):
+        client = panda.test_client()
+        client.csrf_page = "/sign-in"
+        if accept_language:
+            client.environ_base["HTTP_ACCEPT_LANGUAGE"] = accept_language
+        if chosen_language:
+            client.set_cookie(LANGUAGE_COOKIE, chosen_language)
+        if signed_in is not None:
+            sign_in_client(client, signed_in)
+        return client
+
+    return open_browser
