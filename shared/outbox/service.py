@@ -4,6 +4,8 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
+from email import policy as email_policy
+from email.header import Header
 from typing import Any
 
 from flask import Flask
@@ -21,6 +23,27 @@ MAX_DELAY = dt.timedelta(hours=6)
 LEASE = dt.timedelta(minutes=5)
 
 Handler = Callable[[dict], None]
+
+
+class _Message(Message):
+    """Flask-Mail's message, with a non-ASCII subject that keeps its spaces.
+
+    Flask-Mail encodes such a subject in lines that, once "Subject: " is in front,
+    are too long; the SMTP policy then folds them again and drops the spaces
+    between encoded words ("facture électronique refusée" arrives as "facture
+    électroniquerefusée"). Encoded knowing the header's name, the lines fit and
+    are sent as they are.
+    """
+
+    def _message(self):
+        message = super()._message()
+        if self.subject and not self.subject.isascii():
+            sending_policy = message.policy
+            message.policy = email_policy.compat32  # stores the encoded lines as given
+            del message["Subject"]
+            message["Subject"] = Header(self.subject, "utf-8", header_name="Subject").encode()
+            message.policy = sending_policy
+        return message
 
 
 class PermanentDeliveryError(Exception):
@@ -59,7 +82,7 @@ class Outbox:
 
     # -- delivering --------------------------------------------------------------------
     def _send_mail(self, payload: dict) -> None:
-        message = Message(
+        message = _Message(
             subject=payload["subject"],
             recipients=[payload["to"]],
             body=payload["text"],
