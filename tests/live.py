@@ -105,6 +105,10 @@ class LiveStack:
         })
         with self.community.app_context():
             community_db.create_all()
+            from support_community.cases.services.catalog import load_demo
+
+            load_demo()
+            community_db.session.commit()
 
         for thread in (_ServerThread(self.panda, self.panda_port),
                        _ServerThread(self.community, self.community_port),
@@ -121,24 +125,28 @@ class LiveStack:
         ensure_applications()
         ensure_demo_customers()
 
+    def add_support_agent(self, email: str, name: str, password: str) -> None:
+        """A vendor's support agent (an operator's flag in Panda, as `panda users add --support-agent`)."""
+        from panda_portal.accounts.services import create_account
+        from panda_portal.extensions import db as panda_db
+
+        with self.panda.app_context():
+            create_account(email, name, password, "en", verified=True, support_agent=True)
+            panda_db.session.commit()
+
     def wait_for_panda_outbox(self, timeout: float = 15.0) -> None:
         """Wait until Panda's worker has delivered everything queued (mails, back-channel messages)."""
-        import time
-
-        from sqlalchemy import func, select
-
         from panda_portal.extensions import db as panda_db
         from panda_portal.outbox.models import OutboxMessage
 
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with panda_db.state(self.panda).sessionmaker() as session:
-                pending = session.scalar(select(func.count()).select_from(OutboxMessage).where(
-                    OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None)))
-            if not pending:
-                return
-            time.sleep(0.05)
-        raise AssertionError("Panda's outbox was not delivered in time")
+        _wait_for_outbox(self.panda, panda_db, OutboxMessage, timeout)
+
+    def wait_for_community_outbox(self, timeout: float = 15.0) -> None:
+        """Wait until the community's worker has delivered everything queued."""
+        from support_community.extensions import db as community_db
+        from support_community.outbox.models import OutboxMessage
+
+        _wait_for_outbox(self.community, community_db, OutboxMessage, timeout)
 
     def stop(self) -> None:
         for thread in reversed(self.threads):
@@ -150,6 +158,22 @@ class LiveStack:
         community_db.state(self.community).engine.dispose()
         for url in self.databases:
             drop_database(url)
+
+
+def _wait_for_outbox(app, database, model, timeout: float) -> None:
+    import time
+
+    from sqlalchemy import func, select
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with database.state(app).sessionmaker() as session:
+            pending = session.scalar(select(func.count()).select_from(model).where(
+                model.sent_at.is_(None), model.failed_at.is_(None)))
+        if not pending:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{app.name}'s outbox was not delivered in time")
 
 
 class _FormParser(HTMLParser):

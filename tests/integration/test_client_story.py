@@ -2,16 +2,19 @@
 
 A client administrator adds her organization; an accountant asks to join it; she
 approves from the mail and ticks "Support Community" on the screen she lands on;
-the accountant then finds the client in the community's "Switch organization".
-When she removes the access again, the client is gone from his next page there.
+the accountant then finds the client in the community's "Switch organization" and
+opens a case in its name; an agent replies and adds an internal note; the
+accountant sees the reply, not the note, and gets a mail. When she removes the
+access again, the client is gone from his next page there.
 """
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
 
-from tests.integration.test_single_sign_on import register_and_verify, sign_in_to_panda, wait_for_mail
+from tests.integration.test_single_sign_on import PASSWORD, register_and_verify, sign_in_to_panda, wait_for_mail
 from tests.live import Browser
 
 pytestmark = pytest.mark.integration
@@ -55,6 +58,36 @@ def test_from_adding_an_organization_to_the_community_listing_the_client_and_bac
     jan.get(f"{stack.community_url}/switch")
     assert jan.has_text(name), jan.text
 
+    # He opens a case in the client's name.
+    org_path = re.search(r'href="(/orgs/[0-9a-f-]{36})/"', jan.text).group(1)
+    jan.get(f"{stack.community_url}{org_path}/cases/new")
+    category = re.search(r'<option value="(\d+)"', jan.text).group(1)
+    jan.submit("/cases/new", {"product": "accounting", "category": category, "severity": "high",
+                              "subject": "Btw-aangifte weigert te verzenden",
+                              "description": "De aangifte blijft hangen op 'verzenden'."})
+    assert jan.has_text("Jan Janssens") and jan.has_text(name), jan.text
+    case_url = jan.url
+    assert re.search(r"CS-\d{4}-\d{6}", jan.text), jan.text
+
+    # An agent answers, and writes an internal note the customer must never see.
+    agent_email = f"sam.{suffix}@vendor.example"
+    stack.add_support_agent(agent_email, "Sam Support", PASSWORD)
+    sam = Browser()
+    sign_in_to_panda(stack, sam, agent_email)
+    sam.get(f"{stack.community_url}/auth/sign-in")
+    sam.get(f"{stack.community_url}/agent?assignee=unassigned")
+    agent_case = re.search(r'href="(/agent/cases/[0-9a-f-]{36})"', sam.text).group(1)
+    sam.get(f"{stack.community_url}{agent_case}")
+    sam.submit("/messages", {"body": "We bekijken het; kan u de foutmelding sturen?"})
+    sam.submit("/messages", {"body": "Known bug in the VAT module, ticket DEV-42.", "internal": "y"})
+    assert sam.has_text("DEV-42")
+
+    jan.get(case_url)
+    assert jan.has_text("kan u de foutmelding sturen?") and not jan.has_text("DEV-42"), jan.text
+    stack.wait_for_community_outbox()
+    reply_mail = wait_for_mail(stack.smtp, accountant_email, subject_contains="CS-")
+    assert "kan u de foutmelding sturen?" in reply_mail.text and "DEV-42" not in reply_mail.text + reply_mail.html
+
     # The access is removed: his very next page in the community no longer shows the client.
     member_page = an.url.split("#")[0]
     an.get(member_page)
@@ -65,3 +98,5 @@ def test_from_adding_an_organization_to_the_community_listing_the_client_and_bac
     jan.get(f"{stack.community_url}/")
     assert jan.url.startswith(stack.community_url)
     assert jan.has_text("Jan Janssens") and not jan.has_text(name), jan.text
+    jan.get(case_url)
+    assert jan.response.status_code == 404
