@@ -52,6 +52,8 @@ ACTION_LABELS: dict[str, Any] = {
     "invitation.replaced": _l("Invitation replaced by a new one"),
     "invitation.accepted": _l("Invitation accepted"),
     "customers.imported": _l("Customer register imported"),
+    "client.registered": _l("OpenID client registered"),
+    "client.updated": _l("OpenID client changed"),
     "account.registered": _l("Account registered"),
     "account.email_verified": _l("E-mail address confirmed"),
     "account.password_reset": _l("Password reset"),

@@ -83,6 +83,24 @@ def _checked_uris(uris: Iterable[str], kind: str) -> list[str]:
     return result
 
 
+def _client_snapshot(client: OidcClient) -> dict:
+    return {"redirect_uris": list(client.redirect_uris or []),
+            "post_logout_redirect_uris": list(client.post_logout_redirect_uris or []),
+            "backchannel_logout_uri": client.backchannel_logout_uri, "required_grant": client.required_grant,
+            "public": bool(client.is_public)}
+
+
+def _audit_client(action: str, client: OidcClient, before: dict | None) -> None:
+    """Clients are changed by operators (command line, demo data), never by a signed-in person."""
+    from panda_portal.audit.services import record
+
+    after = _client_snapshot(client)
+    if before == after and action == "client.updated":
+        return
+    record(action, actor=None, actor_label="operator (command line)", target_type="client",
+           target_id=client.client_id, before=before, after=after)
+
+
 def _apply(client: OidcClient, *, redirect_uris: Iterable[str], post_logout_redirect_uris: Iterable[str],
            backchannel_logout_uri: str | None, requires_grant: str | None, public: bool) -> None:
     uris = _checked_uris(redirect_uris, "redirect")
@@ -122,6 +140,7 @@ def register_client(client_id: str, redirect_uris: Iterable[str], *, post_logout
     client.secret_hash = hash_secret(secret) if secret else None
     db.session.add(client)
     db.session.flush()
+    _audit_client("client.registered", client, None)
     return client, secret
 
 
@@ -142,8 +161,10 @@ def ensure_client(client_id: str, redirect_uris: Iterable[str], *, post_logout_r
         if secret is None or public:
             return client, generated
     else:
+        before = _client_snapshot(client)
         _apply(client, redirect_uris=redirect_uris, post_logout_redirect_uris=post_logout_redirect_uris,
                backchannel_logout_uri=backchannel_logout_uri, requires_grant=requires_grant, public=public)
+        _audit_client("client.updated", client, before)
         if public:
             client.secret_hash = None
             db.session.flush()

@@ -92,3 +92,19 @@ def test_tokens_purge_deletes_what_expired_and_keeps_live_grants(panda, panda_db
     assert count(AccessToken) == 0 and count(AuthorizationCode) == 0
     assert count(RefreshToken) == 1 and count(TokenFamily) == 1
     assert live.refresh(live_tokens["refresh_token"]).status_code == 200
+
+
+def test_registering_and_changing_a_client_is_in_the_audit_log(panda, panda_db):
+    from sqlalchemy import select
+
+    from panda_portal.audit.models import AuditEvent
+    from panda_portal.oidc.services import ensure_client
+
+    assert run(panda, "clients", "add", "audited", "--redirect-uri", "https://a.example.test/cb").exit_code == 0
+    ensure_client("audited", ["https://a.example.test/cb", "https://a.example.test/cb2"])
+    ensure_client("audited", ["https://a.example.test/cb", "https://a.example.test/cb2"])  # no change
+    events = panda_db.session.execute(select(AuditEvent).where(AuditEvent.target_type == "client")
+                                      .order_by(AuditEvent.occurred_at)).scalars().all()
+    assert [e.action for e in events] == ["client.registered", "client.updated"]
+    assert events[1].after["redirect_uris"] == ["https://a.example.test/cb", "https://a.example.test/cb2"]
+    assert events[1].actor_label == "operator (command line)"
