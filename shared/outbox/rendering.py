@@ -19,10 +19,12 @@ def render_mail(name: str, locale: str | None, **context: Any) -> tuple[str, str
     language = locale if locale in LANGUAGES else "en"
     with force_locale(language):
         context.setdefault("current_language", language)
-        subject = render_template(f"emails/{name}.subject.txt", **context).strip()
+        subject = " ".join(render_template(f"emails/{name}.subject.txt", **context).split())
+        # The HTML part may show the subject (its <title>): as a variable it is escaped there.
+        context.setdefault("subject", subject)
         text = render_template(f"emails/{name}.txt", **context)
         html = render_template(f"emails/{name}.html", **context)
-    return " ".join(subject.split()), text, html
+    return subject, text, html
 
 
 def queue_mail(outbox: Outbox, name: str, *, to: str, locale: str | None, **context: Any) -> Any:
