@@ -45,7 +45,9 @@ class OidcClient(ClientMixin, Base):
     backchannel_logout_uri: Mapped[str | None] = mapped_column(Text)
     # The application grant (e.g. "support_community") an organization must give a
     # member before it appears in this client's ``orgs`` claim; None: every membership.
-    required_grant: Mapped[str | None] = mapped_column(String(64))
+    # The application (organizations.Application) whose grant a membership needs to be listed
+    # in this client's ``orgs`` claim; None lists every active membership.
+    required_grant: Mapped[str | None] = mapped_column(ForeignKey("applications.key", ondelete="RESTRICT"))
     allowed_scopes: Mapped[str] = mapped_column(String(500), default=" ".join(SUPPORTED_SCOPES))
     grant_types: Mapped[list] = mapped_column(JSON, default=lambda: ["authorization_code", "refresh_token"])
     token_endpoint_auth_method: Mapped[str] = mapped_column(String(40), default="client_secret_basic")

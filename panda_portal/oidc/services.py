@@ -111,6 +111,13 @@ def _apply(client: OidcClient, *, redirect_uris: Iterable[str], post_logout_redi
     client.backchannel_logout_uri = (_checked_uri(backchannel_logout_uri, "backchannel")
                                      if backchannel_logout_uri else None)
     client.required_grant = (requires_grant or "").strip() or None
+    if client.required_grant is not None:
+        from panda_portal.organizations.models import Application
+
+        if db.session.get(Application, client.required_grant) is None:
+            known = ", ".join(db.session.scalars(select(Application.key).order_by(Application.key))) or "-"
+            raise ClientError(_("There is no application %(key)s (known applications: %(known)s).",
+                                key=client.required_grant, known=known))
     client.is_public = public
     client.token_endpoint_auth_method = "none" if public else "client_secret_basic"
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 12:28:11.241778
+Create Date: 2026-11-29 13:12:48.216447
 """
 from alembic import op
 import sqlalchemy as sa
@@ -55,22 +55,6 @@ def upgrade() -> None:
     with op.batch_alter_table('customer_records', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_customer_records_enterprise_number'), ['enterprise_number'], unique=False)
 
-    op.create_table('oidc_clients',
-    sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('client_id', sa.String(length=100), nullable=False),
-    sa.Column('secret_hash', sa.String(length=100), nullable=True),
-    sa.Column('is_public', sa.Boolean(), nullable=False),
-    sa.Column('redirect_uris', sa.JSON(), nullable=False),
-    sa.Column('post_logout_redirect_uris', sa.JSON(), nullable=False),
-    sa.Column('backchannel_logout_uri', sa.Text(), nullable=True),
-    sa.Column('required_grant', sa.String(length=64), nullable=True),
-    sa.Column('allowed_scopes', sa.String(length=500), nullable=False),
-    sa.Column('grant_types', sa.JSON(), nullable=False),
-    sa.Column('token_endpoint_auth_method', sa.String(length=40), nullable=False),
-    sa.Column('created_at', shared.database.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_oidc_clients')),
-    sa.UniqueConstraint('client_id', name=op.f('uq_oidc_clients_client_id'))
-    )
     op.create_table('oidc_signing_keys',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('generation', sa.Integer(), nullable=False),
@@ -129,25 +113,23 @@ def upgrade() -> None:
     with op.batch_alter_table('account_tokens', schema=None) as batch_op:
         batch_op.create_index('ix_account_tokens_account_purpose', ['account_id', 'purpose'], unique=False)
 
-    op.create_table('oidc_token_families',
+    op.create_table('oidc_clients',
     sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('client_pk', sa.Uuid(), nullable=False),
-    sa.Column('account_id', sa.Uuid(), nullable=False),
-    sa.Column('scope', sa.String(length=500), nullable=False),
-    sa.Column('sid', sa.String(length=64), nullable=True),
-    sa.Column('auth_time', sa.BigInteger(), nullable=False),
+    sa.Column('client_id', sa.String(length=100), nullable=False),
+    sa.Column('secret_hash', sa.String(length=100), nullable=True),
+    sa.Column('is_public', sa.Boolean(), nullable=False),
+    sa.Column('redirect_uris', sa.JSON(), nullable=False),
+    sa.Column('post_logout_redirect_uris', sa.JSON(), nullable=False),
+    sa.Column('backchannel_logout_uri', sa.Text(), nullable=True),
+    sa.Column('required_grant', sa.String(length=64), nullable=True),
+    sa.Column('allowed_scopes', sa.String(length=500), nullable=False),
+    sa.Column('grant_types', sa.JSON(), nullable=False),
+    sa.Column('token_endpoint_auth_method', sa.String(length=40), nullable=False),
     sa.Column('created_at', shared.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('revoked_at', shared.database.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('revoked_reason', sa.String(length=40), nullable=True),
-    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_oidc_token_families_account_id_accounts'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['client_pk'], ['oidc_clients.id'], name=op.f('fk_oidc_token_families_client_pk_oidc_clients'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_oidc_token_families'))
+    sa.ForeignKeyConstraint(['required_grant'], ['applications.key'], name=op.f('fk_oidc_clients_required_grant_applications'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_oidc_clients')),
+    sa.UniqueConstraint('client_id', name=op.f('uq_oidc_clients_client_id'))
     )
-    with op.batch_alter_table('oidc_token_families', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_oidc_token_families_account_id'), ['account_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_oidc_token_families_client_pk'), ['client_pk'], unique=False)
-        batch_op.create_index(batch_op.f('ix_oidc_token_families_sid'), ['sid'], unique=False)
-
     op.create_table('organizations',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('customer_number', sa.String(length=32), nullable=False),
@@ -235,6 +217,38 @@ def upgrade() -> None:
         batch_op.create_index('ix_memberships_account_status', ['account_id', 'status'], unique=False)
         batch_op.create_index('ix_memberships_organization_status_role', ['organization_id', 'status', 'role'], unique=False)
 
+    op.create_table('oidc_token_families',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('client_pk', sa.Uuid(), nullable=False),
+    sa.Column('account_id', sa.Uuid(), nullable=False),
+    sa.Column('scope', sa.String(length=500), nullable=False),
+    sa.Column('sid', sa.String(length=64), nullable=True),
+    sa.Column('auth_time', sa.BigInteger(), nullable=False),
+    sa.Column('created_at', shared.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', shared.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_reason', sa.String(length=40), nullable=True),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_oidc_token_families_account_id_accounts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['client_pk'], ['oidc_clients.id'], name=op.f('fk_oidc_token_families_client_pk_oidc_clients'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_oidc_token_families'))
+    )
+    with op.batch_alter_table('oidc_token_families', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_oidc_token_families_account_id'), ['account_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_oidc_token_families_client_pk'), ['client_pk'], unique=False)
+        batch_op.create_index(batch_op.f('ix_oidc_token_families_sid'), ['sid'], unique=False)
+
+    op.create_table('application_grants',
+    sa.Column('membership_id', sa.Uuid(), nullable=False),
+    sa.Column('application_key', sa.String(length=64), nullable=False),
+    sa.Column('granted_at', shared.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('granted_by_id', sa.Uuid(), nullable=True),
+    sa.ForeignKeyConstraint(['application_key'], ['applications.key'], name=op.f('fk_application_grants_application_key_applications'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['granted_by_id'], ['accounts.id'], name=op.f('fk_application_grants_granted_by_id_accounts'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['membership_id'], ['memberships.id'], name=op.f('fk_application_grants_membership_id_memberships'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('membership_id', 'application_key', name=op.f('pk_application_grants'))
+    )
+    with op.batch_alter_table('application_grants', schema=None) as batch_op:
+        batch_op.create_index('ix_application_grants_application_key', ['application_key', 'membership_id'], unique=False)
+
     op.create_table('oidc_access_tokens',
     sa.Column('jti', sa.String(length=64), nullable=False),
     sa.Column('family_id', sa.Uuid(), nullable=False),
@@ -292,28 +306,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_oidc_refresh_tokens_expires_at'), ['expires_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_oidc_refresh_tokens_family_id'), ['family_id'], unique=False)
 
-    op.create_table('application_grants',
-    sa.Column('membership_id', sa.Uuid(), nullable=False),
-    sa.Column('application_key', sa.String(length=64), nullable=False),
-    sa.Column('granted_at', shared.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('granted_by_id', sa.Uuid(), nullable=True),
-    sa.ForeignKeyConstraint(['application_key'], ['applications.key'], name=op.f('fk_application_grants_application_key_applications'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['granted_by_id'], ['accounts.id'], name=op.f('fk_application_grants_granted_by_id_accounts'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['membership_id'], ['memberships.id'], name=op.f('fk_application_grants_membership_id_memberships'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('membership_id', 'application_key', name=op.f('pk_application_grants'))
-    )
-    with op.batch_alter_table('application_grants', schema=None) as batch_op:
-        batch_op.create_index('ix_application_grants_application_key', ['application_key', 'membership_id'], unique=False)
-
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
-    with op.batch_alter_table('application_grants', schema=None) as batch_op:
-        batch_op.drop_index('ix_application_grants_application_key')
-
-    op.drop_table('application_grants')
     with op.batch_alter_table('oidc_refresh_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_oidc_refresh_tokens_family_id'))
         batch_op.drop_index(batch_op.f('ix_oidc_refresh_tokens_expires_at'))
@@ -331,6 +328,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_oidc_access_tokens_expires_at'))
 
     op.drop_table('oidc_access_tokens')
+    with op.batch_alter_table('application_grants', schema=None) as batch_op:
+        batch_op.drop_index('ix_application_grants_application_key')
+
+    op.drop_table('application_grants')
+    with op.batch_alter_table('oidc_token_families', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_oidc_token_families_sid'))
+        batch_op.drop_index(batch_op.f('ix_oidc_token_families_client_pk'))
+        batch_op.drop_index(batch_op.f('ix_oidc_token_families_account_id'))
+
+    op.drop_table('oidc_token_families')
     with op.batch_alter_table('memberships', schema=None) as batch_op:
         batch_op.drop_index('ix_memberships_organization_status_role')
         batch_op.drop_index('ix_memberships_account_status')
@@ -350,12 +357,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_organizations_enterprise_number'))
 
     op.drop_table('organizations')
-    with op.batch_alter_table('oidc_token_families', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_oidc_token_families_sid'))
-        batch_op.drop_index(batch_op.f('ix_oidc_token_families_client_pk'))
-        batch_op.drop_index(batch_op.f('ix_oidc_token_families_account_id'))
-
-    op.drop_table('oidc_token_families')
+    op.drop_table('oidc_clients')
     with op.batch_alter_table('account_tokens', schema=None) as batch_op:
         batch_op.drop_index('ix_account_tokens_account_purpose')
 
@@ -371,7 +373,6 @@ def downgrade() -> None:
 
     op.drop_table('outbox_messages')
     op.drop_table('oidc_signing_keys')
-    op.drop_table('oidc_clients')
     with op.batch_alter_table('customer_records', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_customer_records_enterprise_number'))
 

@@ -224,3 +224,12 @@ def browser(panda_client, account):
 @pytest.fixture()
 def flow(browser, rp) -> Flow:
     return Flow(browser, rp)
+
+
+@pytest.fixture(autouse=True)
+def _applications(panda_db):
+    """The applications a client can require (``support_community``), as the demo data has them."""
+    from panda_portal.organizations.demo_data import ensure_applications
+
+    ensure_applications()
+    panda_db.session.commit()

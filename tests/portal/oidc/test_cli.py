@@ -108,3 +108,10 @@ def test_registering_and_changing_a_client_is_in_the_audit_log(panda, panda_db):
     assert [e.action for e in events] == ["client.registered", "client.updated"]
     assert events[1].after["redirect_uris"] == ["https://a.example.test/cb", "https://a.example.test/cb2"]
     assert events[1].actor_label == "operator (command line)"
+
+
+def test_a_client_cannot_require_an_application_that_does_not_exist(panda):
+    result = run(panda, "clients", "add", "typo", "--redirect-uri", "https://t.example.test/cb",
+                 "--requires-grant", "suport_community")
+    assert result.exit_code != 0
+    assert "suport_community" in result.output and "support_community" in result.output
