@@ -15,6 +15,7 @@ from shared.security import install_security_headers
 from shared.sessions import DatabaseSessionInterface
 from shared.web import install_shared_web
 from support_community.config import load_config
+from support_community.errors import install_error_pages
 from support_community.extensions import babel, csrf, db, limiter, mail
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -48,6 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
               [str(PACKAGE_DIR / "translations")])
     install_security_headers(app)
     install_shared_web(app)
+    install_error_pages(app)
 
     from support_community.auth import init_auth
     from support_community.agents.views import bp as agents_bp

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from shared.access import authenticated, public
 from shared.web import safe_next
-from support_community.auth import services
+from support_community.auth import services, signals
 from support_community.auth.provider import ProviderUnavailable
 from support_community.auth.session import current_user, end_session, session_tokens
 from support_community.auth.tokens import LogoutTokenInvalid
@@ -78,7 +78,16 @@ def callback():
                                message=FAILURE_MESSAGES.get(failure.reason, FAILURE_MESSAGES["provider_error"]),
                                next_url=failure.next_url)
         return forget_seen(current_app.make_response((page, status)))
+    _claims_accepted()
     return remember_seen(redirect(next_url))
+
+
+def _claims_accepted() -> None:
+    """Let the rest of the community refresh what it keeps about the person (name, language)."""
+    user = current_user()
+    if user is not None:
+        signals.claims_accepted.send(current_app._get_current_object(), user=user)
+        db.session.commit()
 
 
 @bp.post("/auth/sign-out")
@@ -131,6 +140,8 @@ def switch():
     except ProviderUnavailable as exc:
         log.warning("organization list not refreshed: %s", exc)
         out_of_date = True
+    else:
+        _claims_accepted()
     user = current_user()
     query = (request.args.get("q") or "").strip()[:100]
     orgs = [org for org in user.orgs if org.matches(query)] if user else []

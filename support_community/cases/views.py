@@ -13,7 +13,7 @@ import uuid
 from urllib.parse import quote
 
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for)
-from flask_babel import format_datetime
+from flask_babel import format_datetime, format_decimal, format_number
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -58,11 +58,12 @@ def _datetime(value, format: str = "medium") -> str:
 
 @bp.app_template_filter("filesize")
 def _filesize(size: int) -> str:
+    """A file's size in the page's language: "1.5 MB", "1,5 MB", "1,5 Mo"."""
     if size < 1024:
-        return _("%(size)s bytes", size=size)
+        return ngettext("%(size)s byte", "%(size)s bytes", size, size=format_number(size))
     if size < 1024 * 1024:
-        return _("%(size)s KB", size=f"{size / 1024:.0f}")
-    return _("%(size)s MB", size=f"{size / (1024 * 1024):.1f}")
+        return _("%(size)s KB", size=format_decimal(round(size / 1024), "#,##0"))
+    return _("%(size)s MB", size=format_decimal(round(size / (1024 * 1024), 1), "#,##0.0"))
 
 
 @bp.app_context_processor

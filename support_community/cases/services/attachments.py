@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from flask import current_app
+from flask_babel import format_decimal
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from shared.database import utcnow
@@ -48,7 +50,7 @@ class FileType:
     kind: str
     content_type: str
     extensions: frozenset[str]
-    description: str
+    description: str  # shown in messages, in the reader's language
 
 
 def _type(kind: str, content_type: str, extensions: str, description: str) -> FileType:
@@ -61,11 +63,11 @@ TYPES = {t.kind: t for t in (
     _type("jpeg", "image/jpeg", ".jpg .jpeg", "JPEG"),
     _type("gif", "image/gif", ".gif", "GIF"),
     _type("webp", "image/webp", ".webp", "WEBP"),
-    _type("text", "text/plain; charset=utf-8", ".txt .csv .log", "text"),
+    _type("text", "text/plain; charset=utf-8", ".txt .csv .log", _l("text")),
     _type("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx", "Word"),
     _type("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx", "Excel"),
-    _type("odt", "application/vnd.oasis.opendocument.text", ".odt", "OpenDocument text"),
-    _type("ods", "application/vnd.oasis.opendocument.spreadsheet", ".ods", "OpenDocument spreadsheet"),
+    _type("odt", "application/vnd.oasis.opendocument.text", ".odt", _l("OpenDocument text")),
+    _type("ods", "application/vnd.oasis.opendocument.spreadsheet", ".ods", _l("OpenDocument spreadsheet")),
     _type("zip", "application/zip", ".zip", "ZIP"),
 )}
 
@@ -94,7 +96,7 @@ def max_case_bytes() -> int:
 
 def _megabytes(config_key: str) -> str:
     value = float(current_app.config[config_key])
-    return f"{value:g}"
+    return format_decimal(value)
 
 
 # -- what a file is --------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """The people the community knows: a row per ``sub``, kept in step with Panda's tokens.
 
-Cases, messages and followers point at a ``Person``; the row is written the first
-time someone acts (opens a case, replies, follows) and its name, address,
-language and agent flag are refreshed from the token whenever they act again.
+Cases, messages and followers point at a ``Person``; the row is written at sign-in
+and the first time someone acts (opens a case, replies, follows), and its name,
+address, language and agent flag are refreshed from the token at every sign-in,
+every "Switch organization" and whenever they act, so mails reach them in the
+language they chose in Panda.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.database import utcnow
 from shared.i18n import LANGUAGES
+from support_community.auth import signals
 from support_community.auth.session import User
 from support_community.cases.models import Person
 from support_community.extensions import db
@@ -62,3 +65,8 @@ def person_for(user: User) -> Person:
 
 def find_person(sub: str) -> Person | None:
     return db.session.get(Person, sub)
+
+
+@signals.claims_accepted.connect
+def _refresh_person(_app, *, user: User) -> None:
+    person_for(user)

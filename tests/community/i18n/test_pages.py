@@ -1,0 +1,434 @@
+"""Every community page, in Dutch and in French: the right ``<html lang>``, the glossary's words, no English left.
+
+The pages are reached the way people reach them: every route of the URL map,
+GET or POST (a form with its errors, the page after a redirect with its
+message), plus the pages that only an error shows. Customer pages are seen by
+Griet, an accountant whose token says the language under test; the agent's by
+Sam, a support agent; public pages by a visitor whose browser asks for it.
+"""
+from __future__ import annotations
+
+import io
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from flask import Flask, request, request_started
+
+from tests.community.auth.fake_op import FakePanda
+from tests.community.cases.conftest import HTML, PDF, PNG, TEXT, category
+from tests.community.i18n.conftest import DE_SMEDT, DUPONT, LANGUAGES, PEETERS, World, html_lang, page_text
+
+# Routes that answer machines or hand over a file, not people with a page.
+NOT_PAGES = {
+    "static", "shared.static", "health.healthz", "health.readyz",
+    "auth.sign_in",              # a redirect to Panda
+    "auth.sign_out",             # a redirect to Panda's end-session endpoint
+    "auth.backchannel_logout",   # Panda's server posts a logout token
+    "cases.download", "agents.case_attachment",  # the attachment's own bytes
+}
+SWITCH = {"nl": "Wissel van organisatie", "fr": "Changer d'organisation"}
+SIGN_IN = {"nl": "Aanmelden met Panda", "fr": "Se connecter avec Panda"}
+
+
+@dataclass
+class Visit:
+    world: World
+    language: str
+    browser: Callable
+    app: Flask
+    monkeypatch: pytest.MonkeyPatch
+    fake_panda: FakePanda
+
+    def customer(self):
+        return self.browser(signed_in=self.world.customer)
+
+    def agent(self):
+        return self.browser(signed_in=self.world.agent)
+
+    def anonymous(self):
+        return self.browser(accept_language=self.language)
+
+
+@dataclass
+class Page:
+    endpoint: str
+    visit: Callable[[Visit], object]
+    status: int
+    words: dict[str, list[str]] = field(default_factory=dict)
+    signed_in: bool = True
+
+
+PAGES: dict[str, Page] = {}
+
+
+def page(endpoint: str, status: int = 200, *, signed_in: bool = True, **words: list[str]):
+    def register(visit: Callable[[Visit], object]) -> Callable[[Visit], object]:
+        PAGES[visit.__name__] = Page(endpoint, visit, status, words, signed_in)
+        return visit
+
+    return register
+
+
+def _org(org: dict, path: str = "") -> str:
+    return f"/orgs/{org['id']}/{path}"
+
+
+def _post_case(v: Visit, action: str, data: dict | None = None, *, case=None, **kwargs):
+    url = v.world.case_url(case)
+    return v.customer().post_form(f"{url}/{action}", data or {}, page=url, follow_redirects=True, **kwargs)
+
+
+def _post_agent(v: Visit, action: str, data: dict, *, follow: bool = True):
+    url = v.world.agent_case_url()
+    return v.agent().post_form(f"{url}/{action}", data, page=url, follow_redirects=follow)
+
+
+# -- public pages ------------------------------------------------------------------------------------
+@page("cases.home", signed_in=False, nl=["Support Community", "Aanmelden met Panda"],
+      fr=["Support Community", "Se connecter avec Panda"])
+def start_page_for_a_visitor(v: Visit):
+    return v.anonymous().get("/")
+
+
+@page("auth.callback", 400, signed_in=False, nl=["Aanmelden is niet gelukt", "Opnieuw proberen"],
+      fr=["La connexion n'a pas abouti", "Réessayer"])
+def failed_sign_in(v: Visit):
+    return v.anonymous().get("/auth/callback", query_string={"state": "verlopen", "code": "x"})
+
+
+@page("language.choose_language", signed_in=False, nl=["Aanmelden met Panda"], fr=["Se connecter avec Panda"])
+def language_chosen_in_the_menu(v: Visit):
+    client = v.browser(accept_language="en")
+    return client.post_form("/language", {"language": v.language, "next": "/"}, page="/", follow_redirects=True)
+
+
+# -- the customer's pages ---------------------------------------------------------------------------
+@page("cases.home", nl=["Al mijn klanten", "Klantnummer 100234", "Ondernemingsnummer 0403.170.701"],
+      fr=["Tous mes clients", "Numéro client 100234", "Numéro d'entreprise 0403.170.701"])
+def start_page_of_an_accountant(v: Visit):
+    return v.customer().get("/")
+
+
+@page("cases.org_home",
+      nl=["Beheerder", "Klantnummer", "Ondernemingsnummer", "Boulangerie Dupont SRL heeft geen open cases."],
+      fr=["Administrateur", "Numéro client", "Numéro d'entreprise", "Boulangerie Dupont SRL n'a aucun cas ouvert."])
+def organization_start_page(v: Visit):
+    return v.customer().get(_org(DUPONT))
+
+
+@page("cases.case_list", nl=["Kritiek", "In behandeling", "Panda Boekhouding", "Ernst"],
+      fr=["Critique", "En cours", "Panda Comptabilité", "Gravité"])
+def case_list(v: Visit):
+    return v.customer().get(_org(PEETERS, "cases"))
+
+
+@page("cases.case_list", nl=["Geen enkele case voldoet aan deze filters."],
+      fr=["Aucun cas ne correspond à ces filtres."])
+def case_list_without_a_match(v: Visit):
+    return v.customer().get(_org(PEETERS, "cases"), query_string={"q": "onbestaand", "severity": "low"})
+
+
+@page("cases.case_list", nl=["Brouwerij De Smedt NV heeft nog geen cases."],
+      fr=["Brouwerij De Smedt NV n'a encore aucun cas."])
+def case_list_of_an_organization_without_cases(v: Visit):
+    return v.customer().get(_org(DE_SMEDT, "cases"))
+
+
+@page("cases.new_case", nl=["Panda Boekhouding", "Btw-aangiften", "Ernst", "Bijlagen"],
+      fr=["Panda Comptabilité", "Déclarations TVA", "Gravité", "Pièces jointes"])
+def new_case_form(v: Visit):
+    return v.customer().get(_org(PEETERS, "cases/new"))
+
+
+@page("cases.new_case", 400, nl=["Dit veld is vereist"], fr=["Ce champ est requis"])
+def new_case_form_sent_empty(v: Visit):
+    url = _org(PEETERS, "cases/new")
+    return v.customer().post_form(url, {"product": "accounting", "severity": "normal"}, page=url)
+
+
+@page("cases.new_case", 400, nl=["is geen bestandstype dat u kunt toevoegen"],
+      fr=["n'est pas un type de fichier qui peut être joint"])
+def new_case_with_a_refused_file(v: Visit):
+    url = _org(PEETERS, "cases/new")
+    data = {"product": "accounting", "category": str(category("accounting", "vat").id), "severity": "high",
+            "subject": "Vak 54 klopt niet", "description": "Sinds de update klopt vak 54 niet.",
+            "attachments": (io.BytesIO(HTML), "factuur.html")}
+    return v.customer().post_form(url, data, page=url, content_type="multipart/form-data")
+
+
+@page("cases.new_case", 400, nl=["Kies een categorie van Panda Boekhouding."],
+      fr=["Choisissez une catégorie de Panda Comptabilité."])
+def new_case_without_a_category(v: Visit):
+    url = _org(PEETERS, "cases/new")
+    data = {"product": "accounting", "severity": "high", "subject": "Vak 54 klopt niet",
+            "description": "Sinds de update klopt vak 54 niet."}
+    return v.customer().post_form(url, data, page=url)
+
+
+@page("cases.new_case", nl=["is aangemaakt. U hoort van ons per e-mail.", "Nieuw"],
+      fr=["a été ouvert. Nous vous répondrons par e-mail.", "Nouveau"])
+def new_case_opened(v: Visit):
+    url = _org(PEETERS, "cases/new")
+    data = {"product": "accounting", "category": str(category("accounting", "vat").id), "severity": "low",
+            "subject": "Vraag over de jaarrekening", "description": "Waar vind ik de balans?"}
+    return v.customer().post_form(url, data, page=url, follow_redirects=True)
+
+
+@page("cases.case_detail", nl=["Wacht op klant", "Niet meer volgen", "Gesprek", "Case sluiten", "Beschrijving"],
+      fr=["En attente du client", "Ne plus suivre", "Conversation", "Fermer le cas", "Description"])
+def case_with_its_conversation(v: Visit):
+    return v.customer().get(v.world.case_url())
+
+
+@page("cases.case_detail", nl=["Opgelost", "Case heropenen", "Volgen"], fr=["Résolu", "Rouvrir le cas", "Suivre"])
+def solved_case(v: Visit):
+    return v.customer().get(v.world.case_url(v.world.solved))
+
+
+@page("cases.case_detail", nl=["Gesloten", "kan heropend worden tot 30 dagen"],
+      fr=["Fermé", "peut être rouvert jusqu'à 30 jours"])
+def case_closed_long_ago(v: Visit):
+    return v.customer().get(v.world.case_url(v.world.closed))
+
+
+@page("cases.reply", nl=["Uw antwoord is toegevoegd aan case"], fr=["Votre réponse a été ajoutée au cas"])
+def reply_sent(v: Visit):
+    return _post_case(v, "reply", {"body": "Dank u, het werkt opnieuw."})
+
+
+@page("cases.reply", 400, nl=["Dit veld is vereist"], fr=["Ce champ est requis"])
+def reply_sent_empty(v: Visit):
+    url = v.world.case_url()
+    return v.customer().post_form(f"{url}/reply", {"body": ""}, page=url)
+
+
+@page("cases.attach", nl=["2 bestanden zijn toegevoegd aan case"], fr=["2 fichiers ont été ajoutés au cas"])
+def files_added(v: Visit):
+    return _post_case(v, "attachments", {"files": [(io.BytesIO(PNG), "scherm-2.png"),
+                                                   (io.BytesIO(TEXT), "dagboek-2.csv")]},
+                      content_type="multipart/form-data")
+
+
+@page("cases.attach", 400, nl=["is een PDF-bestand, dus de naam moet eindigen op .pdf"],
+      fr=["est un fichier PDF : son nom doit donc se terminer par .pdf"])
+def file_with_a_wrong_name(v: Visit):
+    url = v.world.case_url()
+    return v.customer().post_form(f"{url}/attachments", {"files": (io.BytesIO(PDF), "factuur.png")}, page=url,
+                                  content_type="multipart/form-data")
+
+
+@page("cases.close", nl=["is gesloten.", "Gesloten"], fr=["est fermé.", "Fermé"])
+def case_closed(v: Visit):
+    return _post_case(v, "close", {"comment": "Opgelost na de update."})
+
+
+@page("cases.reopen", nl=["is opnieuw geopend."], fr=["est rouvert."])
+def solved_case_reopened(v: Visit):
+    return _post_case(v, "reopen", case=v.world.solved)
+
+
+@page("cases.reopen", nl=["kan niet meer heropend worden"], fr=["ne peut plus être rouvert"])
+def old_case_reopened_too_late(v: Visit):
+    return _post_case(v, "reopen", case=v.world.closed)
+
+
+@page("cases.follow", nl=["U volgt case", "u krijgt een e-mail wanneer er iets verandert"],
+      fr=["Vous suivez le cas", "vous recevrez un e-mail lorsqu'il change"])
+def case_followed(v: Visit):
+    return _post_case(v, "follow", case=v.world.solved)
+
+
+@page("cases.unfollow", nl=["U volgt case", "niet langer."], fr=["Vous ne suivez plus le cas"])
+def case_no_longer_followed(v: Visit):
+    return _post_case(v, "unfollow")
+
+
+@page("cases.all_clients", nl=["Al mijn klanten", "Bakkerij Peeters BV", "Kritiek"],
+      fr=["Tous mes clients", "Bakkerij Peeters BV", "Critique"])
+def all_clients(v: Visit):
+    return v.customer().get("/cases")
+
+
+@page("cases.all_clients", nl=["Geen enkele open case voldoet aan deze filters."],
+      fr=["Aucun cas ouvert ne correspond à ces filtres."])
+def all_clients_without_a_match(v: Visit):
+    return v.customer().get("/cases", query_string={"severity": "low"})
+
+
+@page("cases.choose_organization", nl=["Nieuwe case: voor welke organisatie?", "Klantnummer"],
+      fr=["Nouveau cas : pour quelle organisation ?", "Numéro client"])
+def organization_for_a_new_case(v: Visit):
+    return v.customer().get("/cases/new")
+
+
+@page("auth.switch", nl=["Wissel van organisatie", "Klantnummer", "Ondernemingsnummer", "Beheerder", "Lid",
+                         "3 van 3 organisaties"],
+      fr=["Changer d'organisation", "Numéro client", "Numéro d'entreprise", "Administrateur", "Membre",
+          "3 sur 3 organisations"])
+def switch_organization(v: Visit):
+    return v.customer().get("/switch")
+
+
+@page("auth.switch", nl=["Geen enkele organisatie voldoet aan ‘Garage’."],
+      fr=["Aucune organisation ne correspond à « Garage »."])
+def switch_organization_without_a_match(v: Visit):
+    return v.customer().get("/switch", query_string={"q": "Garage"})
+
+
+@page("preferences.notifications_page", nl=["Mailvoorkeuren", "Stuur mij mails over cases die ik volg"],
+      fr=["Préférences d'e-mail", "M'envoyer des e-mails sur les cas que je suis"])
+def mail_preferences(v: Visit):
+    return v.customer().get("/account/notifications")
+
+
+@page("preferences.notifications_page", nl=["Uw mailvoorkeuren zijn opgeslagen."],
+      fr=["Vos préférences d'e-mail sont enregistrées."])
+def mail_preferences_saved(v: Visit):
+    return v.customer().post_form("/account/notifications", {}, page="/account/notifications",
+                                  follow_redirects=True)
+
+
+# -- the agent's pages ---------------------------------------------------------------------------------
+@page("agents.queue", nl=["Mijn open cases", "Kritiek", "Bakkerij Peeters BV", "Panda Boekhouding", "1 case"],
+      fr=["Mes cas ouverts", "Critique", "Bakkerij Peeters BV", "Panda Comptabilité", "1 cas"])
+def agent_queue(v: Visit):
+    return v.agent().get("/agent")
+
+
+@page("agents.queue", nl=["Wachtrij met cases", "Niet toegewezen", "Opgelost", "Gesloten"],
+      fr=["File d'attente des cas", "Non attribué", "Résolu", "Fermé"])
+def agent_queue_of_every_case(v: Visit):
+    return v.agent().get("/agent", query_string={"status": "all", "assignee": "any", "sort": "severity"})
+
+
+@page("agents.case_detail", nl=["Interne notitie — niet zichtbaar voor de klant", "Ernst", "Kritiek",
+                                "Toegewezen aan", "Gekende fout #4711", "intern", "Geschiedenis"],
+      fr=["Note interne — non visible pour le client", "Gravité", "Critique", "Attribué à",
+          "Gekende fout #4711", "interne", "Historique"])
+def agent_case(v: Visit):
+    return v.agent().get(v.world.agent_case_url())
+
+
+@page("agents.case_reply", nl=["Uw interne notitie is toegevoegd."], fr=["Votre note interne a été ajoutée."])
+def agent_note_added(v: Visit):
+    return _post_agent(v, "messages", {"body": "Doorgestuurd naar het ontwikkelteam.", "internal": "y"})
+
+
+@page("agents.case_reply", nl=["Uw antwoord is naar de klant verstuurd."],
+      fr=["Votre réponse a été envoyée au client."])
+def agent_reply_sent(v: Visit):
+    return _post_agent(v, "messages", {"body": "De correctie staat in versie 12.4."})
+
+
+@page("agents.case_reply", 400, nl=["Schrijf eerst een bericht."], fr=["Écrivez d'abord un message."])
+def agent_reply_sent_empty(v: Visit):
+    return _post_agent(v, "messages", {"body": ""}, follow=False)
+
+
+@page("agents.case_status", nl=["De case is nu ‘Opgelost’."], fr=["Le cas est désormais « Résolu »."])
+def agent_status_changed(v: Visit):
+    return _post_agent(v, "status", {"status": "solved", "comment": "Opgelost in versie 12.4."})
+
+
+@page("agents.case_status", 400, nl=["Kies een status."], fr=["Choisissez un statut."])
+def agent_status_sent_empty(v: Visit):
+    return _post_agent(v, "status", {"status": ""}, follow=False)
+
+
+@page("agents.case_assign", nl=["De case is niet langer toegewezen."], fr=["Le cas n'est plus attribué."])
+def agent_assignment_removed(v: Visit):
+    return _post_agent(v, "assignee", {"assignee": ""})
+
+
+@page("agents.case_severity", nl=["De ernst is nu ‘Laag’."], fr=["La gravité est désormais « Faible »."])
+def agent_severity_changed(v: Visit):
+    return _post_agent(v, "severity", {"severity": "low"})
+
+
+# -- pages only an error shows -------------------------------------------------------------------------
+@page("cases.case_detail", 404, nl=["Pagina niet gevonden"], fr=["Page introuvable"])
+def unknown_case(v: Visit):
+    return v.customer().get(_org(PEETERS, f"cases/{uuid.uuid4()}"))
+
+
+@page("cases.org_home", 404, nl=["Pagina niet gevonden"], fr=["Page introuvable"])
+def organization_the_token_does_not_list(v: Visit):
+    return v.customer().get(f"/orgs/{uuid.uuid4()}/")
+
+
+@page("agents.queue", 403, nl=["U kunt deze pagina niet openen"], fr=["Vous ne pouvez pas ouvrir cette page"])
+def agent_queue_for_a_customer(v: Visit):
+    return v.customer().get("/agent")
+
+
+@page("cases.follow", 401, signed_in=False, nl=["Meld u eerst aan", "Aanmelden met Panda"],
+      fr=["Connectez-vous d'abord", "Se connecter avec Panda"])
+def follow_without_signing_in(v: Visit):
+    return v.anonymous().post_form(_org(PEETERS, f"cases/{v.world.case.id}/follow"), {}, page="/")
+
+
+@page("cases.follow", 400, nl=["Deze aanvraag kan niet verwerkt worden", "laad de pagina opnieuw"],
+      fr=["Cette demande ne peut pas être traitée", "rechargez la page"])
+def form_without_its_security_token(v: Visit):
+    return v.customer().post(_org(PEETERS, f"cases/{v.world.case.id}/follow"), data={})
+
+
+@page("cases.new_case", 413, nl=["De bestanden zijn te groot", "Er werd niets opgeslagen."],
+      fr=["Les fichiers sont trop volumineux", "Rien n'a été enregistré."])
+def files_too_large_for_any_form(v: Visit):
+    client = v.customer()
+    url = _org(PEETERS, "cases/new")
+    token = client.csrf_token(url)
+    v.monkeypatch.setitem(v.app.config, "MAX_CONTENT_LENGTH", 2048)
+    return client.post(url, data={"csrf_token": token, "attachments": (io.BytesIO(b"a" * 10_000), "groot.txt")},
+                       content_type="multipart/form-data")
+
+
+@page("cases.all_clients", 503, nl=["De aanmeldservice is niet beschikbaar"],
+      fr=["Le service de connexion est indisponible"])
+def panda_unreachable(v: Visit):
+    client = v.customer()
+    with client.session_transaction() as session:
+        session["tokens"] = dict(session["tokens"], expires_at=0)
+    v.fake_panda.failures["token"] = 503
+    return client.get("/cases")
+
+
+# -- the walk ----------------------------------------------------------------------------------------
+@pytest.fixture()
+def visit(make_world, browser, community, monkeypatch, fake_panda):
+    def make(language: str) -> Visit:
+        return Visit(make_world(language), language, browser, community, monkeypatch, fake_panda)
+
+    return make
+
+
+def test_every_route_is_visited(community):
+    endpoints = {rule.endpoint for rule in community.url_map.iter_rules()}
+    visited = {page.endpoint for page in PAGES.values()}
+    assert endpoints - NOT_PAGES - visited == set()
+    assert visited - endpoints == set()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_the_page_speaks_the_language(name, language, visit, community, english_left):
+    page = PAGES[name]
+    hit: list[str] = []
+
+    def record(_sender, **_extra):
+        hit.append(request.url_rule.endpoint if request.url_rule else "")
+
+    with request_started.connected_to(record, community):
+        response = page.visit(visit(language))
+
+    assert page.endpoint in hit
+    assert response.status_code == page.status
+    html = response.get_data(as_text=True)
+    assert html_lang(html) == language
+    text = page_text(html)
+    assert english_left(text) == []
+    for word in page.words.get(language, []) + [SWITCH[language] if page.signed_in else SIGN_IN[language]]:
+        assert word in text, f"{word!r} missing from {name} in {language}"
