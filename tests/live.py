@@ -51,6 +51,7 @@ class _WorkerThread(threading.Thread):
 class LiveStack:
     smtp: SmtpSink
     tmp_dir: str
+    name: str = "live"  # names the databases: two stacks alive at once need two names
     panda_port: int = field(default_factory=free_port)
     community_port: int = field(default_factory=free_port)
     threads: list = field(default_factory=list)
@@ -81,8 +82,8 @@ class LiveStack:
         from support_community.extensions import db as community_db
         from support_community.outbox.services import outbox as community_outbox
 
-        panda_database = make_database("livepanda", self.tmp_dir)
-        community_database = make_database("livecommunity", self.tmp_dir)
+        panda_database = make_database(f"{self.name}panda", self.tmp_dir)
+        community_database = make_database(f"{self.name}community", self.tmp_dir)
         self.databases = [panda_database, community_database]
 
         self.panda = create_panda(self._common(panda_database) | {"SECRET_KEY": "live-panda-secret"})
