@@ -12,8 +12,6 @@ there (pytest does not share fixtures between sibling folders).
 from __future__ import annotations
 
 import datetime as dt
-import html as html_lib
-import re
 import uuid
 from dataclasses import dataclass
 
@@ -27,6 +25,7 @@ from support_community.cases.models import Attachment, Case, Person, Severity, S
 from support_community.cases.services import assignment, conversation, statuses
 from support_community.extensions import db
 from support_community.outbox.services import outbox
+from tests.i18n_checks import catalog_english, html_lang, page_text  # noqa: F401
 from tests.community.agents.factories import make_case
 from tests.community.auth.fake_op import FakePanda, PandaUser, login_as, org
 from tests.community.cases.conftest import (PDF, PNG, TEXT, acting_as, demo_catalog, open_case,  # noqa: F401
@@ -44,11 +43,6 @@ DE_SMEDT = org("Brouwerij De Smedt NV", enterprise_number="0417.497.106", custom
 # 14 July 2026, 22:30 UTC: already the 15th in Brussels (UTC+2 in summer).
 OPENED_AT = dt.datetime(2026, 7, 14, 22, 30, tzinfo=dt.timezone.utc)
 
-PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]")
-WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
-HIDDEN = re.compile(r"<(script|style)\b.*?</\1>", re.S | re.I)
-SPOKEN_ATTRIBUTE = re.compile(r'\b(?:aria-label|title|placeholder|alt)="([^"]*)"')
-TAG = re.compile(r"<[^>]+>")
 # English that does not come from the community's catalog but could still reach a page:
 # WTForms' own messages, Werkzeug's error pages, Flask-WTF's CSRF errors.
 FOREIGN_ENGLISH = ("This field is required", "Field cannot be longer than", "Not a valid choice",
@@ -68,27 +62,8 @@ def compiled_catalogs(community_app):
 
 @pytest.fixture(scope="session")
 def english_fragments() -> set[str]:
-    """Every stretch of at least three English words in the community's catalog (placeholders cut it up)."""
-    from shared.i18n_catalogs import extract
-
-    fragments: set[str] = set(FOREIGN_ENGLISH)
-    for message in extract("support_community"):
-        if not message.id:
-            continue
-        for msgid in (message.id if isinstance(message.id, tuple) else (message.id,)):
-            for piece in PLACEHOLDER.split(msgid):
-                piece = " ".join(piece.split()).strip(" ,.:;()?·“”")
-                if len(WORD.findall(piece)) >= 3:
-                    fragments.add(piece)
-    return fragments
-
-
-def page_text(html: str) -> str:
-    """The visible text of a page, with what a screen reader says (labels, titles), entities decoded."""
-    html = HIDDEN.sub(" ", html)
-    spoken = " ".join(SPOKEN_ATTRIBUTE.findall(html))
-    text = TAG.sub(" ", html) + " " + spoken
-    return " ".join(html_lib.unescape(text).split())
+    """Every stretch of at least three English words in the catalog (placeholders cut it up)."""
+    return catalog_english("support_community", strip=" ,.:;()?·“”", extra=FOREIGN_ENGLISH)
 
 
 @pytest.fixture()
@@ -98,11 +73,6 @@ def english_left(english_fragments):
         return sorted(fragment for fragment in english_fragments if fragment in text)
 
     return find
-
-
-def html_lang(html: str) -> str | None:
-    match = re.search(r'<html lang="([a-z-]+)"', html)
-    return match.group(1) if match else None
 
 
 def deliver(app) -> None:

@@ -10,8 +10,6 @@ share fixtures between sibling folders).
 from __future__ import annotations
 
 import datetime as dt
-import html as html_lib
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +18,7 @@ from flask_babel import get_babel
 
 from panda_portal.organizations.models import Application, Invitation, Membership, MembershipStatus, Role
 from shared.i18n import LANGUAGE_COOKIE
+from tests.i18n_checks import catalog_english, html_lang, page_text  # noqa: F401
 from tests.portal.organizations.conftest import (applications, make_account, make_customer,  # noqa: F401
                                                   make_membership, make_org, sign_in_client)
 
@@ -29,11 +28,6 @@ INVITATION_TOKEN = "uitnodiging-voor-een-nieuw-lid"
 # 14 July 2026, 22:30 UTC: already the 15th in Brussels (UTC+2 in summer).
 REQUESTED_AT = dt.datetime(2026, 7, 14, 22, 30, tzinfo=dt.timezone.utc)
 
-PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]")
-WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
-HIDDEN = re.compile(r"<(script|style)\b.*?</\1>", re.S | re.I)
-SPOKEN_ATTRIBUTE = re.compile(r'\b(?:aria-label|title|placeholder|alt)="([^"]*)"')
-TAG = re.compile(r"<[^>]+>")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -48,27 +42,8 @@ def compiled_catalogs(panda_app):
 
 @pytest.fixture(scope="session")
 def english_fragments() -> set[str]:
-    """Every stretch of at least three English words in Panda's catalog (placeholders cut it into stretches)."""
-    from shared.i18n_catalogs import extract
-
-    fragments: set[str] = set()
-    for message in extract("panda_portal"):
-        if not message.id:
-            continue
-        for msgid in (message.id if isinstance(message.id, tuple) else (message.id,)):
-            for piece in PLACEHOLDER.split(msgid):
-                piece = " ".join(piece.split()).strip(" ,.:;()")
-                if len(WORD.findall(piece)) >= 3:
-                    fragments.add(piece)
-    return fragments
-
-
-def page_text(html: str) -> str:
-    """The visible text of a page, with what a screen reader says (labels, titles), entities decoded."""
-    html = HIDDEN.sub(" ", html)
-    spoken = " ".join(SPOKEN_ATTRIBUTE.findall(html))
-    text = TAG.sub(" ", html) + " " + spoken
-    return " ".join(html_lib.unescape(text).split())
+    """Every stretch of at least three English words in the catalog (placeholders cut it up)."""
+    return catalog_english("panda_portal", strip=" ,.:;()")
 
 
 @pytest.fixture()
@@ -78,11 +53,6 @@ def english_left(english_fragments):
         return sorted(fragment for fragment in english_fragments if fragment in text)
 
     return find
-
-
-def html_lang(html: str) -> str | None:
-    match = re.search(r'<html lang="([a-z-]+)"', html)
-    return match.group(1) if match else None
 
 
 @dataclass
