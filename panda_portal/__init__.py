@@ -7,9 +7,9 @@ from typing import Any
 from flask import Flask, has_request_context, url_for
 
 from panda_portal.config import load_config
-from panda_portal.errors import install_error_pages
 from panda_portal.extensions import babel, csrf, db, limiter, mail
 from shared.app import install_access, install_foundation, new_app
+from shared.errors import install_error_pages
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -29,7 +29,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     install_foundation(app, db=db, extensions=[mail, csrf, limiter], babel=babel, session_model=WebSession,
                        subject_key="account_id", person_language=person_language,
                        translations=PACKAGE_DIR / "translations")
-    install_error_pages(app)
+    from panda_portal.errors import EXPLANATIONS
+    install_error_pages(app, EXPLANATIONS)
 
     from panda_portal.accounts.views import bp as accounts_bp
     from panda_portal.audit.views import bp as audit_bp

@@ -7,6 +7,7 @@ the browser's ``Accept-Language``, English.
 from __future__ import annotations
 
 from collections.abc import Callable
+
 from flask import Blueprint, Flask, current_app, has_request_context, redirect, request
 from flask_babel import Babel, get_locale
 
@@ -18,6 +19,11 @@ LANGUAGE_NAMES = {"en": "English", "nl": "Nederlands", "fr": "Français"}
 LANGUAGE_COOKIE = "lang"
 
 language_blueprint = Blueprint("language", __name__)
+
+
+def current_language() -> str:
+    """The language code of the current request or ``force_locale`` block: ``en``, ``nl`` or ``fr``."""
+    return str(get_locale() or "en").split("_")[0]
 
 
 def _chosen_language() -> str | None:
@@ -50,7 +56,7 @@ def init_i18n(app: Flask, babel: Babel, person_language: Callable[[], str | None
     @app.context_processor
     def _language_context() -> dict:
         return {
-            "current_language": str(get_locale() or "en").split("_")[0],
+            "current_language": current_language(),
             "language_names": LANGUAGE_NAMES,
         }
 

@@ -3,8 +3,8 @@
 One catalog per service (``<service>/translations/<lang>/LC_MESSAGES/messages.po``)
 holding the messages of that service's code and templates and of ``shared/``.
 
-    python -m shared.i18n_catalogs update    # extract and merge new messages into the .po files
-    python -m shared.i18n_catalogs check     # fail when a message is missing, untranslated or obsolete
+    python -m shared.i18n_catalogs update [SERVICE]  # extract and merge new messages into the .po files
+    python -m shared.i18n_catalogs check [SERVICE]   # fail when a message is missing, untranslated or obsolete
     python -m shared.i18n_catalogs compile   # .po → .mo (build products, not committed)
 """
 from __future__ import annotations
@@ -59,8 +59,8 @@ def _read(path: Path, language: str) -> Catalog:
         return read_po(f, locale=language)
 
 
-def update() -> None:
-    for service in SERVICES:
+def update(services: tuple[str, ...] = SERVICES) -> None:
+    for service in services:
         template = extract(service)
         for language in TRANSLATED_LANGUAGES:
             path = catalog_path(service, language)
@@ -84,9 +84,9 @@ class Problem:
         return f"{self.service} [{self.language}] {self.kind}: {self.message!r}"
 
 
-def check() -> list[Problem]:
+def check(services: tuple[str, ...] = SERVICES) -> list[Problem]:
     problems: list[Problem] = []
-    for service in SERVICES:
+    for service in services:
         template = extract(service)
         wanted = {m.id if isinstance(m.id, str) else m.id[0]: m for m in template if m.id}
         for language in TRANSLATED_LANGUAGES:
@@ -123,16 +123,21 @@ def compile_all() -> int:
 
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else ""
+    services = tuple(argv[1:]) or SERVICES
+    unknown = [service for service in services if service not in SERVICES]
+    if unknown:
+        print(f"Unknown service(s): {', '.join(unknown)}; choose from {', '.join(SERVICES)}.", file=sys.stderr)
+        return 2
     if command == "compile":
         compiled = compile_all()
         if compiled:
             print(f"Compiled {compiled} translation catalog(s).")
         return 0
     if command == "update":
-        update()
+        update(services)
         return 0
     if command == "check":
-        problems = check()
+        problems = check(services)
         for problem in problems:
             print(problem)
         print(f"{len(problems)} translation problem(s).")

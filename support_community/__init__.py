@@ -7,8 +7,8 @@ from typing import Any
 from flask import Flask, has_request_context, url_for
 
 from shared.app import install_access, install_foundation, new_app
+from shared.errors import install_error_pages
 from support_community.config import load_config
-from support_community.errors import install_error_pages
 from support_community.extensions import babel, csrf, db, limiter, mail
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -28,7 +28,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     install_foundation(app, db=db, extensions=[mail, csrf, limiter], babel=babel, session_model=WebSession,
                        subject_key="sub", person_language=person_language,
                        translations=PACKAGE_DIR / "translations")
-    install_error_pages(app)
+    from support_community.errors import EXPLANATIONS
+    install_error_pages(app, EXPLANATIONS)
 
     from support_community.agents.views import bp as agents_bp
     from support_community.auth import init_auth
