@@ -1,61 +1,83 @@
-"""Panda's settings, read from environment variables (see the README's table)."""
+"""Panda's settings: every environment variable it reads, declared once (the README's table is made from them)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from shared.config import (app_env, development_secret, env, env_bool, env_int, instance_path,
-                           mail_settings, proxy_hops, require_secrets, sqlite_url)
+from shared import settings as common
+from shared.config import ConfigurationError, require_secrets
+from shared.settings import Setting
+
+SETTINGS: tuple[Setting, ...] = (
+    common.APP_ENV,
+    common.INSTANCE_PATH,
+    common.PANDA_ISSUER,
+    common.COMMUNITY_URL,
+    common.SECRET_KEY,
+    Setting("PANDA_SECRET_KEY", str, common.secret_key_default("panda_secret_key"), key="SECRET_KEY",
+            used_by="Panda", shown_default="generated in development; **required in production**",
+            description="Signs Panda's sessions and CSRF tokens."),
+    Setting("PANDA_DATABASE_URL", str, common.database_url_default("panda.db"), key="DATABASE_URL",
+            used_by="Panda", shown_default="`sqlite:///<INSTANCE_PATH>/panda.db`",
+            description="SQLAlchemy URL of Panda's database, e.g. `postgresql://user:password@host:5432/panda`."),
+    common.REDIS_URL,
+    *common.MAIL,
+    common.MAIL_DEFAULT_SENDER,
+    common.MAIL_TIMEOUT,
+    common.SESSION_COOKIE_SECURE,
+    Setting("PANDA_SESSION_HOURS", int, 12, used_by="Panda", description="Hours a sign-in to Panda lasts."),
+    Setting("PASSWORD_MIN_LENGTH", int, 15, used_by="Panda",
+            description="Shortest password accepted (NIST SP 800-63B: at least 15 for a password-only account)."),
+    Setting("RATELIMIT_ENABLED", bool, True, used_by="Panda",
+            description="`false` switches every rate limit off (never in production)."),
+    Setting("SIGN_IN_LIMIT_PER_ACCOUNT", str, "10 per 15 minutes", used_by="Panda",
+            description="Sign-in attempts allowed per account."),
+    Setting("SIGN_IN_LIMIT_PER_ADDRESS", str, "50 per 15 minutes", used_by="Panda",
+            description="Sign-in attempts allowed per client address."),
+    Setting("EMAIL_LIMIT_PER_ADDRESS", str, "20 per hour", used_by="Panda",
+            description="Mails (verification, password reset) one client address may trigger."),
+    # Failed "Add an organization" look-ups per account: the pair of numbers is the secret.
+    Setting("ADD_ORGANIZATION_LIMIT", str, "10 per hour", used_by="Panda",
+            description="Failed \"Add an organization\" look-ups (customer number + enterprise number) per account."),
+    Setting("ACCESS_TOKEN_SECONDS", int, 300, used_by="Panda", description="Lifetime of an access token."),
+    Setting("ID_TOKEN_SECONDS", int, 300, used_by="Panda", description="Lifetime of an ID token."),
+    Setting("REFRESH_TOKEN_DAYS", int, 30, used_by="Panda", description="Lifetime of a refresh token."),
+    Setting("BACKCHANNEL_LOGOUT_TIMEOUT", float, 5.0, used_by="Panda", shown_default="`5`",
+            description="Seconds Panda waits for a client's back-channel logout endpoint."),
+    common.PROXY_FIX_HOPS,
+    common.TIMEZONE,
+    common.LOG_LEVEL,
+)
+
+# Fixed for every installation: product decisions, not operators' choices.
+FIXED: dict[str, Any] = {
+    "SERVICE_NAME": "Panda",
+    "SESSION_COOKIE_NAME": "panda_session",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the (server-side) session
+    "RATELIMIT_HEADERS_ENABLED": False,
+    "PASSWORD_MAX_LENGTH": 128,
+    "VERIFICATION_LINK_HOURS": 24,
+    "PASSWORD_RESET_LINK_MINUTES": 60,
+    "AUTHORIZATION_CODE_SECONDS": 60,
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+}
 
 
-def load_config() -> dict:
-    mode = app_env()
-    production = mode == "production"
-    issuer = (env("PANDA_ISSUER", "http://127.0.0.1:5000") or "").rstrip("/")
-    redis_url = env("REDIS_URL")
-    config: dict = {
-        "APP_ENV": mode,
-        "TESTING": mode == "testing",
-        "SERVICE_NAME": "Panda",
-        "SECRET_KEY": env("PANDA_SECRET_KEY") or env("SECRET_KEY")
-        or (None if production else development_secret("panda_secret_key")),
-        "DATABASE_URL": env("PANDA_DATABASE_URL", sqlite_url("panda.db")),
-        "INSTANCE_PATH": str(instance_path()),
-        "PANDA_ISSUER": issuer,
-        "COMMUNITY_URL": (env("COMMUNITY_URL", "http://127.0.0.1:5001") or "").rstrip("/"),
-        "REDIS_URL": redis_url,
-        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
-        "RATELIMIT_HEADERS_ENABLED": False,
-        "RATELIMIT_ENABLED": env_bool("RATELIMIT_ENABLED", True),
-        "SESSION_COOKIE_NAME": "panda_session",
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE", production),
-        "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=env_int("PANDA_SESSION_HOURS", 12)),
-        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the (server-side) session
-        "PASSWORD_MIN_LENGTH": env_int("PASSWORD_MIN_LENGTH", 15),
-        "PASSWORD_MAX_LENGTH": 128,
-        "SIGN_IN_LIMIT_PER_ACCOUNT": env("SIGN_IN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),
-        "SIGN_IN_LIMIT_PER_ADDRESS": env("SIGN_IN_LIMIT_PER_ADDRESS", "50 per 15 minutes"),
-        "EMAIL_LIMIT_PER_ADDRESS": env("EMAIL_LIMIT_PER_ADDRESS", "20 per hour"),
-        # Failed "Add an organization" look-ups per account: the pair of numbers is the secret.
-        "ADD_ORGANIZATION_LIMIT": env("ADD_ORGANIZATION_LIMIT", "10 per hour"),
-        "VERIFICATION_LINK_HOURS": 24,
-        "PASSWORD_RESET_LINK_MINUTES": 60,
-        "ACCESS_TOKEN_SECONDS": env_int("ACCESS_TOKEN_SECONDS", 300),
-        "ID_TOKEN_SECONDS": env_int("ID_TOKEN_SECONDS", 300),
-        "REFRESH_TOKEN_DAYS": env_int("REFRESH_TOKEN_DAYS", 30),
-        "AUTHORIZATION_CODE_SECONDS": 60,
-        "BABEL_DEFAULT_TIMEZONE": env("TIMEZONE", "Europe/Brussels"),
-        "PREFERRED_URL_SCHEME": "https" if issuer.startswith("https://") else "http",
-        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
-        "PROXY_FIX_HOPS": proxy_hops(),
-    }
-    config.update(mail_settings())
+def load_config() -> dict[str, Any]:
+    config = common.read(SETTINGS)
+    config.pop("SHARED_SECRET_KEY")
+    config.update(FIXED)
+    mode = config["APP_ENV"]
+    config["TESTING"] = mode == "testing"
+    config["RATELIMIT_STORAGE_URI"] = config["REDIS_URL"] or "memory://"
+    config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(hours=config["PANDA_SESSION_HOURS"])
+    config["PREFERRED_URL_SCHEME"] = "https" if config["PANDA_ISSUER"].startswith("https://") else "http"
     if mode == "testing":
         config["MAIL_SUPPRESS_SEND"] = False
     require_secrets(config, {"SECRET_KEY": "PANDA_SECRET_KEY", "DATABASE_URL": "PANDA_DATABASE_URL",
                              "MAIL_SERVER": "MAIL_SERVER"})
-    if production and not issuer.startswith("https://"):
-        from shared.config import ConfigurationError
+    if mode == "production" and not config["PANDA_ISSUER"].startswith("https://"):
         raise ConfigurationError("PANDA_ISSUER must be an https:// URL in production.")
     return config

@@ -31,7 +31,7 @@ def new_app(import_name: str, settings: dict[str, Any], overrides: dict[str, Any
     if overrides:
         app.config.update(overrides)
     configure_logging()
-    hops = int(app.config.get("PROXY_FIX_HOPS") or 0)
+    hops = int(app.config["PROXY_FIX_HOPS"])
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,  # type: ignore[method-assign]
                                 x_port=hops)

@@ -1,4 +1,4 @@
-"""Configuration from environment variables, shared by both services.
+"""Reading environment variables, shared by both services (the settings themselves: ``shared.settings``).
 
 ``APP_ENV`` is ``development`` (the default, used by ``make run``), ``testing`` or
 ``production``. Outside development and testing a missing secret stops start-up.
@@ -48,11 +48,16 @@ def env_int(name: str, default: int) -> int:
         raise ConfigurationError(f"{name} must be a whole number, not {value!r}") from None
 
 
-def app_env() -> str:
-    value = (env("APP_ENV", "development") or "development").lower()
-    if value not in {"development", "testing", "production"}:
-        raise ConfigurationError(f"APP_ENV must be development, testing or production, not {value!r}")
-    return value
+def env_float(name: str, default: float) -> float:
+    value = env(name)
+    if value is None:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number, not {value!r}") from None
+
+
 
 
 def instance_path() -> Path:
@@ -99,21 +104,3 @@ def configure_logging() -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Alembic announces every plug-in it loads at INFO: noise in every process.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-
-
-def proxy_hops() -> int:
-    """How many reverse proxies in front of the service set X-Forwarded-* headers (0: none)."""
-    return env_int("PROXY_FIX_HOPS", 0)
-
-
-def mail_settings() -> dict:
-    return {
-        "MAIL_SERVER": env("MAIL_SERVER", "127.0.0.1"),
-        "MAIL_PORT": env_int("MAIL_PORT", 1025),
-        "MAIL_USE_TLS": env_bool("MAIL_USE_TLS", False),
-        "MAIL_USE_SSL": env_bool("MAIL_USE_SSL", False),
-        "MAIL_USERNAME": env("MAIL_USERNAME"),
-        "MAIL_PASSWORD": env("MAIL_PASSWORD"),
-        "MAIL_DEFAULT_SENDER": env("MAIL_DEFAULT_SENDER", "Panda <no-reply@panda.localhost>"),
-        "MAIL_TIMEOUT": env_int("MAIL_TIMEOUT", 15),
-    }

@@ -68,5 +68,5 @@ def choose_language():
     response = redirect(safe_next(request.form.get("next"), "/"))
     if code in LANGUAGES:
         response.set_cookie(LANGUAGE_COOKIE, code, max_age=365 * 24 * 3600, httponly=True,
-                            samesite="Lax", secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+                            samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
     return response

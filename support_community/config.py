@@ -1,73 +1,123 @@
-"""The Support Community's settings, read from environment variables (see the README's table)."""
+"""The community's settings: every environment variable it reads, declared once (the README's table is made from them)."""
 from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
-from shared.config import (app_env, development_secret, env, env_bool, env_int, instance_path,
-                           mail_settings, proxy_hops, require_secrets, sqlite_url)
+from shared import settings as common
+from shared.config import env, instance_path, require_secrets
+from shared.settings import Setting
 
 DEV_CLIENT_FILE = "community-client.json"
 
 
-def _development_client() -> dict:
+def _development_client(values: dict[str, Any]) -> dict[str, str]:
     """``panda demo`` registers the community as a client and leaves its credentials here."""
+    if values.get("APP_ENV") == "production":
+        return {}
     path = instance_path() / DEV_CLIENT_FILE
     if path.exists():
         try:
-            return json.loads(path.read_text())
+            client = json.loads(path.read_text())
         except ValueError:
             return {}
+        return client if isinstance(client, dict) else {}
     return {}
 
 
-def load_config() -> dict:
-    mode = app_env()
-    production = mode == "production"
-    dev_client = {} if production else _development_client()
-    redis_url = env("REDIS_URL")
-    config: dict = {
-        "APP_ENV": mode,
-        "TESTING": mode == "testing",
-        "SERVICE_NAME": "Support Community",
-        "SECRET_KEY": env("COMMUNITY_SECRET_KEY") or env("SECRET_KEY")
-        or (None if production else development_secret("community_secret_key")),
-        "DATABASE_URL": env("COMMUNITY_DATABASE_URL", sqlite_url("community.db")),
-        "INSTANCE_PATH": str(instance_path()),
-        "PANDA_ISSUER": (env("PANDA_ISSUER", "http://127.0.0.1:5000") or "").rstrip("/"),
-        # Where the community's server reaches Panda, when that differs from the public
-        # issuer URL (inside a cluster, say). Defaults to the issuer.
-        "PANDA_INTERNAL_URL": (env("PANDA_INTERNAL_URL") or "").rstrip("/") or None,
-        "COMMUNITY_URL": (env("COMMUNITY_URL", "http://127.0.0.1:5001") or "").rstrip("/"),
-        "COMMUNITY_CLIENT_ID": env("COMMUNITY_CLIENT_ID") or dev_client.get("client_id") or "support-community",
-        "COMMUNITY_CLIENT_SECRET": env("COMMUNITY_CLIENT_SECRET") or dev_client.get("client_secret"),
-        "REDIS_URL": redis_url,
-        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
-        "SESSION_COOKIE_NAME": "community_session",
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE", production),
-        "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=env_int("COMMUNITY_SESSION_HOURS", 12)),
-        "WTF_CSRF_TIME_LIMIT": None,
-        "OIDC_HTTP_TIMEOUT": env_int("OIDC_HTTP_TIMEOUT", 5),
-        "BABEL_DEFAULT_TIMEZONE": env("TIMEZONE", "Europe/Brussels"),
-        "PREFERRED_URL_SCHEME": "https" if (env("COMMUNITY_URL") or "").startswith("https://") else "http",
-        "ATTACHMENT_MAX_MB": env_int("ATTACHMENT_MAX_MB", 25),
-        "ATTACHMENTS_PER_CASE_MAX_MB": env_int("ATTACHMENTS_PER_CASE_MAX_MB", 100),
-        "ATTACHMENT_STORAGE_PATH": env("ATTACHMENT_STORAGE_PATH", str(instance_path() / "attachments")),
-        "CASE_REOPEN_DAYS": env_int("CASE_REOPEN_DAYS", 30),
-        "AGENTS_TEAM_ADDRESS": env("AGENTS_TEAM_ADDRESS", "support-team@community.localhost"),
-        "AGENTS_TEAM_LOCALE": env("AGENTS_TEAM_LOCALE", "en"),
-        "PROXY_FIX_HOPS": proxy_hops(),
-    }
+def _community_sender(values: dict[str, Any]) -> str:
+    return env("MAIL_DEFAULT_SENDER") or "Support Community <support@community.localhost>"
+
+
+SETTINGS: tuple[Setting, ...] = (
+    common.APP_ENV,
+    common.INSTANCE_PATH,
+    common.PANDA_ISSUER,
+    common.PANDA_INTERNAL_URL,
+    common.COMMUNITY_URL,
+    common.SECRET_KEY,
+    Setting("COMMUNITY_SECRET_KEY", str, common.secret_key_default("community_secret_key"), key="SECRET_KEY",
+            used_by="community", shown_default="generated in development; **required in production**",
+            description="Signs the community's sessions and CSRF tokens."),
+    Setting("COMMUNITY_DATABASE_URL", str, common.database_url_default("community.db"), key="DATABASE_URL",
+            used_by="community", shown_default="`sqlite:///<INSTANCE_PATH>/community.db`",
+            description="SQLAlchemy URL of the community's database."),
+    common.REDIS_URL,
+    Setting("COMMUNITY_CLIENT_ID", str, lambda values: _development_client(values).get("client_id")
+            or "support-community", used_by="community",
+            shown_default="`support-community` (in development: what `panda demo` registered)",
+            description="The community's client id at Panda."),
+    Setting("COMMUNITY_CLIENT_SECRET", str, lambda values: _development_client(values).get("client_secret"),
+            used_by="community",
+            shown_default="in development: what `panda demo` registered; **required in production**",
+            description="The community's client secret at Panda (`panda clients add` prints it once)."),
+    Setting("OIDC_HTTP_TIMEOUT", float, 5.0, used_by="community", shown_default="`5`",
+            description="Seconds the community waits for Panda's token, discovery and key endpoints."),
+    Setting("OIDC_METADATA_TTL", float, 3600.0, used_by="community", shown_default="`3600`",
+            description="Seconds the community keeps Panda's discovery document before reading it again."),
+    Setting("OIDC_JWKS_TTL", float, 3600.0, used_by="community", shown_default="`3600`",
+            description="Seconds the community keeps Panda's signing keys before reading them again."),
+    Setting("OIDC_JWKS_MIN_REFETCH_SECONDS", float, 10.0, used_by="community", shown_default="`10`",
+            description="Shortest interval between two reads of Panda's keys when a token names an unknown key."),
+    Setting("OIDC_MAX_TOKEN_BYTES", int, 4_000_000, used_by="community",
+            description="Largest token (in bytes) the community accepts from Panda."),
+    Setting("BACKCHANNEL_LOGOUT_MAX_AGE", int, 300, used_by="community",
+            description="Seconds after its issue during which a back-channel logout token is accepted."),
+    Setting("ATTACHMENT_MAX_MB", int, 25, used_by="community", description="Largest attachment accepted, in MB."),
+    Setting("ATTACHMENTS_PER_CASE_MAX_MB", int, 100, used_by="community",
+            description="Total size of one case's attachments, in MB."),
+    Setting("ATTACHMENT_STORAGE_PATH", str, lambda values: str(instance_path() / "attachments"),
+            used_by="community", shown_default="`<INSTANCE_PATH>/attachments`",
+            description="Folder where attachments are stored under random names, outside the web root."),
+    Setting("CASE_REOPEN_DAYS", int, 30, used_by="community",
+            description="Days during which a solved or closed case can be reopened by the customer."),
+    Setting("AGENTS_TEAM_ADDRESS", str, "support-team@community.localhost", used_by="community",
+            description="Where mails about new cases and customer replies go while a case has no assignee."),
+    Setting("AGENTS_TEAM_LOCALE", str, "en", used_by="community",
+            description="Language (`en`, `nl`, `fr`) of the mails sent to the agents' team address."),
+    Setting("ORGANIZATION_SELECT_LIMIT", int, 50, used_by="community",
+            description="Up to this many organizations, the cross-client list filters by organization with a "
+                        "drop-down; above it, with a search field."),
+    Setting("SWITCHER_MENU_LIMIT", int, 10, used_by="community",
+            description="Organizations listed in the *Switch organization* menu before it links to the full list."),
+    *common.MAIL,
+    common.MAIL_DEFAULT_SENDER,
+    Setting("COMMUNITY_MAIL_DEFAULT_SENDER", str, _community_sender, key="MAIL_DEFAULT_SENDER",
+            used_by="community", shown_default="`Support Community <support@community.localhost>`",
+            description="The From of the community's mails."),
+    common.MAIL_TIMEOUT,
+    common.SESSION_COOKIE_SECURE,
+    Setting("COMMUNITY_SESSION_HOURS", int, 12, used_by="community",
+            description="Hours a sign-in to the community lasts."),
+    common.PROXY_FIX_HOPS,
+    common.TIMEZONE,
+    common.LOG_LEVEL,
+)
+
+FIXED: dict[str, Any] = {
+    "SERVICE_NAME": "Support Community",
+    "SESSION_COOKIE_NAME": "community_session",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,
+}
+
+
+def load_config() -> dict[str, Any]:
+    config = common.read(SETTINGS)
+    config.pop("SHARED_SECRET_KEY")
+    config.update(FIXED)
+    mode = config["APP_ENV"]
+    config["TESTING"] = mode == "testing"
+    config["RATELIMIT_STORAGE_URI"] = config["REDIS_URL"] or "memory://"
+    config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(hours=config["COMMUNITY_SESSION_HOURS"])
+    config["PREFERRED_URL_SCHEME"] = "https" if config["COMMUNITY_URL"].startswith("https://") else "http"
     # A request carries at most a few attachments at the per-file limit.
     config["MAX_CONTENT_LENGTH"] = (config["ATTACHMENT_MAX_MB"] * 5 + 1) * 1024 * 1024
-    config.update(mail_settings())
     if mode == "testing":
         # Tests read what was sent from a real SMTP sink.
         config["MAIL_SUPPRESS_SEND"] = False
-    config["MAIL_DEFAULT_SENDER"] = env("COMMUNITY_MAIL_DEFAULT_SENDER") or env(
-        "MAIL_DEFAULT_SENDER", "Support Community <support@community.localhost>")
     require_secrets(config, {"SECRET_KEY": "COMMUNITY_SECRET_KEY", "DATABASE_URL": "COMMUNITY_DATABASE_URL",
                              "COMMUNITY_CLIENT_SECRET": "COMMUNITY_CLIENT_SECRET", "MAIL_SERVER": "MAIL_SERVER"})
     return config

@@ -90,8 +90,8 @@ def password_problem(password: str, *, email: str = "", name: str = "") -> str |
 
     No composition rules (digits, symbols, mixed case): length and a blocklist only.
     """
-    minimum = int(current_app.config.get("PASSWORD_MIN_LENGTH", 15))
-    maximum = int(current_app.config.get("PASSWORD_MAX_LENGTH", 128))
+    minimum = int(current_app.config["PASSWORD_MIN_LENGTH"])
+    maximum = int(current_app.config["PASSWORD_MAX_LENGTH"])
     normalized = normalize_password(password)
     length = len(normalized)
     if length < minimum:

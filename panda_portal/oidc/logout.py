@@ -28,7 +28,6 @@ from shared.sessions import end_sessions
 
 LOGOUT_TOKEN_TYPE = "logout+jwt"
 BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
-DEFAULT_TIMEOUT_SECONDS = 5
 
 
 class BackchannelLogoutRefused(Exception):
@@ -93,7 +92,7 @@ def deliver_backchannel_logout(payload: dict) -> None:
     response = requests.post(
         client.backchannel_logout_uri,
         data={"logout_token": token},
-        timeout=float(current_app.config.get("BACKCHANNEL_LOGOUT_TIMEOUT", DEFAULT_TIMEOUT_SECONDS)),
+        timeout=float(current_app.config["BACKCHANNEL_LOGOUT_TIMEOUT"]),
         allow_redirects=False,
     )
     if not 200 <= response.status_code < 300:

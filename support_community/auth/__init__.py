@@ -80,4 +80,4 @@ def init_auth(app: Flask) -> None:
     def _auth_context() -> dict:
         from support_community.permissions import current_org
 
-        return {"current_org": current_org(), "switcher_limit": int(app.config.get("SWITCHER_MENU_LIMIT", 10))}
+        return {"current_org": current_org(), "switcher_limit": app.config["SWITCHER_MENU_LIMIT"]}

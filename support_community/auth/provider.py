@@ -31,7 +31,6 @@ from joserfc.jwt import Token
 SCOPES = "openid profile email orgs offline_access"
 SIGNING_ALGORITHMS = ["RS256"]
 EXTENSION_KEY = "support_community.panda"
-DEFAULT_MAX_TOKEN_BYTES = 4_000_000
 
 # Endpoints the community's server calls itself (rewritten to PANDA_INTERNAL_URL when set).
 SERVER_SIDE_ENDPOINTS = ("token_endpoint", "userinfo_endpoint", "jwks_uri",
@@ -105,7 +104,7 @@ class PandaProvider:
 
     @property
     def timeout(self) -> float:
-        return float(self.config.get("OIDC_HTTP_TIMEOUT") or 5)
+        return float(self.config["OIDC_HTTP_TIMEOUT"])
 
     @property
     def redirect_uri(self) -> str:
@@ -137,7 +136,7 @@ class PandaProvider:
 
     # -- discovery --------------------------------------------------------------------
     def metadata(self) -> dict:
-        ttl = float(self.config.get("OIDC_METADATA_TTL", 3600))
+        ttl = float(self.config["OIDC_METADATA_TTL"])
         with self._lock:
             if self._metadata is not None and time.monotonic() - self._metadata_fetched_at < ttl:
                 return self._metadata
@@ -191,8 +190,8 @@ class PandaProvider:
 
     # -- signing keys -----------------------------------------------------------------
     def jwks(self, force: bool = False) -> dict:
-        ttl = float(self.config.get("OIDC_JWKS_TTL", 3600))
-        min_interval = float(self.config.get("OIDC_JWKS_MIN_REFETCH_SECONDS", 10))
+        ttl = float(self.config["OIDC_JWKS_TTL"])
+        min_interval = float(self.config["OIDC_JWKS_MIN_REFETCH_SECONDS"])
         now = time.monotonic()
         with self._lock:
             age = now - self._jwks_fetched_at
@@ -215,7 +214,7 @@ class PandaProvider:
         registry = JWSRegistry(algorithms=list(algorithms), strict_check_header=False)
         # Tokens carry every organization of the person; an accountant may have thousands,
         # far beyond joserfc's default payload limit of 128 kB.
-        registry.max_payload_length = int(self.config.get("OIDC_MAX_TOKEN_BYTES", DEFAULT_MAX_TOKEN_BYTES))
+        registry.max_payload_length = int(self.config["OIDC_MAX_TOKEN_BYTES"])
         try:
             return jwt.decode(value, KeySet.import_key_set(self.jwks()), registry=registry)
         except InvalidKeyIdError:

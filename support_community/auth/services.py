@@ -31,7 +31,7 @@ from support_community.auth.models import SeenLogoutToken, WebSession
 from support_community.auth.provider import PandaProvider, ProviderUnavailable, panda
 from support_community.auth.session import (SessionTokens, kept_claims, locked_session_row,
                                             session_subject, session_tokens, start_session, update_session)
-from support_community.auth.tokens import (CLOCK_LEEWAY, DEFAULT_LOGOUT_TOKEN_MAX_AGE, LogoutTokenInvalid,
+from support_community.auth.tokens import (CLOCK_LEEWAY, LogoutTokenInvalid,
                                            claims_from_access_token, validate_logout_token)
 from support_community.extensions import db
 
@@ -314,7 +314,7 @@ def accept_backchannel_logout(logout_token: str) -> int:
     Raises ``LogoutTokenInvalid`` (also for a replayed ``jti``) and ``ProviderUnavailable``.
     """
     provider = panda()
-    max_age = int(current_app.config.get("BACKCHANNEL_LOGOUT_MAX_AGE", DEFAULT_LOGOUT_TOKEN_MAX_AGE))
+    max_age = int(current_app.config["BACKCHANNEL_LOGOUT_MAX_AGE"])
     logout = validate_logout_token(logout_token, provider=provider, max_age=max_age)
     now = utcnow()
     db.session.execute(delete(SeenLogoutToken).where(SeenLogoutToken.expires_at <= now))

@@ -343,7 +343,7 @@ def all_clients():
     return render_template(
         "cases/all_clients.html", page=page, filters=filters, orgs=user.orgs, organizations=by_id,
         status_choices=forms.status_filter_choices(open_only=True), severity_choices=forms.severity_choices(),
-        organization_select=len(user.orgs) <= current_app.config.get("ORGANIZATION_SELECT_LIMIT", 50),
+        organization_select=len(user.orgs) <= current_app.config["ORGANIZATION_SELECT_LIMIT"],
         list_url=lambda **changes: _list_url(filters, "cases.all_clients", **changes),
     )
 

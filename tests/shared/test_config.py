@@ -1,6 +1,7 @@
 """Configuration: production refuses to start without its secrets; development makes and keeps its own."""
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import stat
@@ -11,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from shared.config import PROJECT_ROOT, ConfigurationError
+from shared.settings import DEPLOY, readme_table
 
 SECRET_SETTINGS = ["SECRET_KEY", "PANDA_SECRET_KEY", "COMMUNITY_SECRET_KEY", "COMMUNITY_CLIENT_SECRET",
                    "COMMUNITY_CLIENT_ID", "PANDA_DATABASE_URL", "COMMUNITY_DATABASE_URL"]
-READS_SETTING = re.compile(r'\benv(?:_bool|_int)?\(\s*"([A-Z][A-Z0-9_]*)"')
 
 
 @pytest.fixture()
@@ -150,32 +151,82 @@ def test_a_malformed_setting_is_refused_by_name(development, monkeypatch, name, 
 
 
 # -- documentation -----------------------------------------------------------------------
-def settings_read_by(*relative_paths: str) -> set[str]:
-    names: set[str] = set()
-    for relative in relative_paths:
-        names |= set(READS_SETTING.findall((PROJECT_ROOT / relative).read_text()))
-    return names
+SERVICES = {"panda_portal": "deploy/panda.env.example", "support_community": "deploy/community.env.example"}
+# Keys a service sets from other settings, or that Flask and its extensions define.
+DERIVED_KEYS = {"TESTING", "RATELIMIT_STORAGE_URI", "PERMANENT_SESSION_LIFETIME", "PREFERRED_URL_SCHEME",
+                "MAX_CONTENT_LENGTH", "MAIL_SUPPRESS_SEND", "BABEL_DEFAULT_LOCALE", "BABEL_TRANSLATION_DIRECTORIES",
+                "WTF_CSRF_FIELD_NAME"}
+READS_CONFIG = re.compile(r"""config(?:\.get\(|\[)\s*["']([A-Z][A-Z0-9_]*)["']""")
+READS_WITH_A_DEFAULT = re.compile(r"""config\.get\(\s*["']([A-Z][A-Z0-9_]*)["']\s*,""")
+
+
+def declarations(service: str):
+    module = importlib.import_module(f"{service}.config")
+    return module.SETTINGS, module.FIXED
+
+
+def sources(*packages: str) -> list[Path]:
+    return [path for package in packages for path in (PROJECT_ROOT / package).rglob("*.py")
+            if "migrations" not in path.parts]
 
 
 def documented_in(path: Path) -> set[str]:
     return set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", path.read_text(), flags=re.MULTILINE))
 
 
-def readme_table() -> set[str]:
-    return set(re.findall(r"^\| `([A-Z][A-Z0-9_]*)`", (PROJECT_ROOT / "README.md").read_text(), flags=re.MULTILINE))
+def readme_configuration_table() -> str:
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    start = readme.index("| Variable | Used by | Default | Meaning |")
+    return readme[start:readme.index("\n\n", start)]
 
 
-@pytest.mark.parametrize("example, sources", [
-    ("deploy/panda.env.example", ["shared/config.py", "panda_portal/config.py"]),
-    ("deploy/community.env.example", ["shared/config.py", "support_community/config.py"]),
-])
-def test_every_setting_a_service_reads_is_in_its_env_example(example, sources):
-    missing = settings_read_by(*sources) - documented_in(PROJECT_ROOT / example)
-    assert not missing, f"document {sorted(missing)} in {example}"
+def test_the_readme_table_is_the_declared_settings():
+    from panda_portal.config import SETTINGS as panda
+    from support_community.config import SETTINGS as community
+
+    expected = readme_table(panda, community)
+    assert readme_configuration_table() == expected, (
+        "The README's configuration table and the declarations disagree; the declared table is:\n" + expected)
 
 
-def test_every_setting_in_the_env_examples_is_in_the_readme_table():
-    examples = documented_in(PROJECT_ROOT / "deploy/panda.env.example") | documented_in(
-        PROJECT_ROOT / "deploy/community.env.example")
-    missing = examples - readme_table()
-    assert not missing, f"add {sorted(missing)} to the README's configuration table"
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_declared_setting_is_in_the_services_env_example(service):
+    settings, _ = declarations(service)
+    missing = {setting.name for setting in (*settings, *DEPLOY)} - documented_in(PROJECT_ROOT / SERVICES[service])
+    assert not missing, f"document {sorted(missing)} in {SERVICES[service]}"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_setting_in_an_env_example_is_declared(service):
+    settings, _ = declarations(service)
+    unknown = documented_in(PROJECT_ROOT / SERVICES[service]) - {s.name for s in (*settings, *DEPLOY)}
+    assert not unknown, f"{sorted(unknown)} in {SERVICES[service]} are read by nothing"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_configuration_key_a_service_reads_is_declared(service):
+    settings, fixed = declarations(service)
+    known = {s.config_key for s in settings} | set(fixed) | DERIVED_KEYS
+    read = {key for path in sources(service, "shared") for key in READS_CONFIG.findall(path.read_text())}
+    assert not read - known - {"DATABASE_URL"}, f"declare {sorted(read - known)} in {service}/config.py"
+
+
+def test_no_setting_is_read_with_a_default_of_its_own():
+    """The declaration holds the one default; a second one at the place of use would drift from it."""
+    declared = {s.config_key for service in SERVICES for s in declarations(service)[0]}
+    declared |= {key for service in SERVICES for key in declarations(service)[1]}
+    found = {f"{path.relative_to(PROJECT_ROOT)}: {key}" for path in sources("panda_portal", "support_community",
+                                                                             "shared")
+             for key in READS_WITH_A_DEFAULT.findall(path.read_text()) if key in declared}
+    assert not found, f"read these with config[KEY]: {sorted(found)}"
+
+
+def test_a_setting_reads_its_declared_type_and_default(development, monkeypatch):
+    from support_community.config import load_config
+
+    assert load_config()["OIDC_JWKS_TTL"] == 3600.0
+    monkeypatch.setenv("OIDC_JWKS_TTL", "60")
+    assert load_config()["OIDC_JWKS_TTL"] == 60.0
+    monkeypatch.setenv("SWITCHER_MENU_LIMIT", "many")
+    with pytest.raises(ConfigurationError, match="SWITCHER_MENU_LIMIT must be a whole number"):
+        load_config()

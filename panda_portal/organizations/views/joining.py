@@ -46,7 +46,7 @@ def _too_many_attempts(_limit: RequestLimit):
 
 
 add_organization_limit = limiter.limit(
-    lambda: current_app.config.get("ADD_ORGANIZATION_LIMIT", "10 per hour"), key_func=_account_key,
+    lambda: current_app.config["ADD_ORGANIZATION_LIMIT"], key_func=_account_key,
     methods=["POST"], deduct_when=_lookup_failed, on_breach=_too_many_attempts, scope="add-organization")
 
 

@@ -31,7 +31,7 @@ PREFIX = "CS"
 def case_year(now: dt.datetime | None = None) -> int:
     """The year a case opened now belongs to, in the service's time zone (New Year's Eve in Brussels)."""
     now = now or utcnow()
-    zone = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "UTC") if has_app_context() else "UTC"
+    zone = current_app.config["BABEL_DEFAULT_TIMEZONE"] if has_app_context() else "UTC"
     try:
         return now.astimezone(zoneinfo.ZoneInfo(zone)).year
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):

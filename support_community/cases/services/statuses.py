@@ -58,7 +58,7 @@ class ReopenWindowClosedError(StatusChangeError):
 
 
 def reopen_days() -> int:
-    return int(current_app.config.get("CASE_REOPEN_DAYS", 30))
+    return int(current_app.config["CASE_REOPEN_DAYS"])
 
 
 def _finished_at(case: Case) -> dt.datetime | None:
