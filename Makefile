@@ -3,16 +3,21 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Every direct and indirect dependency, pinned with hashes (`make lock` refreshes them).
+LOCK     := requirements/dev.txt
+RUNTIME  := requirements/runtime.txt
+COMPILE   = $(BIN)/pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe \
+            --no-emit-find-links --no-emit-index-url
 
-.PHONY: install run test test-postgres translations clean-instance
+.PHONY: install run test test-postgres lint format lock screenshots translations clean-instance
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) is needed (set PYTHON=... to use another)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+$(STAMP): $(BIN)/python $(LOCK) pyproject.toml
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 install: $(STAMP) translations
@@ -28,6 +33,27 @@ test: install
 
 test-postgres: install
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# ruff (lint and format check) and mypy over the whole tree; `make format` rewrites the files.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Re-resolve every dependency from pyproject.toml (newest versions allowed by it) into the lock files.
+lock: $(BIN)/python
+	@$(BIN)/python -m pip show pip-tools >/dev/null 2>&1 || $(BIN)/python -m pip install --quiet pip-tools
+	$(COMPILE) --upgrade -o $(RUNTIME) pyproject.toml
+	$(COMPILE) --upgrade --extra dev -c $(RUNTIME) -o $(LOCK) pyproject.toml
+	@rm -f $(STAMP)
+
+# Rewrites docs/screenshots/*.png from the browser tests (a plain `make test` leaves them alone).
+screenshots: install
+	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_screenshots.py
 
 clean-instance:
 	rm -rf instance/*.db instance/*.db-* instance/attachments
