@@ -51,7 +51,7 @@ class Ports:
                  "smtp": "MAILCATCHER_SMTP_PORT", "mail_web": "MAILCATCHER_WEB_PORT"}
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> "Ports":
+    def from_env(cls, environ: Mapping[str, str]) -> Ports:
         values: dict[str, int] = {}
         for attribute, name in cls.ENV_NAMES.items():
             raw = (environ.get(name) or "").strip()
@@ -340,7 +340,7 @@ def _answers(url: str) -> bool:
 def demo_accounts() -> list[tuple[str, str, str]] | None:
     """``panda_portal.demo.DEMO_ACCOUNTS``: (email, password, description) of each demo sign-in."""
     try:
-        from panda_portal.demo import DEMO_ACCOUNTS  # type: ignore[attr-defined]
+        from panda_portal.demo import DEMO_ACCOUNTS
     except Exception:  # not there (yet), or the module does not import: fall back to demo's output
         return None
     return [tuple(str(part) for part in entry[:3]) for entry in DEMO_ACCOUNTS]  # type: ignore[misc]
@@ -383,7 +383,7 @@ def run(argv: list[str] | None = None) -> int:
                              "another port, e.g. `PANDA_PORT=5100 make run`.")
         supervisor = Supervisor(child_environment(ports))
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signum, lambda *_: supervisor.request_stop())  # type: ignore[union-attr]
+            signal.signal(signum, lambda *_: supervisor.request_stop())
         # Started by `make run`: if make is killed (not Ctrl-C, which reaches us too), stop as well.
         _die_with_parent()
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, abort, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import Babel
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -55,7 +56,7 @@ def install_access(app: Flask, *, is_authenticated: Callable[[], bool], sign_in_
                    can: Callable[[str, dict], bool]) -> None:
     """Every view's declared access, enforced; a visitor who must sign in is sent to ``sign_in_endpoint``."""
 
-    def on_anonymous():
+    def on_anonymous() -> ResponseReturnValue:
         if request.method == "GET":
             return redirect(url_for(sign_in_endpoint, next=request.full_path.rstrip("?")))
         abort(401)

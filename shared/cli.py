@@ -46,7 +46,7 @@ def register_common_commands(app: Flask, db: Database, migrations_dir: Path, out
         """Deliver queued mails and messages, retrying failures with back-off."""
         stopping = {"flag": False}
 
-        def stop(*_):
+        def stop(*_: object) -> None:
             stopping["flag"] = True
 
         signal.signal(signal.SIGTERM, stop)

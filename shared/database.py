@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, cast
 
-from flask import Flask, current_app, g
+from flask import Flask, Response, current_app, g
 from sqlalchemy import DateTime, MetaData, create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -28,7 +28,7 @@ NAMING_CONVENTION = {
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def new_uuid() -> uuid.UUID:
@@ -46,7 +46,7 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTCDateTime column")
-        value = value.astimezone(dt.timezone.utc)
+        value = value.astimezone(dt.UTC)
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value
@@ -55,8 +55,8 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(dt.timezone.utc)
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
 
 
 def make_base(name: str) -> type[DeclarativeBase]:
@@ -69,7 +69,7 @@ def _tune_sqlite(engine: Engine) -> None:
     """Make pysqlite behave: real transactions (SAVEPOINT works), FKs, WAL, writers wait for each other."""
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # pragma: no cover - exercised on sqlite
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:  # pragma: no cover - exercised on sqlite
         dbapi_connection.isolation_level = None  # let SQLAlchemy emit BEGIN itself
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -81,7 +81,7 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):  # pragma: no cover - exercised on sqlite
+    def _on_begin(conn: Any) -> None:  # pragma: no cover - exercised on sqlite
         # Take the write lock up front: a transaction that reads and then writes while
         # another connection committed in between would otherwise fail at once with
         # "database is locked" (SQLite does not wait in that case). SQLite has one
@@ -127,7 +127,7 @@ class Database:
         app.after_request(self._end_request_transaction)
         app.teardown_appcontext(self._teardown)
 
-    def state(self, app: Flask | None = None) -> "_State":
+    def state(self, app: Flask | None = None) -> _State:
         return (app or current_app).extensions[self._extension_key]
 
     @property
@@ -142,7 +142,7 @@ class Database:
             sessions[key] = self.state().sessionmaker()
         return sessions[key]
 
-    def _end_request_transaction(self, response):
+    def _end_request_transaction(self, response: Response) -> Response:
         """Close the request's session once the view is done, before the session cookie is saved.
 
         Views commit explicitly; whatever is left uncommitted is abandoned here rather than
@@ -180,3 +180,8 @@ class _State:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False, future=True)
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE touched (SQLAlchemy types ``execute`` as a plain ``Result``)."""
+    return cast(CursorResult[Any], result).rowcount or 0

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
 
 from shared.access import public
 from shared.database import Database
@@ -12,12 +13,12 @@ def health_blueprint(db: Database) -> Blueprint:
 
     @bp.get("/healthz")
     @public
-    def healthz():
+    def healthz() -> ResponseReturnValue:
         return jsonify(status="ok")
 
     @bp.get("/readyz")
     @public
-    def readyz():
+    def readyz() -> ResponseReturnValue:
         try:
             db.ping()
         except Exception as exc:  # any driver error means "not ready"

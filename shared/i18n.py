@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Blueprint, Flask, current_app, has_request_context, redirect, request
+from flask.typing import ResponseReturnValue
 from flask_babel import Babel, get_locale
 
 from shared.access import public
@@ -46,7 +47,7 @@ def init_i18n(app: Flask, babel: Babel, person_language: Callable[[], str | None
             return explicit
         own = person_language()
         if own in LANGUAGES:
-            return own  # type: ignore[return-value]
+            return own
         return request.accept_languages.best_match(LANGUAGES) or "en"
 
     babel.init_app(app, locale_selector=select_locale,
@@ -63,7 +64,7 @@ def init_i18n(app: Flask, babel: Babel, person_language: Callable[[], str | None
 
 @language_blueprint.post("/language")
 @public
-def choose_language():
+def choose_language() -> ResponseReturnValue:
     code = request.form.get("language", "")
     response = redirect(safe_next(request.form.get("next"), "/"))
     if code in LANGUAGES:

@@ -19,7 +19,7 @@ from sqlalchemy import JSON, String, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import CallbackDict
 
-from shared.database import Database, UTCDateTime, utcnow
+from shared.database import Database, UTCDateTime, rowcount, utcnow
 
 # Refresh the stored expiry at most this often when a session is only read.
 TOUCH_INTERVAL = dt.timedelta(minutes=5)
@@ -45,8 +45,9 @@ def stored_session_id(token: str) -> str:
 
 
 class ServerSession(CallbackDict, SessionMixin):
-    def __init__(self, initial: dict | None = None, token: str | None = None, stored_expiry=None):
-        def on_update(_self):
+    def __init__(self, initial: dict | None = None, token: str | None = None,
+                 stored_expiry: dt.datetime | None = None) -> None:
+        def on_update(_self: ServerSession) -> None:
             _self.modified = True
 
         super().__init__(initial or {}, on_update)
@@ -66,7 +67,7 @@ class ServerSession(CallbackDict, SessionMixin):
 
 
 class DatabaseSessionInterface(SessionInterface):
-    def __init__(self, db: Database, model: type, *, subject_key: str, sid_key: str = "sid") -> None:
+    def __init__(self, db: Database, model: type[Any], *, subject_key: str, sid_key: str = "sid") -> None:
         self.db = db
         self.model = model
         self.subject_key = subject_key
@@ -145,7 +146,7 @@ def _as_str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def end_sessions(db: Database, model: type, *, subject: str | None = None, sid: str | None = None,
+def end_sessions(db: Database, model: type[Any], *, subject: str | None = None, sid: str | None = None,
                  keep_token: str | None = None) -> int:
     """Delete the stored sessions of a subject or an OpenID session id (uses ``db.session``)."""
     query = delete(model)
@@ -157,14 +158,14 @@ def end_sessions(db: Database, model: type, *, subject: str | None = None, sid: 
         raise ValueError("end_sessions needs a subject or an sid")
     if keep_token is not None:
         query = query.where(model.id != _hash(keep_token))
-    return db.session.execute(query).rowcount or 0
+    return rowcount(db.session.execute(query))
 
 
-def purge_expired_sessions(db: Database, model: type) -> int:
-    return db.session.execute(delete(model).where(model.expires_at <= utcnow())).rowcount or 0
+def purge_expired_sessions(db: Database, model: type[Any]) -> int:
+    return rowcount(db.session.execute(delete(model).where(model.expires_at <= utcnow())))
 
 
-def active_session_count(db: Database, model: type, subject: str) -> int:
+def active_session_count(db: Database, model: type[Any], subject: str) -> int:
     return len(db.session.execute(
         select(model.id).where(model.subject == subject, model.expires_at > utcnow())
     ).all())

@@ -17,8 +17,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shared.config import (ConfigurationError, development_secret, env, env_bool, env_float, env_int,
-                           instance_path, sqlite_url)
+from shared.config import (
+    ConfigurationError,
+    development_secret,
+    env,
+    env_bool,
+    env_float,
+    env_int,
+    instance_path,
+    sqlite_url,
+)
 
 Default = Any  # a value, or Callable[[dict[str, Any]], Any]
 

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import os
 import socket
-import tempfile
 from collections.abc import Iterator
 
 import pytest
 
-_TMP = tempfile.mkdtemp(prefix="panda-tests-")
+from tests.support import TEST_INSTANCE, FormClient, SmtpSink, base_config, drop_database, is_postgres, make_database
+
+# Settings are read when an app is made, after this: no test reads the developer's own environment.
 os.environ["APP_ENV"] = "testing"
-os.environ["INSTANCE_PATH"] = _TMP
+os.environ["INSTANCE_PATH"] = TEST_INSTANCE
 for _name in ("PANDA_DATABASE_URL", "COMMUNITY_DATABASE_URL", "REDIS_URL", "MAIL_SERVER", "MAIL_PORT"):
     os.environ.pop(_name, None)
-
-from tests.support import FormClient, SmtpSink, drop_database, is_postgres, make_database  # noqa: E402
+# Until every importer uses tests.support directly.
+_TMP, _base_config = TEST_INSTANCE, base_config
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
@@ -57,29 +58,14 @@ def mail_sink(smtp_sink: SmtpSink) -> Iterator[SmtpSink]:
     smtp_sink.refuse = False
 
 
-def _base_config(smtp: SmtpSink, database_url: str) -> dict:
-    return {
-        "TESTING": True,
-        "APP_ENV": "testing",
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "test-secret-" + database_url[-12:],
-        "MAIL_SERVER": smtp.host,
-        "MAIL_PORT": smtp.port,
-        "MAIL_USE_TLS": False,
-        "MAIL_USE_SSL": False,
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "SERVER_NAME": None,
-    }
-
-
 # -- Panda -------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def panda_app(smtp_sink: SmtpSink):
     from panda_portal import create_app
     from panda_portal.extensions import db
 
-    url = make_database("panda", _TMP)
-    config = _base_config(smtp_sink, url) | {
+    url = make_database("panda", TEST_INSTANCE)
+    config = base_config(smtp_sink, url) | {
         "PANDA_ISSUER": "http://panda.test",
         "COMMUNITY_URL": "http://community.test",
         "PASSWORD_MIN_LENGTH": 15,
@@ -98,8 +84,8 @@ def community_app(smtp_sink: SmtpSink):
     from support_community import create_app
     from support_community.extensions import db
 
-    url = make_database("community", _TMP)
-    config = _base_config(smtp_sink, url) | {
+    url = make_database("community", TEST_INSTANCE)
+    config = base_config(smtp_sink, url) | {
         "PANDA_ISSUER": "http://panda.test",
         "COMMUNITY_URL": "http://community.test",
         "COMMUNITY_CLIENT_ID": "support-community",

@@ -73,7 +73,7 @@ class LiveStack:
             "PANDA_ISSUER": self.panda_url, "COMMUNITY_URL": self.community_url,
         }
 
-    def start(self) -> "LiveStack":
+    def start(self) -> LiveStack:
         from panda_portal import create_app as create_panda
         from panda_portal.extensions import db as panda_db
         from panda_portal.oidc.services import register_client

@@ -6,6 +6,7 @@ import email.policy
 import os
 import re
 import socket
+import tempfile
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -14,6 +15,25 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import g, has_app_context
 from flask.testing import FlaskClient
+
+# Everything a test run keeps on disk (SQLite databases, development secrets, attachments).
+TEST_INSTANCE = tempfile.mkdtemp(prefix="panda-tests-")
+
+
+def base_config(smtp: SmtpSink, database_url: str) -> dict:
+    """The settings every test app gets: testing mode, its own database, the SMTP sink for mail."""
+    return {
+        "TESTING": True,
+        "APP_ENV": "testing",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-" + database_url[-12:],
+        "MAIL_SERVER": smtp.host,
+        "MAIL_PORT": smtp.port,
+        "MAIL_USE_TLS": False,
+        "MAIL_USE_SSL": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SERVER_NAME": None,
+    }
 
 CSRF_INPUT = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 
@@ -116,7 +136,7 @@ class SmtpSink:
     lock: threading.Lock = field(default_factory=threading.Lock)
     refuse: bool = False
 
-    def start(self) -> "SmtpSink":
+    def start(self) -> SmtpSink:
         from aiosmtpd.controller import Controller
 
         sink = self

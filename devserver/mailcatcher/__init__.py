@@ -64,7 +64,7 @@ class MailCatcher:
     def web_url(self) -> str:
         return f"http://{self.host}:{self.web_port}/"
 
-    def start(self) -> "MailCatcher":
+    def start(self) -> MailCatcher:
         from aiosmtpd.controller import Controller
 
         self._web = CatcherWebServer((self.host, self.web_port), self.store, f"{self.host}:{self.smtp_port}")

@@ -28,7 +28,7 @@ class CaughtMessage:
     raw: bytes
 
     def parsed(self) -> EmailMessage:
-        return email.message_from_bytes(self.raw, policy=email.policy.default)  # type: ignore[return-value]
+        return email.message_from_bytes(self.raw, policy=email.policy.default)
 
     def _part(self, subtype: str) -> str | None:
         try:
@@ -107,11 +107,11 @@ class MessageStore:
     def add(self, envelope_sender: str, recipients: list[str], raw: bytes) -> int:
         parsed = email.message_from_bytes(raw, policy=email.policy.default)
         row = (
-            dt.datetime.now(dt.timezone.utc).isoformat(),
+            dt.datetime.now(dt.UTC).isoformat(),
             envelope_sender or "",
             json.dumps(list(recipients)),
-            _header(parsed, "From") or envelope_sender or "",  # type: ignore[arg-type]
-            _header(parsed, "Subject"),  # type: ignore[arg-type]
+            _header(parsed, "From") or envelope_sender or "",
+            _header(parsed, "Subject"),
             raw,
         )
         with self._lock:

@@ -22,6 +22,6 @@ class OutboxMessageMixin:
     last_error: Mapped[str | None] = mapped_column(Text)
 
     @declared_attr.directive
-    def __table_args__(cls):
+    def __table_args__(cls) -> tuple[Index, ...]:
         # The worker's query: pending rows that are due, oldest first.
-        return (Index(f"ix_{cls.__tablename__}_due", "sent_at", "failed_at", "next_attempt_at"),)
+        return (Index(f"ix_{getattr(cls, '__tablename__')}_due", "sent_at", "failed_at", "next_attempt_at"),)

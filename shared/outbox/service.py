@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from email import policy as email_policy
 from email.header import Header
+from email.mime.base import MIMEBase
 from typing import Any
 
 from flask import Flask
@@ -35,7 +36,7 @@ class _Message(Message):
     are sent as they are.
     """
 
-    def _message(self):
+    def _message(self) -> MIMEBase:
         message = super()._message()
         if self.subject and not self.subject.isascii():
             sending_policy = message.policy
@@ -56,7 +57,7 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 class Outbox:
-    def __init__(self, db: Database, model: type, mail: Mail) -> None:
+    def __init__(self, db: Database, model: type[Any], mail: Mail) -> None:
         self.db = db
         self.model = model
         self.mail = mail
@@ -122,7 +123,7 @@ class Outbox:
                 .order_by(model.next_attempt_at, model.id)
                 .limit(1)
             )
-            if session.bind.dialect.name == "postgresql":
+            if session.get_bind().dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             row = session.execute(query).scalar_one_or_none()
             if row is None:
@@ -151,7 +152,7 @@ class Outbox:
             log.warning("outbox message %s attempt %s failed: %s", row_id, attempts, exc)
 
         with sessions() as session:
-            row = session.get(model, row_id)
+            row = session.get_one(model, row_id)
             if outcome:
                 row.sent_at = utcnow()
                 row.last_error = None

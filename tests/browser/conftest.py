@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.harness import CHROMIUM_ARGS, BrowserStack, Crowd, Mailbox, unavailable
-from tests.conftest import _TMP
-from tests.support import SmtpSink
+from tests.support import TEST_INSTANCE, SmtpSink
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -59,7 +58,7 @@ def axe_source() -> str:
 # -- the story: an empty stack of its own ------------------------------------------------------
 @pytest.fixture(scope="module")
 def stack(chromium, smtp_sink: SmtpSink) -> Iterator[BrowserStack]:
-    live = BrowserStack(smtp_sink, _TMP, name="story").start()
+    live = BrowserStack(smtp_sink, TEST_INSTANCE, name="story").start()
     yield live
     live.stop()
 
@@ -82,7 +81,7 @@ def site(chromium, smtp_sink: SmtpSink):
     """The story's people some weeks in, signed in where they work (see ``site.py``)."""
     from tests.browser.site import populate
 
-    live = BrowserStack(smtp_sink, _TMP, name="site").start()
+    live = BrowserStack(smtp_sink, TEST_INSTANCE, name="site").start()
     crowd = Crowd(chromium, live)
     try:
         yield populate(live, crowd, Mailbox(smtp_sink))

@@ -44,7 +44,7 @@ def serious_violations(page, axe_source: str) -> list[str]:
 class BrowserStack(LiveStack):
     """The live stack with the community's demo products, so cases can be opened."""
 
-    def start(self) -> "BrowserStack":
+    def start(self) -> BrowserStack:
         from panda_portal.extensions import limiter as panda_limiter
         from support_community.cases.services.catalog import load_demo
         from support_community.extensions import db as community_db

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from devserver.stack import (ChildSpec, Ports, StackError, Supervisor, banner, child_environment,
-                             stack_children)
+from devserver.stack import ChildSpec, Ports, StackError, Supervisor, banner, child_environment, stack_children
 from shared.config import PROJECT_ROOT
 from tests.support import free_port
 

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import _TMP
 from tests.live import Browser, LiveStack
+from tests.support import TEST_INSTANCE
 
 
 @pytest.fixture(scope="module")
 def stack(smtp_sink):
-    live = LiveStack(smtp_sink, _TMP).start()
+    live = LiveStack(smtp_sink, TEST_INSTANCE).start()
     yield live
     live.stop()
 

@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 import pytest
-
-pytestmark = pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based index")
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from shared import migrations
-from tests.conftest import _TMP
-from tests.support import drop_database, make_database
+from tests.support import TEST_INSTANCE, drop_database, make_database
+
+pytestmark = pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based index")
 
 
 def _service(name: str):
@@ -28,7 +27,7 @@ def _service(name: str):
 @pytest.fixture(params=["panda", "community"])
 def fresh(request, smtp_sink):
     create_app, db, migrations_dir = _service(request.param)
-    url = make_database(f"migr{request.param}", _TMP)
+    url = make_database(f"migr{request.param}", TEST_INSTANCE)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "x", "COMMUNITY_CLIENT_SECRET": "x",
                       "MAIL_SERVER": smtp_sink.host, "MAIL_PORT": smtp_sink.port})
     yield app, db, migrations_dir
