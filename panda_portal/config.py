@@ -5,7 +5,6 @@ import datetime as dt
 from typing import Any
 
 from shared import settings as common
-from shared.config import ConfigurationError, require_secrets
 from shared.settings import Setting
 
 SETTINGS: tuple[Setting, ...] = (
@@ -18,7 +17,8 @@ SETTINGS: tuple[Setting, ...] = (
             used_by="Panda", shown_default="generated in development; **required in production**",
             description="Signs Panda's sessions and CSRF tokens."),
     Setting("PANDA_DATABASE_URL", str, common.database_url_default("panda.db"), key="DATABASE_URL",
-            used_by="Panda", shown_default="`sqlite:///<INSTANCE_PATH>/panda.db`",
+            used_by="Panda",
+            shown_default="`sqlite:///<INSTANCE_PATH>/panda.db` in development; **required in production**",
             description="SQLAlchemy URL of Panda's database, e.g. `postgresql://user:password@host:5432/panda`."),
     common.REDIS_URL,
     *common.MAIL,
@@ -76,8 +76,9 @@ def load_config() -> dict[str, Any]:
     config["PREFERRED_URL_SCHEME"] = "https" if config["PANDA_ISSUER"].startswith("https://") else "http"
     if mode == "testing":
         config["MAIL_SUPPRESS_SEND"] = False
-    require_secrets(config, {"SECRET_KEY": "PANDA_SECRET_KEY", "DATABASE_URL": "PANDA_DATABASE_URL",
-                             "MAIL_SERVER": "MAIL_SERVER"})
-    if mode == "production" and not config["PANDA_ISSUER"].startswith("https://"):
-        raise ConfigurationError("PANDA_ISSUER must be an https:// URL in production.")
+    common.refuse_weak_production_settings(
+        config, required={"DATABASE_URL": "PANDA_DATABASE_URL", "MAIL_SERVER": "MAIL_SERVER",
+                          "REDIS_URL": "REDIS_URL"},
+        secrets={"SECRET_KEY": "PANDA_SECRET_KEY"},
+        https_urls={"PANDA_ISSUER": "PANDA_ISSUER", "COMMUNITY_URL": "COMMUNITY_URL"})
     return config

@@ -20,6 +20,8 @@ from shared.config import configure_logging
 from shared.database import Database
 from shared.health import health_blueprint
 from shared.i18n import init_i18n
+from shared.input import install_input_guard
+from shared.resilience import install_outage_handling
 from shared.security import install_security_headers
 from shared.sessions import DatabaseSessionInterface
 from shared.web import install_shared_web
@@ -41,8 +43,11 @@ def new_app(import_name: str, settings: dict[str, Any], overrides: dict[str, Any
 
 def install_foundation(app: Flask, *, db: Database, extensions: list[Any], babel: Babel, session_model: type,
                        subject_key: str, person_language: Callable[[], str | None], translations: Path) -> None:
-    """Database, extensions, server-side sessions, languages, headers, the shared layout, health checks."""
+    """Database, outage answers, the input guard, extensions, server-side sessions, languages, headers,
+    the shared layout, health checks."""
     db.init_app(app)
+    install_outage_handling(app)
+    install_input_guard(app)
     for extension in extensions:
         extension.init_app(app)
     app.session_interface = DatabaseSessionInterface(db, session_model, subject_key=subject_key, sid_key="sid")

@@ -79,21 +79,6 @@ def development_secret(name: str) -> str:
     return path.read_text().strip()
 
 
-def require_secrets(config: dict, names: dict[str, str]) -> None:
-    """Refuse to start outside development/testing when a secret is missing.
-
-    ``names`` maps each configuration key to the environment variable that sets it,
-    so the message names what the operator has to set.
-    """
-    if config.get("APP_ENV") in {"development", "testing"}:
-        return
-    missing = [variable for key, variable in names.items() if not config.get(key)]
-    if missing:
-        raise ConfigurationError(
-            "Missing required setting(s) for production: "
-            + ", ".join(missing)
-            + ". Set them as environment variables (see deploy/*.env.example)."
-        )
 
 
 def configure_logging() -> None:

@@ -66,6 +66,12 @@ class ServerSession(CallbackDict, SessionMixin):
         self.modified = True
 
 
+# Requests that never need a session: health checks must answer without the database,
+# and stylesheets should not cost a query.
+SESSIONLESS_PATHS = frozenset({"/healthz", "/readyz"})
+SESSIONLESS_PREFIXES = ("/static/", "/shared-static/")
+
+
 class DatabaseSessionInterface(SessionInterface):
     def __init__(self, db: Database, model: type[Any], *, subject_key: str, sid_key: str = "sid") -> None:
         self.db = db
@@ -76,7 +82,9 @@ class DatabaseSessionInterface(SessionInterface):
     def _lifetime(self, app: Flask) -> dt.timedelta:
         return app.permanent_session_lifetime
 
-    def open_session(self, app: Flask, request: Request) -> ServerSession:
+    def open_session(self, app: Flask, request: Request) -> SessionMixin:
+        if request.path in SESSIONLESS_PATHS or request.path.startswith(SESSIONLESS_PREFIXES):
+            return self.make_null_session(app)
         token = request.cookies.get(self.get_cookie_name(app))
         if not token or len(token) > 128:
             return ServerSession()

@@ -135,7 +135,8 @@ SECRET_KEY = Setting(
     "SECRET_KEY", str, None, key="SHARED_SECRET_KEY", used_by="both",
     description="Used by a service whose own secret key is not set. Prefer one key per service.")
 REDIS_URL = Setting(
-    "REDIS_URL", str, None, used_by="both", shown_default="none (limits kept per process)",
+    "REDIS_URL", str, None, used_by="both",
+    shown_default="none (limits kept per process); **required in production**",
     description="Redis for rate limits shared by every instance, e.g. `redis://redis:6379/0`.")
 MAIL = (
     Setting("MAIL_SERVER", str, "127.0.0.1", used_by="both",
@@ -182,8 +183,39 @@ DEPLOY = (
 )
 
 
-def database_url_default(filename: str) -> Callable[[dict[str, Any]], str]:
-    return lambda values: sqlite_url(filename)
+def database_url_default(filename: str) -> Callable[[dict[str, Any]], str | None]:
+    """SQLite under the instance folder in development and tests; production names its database."""
+    return lambda values: None if _production(values) else sqlite_url(filename)
+
+
+MIN_SECRET_BYTES = 32
+
+
+def refuse_weak_production_settings(config: dict[str, Any], *, required: dict[str, str], secrets: dict[str, str],
+                                    https_urls: dict[str, str]) -> None:
+    """Outside development and tests, refuse to start on settings that would be unsafe, naming each one.
+
+    ``required``, ``secrets`` and ``https_urls`` map configuration keys to the environment
+    variables that set them: required ones must be set, secrets must hold at least
+    ``MIN_SECRET_BYTES`` bytes, URLs must be ``https://``.
+    """
+    if config.get("APP_ENV") in {"development", "testing"}:
+        return
+    problems: list[str] = []
+    missing = [variable for key, variable in {**required, **secrets}.items() if not config.get(key)]
+    if missing:
+        problems.append("Missing required setting(s) for production: " + ", ".join(missing) + ".")
+    short = [variable for key, variable in secrets.items()
+             if config.get(key) and len(str(config[key]).encode()) < MIN_SECRET_BYTES]
+    if short:
+        problems.append(f"{', '.join(short)} must be at least {MIN_SECRET_BYTES} bytes long in production "
+                        "(make one: python -c \"import secrets; print(secrets.token_urlsafe(48))\").")
+    plain = [variable for key, variable in https_urls.items()
+             if config.get(key) and not str(config[key]).startswith("https://")]
+    for variable in plain:
+        problems.append(f"{variable} must be an https:// URL in production.")
+    if problems:
+        raise ConfigurationError(" ".join(problems) + " Set them as environment variables (see deploy/*.env.example).")
 
 
 def https_scheme_of(setting_name: str) -> Callable[[dict[str, Any]], str]:

@@ -16,8 +16,9 @@ def install_shared_web(app: Flask) -> None:
 
 
 def safe_next(target: str | None, fallback: str = "/") -> str:
-    """Only same-site relative paths are followed after a form post."""
-    if not target:
+    """Only same-site relative paths are followed after a form post; anything else, or a path with
+    control characters (a line break would end up in the ``Location`` header), gives ``fallback``."""
+    if not target or any(ord(character) < 0x20 or 0x7F <= ord(character) <= 0x9F for character in target):
         return fallback
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \

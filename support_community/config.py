@@ -1,4 +1,7 @@
-"""The community's settings: every environment variable it reads, declared once (the README's table is made from them)."""
+"""The community's settings: every environment variable it reads, declared once.
+
+The README's configuration table is made from these declarations.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,7 +9,7 @@ import json
 from typing import Any
 
 from shared import settings as common
-from shared.config import env, instance_path, require_secrets
+from shared.config import env, instance_path
 from shared.settings import Setting
 
 DEV_CLIENT_FILE = "community-client.json"
@@ -41,7 +44,8 @@ SETTINGS: tuple[Setting, ...] = (
             used_by="community", shown_default="generated in development; **required in production**",
             description="Signs the community's sessions and CSRF tokens."),
     Setting("COMMUNITY_DATABASE_URL", str, common.database_url_default("community.db"), key="DATABASE_URL",
-            used_by="community", shown_default="`sqlite:///<INSTANCE_PATH>/community.db`",
+            used_by="community",
+            shown_default="`sqlite:///<INSTANCE_PATH>/community.db` in development; **required in production**",
             description="SQLAlchemy URL of the community's database."),
     common.REDIS_URL,
     Setting("COMMUNITY_CLIENT_ID", str, lambda values: _development_client(values).get("client_id")
@@ -118,6 +122,9 @@ def load_config() -> dict[str, Any]:
     if mode == "testing":
         # Tests read what was sent from a real SMTP sink.
         config["MAIL_SUPPRESS_SEND"] = False
-    require_secrets(config, {"SECRET_KEY": "COMMUNITY_SECRET_KEY", "DATABASE_URL": "COMMUNITY_DATABASE_URL",
-                             "COMMUNITY_CLIENT_SECRET": "COMMUNITY_CLIENT_SECRET", "MAIL_SERVER": "MAIL_SERVER"})
+    common.refuse_weak_production_settings(
+        config, required={"DATABASE_URL": "COMMUNITY_DATABASE_URL", "MAIL_SERVER": "MAIL_SERVER",
+                          "REDIS_URL": "REDIS_URL", "COMMUNITY_CLIENT_SECRET": "COMMUNITY_CLIENT_SECRET"},
+        secrets={"SECRET_KEY": "COMMUNITY_SECRET_KEY"},
+        https_urls={"PANDA_ISSUER": "PANDA_ISSUER", "COMMUNITY_URL": "COMMUNITY_URL"})
     return config

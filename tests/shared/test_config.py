@@ -15,7 +15,20 @@ from shared.config import PROJECT_ROOT, ConfigurationError
 from shared.settings import DEPLOY, readme_table
 
 SECRET_SETTINGS = ["SECRET_KEY", "PANDA_SECRET_KEY", "COMMUNITY_SECRET_KEY", "COMMUNITY_CLIENT_SECRET",
-                   "COMMUNITY_CLIENT_ID", "PANDA_DATABASE_URL", "COMMUNITY_DATABASE_URL"]
+                   "COMMUNITY_CLIENT_ID", "PANDA_DATABASE_URL", "COMMUNITY_DATABASE_URL", "REDIS_URL"]
+STRONG = "s" * 48
+
+
+@pytest.fixture()
+def complete_production(production, monkeypatch):
+    """Production with every required setting set well; a test then spoils one."""
+    for name, value in {"PANDA_SECRET_KEY": "p" * 40, "COMMUNITY_SECRET_KEY": "c" * 40,
+                        "COMMUNITY_CLIENT_SECRET": "client-secret",
+                        "PANDA_DATABASE_URL": "postgresql://panda@db/panda",
+                        "COMMUNITY_DATABASE_URL": "postgresql://community@db/community",
+                        "REDIS_URL": "redis://redis:6379/0"}.items():
+        monkeypatch.setenv(name, value)
+    return production
 
 
 @pytest.fixture()
@@ -75,17 +88,69 @@ def test_production_requires_an_https_issuer(production, monkeypatch):
         load_config()
 
 
-def test_production_starts_with_its_secrets_and_secure_cookies(production, monkeypatch):
+def test_production_starts_with_its_secrets_and_secure_cookies(complete_production):
     from panda_portal.config import load_config as panda_config
     from support_community.config import load_config as community_config
 
-    monkeypatch.setenv("PANDA_SECRET_KEY", "p" * 40)
-    monkeypatch.setenv("COMMUNITY_SECRET_KEY", "c" * 40)
-    monkeypatch.setenv("COMMUNITY_CLIENT_SECRET", "client-secret")
     panda, community = panda_config(), community_config()
     assert panda["SECRET_KEY"] == "p" * 40 and community["SECRET_KEY"] == "c" * 40
     assert panda["SESSION_COOKIE_SECURE"] and community["SESSION_COOKIE_SECURE"]
-    assert not list(production.iterdir())
+    assert not list(complete_production.iterdir())
+
+
+WEAK_SETTINGS = [
+    ("PANDA_SECRET_KEY", "short", "PANDA_SECRET_KEY must be at least 32 bytes", ["panda_portal"]),
+    ("COMMUNITY_SECRET_KEY", "x" * 31, "COMMUNITY_SECRET_KEY must be at least 32 bytes", ["support_community"]),
+    ("PANDA_DATABASE_URL", None, "PANDA_DATABASE_URL", ["panda_portal"]),
+    ("COMMUNITY_DATABASE_URL", None, "COMMUNITY_DATABASE_URL", ["support_community"]),
+    ("REDIS_URL", None, "REDIS_URL", ["panda_portal", "support_community"]),
+    ("PANDA_ISSUER", "http://panda.example.com", "PANDA_ISSUER must be an https:// URL",
+     ["panda_portal", "support_community"]),
+    ("COMMUNITY_URL", "http://community.example.com", "COMMUNITY_URL must be an https:// URL",
+     ["panda_portal", "support_community"]),
+]
+
+
+@pytest.mark.parametrize("service, name, value, complaint", [
+    (service, name, value, complaint) for name, value, complaint, services in WEAK_SETTINGS for service in services])
+def test_production_refuses_a_weak_or_missing_setting_and_names_it(complete_production, monkeypatch, service, name,
+                                                                   value, complaint):
+    if value is None:
+        monkeypatch.delenv(name)
+    else:
+        monkeypatch.setenv(name, value)
+    load_config = importlib.import_module(f"{service}.config").load_config
+    with pytest.raises(ConfigurationError, match=re.escape(complaint)):
+        load_config()
+
+
+def test_production_never_falls_back_to_sqlite(complete_production, monkeypatch):
+    from panda_portal.config import load_config
+
+    monkeypatch.delenv("PANDA_DATABASE_URL")
+    with pytest.raises(ConfigurationError, match="PANDA_DATABASE_URL"):
+        load_config()
+    assert not list(complete_production.iterdir())
+
+
+@pytest.mark.parametrize("command", [["panda", "db", "upgrade"], ["community", "db", "upgrade"]])
+def test_the_migration_commands_exit_non_zero_and_name_the_weak_setting(complete_production, command):
+    env = dict(os.environ, PANDA_SECRET_KEY="short", COMMUNITY_SECRET_KEY="short")
+    module = {"panda": "panda_portal.cli", "community": "support_community.cli"}[command[0]]
+    result = subprocess.run([sys.executable, "-c", f"from {module} import main; main()", *command[1:]],
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "_SECRET_KEY must be at least 32 bytes" in result.stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("app", ["panda_portal:create_app()", "support_community:create_app()"])
+def test_the_servers_exit_non_zero_and_name_the_missing_setting(complete_production, monkeypatch, app):
+    monkeypatch.delenv("REDIS_URL")
+    env = dict(os.environ, PORT="0", WEB_CONCURRENCY="1")
+    result = subprocess.run([sys.executable, "-m", "gunicorn", "-c", str(PROJECT_ROOT / "deploy/gunicorn.conf.py"),
+                             app], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "REDIS_URL" in result.stderr
 
 
 def test_production_ignores_the_development_client_file(production, monkeypatch):
