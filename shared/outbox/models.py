@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, cast
 
 from sqlalchemy import JSON, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
@@ -24,4 +25,4 @@ class OutboxMessageMixin:
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Index, ...]:
         # The worker's query: pending rows that are due, oldest first.
-        return (Index(f"ix_{getattr(cls, '__tablename__')}_due", "sent_at", "failed_at", "next_attempt_at"),)
+        return (Index(f"ix_{cast(Any, cls).__tablename__}_due", "sent_at", "failed_at", "next_attempt_at"),)

@@ -11,8 +11,16 @@ import pytest
 import sqlalchemy as sa
 
 from shared.config import PROJECT_ROOT
-from tests.support import (TEST_INSTANCE, FormClient, TcpRelay, base_config, drop_database, free_port, is_postgres,
-                           make_database)
+from tests.support import (
+    TEST_INSTANCE,
+    FormClient,
+    TcpRelay,
+    base_config,
+    drop_database,
+    free_port,
+    is_postgres,
+    make_database,
+)
 
 SERVICES = {"panda": "panda_portal", "community": "support_community"}
 PAGES = {"panda": ["/", "/sign-in", "/orgs"], "community": ["/", "/auth/sign-in"]}
