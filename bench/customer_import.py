@@ -47,7 +47,7 @@ def main() -> None:
     from panda_portal import create_app
     from panda_portal.extensions import db
     from panda_portal.organizations.models import CustomerRecord
-    from panda_portal.organizations.services.register import import_customers, read_register_csv
+    from panda_portal.organizations.services.customer_register import import_customers, read_register_csv
 
     app = create_app()
     with app.app_context():

@@ -20,12 +20,18 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from panda_portal.accounts.models import Account, normalize_email
-from panda_portal.accounts.services import create_account
+from panda_portal.accounts.services.administration import create_account
 from panda_portal.extensions import db
 from panda_portal.oidc.services import ensure_client
 from panda_portal.organizations.demo_data import demo_customers, ensure_applications, ensure_demo_customers
-from panda_portal.organizations.models import (Application, ApplicationGrant, Membership, MembershipStatus,
-                                               Organization, Role)
+from panda_portal.organizations.models import (
+    Application,
+    ApplicationGrant,
+    Membership,
+    MembershipStatus,
+    Organization,
+    Role,
+)
 from shared.database import utcnow
 
 DEMO_PASSWORD = "panda-demo-password"

@@ -10,8 +10,15 @@ import click
 from flask.cli import AppGroup
 from flask_babel import force_locale
 
-from panda_portal.accounts import services
+from panda_portal.accounts.services.administration import (
+    create_account,
+    disable_account,
+    enable_account,
+    set_support_agent,
+)
+from panda_portal.accounts.services.lookup import get_account
 from panda_portal.extensions import db
+from shared.errors import DomainError
 from shared.i18n import LANGUAGES
 
 # AppGroup runs every command inside the application context (flask.cli.with_appcontext).
@@ -26,9 +33,9 @@ def _operator_command(command: Callable[..., Any]) -> Callable[..., Any]:
         with force_locale("en"):
             try:
                 result = command(*args, **kwargs)
-            except services.AccountError as error:
+            except DomainError as error:
                 db.session.rollback()
-                raise click.ClickException(error.message) from None
+                raise click.ClickException(str(error)) from None
             db.session.commit()
             return result
 
@@ -55,8 +62,8 @@ def add_user(email: str, name: str, password_stdin: bool, verified: bool, suppor
     """Create the account EMAIL."""
     if not password_stdin:
         raise click.UsageError("Give --password-stdin and the password on standard input.")
-    account = services.create_account(email, name, _read_password(), language, verified=verified,
-                                      support_agent=support_agent, actor=None)
+    account = create_account(email, name, _read_password(), language, verified=verified,
+                             support_agent=support_agent, actor=None)
     state = "confirmed" if verified else "not confirmed yet"
     role = ", support agent" if support_agent else ""
     click.echo(f"Account {account.email} created ({state}{role}).")
@@ -67,8 +74,8 @@ def add_user(email: str, name: str, password_stdin: bool, verified: bool, suppor
 @_operator_command
 def disable_user(email: str) -> None:
     """Stop EMAIL from signing in and end its sessions."""
-    account = services.get_account(email)
-    services.disable_account(account, actor=None)
+    account = get_account(email)
+    disable_account(account, actor=None)
     click.echo(f"Account {account.email} disabled; its sessions have ended.")
 
 
@@ -77,8 +84,8 @@ def disable_user(email: str) -> None:
 @_operator_command
 def enable_user(email: str) -> None:
     """Let EMAIL sign in again."""
-    account = services.get_account(email)
-    services.enable_account(account, actor=None)
+    account = get_account(email)
+    enable_account(account, actor=None)
     click.echo(f"Account {account.email} enabled.")
 
 
@@ -86,8 +93,8 @@ def enable_user(email: str) -> None:
 @click.argument("email")
 @click.option("--on/--off", "enabled", required=True, help="Give or take the support agent role.")
 @_operator_command
-def set_support_agent(email: str, enabled: bool) -> None:
+def set_user_support_agent(email: str, enabled: bool) -> None:
     """Make EMAIL a support agent (--on) or not (--off)."""
-    account = services.get_account(email)
-    services.set_support_agent(account, enabled, actor=None)
+    account = get_account(email)
+    set_support_agent(account, enabled, actor=None)
     click.echo(f"Account {account.email} is {'now' if enabled else 'no longer'} a support agent.")

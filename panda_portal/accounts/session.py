@@ -10,7 +10,7 @@ import secrets
 import time
 import uuid
 
-from flask import g, session
+from flask import abort, g, session
 
 from panda_portal.accounts.models import Account, WebSession
 from panda_portal.extensions import db
@@ -50,6 +50,14 @@ def current_account() -> Account | None:
         if account is not None and not account.is_active:
             account = None
     g.current_account = account
+    return account
+
+
+def signed_in_account() -> Account:
+    """The signed-in person, in a view marked ``@authenticated`` (the access hook lets no one else in)."""
+    account = current_account()
+    if account is None:
+        abort(401)
     return account
 
 

@@ -3,23 +3,44 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import TooManyRequests
 
-from panda_portal.accounts import services, signals
-from panda_portal.accounts.forms import (ChangePasswordForm, ConfirmForm, EmailForm, ProfileForm, RegisterForm,
-                                         ResetPasswordForm, SignInForm)
+from panda_portal.accounts.forms import (
+    ChangePasswordForm,
+    ConfirmForm,
+    EmailForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+    SignInForm,
+)
 from panda_portal.accounts.models import AccountToken, normalize_email
-from panda_portal.accounts.session import current_account, end_all_sessions, session_sid, sign_in as start_session
+from panda_portal.accounts.services import passwords as password_service
+from panda_portal.accounts.services import profile as profile_service
+from panda_portal.accounts.services import registration as registration_service
+from panda_portal.accounts.services import sign_in as sign_in_service
+from panda_portal.accounts.services.errors import (
+    AccountError,
+    DisabledAccountError,
+    InvalidLinkError,
+    UnverifiedAccountError,
+    WrongPasswordError,
+)
+from panda_portal.accounts.services.links import check_link
+from panda_portal.accounts.session import current_account, end_all_sessions, session_sid, signed_in_account
+from panda_portal.accounts.session import sign_in as start_session
 from panda_portal.accounts.session import sign_out as end_session
 from panda_portal.extensions import db, limiter
 from shared.access import authenticated, public
-from shared.i18n import LANGUAGE_COOKIE
+from shared.errors import report_error
+from shared.i18n import LANGUAGE_COOKIE, current_language
 from shared.web import safe_next
 
 bp = Blueprint("accounts", __name__)
@@ -51,12 +72,12 @@ def _client_key() -> str:
     return "address:" + get_remote_address()
 
 
-def _failed(_response) -> bool:
+def _failed(_response: Response) -> bool:
     """Only failed password checks count (a right password or a throttled attempt does not)."""
     return bool(g.get("password_check_failed"))
 
 
-def _config_value(key: str):
+def _config_value(key: str) -> Callable[[], str]:
     return lambda: current_app.config[key]
 
 
@@ -103,10 +124,6 @@ def _next_from_request() -> str:
     return safe_next(request.form.get("next") or request.args.get("next"), "")
 
 
-def _current_language() -> str:
-    return str(get_locale() or "en").split("_")[0]
-
-
 def _fresh_session_id() -> None:
     """What is left of the session (a flash message) continues under a new identifier."""
     regenerate = getattr(session, "regenerate", None)
@@ -131,13 +148,13 @@ def sign_in() -> ResponseReturnValue:
     if not form.validate():
         return render_template("accounts/sign_in.html", form=form), 400
     try:
-        account = services.authenticate(form.email.data, form.password.data)
-    except services.UnverifiedAccountError as error:
+        account = sign_in_service.authenticate(form.email.data, form.password.data)
+    except UnverifiedAccountError as error:
         db.session.commit()  # a rehashed password is kept
         resend = EmailForm(formdata=None, email=error.account.email, next=form.next.data)
         return render_template("accounts/sign_in.html", form=form, problem=error.message,
                                unverified=True, resend_form=resend)
-    except services.DisabledAccountError as error:
+    except DisabledAccountError as error:
         db.session.commit()
         return render_template("accounts/sign_in.html", form=form, problem=error.message), 403
     if account is None:
@@ -154,7 +171,7 @@ def sign_in() -> ResponseReturnValue:
 def sign_out() -> ResponseReturnValue:
     account = current_account()
     if account is not None:
-        signals.signed_out.send(current_app._get_current_object(), account=account, sid=session_sid())
+        sign_in_service.announce_sign_out(account, sid=session_sid())
     end_session()
     _fresh_session_id()
     db.session.commit()
@@ -170,16 +187,14 @@ def register() -> ResponseReturnValue:
     form = RegisterForm()
     form.next.data = _next_from_request()
     if request.method == "GET":
-        form.language.data = _current_language()
+        form.language.data = current_language()
         return render_template("accounts/register.html", form=form)
     if form.validate():
         try:
-            services.register(form.email.data, form.name.data, form.password.data, form.language.data,
-                              next_path=form.next.data)
-        except services.WeakPasswordError as error:
-            form.password.errors.append(error.message)
-        except services.InvalidEmailError as error:
-            form.email.errors.append(error.message)
+            registration_service.register(form.email.data, form.name.data, form.password.data,
+                                          form.language.data, next_path=form.next.data)
+        except AccountError as error:
+            report_error(error, form)
         else:
             db.session.commit()
             return _check_email_page("register", form.email.data)
@@ -192,12 +207,12 @@ def verify(token: str) -> ResponseReturnValue:
     form = ConfirmForm()
     try:
         if request.method == "GET":
-            services.check_link(token, AccountToken.VERIFY)
+            check_link(token, AccountToken.VERIFY)
             return render_template("accounts/verify.html", form=form)
         if not form.validate():
             return render_template("accounts/verify.html", form=form), 400
-        used = services.verify_email(token)
-    except services.InvalidLinkError as error:
+        used = registration_service.verify_email(token)
+    except InvalidLinkError as error:
         return _invalid_link(error)
     db.session.commit()
     flash(_("Your e-mail address is confirmed. You can sign in now."), "success")
@@ -205,11 +220,11 @@ def verify(token: str) -> ResponseReturnValue:
                     else url_for("accounts.sign_in"))
 
 
-def _invalid_link(error: services.InvalidLinkError) -> ResponseReturnValue:
+def _invalid_link(error: InvalidLinkError) -> ResponseReturnValue:
     form = EmailForm(formdata=None)
     action = url_for("accounts.forgot_password" if error.purpose == AccountToken.RESET
                      else "accounts.resend_verification")
-    status = 404 if error.reason == services.InvalidLinkError.UNKNOWN else 410
+    status = 404 if error.reason == InvalidLinkError.UNKNOWN else 410
     return render_template("accounts/invalid_link.html", error=error, form=form, action=action,
                            purpose=error.purpose), status
 
@@ -224,7 +239,7 @@ def resend_verification() -> ResponseReturnValue:
         return render_template("accounts/resend_verification.html", form=form)
     if not form.validate():
         return render_template("accounts/resend_verification.html", form=form), 400
-    services.resend_verification(form.email.data, locale=_current_language(), next_path=form.next.data)
+    registration_service.resend_verification(form.email.data, locale=current_language(), next_path=form.next.data)
     db.session.commit()
     return _check_email_page("verify", form.email.data)
 
@@ -239,7 +254,7 @@ def forgot_password() -> ResponseReturnValue:
         return render_template("accounts/forgot_password.html", form=form)
     if not form.validate():
         return render_template("accounts/forgot_password.html", form=form), 400
-    services.request_password_reset(form.email.data, locale=_current_language())
+    password_service.request_password_reset(form.email.data, locale=current_language())
     db.session.commit()
     return _check_email_page("reset", form.email.data)
 
@@ -249,15 +264,15 @@ def forgot_password() -> ResponseReturnValue:
 def reset_password(token: str) -> ResponseReturnValue:
     form = ResetPasswordForm()
     try:
-        link = services.check_link(token, AccountToken.RESET)
+        link = check_link(token, AccountToken.RESET)
         if request.method == "GET" or not form.validate():
             status = 400 if request.method == "POST" else 200
             return render_template("accounts/reset_password.html", form=form, account=link.account), status
-        account = services.reset_password(token, form.password.data)
-    except services.InvalidLinkError as error:
+        account = password_service.reset_password(token, form.password.data)
+    except InvalidLinkError as error:
         return _invalid_link(error)
-    except services.WeakPasswordError as error:
-        form.password.errors.append(error.message)
+    except AccountError as error:
+        report_error(error, form)
         return render_template("accounts/reset_password.html", form=form, account=link.account), 400
     signed_in_here = current_account()
     if signed_in_here is not None and signed_in_here.id == account.id:
@@ -273,16 +288,16 @@ def reset_password(token: str) -> ResponseReturnValue:
 @authenticated
 @password_check_limit
 def change_password() -> ResponseReturnValue:
-    account = current_account()
+    account = signed_in_account()
     form = ChangePasswordForm()
     if request.method == "POST" and form.validate():
         try:
-            services.change_password(account, form.current_password.data, form.new_password.data, actor=account)
-        except services.WrongPasswordError as error:
-            _note_failure()
-            form.current_password.errors.append(error.message)
-        except services.WeakPasswordError as error:
-            form.new_password.errors.append(error.message)
+            password_service.change_password(account, form.current_password.data, form.new_password.data,
+                                             actor=account)
+        except AccountError as error:
+            if isinstance(error, WrongPasswordError):
+                _note_failure()
+            report_error(error, form)
         else:
             end_all_sessions(account, keep_current=True)
             db.session.commit()
@@ -296,14 +311,14 @@ def change_password() -> ResponseReturnValue:
 @bp.route("/account", methods=["GET", "POST"])
 @authenticated
 def profile() -> ResponseReturnValue:
-    account = current_account()
+    account = signed_in_account()
     form = ProfileForm(obj=account)
     if request.method == "POST" and form.validate():
         language_before = account.language
         try:
-            services.update_profile(account, form.name.data, form.language.data, actor=account)
-        except services.AccountError as error:
-            form.name.errors.append(error.message)
+            profile_service.update_profile(account, form.name.data, form.language.data, actor=account)
+        except AccountError as error:
+            report_error(error, form)
         else:
             db.session.commit()
             response = redirect(url_for("accounts.profile"))

@@ -1,162 +1,18 @@
-"""The audit log as people read it: an organization's log for its administrators, and one's own activity.
-
-Each page is one query (events with the names they refer to, joined), newest
-first; one row more than a page is read to know whether there is an older page.
-Application keys in the recorded changes are shown by the application's name in
-the reader's language (one more, small query).
-"""
+"""The audit log as people read it: an organization's log for its administrators, and one's own activity."""
 from __future__ import annotations
 
-import datetime as dt
-import uuid
-from dataclasses import dataclass
-from typing import Any
-
 from flask import Blueprint, render_template, request
-from flask_babel import format_datetime, get_locale
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
-from sqlalchemy.orm import aliased
+from flask.typing import ResponseReturnValue
 
-from panda_portal.accounts.models import Account
-from panda_portal.accounts.session import current_account
-from panda_portal.audit.models import AuditEvent
-from panda_portal.extensions import db
-from panda_portal.organizations.models import Application, Organization
+from panda_portal.accounts.session import signed_in_account
+from panda_portal.audit import services
 from panda_portal.organizations.permissions import current_organization
 from shared.access import authenticated, requires
-from shared.i18n import LANGUAGE_NAMES
+from shared.i18n import current_language
 
 bp = Blueprint("audit", __name__)
 
-PER_PAGE = 50
 MAX_PAGE = 10_000
-
-# Human-readable names of the recorded actions; an action missing here is shown as recorded.
-ACTION_LABELS: dict[str, Any] = {
-    "organization.created": _l("Organization added"),
-    "membership.created": _l("Became administrator of the new organization"),
-    "grant.added": _l("Application access granted"),
-    "membership.requested": _l("Request to join sent"),
-    "membership.request_withdrawn": _l("Request to join withdrawn"),
-    "membership.approved": _l("Request to join approved"),
-    "membership.rejected": _l("Request to join rejected"),
-    "membership.role_changed": _l("Role changed"),
-    "membership.access_changed": _l("Application access changed"),
-    "membership.removed": _l("Member removed"),
-    "membership.left": _l("Left the organization"),
-    "membership.stepped_down": _l("Stepped down as administrator"),
-    "invitation.created": _l("Invitation sent"),
-    "invitation.resent": _l("Invitation sent again"),
-    "invitation.revoked": _l("Invitation withdrawn"),
-    "invitation.replaced": _l("Invitation replaced by a new one"),
-    "invitation.accepted": _l("Invitation accepted"),
-    "customers.imported": _l("Customer register imported"),
-    "client.registered": _l("OpenID client registered"),
-    "client.updated": _l("OpenID client changed"),
-    "account.registered": _l("Account registered"),
-    "account.email_verified": _l("E-mail address confirmed"),
-    "account.password_reset": _l("Password reset"),
-    "account.password_changed": _l("Password changed"),
-    "account.profile_updated": _l("Name or language changed"),
-    "account.created": _l("Account created by an operator"),
-    "account.disabled": _l("Account disabled"),
-    "account.enabled": _l("Account enabled"),
-    "account.support_agent_set": _l("Made a support agent"),
-    "account.support_agent_unset": _l("No longer a support agent"),
-}
-
-FIELD_LABELS: dict[str, Any] = {
-    "role": _l("role"),
-    "status": _l("status"),
-    "applications": _l("application access"),
-    "email": _l("e-mail address"),
-    "expires_at": _l("valid until"),
-    "grants": _l("application access"),
-    "application": _l("application access"),
-    "message": _l("message"),
-    "name": _l("name"),
-    "customer_number": _l("customer number"),
-    "enterprise_number": _l("enterprise number"),
-    "language": _l("language"),
-    "verified": _l("e-mail address confirmed"),
-    "support_agent": _l("support agent"),
-}
-
-VALUE_LABELS: dict[str, Any] = {
-    "admin": _l("administrator"),
-    "member": _l("member"),
-    "active": _l("active"),
-    "pending": _l("pending"),
-    "rejected": _l("rejected"),
-    "removed": _l("removed"),
-    "open": _l("open"),
-    "expired": _l("expired"),
-    "revoked": _l("withdrawn"),
-    "accepted": _l("accepted"),
-    **LANGUAGE_NAMES,
-}
-
-# Fields whose values are application keys, shown by the application's name.
-APPLICATION_FIELDS = {"applications", "grants", "application"}
-
-# Who acted, when it was not a person signed in to Panda (stored in English, shown in the reader's language).
-ACTOR_LABELS: dict[str, Any] = {
-    "system": _l("system"),
-    "operator (command line)": _l("operator (command line)"),
-}
-
-
-@dataclass
-class Change:
-    field: str
-    before: str
-    after: str
-
-
-@dataclass
-class EventRow:
-    event: AuditEvent
-    subject_name: str | None
-    organization_name: str | None
-    application_names: dict[str, str]
-
-    @property
-    def actor_label(self) -> str:
-        return str(ACTOR_LABELS.get(self.event.actor_label, self.event.actor_label))
-
-    @property
-    def action_label(self) -> str:
-        return str(ACTION_LABELS.get(self.event.action, self.event.action))
-
-    @property
-    def changes(self) -> list[Change]:
-        before, after = self.event.before or {}, self.event.after or {}
-        rows = []
-        for key in sorted(set(before) | set(after)):
-            names = self.application_names if key in APPLICATION_FIELDS else {}
-            old, new = _display(before.get(key), key, names), _display(after.get(key), key, names)
-            if old != new:
-                rows.append(Change(str(FIELD_LABELS.get(key, key)), old, new))
-        return rows
-
-
-def _display(value: Any, key: str = "", names: dict[str, str] | None = None) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return str(_l("yes") if value else _l("no"))
-    if isinstance(value, list):
-        return ", ".join(_display(item, key, names) for item in value) if value else "–"
-    text = str(value)
-    if names and text in names:
-        return names[text]
-    if key.endswith("_at"):
-        try:
-            return format_datetime(dt.datetime.fromisoformat(text), "short")
-        except ValueError:
-            return text
-    return str(VALUE_LABELS.get(text, text))
 
 
 def _page_number() -> int:
@@ -167,39 +23,19 @@ def _page_number() -> int:
     return min(max(page, 1), MAX_PAGE)
 
 
-def _events(condition: Any, page: int) -> tuple[list[EventRow], bool]:
-    subject = aliased(Account)
-    rows = db.session.execute(
-        select(AuditEvent, subject.name, Organization.name)
-        .outerjoin(subject, subject.id == AuditEvent.subject_account_id)
-        .outerjoin(Organization, Organization.id == AuditEvent.organization_id)
-        .where(condition)
-        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-        .offset((page - 1) * PER_PAGE)
-        .limit(PER_PAGE + 1)
-    ).all()
-    language = str(get_locale() or "en").split("_")[0]
-    names = {application.key: application.name(language) for application in db.session.scalars(select(Application))}
-    events = [EventRow(event, subject_name, organization_name, names)
-              for event, subject_name, organization_name in rows[:PER_PAGE]]
-    return events, len(rows) > PER_PAGE
-
-
 @bp.get("/orgs/<org_id>/audit")
 @requires("org.audit.view")
-def organization_log(org_id: str):
+def organization_log(org_id: str) -> ResponseReturnValue:
     organization = current_organization()
     page = _page_number()
-    events, has_older = _events(AuditEvent.organization_id == organization.id, page)
-    return render_template("audit/organization_log.html", organization=organization, events=events,
-                           page=page, has_older=has_older)
+    found = services.organization_events(organization.id, page=page, language=current_language())
+    return render_template("audit/organization_log.html", organization=organization, events=found.events,
+                           page=page, has_older=found.has_older)
 
 
 @bp.get("/account/activity")
 @authenticated
-def my_activity():
-    account_id: uuid.UUID = current_account().id
+def my_activity() -> ResponseReturnValue:
     page = _page_number()
-    events, has_older = _events(or_(AuditEvent.actor_id == account_id,
-                                    AuditEvent.subject_account_id == account_id), page)
-    return render_template("audit/my_activity.html", events=events, page=page, has_older=has_older)
+    found = services.account_activity(signed_in_account().id, page=page, language=current_language())
+    return render_template("audit/my_activity.html", events=found.events, page=page, has_older=found.has_older)

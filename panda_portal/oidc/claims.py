@@ -18,15 +18,13 @@ from __future__ import annotations
 from typing import Any
 
 from authlib.oauth2.rfc6749.util import scope_to_list
-
 from sqlalchemy import select
 
 from panda_portal.accounts.models import Account
 from panda_portal.extensions import db
 from panda_portal.oidc.models import OidcClient
 from panda_portal.organizations.enterprise_numbers import format_enterprise_number
-from panda_portal.organizations.models import (ApplicationGrant, Membership, MembershipStatus, Organization,
-                                               Role)
+from panda_portal.organizations.models import ApplicationGrant, Membership, MembershipStatus, Organization, Role
 
 SUPPORT_AGENT_ROLE = "support_agent"
 

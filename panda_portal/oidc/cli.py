@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 from flask.cli import AppGroup
@@ -32,7 +33,7 @@ def add_client(client_id: str, redirect_uris: tuple[str, ...], post_logout_redir
             client_id, redirect_uris, post_logout_redirect_uris=post_logout_redirect_uris,
             backchannel_logout_uri=backchannel_logout_uri, requires_grant=requires_grant, public=public)
     except ClientError as error:
-        raise click.ClickException(error.message) from None
+        raise click.ClickException(str(error)) from None
     db.session.commit()
     click.echo(json.dumps({"client_id": client.client_id, "client_secret": secret}))
 
@@ -44,7 +45,7 @@ def list_clients(as_json: bool) -> None:
     from panda_portal.oidc.services import list_clients as all_clients
 
     clients = all_clients()
-    rows = [{
+    rows: list[dict[str, Any]] = [{
         "client_id": c.client_id,
         "type": "public" if c.is_public else "confidential",
         "redirect_uris": list(c.redirect_uris or []),

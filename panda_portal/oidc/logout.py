@@ -17,8 +17,8 @@ from typing import Any
 import requests
 from flask import current_app
 
-from panda_portal.accounts import signals
 from panda_portal.accounts.models import Account, WebSession
+from panda_portal.accounts.services.sign_in import announce_sign_out
 from panda_portal.accounts.session import current_account, session_sid, sign_out
 from panda_portal.extensions import db
 from panda_portal.oidc import keys
@@ -54,7 +54,7 @@ def end_panda_session(id_token_claims: dict | None) -> None:
     hinted = _account(id_token_claims.get("sub")) if id_token_claims else None
     hinted_sid = id_token_claims.get("sid") if id_token_claims else None
     if account is not None and (id_token_claims is None or (hinted is not None and hinted.id == account.id)):
-        signals.signed_out.send(current_app._get_current_object(), account=account, sid=current_sid)
+        announce_sign_out(account, sid=current_sid)
         sign_out()
         if hinted_sid == current_sid:
             return

@@ -198,8 +198,8 @@ class AccessTokenValidator(BearerTokenValidator):
         return tokens.find_access_token(token_string)
 
     def validate_token(self, token: AccessToken | None, scopes: Any, request: Any) -> None:
-        super().validate_token(token, scopes, request)
-        if not token.get_user().is_active:
+        super().validate_token(token, scopes, request)  # refuses a missing token
+        if token is None or not token.get_user().is_active:
             raise InvalidTokenError()
 
 

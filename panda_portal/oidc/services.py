@@ -12,29 +12,26 @@ import re
 import secrets
 import uuid
 from collections.abc import Iterable
+from typing import cast
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, Delete, Update, delete, select, update
 
 from panda_portal.accounts.models import Account
 from panda_portal.extensions import db
-from panda_portal.oidc.models import (AccessToken, AuthorizationCode, OidcClient, RefreshToken,
-                                      TokenFamily)
+from panda_portal.oidc.models import AccessToken, AuthorizationCode, OidcClient, RefreshToken, TokenFamily
 from panda_portal.outbox.services import outbox
 from shared.database import utcnow
+from shared.errors import DomainError
 
 BACKCHANNEL_LOGOUT = "backchannel_logout"
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 SECRET_PREFIX = "sha256:"
 
 
-class ClientError(Exception):
+class ClientError(DomainError):
     """A client registration that cannot be done, with a sentence for the operator."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 # -- secrets -------------------------------------------------------------------------------
@@ -190,7 +187,7 @@ def revoke_families(family_ids: Iterable[uuid.UUID], reason: str) -> int:
     ids = list(family_ids)
     if not ids:
         return 0
-    result = db.session.execute(
+    changed = _rows_changed(
         update(TokenFamily)
         .where(TokenFamily.id.in_(ids), TokenFamily.revoked_at.is_(None))
         .values(revoked_at=utcnow(), revoked_reason=reason)
@@ -198,7 +195,7 @@ def revoke_families(family_ids: Iterable[uuid.UUID], reason: str) -> int:
     )
     db.session.flush()
     db.session.expire_all()
-    return result.rowcount or 0
+    return changed
 
 
 def end_account_grants(account: Account, *, sid: str | None = None, reason: str) -> int:
@@ -241,15 +238,20 @@ def purge_expired() -> int:
     """Delete expired codes and tokens (used or not); grants without live tokens go too."""
     now = utcnow()
     removed = 0
-    removed += db.session.execute(delete(AuthorizationCode).where(AuthorizationCode.expires_at <= now)).rowcount or 0
-    removed += db.session.execute(delete(AccessToken).where(AccessToken.expires_at <= now)).rowcount or 0
-    removed += db.session.execute(delete(RefreshToken).where(RefreshToken.expires_at <= now)).rowcount or 0
+    removed += _rows_changed(delete(AuthorizationCode).where(AuthorizationCode.expires_at <= now))
+    removed += _rows_changed(delete(AccessToken).where(AccessToken.expires_at <= now))
+    removed += _rows_changed(delete(RefreshToken).where(RefreshToken.expires_at <= now))
     live_refresh = select(RefreshToken.family_id)
     live_access = select(AccessToken.family_id)
     live_code = select(AuthorizationCode.family_id).where(AuthorizationCode.family_id.is_not(None))
-    removed += db.session.execute(
+    removed += _rows_changed(
         delete(TokenFamily).where(TokenFamily.id.not_in(live_refresh), TokenFamily.id.not_in(live_access),
                                   TokenFamily.id.not_in(live_code))
-    ).rowcount or 0
+    )
     db.session.flush()
     return removed
+
+
+def _rows_changed(statement: Update | Delete) -> int:
+    """Run an UPDATE or DELETE; the number of rows it changed."""
+    return cast(CursorResult, db.session.execute(statement)).rowcount or 0

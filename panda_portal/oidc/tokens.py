@@ -18,11 +18,11 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from authlib.oauth2.rfc6749 import InvalidGrantError
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from panda_portal.accounts.models import Account
 from panda_portal.extensions import db
@@ -112,12 +112,12 @@ def find_code(code: str, client: OidcClient) -> AuthorizationCode | None:
 
 def consume_code(row: AuthorizationCode) -> Grantee:
     """Mark the code used (once, even under concurrency) and start its token family."""
-    claimed = db.session.execute(
+    claimed = cast(CursorResult, db.session.execute(
         update(AuthorizationCode)
         .where(AuthorizationCode.id == row.id, AuthorizationCode.used_at.is_(None))
         .values(used_at=utcnow())
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
     if claimed != 1:
         family_id = _code_family(row.id)
         revoke_families([family_id] if family_id else [], "code_reused")
@@ -158,12 +158,12 @@ def lookup_refresh_token(value: str) -> RefreshToken | None:
 
 
 def rotate_refresh_token(row: RefreshToken) -> Grantee:
-    claimed = db.session.execute(
+    claimed = cast(CursorResult, db.session.execute(
         update(RefreshToken)
         .where(RefreshToken.id == row.id, RefreshToken.rotated_at.is_(None))
         .values(rotated_at=utcnow())
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
     if claimed != 1:
         revoke_families([row.family_id], "refresh_token_reused")
         raise InvalidGrantError("The refresh token was already used; its grant is revoked.")
@@ -209,7 +209,7 @@ def generate_token(grant_type: str, client: OidcClient, user: Grantee | None = N
     if include_refresh_token and client.check_grant_type("refresh_token"):
         refresh_token = secrets.token_urlsafe(32)
         token["refresh_token"] = refresh_token
-    user.issued.append(Issued(jti=jti, expires_at=dt.datetime.fromtimestamp(now + lifetime, dt.timezone.utc),
+    user.issued.append(Issued(jti=jti, expires_at=dt.datetime.fromtimestamp(now + lifetime, dt.UTC),
                               scope=scope, refresh_token=refresh_token))
     return token
 

@@ -1,39 +1,41 @@
 """``panda customers …``: the vendor's customer register."""
 from __future__ import annotations
 
+import io
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import AppGroup
 
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
 customers_group = AppGroup("customers", help="The vendor's customer register.")
 
 
-class _CountingReader:
+class _CountingReader(io.BufferedReader):
     """A binary file that counts the bytes read, to drive the progress bar."""
 
-    def __init__(self, raw) -> None:
-        self.raw = raw
+    def __init__(self, raw: io.RawIOBase) -> None:
+        super().__init__(raw)
         self.position = 0
 
-    def read(self, size: int = -1) -> bytes:
-        data = self.raw.read(size)
+    def read(self, size: int | None = -1, /) -> bytes:
+        data = super().read(size)
         self.position += len(data)
         return data
 
-    def read1(self, size: int = -1) -> bytes:
-        data = self.raw.read1(size)
+    def read1(self, size: int = -1, /) -> bytes:
+        data = super().read1(size)
         self.position += len(data)
         return data
 
-    def readinto(self, buffer) -> int:
-        count = self.raw.readinto(buffer)
+    def readinto(self, buffer: WriteableBuffer, /) -> int:
+        count = super().readinto(buffer)
         self.position += count or 0
         return count
-
-    def __getattr__(self, name):
-        return getattr(self.raw, name)
 
 
 @customers_group.command("import")
@@ -46,15 +48,17 @@ def import_command(path: str, batch_size: int) -> None:
     already seen in the file are reported with their line number and skipped.
     """
     from panda_portal.extensions import db
-    from panda_portal.organizations.services.register import (RegisterFileError, import_customers,
-                                                              read_register_csv)
+    from panda_portal.organizations.services.customer_register import (
+        RegisterFileError,
+        import_customers,
+        read_register_csv,
+    )
 
     try:
-        raw = open(path, "rb")
+        counting = _CountingReader(io.FileIO(path, "rb"))
     except OSError as error:
         raise click.ClickException(f"cannot read {path}: {error.strerror}") from None
-    size = os.fstat(raw.fileno()).st_size
-    counting = _CountingReader(raw)
+    size = os.fstat(counting.fileno()).st_size
     try:
         with click.progressbar(length=size, label="Importing customers", file=sys.stderr,
                                show_pos=False, show_percent=True) as bar:
@@ -72,7 +76,7 @@ def import_command(path: str, batch_size: int) -> None:
         db.session.rollback()
         raise click.ClickException(f"{path}: {error}") from None
     finally:
-        raw.close()
+        counting.close()
     for rejection in report.rejected:
         click.echo(f"line {rejection.line}: rejected: {rejection.reason}", err=True)
     click.echo(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "

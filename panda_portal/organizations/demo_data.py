@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from panda_portal.extensions import db
 from panda_portal.organizations.models import Application, CustomerRecord
-from panda_portal.organizations.services.register import enterprise_number_with_check_digits
+from panda_portal.organizations.services.customer_register import enterprise_number_with_check_digits
 
 # (customer number, first eight digits of the enterprise number, legal name).
 # The check digits are computed, so every number is valid; the companies are made up.

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from stdnum.be import vat
-from stdnum.exceptions import (InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength,
-                               ValidationError)
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
+
+from shared.errors import DomainError
 
 
-class InvalidEnterpriseNumber(ValueError):
-    def __init__(self, message) -> None:
-        super().__init__(str(message))
-        self.message = message
+class InvalidEnterpriseNumber(DomainError, ValueError):
+    """The enterprise number as typed is not one; ``message`` tells the person why."""
+
+    def __init__(self, message: object) -> None:
+        super().__init__(str(message), field="enterprise_number")
 
 
 def normalize_enterprise_number(value: str) -> str:

@@ -5,8 +5,7 @@ import datetime as dt
 import enum
 import uuid
 
-from sqlalchemy import (JSON, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid,
-                        func)
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from panda_portal.accounts.models import Account
@@ -50,12 +49,12 @@ class Organization(Base):
         return f"<Organization {self.name} {self.customer_number}>"
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     ADMIN = "admin"
     MEMBER = "member"
 
 
-class MembershipStatus(str, enum.Enum):
+class MembershipStatus(enum.StrEnum):
     PENDING = "pending"      # a request to join, waiting for an administrator
     ACTIVE = "active"
     REJECTED = "rejected"
@@ -97,7 +96,7 @@ class Membership(Base):
 
     organization: Mapped[Organization] = relationship(lazy="joined", innerjoin=True)
     account: Mapped[Account] = relationship(foreign_keys=[account_id], lazy="joined", innerjoin=True)
-    grants: Mapped[list["ApplicationGrant"]] = relationship(
+    grants: Mapped[list[ApplicationGrant]] = relationship(
         back_populates="membership", cascade="all, delete-orphan", lazy="selectin")
 
     @property

@@ -1,12 +1,15 @@
-"""Who may do what in an organization: one role → capability table, one ``can``.
+"""Who may do what in an organization: the organizations domain's role → capability table.
 
 The organization comes from the URL (``/orgs/<org_id>/…``). It is resolved once
 per request together with the person's membership; someone who is not an active
-member gets 404, so an organization's existence does not leak.
+member gets 404, so an organization's existence does not leak. Other domains keep
+their own tables for the same roles (``audit.permissions``); ``panda_portal.permissions``
+composes them into the one ``can``.
 """
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 
 from flask import abort, g
 from sqlalchemy import select
@@ -24,13 +27,11 @@ ADMIN_CAPABILITIES = MEMBER_CAPABILITIES | frozenset({
     "org.members.manage",
     "org.requests.decide",
     "org.invitations.manage",
-    "org.audit.view",
 })
 CAPABILITIES_BY_ROLE: dict[Role, frozenset[str]] = {
     Role.MEMBER: MEMBER_CAPABILITIES,
     Role.ADMIN: ADMIN_CAPABILITIES,
 }
-ALL_CAPABILITIES = ADMIN_CAPABILITIES
 
 
 def parse_uuid_or_404(value: object) -> uuid.UUID:
@@ -52,10 +53,11 @@ def active_membership(account: Account, organization_id: uuid.UUID) -> Membershi
     ).unique().scalar_one_or_none()
 
 
-def membership_has(membership: Membership | None, capability: str) -> bool:
+def membership_has(membership: Membership | None, capability: str,
+                   capabilities_by_role: Mapping[Role, frozenset[str]]) -> bool:
     if membership is None or membership.status != MembershipStatus.ACTIVE:
         return False
-    return capability in CAPABILITIES_BY_ROLE.get(membership.role, frozenset())
+    return capability in capabilities_by_role.get(membership.role, frozenset())
 
 
 def resolve_organization(account: Account, org_id: object) -> tuple[Organization, Membership]:
@@ -71,13 +73,15 @@ def resolve_organization(account: Account, org_id: object) -> tuple[Organization
     return g.org_context
 
 
-def can(account: Account, capability: str, view_args: dict) -> bool:
-    if capability not in ALL_CAPABILITIES:
+def can(account: Account, capability: str, view_args: dict,
+        capabilities_by_role: Mapping[Role, frozenset[str]]) -> bool:
+    """Whether ``account``'s role in the URL's organization holds ``capability`` (404 for non-members)."""
+    if not any(capability in capabilities for capabilities in capabilities_by_role.values()):
         raise LookupError(f"unknown capability {capability!r}")
     if "org_id" not in view_args:
         raise LookupError(f"capability {capability!r} needs an organization in the URL")
     _organization, membership = resolve_organization(account, view_args["org_id"])
-    return membership_has(membership, capability)
+    return membership_has(membership, capability, capabilities_by_role)
 
 
 def current_organization() -> Organization:

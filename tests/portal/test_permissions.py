@@ -15,8 +15,7 @@ import pytest
 from panda_portal.organizations.models import Invitation, MembershipStatus, Role
 from panda_portal.organizations.services.invitations import hash_token
 from shared.database import utcnow
-from tests.portal.organizations.conftest import (applications, make_account, make_customer,  # noqa: F401
-                                                  make_membership, make_org, sign_in_client)
+from tests.portal.factories import sign_in_client
 
 ROLES = ("anonymous", "outsider", "pending", "member", "admin")
 

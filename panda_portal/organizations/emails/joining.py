@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from panda_portal.accounts.models import Account
-from panda_portal.organizations.emails.members import panda_url
+from panda_portal.organizations.emails import panda_url
 from panda_portal.organizations.models import Membership
 from panda_portal.outbox.services import outbox
 from shared.outbox.rendering import queue_mail

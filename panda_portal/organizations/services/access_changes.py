@@ -3,12 +3,14 @@
 Removing a member, unticking an application access, demoting an administrator
 or a member leaving all change what the relying parties may show that person.
 Every such service calls ``access_reduced`` in the same transaction as the
-change, so telling the clients (OpenID back-channel logout through the outbox)
-has a single point to hook into.
+change, which announces it with ``signals.access_reduced``: the OpenID Provider
+receives it and tells the clients (back-channel logout through the outbox).
 """
 from __future__ import annotations
 
 from panda_portal.accounts.models import Account
+from panda_portal.accounts.signals import announce
+from panda_portal.organizations import signals
 from panda_portal.organizations.models import Organization
 
 REMOVED = "removed"
@@ -25,6 +27,4 @@ def access_reduced(account: Account, organization: Organization, *, reason: str)
     ``orgs`` list. The message goes through the outbox and is retried while the client
     is down; access tokens live five minutes, so the change holds even if it is lost.
     """
-    from panda_portal.oidc.services import queue_backchannel_logout
-
-    queue_backchannel_logout(account)
+    announce(signals.access_reduced, account=account, organization=organization, reason=reason)

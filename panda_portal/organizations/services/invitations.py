@@ -16,13 +16,21 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from panda_portal.accounts.models import Account, normalize_email
+from panda_portal.accounts.services.errors import UnverifiedAccountError
 from panda_portal.audit.services import record
 from panda_portal.extensions import db
-from panda_portal.organizations.emails import members as member_mails
-from panda_portal.organizations.models import (ApplicationGrant, Invitation, Membership, MembershipStatus,
-                                               Organization, Role)
-from panda_portal.organizations.services.members import UnknownApplicationError, list_applications
+from panda_portal.organizations.emails import invitations as invitation_mails
+from panda_portal.organizations.models import (
+    ApplicationGrant,
+    Invitation,
+    Membership,
+    MembershipStatus,
+    Organization,
+    Role,
+)
+from panda_portal.organizations.services.members import AlreadyMemberError, UnknownApplicationError, list_applications
 from shared.database import utcnow
+from shared.errors import DomainError
 from shared.i18n import LANGUAGES
 
 INVITATION_LIFETIME = dt.timedelta(days=7)
@@ -33,18 +41,8 @@ REVOKED = "revoked"
 ACCEPTED = "accepted"
 
 
-class InvitationError(Exception):
+class InvitationError(DomainError):
     """An invitation use case was refused; ``message`` tells the person why."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class AlreadyMemberError(InvitationError):
-    def __init__(self, email: str, organization: Organization) -> None:
-        super().__init__(_("%(email)s is already a member of %(organization)s.",
-                           email=email, organization=organization.name))
 
 
 class InvitationClosedError(InvitationError):
@@ -64,11 +62,6 @@ class WrongAccountError(InvitationError):
     def __init__(self) -> None:
         super().__init__(_("This invitation was sent to another e-mail address. "
                            "Sign in with the invited address to accept it."))
-
-
-class UnverifiedAccountError(InvitationError):
-    def __init__(self) -> None:
-        super().__init__(_("Confirm your e-mail address first, then open the invitation again."))
 
 
 def hash_token(token: str) -> str:
@@ -150,7 +143,7 @@ def invite(organization: Organization, *, email: str, role: Role | str, applicat
     if account is not None:
         membership = _membership_of(organization.id, account.id)
         if membership is not None and membership.status == MembershipStatus.ACTIVE:
-            raise AlreadyMemberError(address, organization)
+            raise AlreadyMemberError(membership, email=address)
     now = utcnow()
     for previous in db.session.scalars(select(Invitation).where(
             Invitation.organization_id == organization.id, Invitation.email == address,
@@ -168,7 +161,7 @@ def invite(organization: Organization, *, email: str, role: Role | str, applicat
     record("invitation.created", actor=actor, target_type="invitation", target_id=invitation.id,
            organization_id=organization.id, subject_account_id=account.id if account else None,
            after=_snapshot(invitation))
-    member_mails.send_invitation(invitation, token, inviter=actor)
+    invitation_mails.send_invitation(invitation, token, inviter=actor)
     db.session.flush()
     return invitation
 
@@ -195,7 +188,7 @@ def resend_invitation(invitation: Invitation, *, actor: Account) -> None:
     record("invitation.resent", actor=actor, target_type="invitation", target_id=invitation.id,
            organization_id=invitation.organization_id, before=before,
            after=_snapshot(invitation) | {"expires_at": invitation.expires_at.isoformat()})
-    member_mails.send_invitation(invitation, token, inviter=actor)
+    invitation_mails.send_invitation(invitation, token, inviter=actor)
     db.session.flush()
 
 
@@ -207,10 +200,11 @@ def check_acceptance(invitation: Invitation, account: Account) -> None:
     if normalize_email(account.email) != normalize_email(invitation.email):
         raise WrongAccountError()
     if not account.is_verified:
-        raise UnverifiedAccountError()
+        raise UnverifiedAccountError(account, _("Confirm your e-mail address first, then open the invitation "
+                                                "again."))
     membership = _membership_of(invitation.organization_id, account.id)
     if membership is not None and membership.status == MembershipStatus.ACTIVE:
-        raise AlreadyMemberError(account.email, invitation.organization)
+        raise AlreadyMemberError(membership, email=account.email)
 
 
 def accept_invitation(invitation: Invitation, *, actor: Account) -> Membership:
@@ -250,6 +244,6 @@ def accept_invitation(invitation: Invitation, *, actor: Account) -> Membership:
                   "applications": sorted(keys), "invitation": str(invitation.id)})
     inviter = db.session.get(Account, invitation.invited_by_id) if invitation.invited_by_id else None
     if inviter is not None and inviter.disabled_at is None:
-        member_mails.send_invitation_accepted(invitation, membership, inviter=inviter)
+        invitation_mails.send_invitation_accepted(invitation, membership, inviter=inviter)
     db.session.flush()
     return membership

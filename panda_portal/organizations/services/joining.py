@@ -18,42 +18,40 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import cast
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 
 from panda_portal.accounts.models import Account
 from panda_portal.audit.services import record
 from panda_portal.extensions import db
 from panda_portal.organizations.emails import joining as joining_mails
-from panda_portal.organizations.models import (Application, ApplicationGrant, CustomerRecord, Membership,
-                                               MembershipStatus, Organization, Role)
-from panda_portal.organizations.services.register import find_customer
+from panda_portal.organizations.models import (
+    Application,
+    ApplicationGrant,
+    CustomerRecord,
+    Membership,
+    MembershipStatus,
+    Organization,
+    Role,
+)
+from panda_portal.organizations.services.customer_register import find_customer
+from panda_portal.organizations.services.members import AlreadyMemberError
 from shared.database import utcnow
+from shared.errors import DomainError
 
 MESSAGE_MAX = 1000
 
 
-class JoiningError(Exception):
+class JoiningError(DomainError):
     """A request could not be made or decided; ``message`` tells the person why."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class AlreadyMemberError(JoiningError):
-    def __init__(self, membership: Membership) -> None:
-        self.membership = membership
-        name = membership.organization.name
-        if membership.role == Role.ADMIN:
-            super().__init__(_("You are already an administrator of %(organization)s.", organization=name))
-        else:
-            super().__init__(_("You are already a member of %(organization)s.", organization=name))
 
 
 class RequestAlreadyPendingError(JoiningError):
+    category = "warning"
+
     def __init__(self, membership: Membership | None, organization: Organization) -> None:
         self.membership = membership
         super().__init__(_("Your request to join %(organization)s is already waiting for an "
@@ -67,6 +65,8 @@ class RequestNotFoundError(JoiningError):
 
 class RequestAlreadyDecidedError(JoiningError):
     """The request is no longer pending: someone else decided it, or it was withdrawn."""
+
+    category = "warning"
 
     def __init__(self, membership: Membership) -> None:
         self.membership = membership
@@ -297,12 +297,12 @@ def _change_pending(membership: Membership, **values) -> None:
     """Apply ``values`` only if the membership is still pending, else say what happened."""
     if membership.status != MembershipStatus.PENDING:
         raise RequestAlreadyDecidedError(membership)
-    changed = db.session.execute(
+    changed = cast(CursorResult, db.session.execute(
         update(Membership)
         .where(Membership.id == membership.id, Membership.status == MembershipStatus.PENDING)
         .values(**values)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
     db.session.refresh(membership)
     if not changed:
         raise RequestAlreadyDecidedError(membership)

@@ -20,18 +20,43 @@ from panda_portal.accounts.models import Account
 from panda_portal.audit.services import record
 from panda_portal.extensions import db
 from panda_portal.organizations.emails import members as member_mails
-from panda_portal.organizations.models import (Application, ApplicationGrant, Invitation, Membership,
-                                               MembershipStatus, Organization, Role)
+from panda_portal.organizations.models import (
+    Application,
+    ApplicationGrant,
+    Invitation,
+    Membership,
+    MembershipStatus,
+    Organization,
+    Role,
+)
 from panda_portal.organizations.services import access_changes
 from shared.database import utcnow
+from shared.errors import DomainError
 
 
-class MembershipError(Exception):
+class MembershipError(DomainError):
     """A membership change was refused; ``message`` tells the person why."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+
+class AlreadyMemberError(MembershipError):
+    """``membership`` is active already: a request to join or an invitation would change nothing.
+
+    Told to the person themselves (asking to join) it is good news; told about an
+    invited address (``email``) it belongs next to the address on the invitation form.
+    """
+
+    def __init__(self, membership: Membership, *, email: str | None = None) -> None:
+        self.membership = membership
+        organization = membership.organization.name
+        if email is not None:
+            super().__init__(_("%(email)s is already a member of %(organization)s.",
+                               email=email, organization=organization), field="email")
+        elif membership.role == Role.ADMIN:
+            super().__init__(_("You are already an administrator of %(organization)s.", organization=organization))
+            self.category = "success"
+        else:
+            super().__init__(_("You are already a member of %(organization)s.", organization=organization))
+            self.category = "success"
 
 
 class LastAdministratorError(MembershipError):
@@ -47,7 +72,7 @@ class MembershipNotActiveError(MembershipError):
 
 class UnknownApplicationError(MembershipError):
     def __init__(self) -> None:
-        super().__init__(_("Choose application accesses from the list."))
+        super().__init__(_("Choose application accesses from the list."), field="applications")
 
 
 # -- reading -----------------------------------------------------------------------------

@@ -12,14 +12,21 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from panda_portal.accounts.models import Account
 from panda_portal.extensions import db
 from panda_portal.organizations.enterprise_numbers import format_enterprise_number
-from panda_portal.organizations.models import (Application, ApplicationGrant, Invitation, Membership,
-                                               MembershipStatus, Organization, Role)
+from panda_portal.organizations.models import (
+    Application,
+    ApplicationGrant,
+    Invitation,
+    Membership,
+    MembershipStatus,
+    Organization,
+    Role,
+)
 from shared.database import utcnow
 
 MENU_SIZE = 10
@@ -114,7 +121,7 @@ def search_organizations(account: Account, query: str = "", page: int = 1,
     return OrganizationList(entries, total, page=page, per_page=per_page, query=query)
 
 
-def _matches(query: str):
+def _matches(query: str) -> ColumnElement[bool]:
     conditions = [func.lower(Organization.name).contains(query.lower(), autoescape=True)]
     compact = re.sub(r"[\s.\-/]", "", query).upper()
     if compact:

@@ -2,19 +2,20 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from panda_portal.accounts.session import current_account
+from panda_portal.accounts.session import current_account, signed_in_account
 from panda_portal.extensions import db
 from panda_portal.organizations.forms.members import ActionForm, InviteForm, set_application_choices
 from panda_portal.organizations.models import Invitation
 from panda_portal.organizations.permissions import current_organization, parse_uuid_or_404
 from panda_portal.organizations.services import invitations as service
-from panda_portal.organizations.services.members import MembershipError, list_applications
+from panda_portal.organizations.services.members import list_applications
 from panda_portal.organizations.views import bp
-from panda_portal.organizations.views.members import current_language
 from shared.access import public, requires
-from shared.i18n import LANGUAGES
+from shared.errors import DomainError, report_error
+from shared.i18n import LANGUAGES, current_language
 
 
 def invitation_or_404(invitation_id: str) -> Invitation:
@@ -26,9 +27,9 @@ def invitation_or_404(invitation_id: str) -> Invitation:
 
 @bp.route("/orgs/<org_id>/invitations/new", methods=["GET", "POST"])
 @requires("org.invitations.manage")
-def invite(org_id: str):
+def invite(org_id: str) -> ResponseReturnValue:
     applications = list_applications()
-    admin_language = current_account().language
+    admin_language = signed_in_account().language
     form = InviteForm(data={"role": request.args.get("role", "member"),
                             "language": admin_language if admin_language in LANGUAGES else "en"})
     set_application_choices(form.applications, applications, current_language())
@@ -37,11 +38,11 @@ def invite(org_id: str):
         try:
             invitation = service.invite(current_organization(), email=form.email.data, role=form.role.data,
                                         application_keys=form.applications.data, language=form.language.data,
-                                        actor=current_account())
+                                        actor=signed_in_account())
             db.session.commit()
-        except (service.InvitationError, MembershipError) as error:
+        except DomainError as error:
             db.session.rollback()
-            form.email.errors = [*form.email.errors, error.message]
+            report_error(error, form)
             status = 409
         else:
             flash(_("The invitation was sent to %(email)s.", email=invitation.email), "success")
@@ -54,16 +55,17 @@ def invite(org_id: str):
 
 @bp.post("/orgs/<org_id>/invitations/<invitation_id>/revoke")
 @requires("org.invitations.manage")
-def revoke_invitation(org_id: str, invitation_id: str):
+def revoke_invitation(org_id: str, invitation_id: str) -> ResponseReturnValue:
     invitation = invitation_or_404(invitation_id)
-    if not ActionForm().validate_on_submit():
+    form = ActionForm()
+    if not form.validate_on_submit():
         abort(400)
     try:
-        service.revoke_invitation(invitation, actor=current_account())
+        service.revoke_invitation(invitation, actor=signed_in_account())
         db.session.commit()
-    except service.InvitationError as error:
+    except DomainError as error:
         db.session.rollback()
-        flash(error.message, "error")
+        report_error(error, form)
     else:
         flash(_("The invitation to %(email)s was withdrawn; its link no longer works.",
                 email=invitation.email), "success")
@@ -72,16 +74,17 @@ def revoke_invitation(org_id: str, invitation_id: str):
 
 @bp.post("/orgs/<org_id>/invitations/<invitation_id>/resend")
 @requires("org.invitations.manage")
-def resend_invitation(org_id: str, invitation_id: str):
+def resend_invitation(org_id: str, invitation_id: str) -> ResponseReturnValue:
     invitation = invitation_or_404(invitation_id)
-    if not ActionForm().validate_on_submit():
+    form = ActionForm()
+    if not form.validate_on_submit():
         abort(400)
     try:
-        service.resend_invitation(invitation, actor=current_account())
+        service.resend_invitation(invitation, actor=signed_in_account())
         db.session.commit()
-    except service.InvitationError as error:
+    except DomainError as error:
         db.session.rollback()
-        flash(error.message, "error")
+        report_error(error, form)
     else:
         flash(_("A new invitation was sent to %(email)s; the previous link no longer works.",
                 email=invitation.email), "success")
@@ -90,7 +93,7 @@ def resend_invitation(org_id: str, invitation_id: str):
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 @public
-def invitation(token: str):
+def invitation(token: str) -> ResponseReturnValue:
     invitation = service.invitation_for_token(token)
     if invitation is None:
         return render_template("organizations/invitation_closed.html", invitation=None,
@@ -111,9 +114,9 @@ def invitation(token: str):
         try:
             membership = service.accept_invitation(invitation, actor=account)
             db.session.commit()
-        except (service.InvitationError, MembershipError) as error:
+        except DomainError as error:
             db.session.rollback()
-            flash(error.message, "error")
+            report_error(error, form)
             return redirect(here)
         flash(_("Welcome to %(organization)s.", organization=invitation.organization.name), "success")
         return redirect(url_for(".organization_home", org_id=membership.organization_id))
@@ -121,7 +124,7 @@ def invitation(token: str):
     if account is not None:
         try:
             service.check_acceptance(invitation, account)
-        except service.InvitationError as error:
+        except DomainError as error:
             problem = error
     return render_template(
         "organizations/invitation.html", invitation=invitation, account=account, form=form,

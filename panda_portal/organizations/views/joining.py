@@ -1,24 +1,31 @@
 """Adding an organization, requests to join and the decisions on them."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, g, redirect, render_template, session, url_for
+from flask import Response, abort, current_app, flash, g, redirect, render_template, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from panda_portal.accounts.models import Account
-from panda_portal.accounts.session import current_account
+from panda_portal.accounts.session import signed_in_account
 from panda_portal.extensions import db, limiter
 from panda_portal.organizations.enterprise_numbers import InvalidEnterpriseNumber
-from panda_portal.organizations.forms.joining import (AddOrganizationForm, ConfirmOrganizationForm,
-                                                      DecisionForm, WithdrawForm)
+from panda_portal.organizations.forms.joining import (
+    AddOrganizationForm,
+    ConfirmOrganizationForm,
+    DecisionForm,
+    WithdrawForm,
+)
 from panda_portal.organizations.models import Membership, MembershipStatus
 from panda_portal.organizations.permissions import current_organization, parse_uuid_or_404
 from panda_portal.organizations.services import joining as service
-from panda_portal.organizations.services.register import NotInRegisterError
+from panda_portal.organizations.services.customer_register import NotInRegisterError
+from panda_portal.organizations.services.members import AlreadyMemberError
 from panda_portal.organizations.views import bp
 from shared.access import authenticated, requires
+from shared.errors import report_error
 
 # Long enough to read the confirmation page, short enough that a copied link goes stale.
 CONFIRMATION_SECONDS = 15 * 60
@@ -31,12 +38,12 @@ def _account_key() -> str:
     return f"account:{account_id}" if account_id else f"address:{get_remote_address()}"
 
 
-def _lookup_failed(_response) -> bool:
+def _lookup_failed(_response: Response) -> bool:
     """Only a pair that is not in the register counts: that is what someone guessing would try."""
     return bool(g.get("register_lookup_failed"))
 
 
-def _too_many_attempts(_limit: RequestLimit):
+def _too_many_attempts(_limit: RequestLimit) -> Response:
     form = AddOrganizationForm(formdata=None)
     return current_app.make_response((render_template(
         "organizations/add.html", form=form,
@@ -52,7 +59,10 @@ add_organization_limit = limiter.limit(
 
 # -- the confirmation token ------------------------------------------------------------------
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt="organizations.add")
+    secret = current_app.secret_key
+    if not secret:  # pragma: no cover - the configuration refuses to start without one
+        raise RuntimeError("SECRET_KEY is not set")
+    return URLSafeTimedSerializer(secret, salt="organizations.add")
 
 
 def _confirmation_token(account: Account, customer_number: str, enterprise_number: str,
@@ -79,27 +89,28 @@ def _read_confirmation_token(token: str | None, account: Account) -> dict | None
 @bp.route("/orgs/add", methods=["GET", "POST"])
 @authenticated
 @add_organization_limit
-def add():
+def add() -> ResponseReturnValue:
     form = AddOrganizationForm()
     status = 200
     if form.validate_on_submit():
-        account = current_account()
+        account = signed_in_account()
         try:
             outcome = service.add_organization(form.customer_number.data, form.enterprise_number.data,
                                                actor=account, message=form.message.data)
         except InvalidEnterpriseNumber as error:
-            form.enterprise_number.errors.append(str(error.message))
+            report_error(error, form)
             status = 422
         except NotInRegisterError as error:
             g.register_lookup_failed = True
-            form.customer_number.errors.append(str(error.message))
-            form.enterprise_number.errors.append(str(error.message))
+            report_error(error, form)
+            # The pair is wrong, not one number: the message stands next to both.
+            form.enterprise_number.errors.append(error.message)
             status = 422
-        except service.AlreadyMemberError as error:
-            flash(error.message, "success")
+        except AlreadyMemberError as error:
+            report_error(error, form)
             return redirect(url_for(".organization_home", org_id=error.membership.organization_id))
         except service.RequestAlreadyPendingError as error:
-            flash(error.message, "warning")
+            report_error(error, form)
             return redirect(url_for(".home"))
         else:
             if isinstance(outcome, service.NewOrganization):
@@ -122,8 +133,8 @@ def add():
 
 @bp.post("/orgs/add/confirm")
 @authenticated
-def add_confirm():
-    account = current_account()
+def add_confirm() -> ResponseReturnValue:
+    account = signed_in_account()
     form = ConfirmOrganizationForm()
     data = _read_confirmation_token(form.token.data, account)
     if data is None or not form.validate_on_submit():
@@ -133,15 +144,14 @@ def add_confirm():
         membership = service.create_organization(data["customer_number"], data["enterprise_number"],
                                                  actor=account, message=data["message"])
     except (InvalidEnterpriseNumber, NotInRegisterError):
-        # The register changed since the look-up.
-        flash(_("This customer number and enterprise number do not belong together in our "
-                "customer register."), "error")
+        # The register changed since the look-up: whichever number it was, the pair no longer holds.
+        report_error(NotInRegisterError())
         return redirect(url_for(".add"))
-    except service.AlreadyMemberError as error:
-        flash(error.message, "success")
+    except AlreadyMemberError as error:
+        report_error(error, form)
         return redirect(url_for(".organization_home", org_id=error.membership.organization_id))
     except service.RequestAlreadyPendingError as error:
-        flash(error.message, "warning")
+        report_error(error, form)
         return redirect(url_for(".home"))
     db.session.commit()
     if membership.status == MembershipStatus.ACTIVE:
@@ -156,16 +166,16 @@ def add_confirm():
 # -- the requester ---------------------------------------------------------------------------
 @bp.post("/requests/<membership_id>/withdraw")
 @authenticated
-def withdraw_request(membership_id: str):
+def withdraw_request(membership_id: str) -> ResponseReturnValue:
     form = WithdrawForm()
     if not form.validate_on_submit():
         abort(400)
     try:
-        membership = service.withdraw_request(parse_uuid_or_404(membership_id), actor=current_account())
+        membership = service.withdraw_request(parse_uuid_or_404(membership_id), actor=signed_in_account())
     except service.RequestNotFoundError:
         abort(404)
     except service.RequestAlreadyDecidedError as error:
-        flash(error.message, "warning")
+        report_error(error, form)
         return redirect(url_for(".home"))
     db.session.commit()
     flash(_("Your request to join %(organization)s has been withdrawn.",
@@ -182,7 +192,7 @@ def _request_or_404(membership_id: str) -> Membership:
 
 
 def _decision_page(membership: Membership, approve_form: DecisionForm, reject_form: DecisionForm,
-                   status: int = 200):
+                   status: int = 200) -> ResponseReturnValue:
     return render_template("organizations/request_detail.html", organization=current_organization(),
                            membership=membership, approve_form=approve_form, reject_form=reject_form,
                            decider=service.decider_of(membership)), status
@@ -190,24 +200,24 @@ def _decision_page(membership: Membership, approve_form: DecisionForm, reject_fo
 
 @bp.get("/orgs/<org_id>/requests/<membership_id>")
 @requires("org.requests.decide")
-def request_detail(org_id: str, membership_id: str):
+def request_detail(org_id: str, membership_id: str) -> ResponseReturnValue:
     membership = _request_or_404(membership_id)
     return _decision_page(membership, DecisionForm(prefix="approve"), DecisionForm(prefix="reject"))
 
 
 @bp.post("/orgs/<org_id>/requests/<membership_id>/approve")
 @requires("org.requests.decide")
-def approve_request(org_id: str, membership_id: str):
+def approve_request(org_id: str, membership_id: str) -> ResponseReturnValue:
     return _decide(membership_id, approve=True)
 
 
 @bp.post("/orgs/<org_id>/requests/<membership_id>/reject")
 @requires("org.requests.decide")
-def reject_request(org_id: str, membership_id: str):
+def reject_request(org_id: str, membership_id: str) -> ResponseReturnValue:
     return _decide(membership_id, approve=False)
 
 
-def _decide(membership_id: str, *, approve: bool):
+def _decide(membership_id: str, *, approve: bool) -> ResponseReturnValue:
     organization = current_organization()
     membership_uuid = parse_uuid_or_404(membership_id)
     form = DecisionForm(prefix="approve" if approve else "reject")
@@ -218,11 +228,11 @@ def _decide(membership_id: str, *, approve: bool):
         return _decision_page(membership, *forms, status=400)
     decide = service.approve_request if approve else service.reject_request
     try:
-        membership = decide(organization, membership_uuid, actor=current_account(), message=form.message.data)
+        membership = decide(organization, membership_uuid, actor=signed_in_account(), message=form.message.data)
     except service.RequestNotFoundError:
         abort(404)
     except service.RequestAlreadyDecidedError as error:
-        flash(error.message, "warning")
+        report_error(error, form)
         return redirect(url_for(".request_detail", org_id=organization.id, membership_id=membership_uuid))
     db.session.commit()
     name = membership.account.name

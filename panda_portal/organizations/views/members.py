@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import get_locale
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from panda_portal.accounts.session import current_account
+from panda_portal.accounts.session import signed_in_account
 from panda_portal.extensions import db
 from panda_portal.organizations.forms.members import ActionForm, MemberForm, set_application_choices
 from panda_portal.organizations.models import Membership, MembershipStatus, Role
@@ -13,10 +13,8 @@ from panda_portal.organizations.permissions import current_membership, current_o
 from panda_portal.organizations.services import members as service
 from panda_portal.organizations.views import bp
 from shared.access import requires
-
-
-def current_language() -> str:
-    return str(get_locale() or "en").split("_")[0]
+from shared.errors import report_error
+from shared.i18n import current_language
 
 
 def member_or_404(membership_id: str) -> Membership:
@@ -29,7 +27,7 @@ def member_or_404(membership_id: str) -> Membership:
 
 @bp.get("/orgs/<org_id>/members")
 @requires("org.members.view")
-def members(org_id: str):
+def members(org_id: str) -> ResponseReturnValue:
     overview = service.members_overview(current_organization())
     return render_template(
         "organizations/members.html", organization=current_organization(), overview=overview,
@@ -40,7 +38,7 @@ def members(org_id: str):
 
 @bp.route("/orgs/<org_id>/members/<membership_id>", methods=["GET", "POST"])
 @requires("org.members.manage")
-def member_detail(org_id: str, membership_id: str):
+def member_detail(org_id: str, membership_id: str) -> ResponseReturnValue:
     membership = member_or_404(membership_id)
     applications = service.list_applications()
     form = MemberForm(data={"role": membership.role.value, "applications": sorted(membership.granted_keys)})
@@ -51,7 +49,7 @@ def member_detail(org_id: str, membership_id: str):
             if form.is_confirmation:
                 changes = service.update_membership(membership, role=form.role.data,
                                                     application_keys=form.applications.data,
-                                                    actor=current_account())
+                                                    actor=signed_in_account())
                 db.session.commit()
                 if changes:
                     flash(_("The changes for %(name)s are saved.", name=membership.account.name), "success")
@@ -62,7 +60,7 @@ def member_detail(org_id: str, membership_id: str):
                                               application_keys=form.applications.data)
         except service.MembershipError as error:
             db.session.rollback()
-            flash(error.message, "error")
+            report_error(error, form)
             status = 409
         else:
             if not changes:
@@ -81,18 +79,18 @@ def member_detail(org_id: str, membership_id: str):
 
 @bp.route("/orgs/<org_id>/members/<membership_id>/remove", methods=["GET", "POST"])
 @requires("org.members.manage")
-def remove_member(org_id: str, membership_id: str):
+def remove_member(org_id: str, membership_id: str) -> ResponseReturnValue:
     membership = member_or_404(membership_id)
     if membership.id == current_membership().id:
         return redirect(url_for(".leave", org_id=org_id))
     form = ActionForm()
     if form.validate_on_submit():
         try:
-            service.remove_member(membership, actor=current_account())
+            service.remove_member(membership, actor=signed_in_account())
             db.session.commit()
         except service.MembershipError as error:
             db.session.rollback()
-            flash(error.message, "error")
+            report_error(error, form)
             return redirect(url_for(".member_detail", org_id=org_id, membership_id=membership_id))
         flash(_("%(name)s is no longer a member of %(organization)s.", name=membership.account.name,
                 organization=current_organization().name), "success")
@@ -105,16 +103,16 @@ def remove_member(org_id: str, membership_id: str):
 
 @bp.route("/orgs/<org_id>/leave", methods=["GET", "POST"])
 @requires("org.leave")
-def leave(org_id: str):
+def leave(org_id: str) -> ResponseReturnValue:
     membership = current_membership()
     form = ActionForm()
     if form.validate_on_submit():
         try:
-            service.leave_organization(membership, actor=current_account())
+            service.leave_organization(membership, actor=signed_in_account())
             db.session.commit()
         except service.MembershipError as error:
             db.session.rollback()
-            flash(error.message, "error")
+            report_error(error, form)
             return redirect(url_for(".leave", org_id=org_id))
         flash(_("You left %(organization)s.", organization=current_organization().name), "success")
         return redirect(url_for(".home"))
@@ -126,16 +124,16 @@ def leave(org_id: str):
 
 @bp.route("/orgs/<org_id>/step-down", methods=["GET", "POST"])
 @requires("org.members.manage")
-def step_down(org_id: str):
+def step_down(org_id: str) -> ResponseReturnValue:
     membership = current_membership()
     form = ActionForm()
     if form.validate_on_submit():
         try:
-            service.step_down(membership, actor=current_account())
+            service.step_down(membership, actor=signed_in_account())
             db.session.commit()
         except service.MembershipError as error:
             db.session.rollback()
-            flash(error.message, "error")
+            report_error(error, form)
             return redirect(url_for(".step_down", org_id=org_id))
         flash(_("You are now a member of %(organization)s, no longer an administrator.",
                 organization=current_organization().name), "success")

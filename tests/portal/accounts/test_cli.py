@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from panda_portal.accounts import services
 from panda_portal.accounts.models import WebSession
-from tests.portal.accounts.conftest import PASSWORD
+from panda_portal.accounts.services.lookup import find_account
+from tests.portal.factories import PASSWORD
 
 
 @pytest.fixture()
@@ -23,7 +23,7 @@ def test_users_add_creates_a_confirmed_support_agent_with_a_password_from_stdin(
                        "--verified", "--support-agent", "--language", "nl", input=PASSWORD + "\n")
     assert result.exit_code == 0, result.output
     assert "agent@example.org created" in result.output
-    account = services.find_account("agent@example.org")
+    account = find_account("agent@example.org")
     assert (account.name, account.language, account.is_support_agent, account.is_verified) == \
         ("Agent Smith", "nl", True, True)
     assert sign_in(panda_client, "agent@example.org").status_code == 302
@@ -32,7 +32,7 @@ def test_users_add_creates_a_confirmed_support_agent_with_a_password_from_stdin(
 def test_users_add_without_verified_leaves_the_address_unconfirmed(panda_cli):
     result = panda_cli("users", "add", "ann@example.org", "--name", "Ann", "--password-stdin", input=PASSWORD)
     assert result.exit_code == 0, result.output
-    account = services.find_account("ann@example.org")
+    account = find_account("ann@example.org")
     assert not account.is_verified and not account.is_support_agent and account.language == "en"
 
 
@@ -52,7 +52,7 @@ def test_users_add_refuses_a_weak_password(panda_cli, password, message):
     result = panda_cli("users", "add", "ann@example.org", "--name", "Ann", "--password-stdin", input=password)
     assert result.exit_code != 0
     assert message in result.output
-    assert services.find_account("ann@example.org") is None
+    assert find_account("ann@example.org") is None
 
 
 def test_users_add_needs_the_password_on_stdin(panda_cli):
@@ -102,4 +102,4 @@ def test_commands_on_an_unknown_address_fail_clearly(panda_cli, command):
 def test_the_commands_commit_their_change(panda_cli, panda_db):
     panda_cli("users", "add", "ann@example.org", "--name", "Ann", "--password-stdin", input=PASSWORD)
     panda_db.session.rollback()  # would undo anything left uncommitted
-    assert services.find_account("ann@example.org") is not None
+    assert find_account("ann@example.org") is not None

@@ -1,19 +1,34 @@
+"""Passwords: how they are stored and which ones may be chosen (``accounts.passwords``), reset and
+changed (``accounts.services.passwords``)."""
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy import select
 
-from panda_portal.accounts import passwords
-from panda_portal.accounts.passwords import (common_passwords, hash_password, needs_rehash, password_problem,
-                                             verify_password)
+from panda_portal.accounts import passwords, signals
+from panda_portal.accounts.models import AccountToken, WebSession
+from panda_portal.accounts.passwords import (
+    common_passwords,
+    hash_password,
+    needs_rehash,
+    password_problem,
+    verify_password,
+)
+from panda_portal.accounts.services.errors import InvalidLinkError, WeakPasswordError, WrongPasswordError
+from panda_portal.accounts.services.passwords import change_password, request_password_reset, reset_password
+from panda_portal.accounts.services.sign_in import authenticate
+from shared.database import utcnow
+from tests.portal.accounts.helpers import link_token
+from tests.portal.factories import NEW_PASSWORD, PASSWORD
+
+pytestmark = pytest.mark.usefixtures("in_request")  # services speak to people, in a request's language
 
 
-@pytest.fixture()
-def in_request(panda):
-    with panda.test_request_context("/"):
-        yield
+# -- the rules and the hashes ----------------------------------------------------------------
 
 
 def test_hashes_are_argon2id_with_at_least_the_owasp_parameters():
@@ -87,3 +102,84 @@ def test_the_email_or_the_name_cannot_be_the_password(in_request):
         "Annemarie.Peeters@example.org", email="annemarie.peeters@example.org", name="Ann")
     assert "e-mail address or your name" in password_problem(
         "annemarie van den broeck", email="ann@example.org", name="Annemarie Van den Broeck")
+
+
+# -- password reset --------------------------------------------------------------------------
+def test_a_reset_link_sets_a_new_password_and_ends_every_session(panda_db, make_account, deliver):
+    account = make_account(email="ann@example.org")
+    for n in range(2):
+        panda_db.session.add(WebSession(id=f"s{n}", subject=str(account.id), sid=f"sid{n}", data={},
+                                        expires_at=utcnow() + dt.timedelta(hours=1)))
+    panda_db.session.flush()
+    changed = []
+
+    def receiver(_app, **kwargs):
+        changed.append(kwargs["account"])
+
+    signals.password_changed.connect(receiver)
+    try:
+        request_password_reset("ann@example.org")
+        token = link_token(deliver("ann@example.org"), "/reset-password/")
+        reset_password(token, NEW_PASSWORD)
+    finally:
+        signals.password_changed.disconnect(receiver)
+    assert changed == [account]
+    assert authenticate("ann@example.org", NEW_PASSWORD) is account
+    assert panda_db.session.execute(select(WebSession)).scalars().all() == []
+    with pytest.raises(InvalidLinkError):
+        reset_password(token, "yet another long password")
+
+
+def test_a_weak_new_password_keeps_the_reset_link_usable(make_account, deliver):
+    make_account(email="ann@example.org")
+    request_password_reset("ann@example.org")
+    token = link_token(deliver("ann@example.org"), "/reset-password/")
+    with pytest.raises(WeakPasswordError):
+        reset_password(token, "short")
+    reset_password(token, NEW_PASSWORD)
+
+
+def test_resetting_the_password_confirms_an_unconfirmed_address(make_account, deliver):
+    account = make_account(email="ann@example.org", verified=False)
+    request_password_reset("ann@example.org")
+    reset_password(link_token(deliver("ann@example.org"), "/reset-password/"), NEW_PASSWORD)
+    assert account.is_verified
+
+
+def test_reset_links_last_the_configured_minutes(panda, panda_db, make_account):
+    make_account(email="ann@example.org")
+    request_password_reset("ann@example.org")
+    row = panda_db.session.execute(select(AccountToken)).scalar_one()
+    lifetime = row.expires_at - row.created_at
+    assert abs(lifetime - dt.timedelta(minutes=panda.config["PASSWORD_RESET_LINK_MINUTES"])) < dt.timedelta(minutes=1)
+
+
+def test_a_reset_for_an_unknown_address_mails_that_no_account_uses_it(deliver):
+    request_password_reset("nobody@example.org", locale="fr")
+    mail = deliver("nobody@example.org")
+    assert "/reset-password/" not in mail.text
+    assert "/register" in mail.text
+
+
+# -- changing the password -------------------------------------------------------------------
+def test_changing_the_password_needs_the_current_one(make_account):
+    account = make_account(email="ann@example.org")
+    with pytest.raises(WrongPasswordError):
+        change_password(account, "not my password at all", NEW_PASSWORD, actor=account)
+    change_password(account, PASSWORD, NEW_PASSWORD, actor=account)
+    assert authenticate("ann@example.org", NEW_PASSWORD) is account
+
+
+def test_changing_the_password_retires_outstanding_reset_links(make_account, deliver):
+    account = make_account(email="ann@example.org")
+    request_password_reset("ann@example.org")
+    token = link_token(deliver("ann@example.org"), "/reset-password/")
+    change_password(account, PASSWORD, NEW_PASSWORD, actor=account)
+    with pytest.raises(InvalidLinkError):
+        reset_password(token, "an attacker's long password")
+
+
+def test_changing_the_password_applies_the_password_rules(make_account):
+    account = make_account(email="ann@example.org", name="Ann")
+    with pytest.raises(WeakPasswordError):
+        change_password(account, PASSWORD, "ann@example.org", actor=account)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.portal.accounts.conftest import PASSWORD, same_page
+from tests.portal.accounts.helpers import same_page
+from tests.portal.factories import PASSWORD
 
 WRONG = "not the right password"
 

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from panda_portal.accounts import signals
 from panda_portal.accounts.models import Account, AccountToken
 from shared.database import utcnow
-from tests.portal.accounts.conftest import NEW_PASSWORD, PASSWORD, same_page
+from tests.portal.accounts.helpers import same_page
+from tests.portal.factories import NEW_PASSWORD, PASSWORD
 
 
 def _register(client, email="ann@example.org", name="Ann Peeters", password=PASSWORD, language="en", **extra):
@@ -153,11 +154,11 @@ def test_an_unconfirmed_account_is_revealed_only_to_who_knows_its_password(panda
 
 
 def test_a_disabled_account_is_refused(panda_client, make_account, sign_in):
-    from panda_portal.accounts import services
+    from panda_portal.accounts.services.administration import disable_account
 
     account = make_account(email="ann@example.org")
     with panda_client.application.test_request_context():
-        services.disable_account(account, actor=None)
+        disable_account(account, actor=None)
     response = sign_in(panda_client, "ann@example.org")
     assert response.status_code == 403
     assert "disabled" in _text(response)
@@ -241,7 +242,8 @@ def test_registering_a_taken_address_looks_the_same_and_mails_the_owner(panda_cl
     [owner_mail] = mail_sink.to("ann@example.org")
     assert "tried to create" in owner_mail.subject
     assert "/forgot-password" in owner_mail.text
-    assert panda_db.session.execute(select(Account).where(Account.email == "ann@example.org")).scalar_one().name == "Ann"
+    owner = panda_db.session.execute(select(Account).where(Account.email == "ann@example.org")).scalar_one()
+    assert owner.name == "Ann"
 
 
 @pytest.mark.parametrize("state", ["unconfirmed", "confirmed", "unknown"])

@@ -8,20 +8,9 @@ from flask import g
 from sqlalchemy import event, select
 
 from panda_portal.audit.models import AuditEvent
-from panda_portal.audit.services import record
-from panda_portal.audit.views import PER_PAGE
+from panda_portal.audit.services import PER_PAGE, record
 from panda_portal.organizations.models import Role
-
-SUPPORT = "support_community"
-
-
-def switch_to(client, login_as, account) -> None:
-    from panda_portal.extensions import db
-
-    db.session.commit()
-    login_as(client, account)
-    for cached in ("current_account", "org_context", "_flask_babel"):
-        g.pop(cached, None)
+from tests.portal.factories import SUPPORT, switch_to
 
 
 @pytest.fixture()
@@ -117,7 +106,7 @@ def test_the_activity_page_needs_a_signed_in_person(panda_client):
 
 def test_the_log_is_paginated_newest_first_with_a_constant_number_of_queries(team, panda_client, panda_db):
     org, admin, member, *_ = team
-    start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     for minute in range(PER_PAGE + 10):
         event_ = record("membership.role_changed", actor=admin, target_type="membership", organization_id=org.id,
                         subject_account_id=member.id, before={"role": "member"}, after={"role": "admin"})

@@ -1,33 +1,21 @@
 """Fixtures of the translation tests: compiled catalogs, the English to look for, a populated portal.
 
     english_left(text)            # English sentences of the catalog found in ``text``
-    page_text(html)               # what a reader sees (and hears) on a page
     world = make_world("nl")      # an organization full of people, requests, invitations and history
-
-The factories of the organizations tests are re-declared here (pytest does not
-share fixtures between sibling folders).
+    browser(signed_in=account)    # a fresh browser, optionally signed in or asking for a language
 """
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
 from flask_babel import get_babel
 
-from panda_portal.organizations.models import Application, Invitation, Membership, MembershipStatus, Role
+from panda_portal.organizations.models import Application, Invitation, MembershipStatus, Role
 from shared.i18n import LANGUAGE_COOKIE
-from tests.i18n_checks import catalog_english, html_lang, page_text  # noqa: F401
-from tests.portal.organizations.conftest import (applications, make_account, make_customer,  # noqa: F401
-                                                  make_membership, make_org, sign_in_client)
-
-LANGUAGES = ("nl", "fr")
-SUPPORT = "support_community"
-INVITATION_TOKEN = "uitnodiging-voor-een-nieuw-lid"
-# 14 July 2026, 22:30 UTC: already the 15th in Brussels (UTC+2 in summer).
-REQUESTED_AT = dt.datetime(2026, 7, 14, 22, 30, tzinfo=dt.timezone.utc)
-
+from tests.i18n_checks import catalog_english
+from tests.portal.factories import SUPPORT, sign_in_client
+from tests.portal.i18n.helpers import INVITATION_TOKEN, REQUESTED_AT, World
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -55,24 +43,6 @@ def english_left(english_fragments):
     return find
 
 
-@dataclass
-class World:
-    language: str
-    admin: Any
-    member: Any
-    requester: Any
-    organization: Any
-    other_organization: Any
-    membership: Membership
-    request: Membership
-    unregistered: Any
-    invitation: Invitation
-
-    @property
-    def org_id(self) -> str:
-        return str(self.organization.id)
-
-
 @pytest.fixture()
 def bookkeeping(panda_db, applications):
     """A second application, named differently in each language."""
@@ -88,16 +58,17 @@ def bookkeeping(panda_db, applications):
 @pytest.fixture()
 def make_world(panda, panda_db, make_account, make_org, make_customer, make_membership, bookkeeping):
     """Griet administers Bakkerij Peeters BV: a member, a pending request, invitations, a history."""
-    from panda_portal.accounts import services as accounts
+    from panda_portal.accounts.services.administration import create_account
+    from panda_portal.accounts.services.profile import update_profile
     from panda_portal.organizations.services import invitations, members
     from shared.database import utcnow
 
     def make(language: str) -> World:
         # Created by an operator in English, then switched to ``language`` by Griet herself:
         # her own activity then has an operator, yes/no values and a language change in it.
-        admin = accounts.create_account("griet.vermeulen@bakkerij-peeters.test", "Griet Vermeulen",
+        admin = create_account("griet.vermeulen@bakkerij-peeters.test", "Griet Vermeulen",
                                         "paardenbloem zonnebloem korenbloem", "en", verified=True)
-        accounts.update_profile(admin, "Griet Vermeulen", language, actor=admin)
+        update_profile(admin, "Griet Vermeulen", language, actor=admin)
         member = make_account(name="Luc Dubois", email="luc.dubois@fiduciaire-lambert.test", language="fr")
         requester = make_account(name="Sofie Claes", email="sofie.claes@boekhouding-claes.test", language="nl")
         organization = make_org(name="Bakkerij Peeters BV", customer_number="100234")

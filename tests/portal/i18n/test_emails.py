@@ -16,14 +16,16 @@ from babel.dates import format_datetime
 
 from panda_portal.organizations.models import Role
 from shared.outbox.rendering import render_mail
-from tests.portal.i18n.conftest import LANGUAGES, SUPPORT, html_lang, page_text
+from tests.i18n_checks import html_lang, page_text
+from tests.portal.factories import SUPPORT
+from tests.portal.i18n.helpers import LANGUAGES
 
 EMAILS = Path(__file__).resolve().parents[3] / "panda_portal" / "templates" / "emails"
 LINK = "http://panda.test/orgs/5f0c/"
 LINKS = {"sign_in_url": "http://panda.test/sign-in", "register_url": "http://panda.test/register",
          "forgot_password_url": "http://panda.test/forgot-password",
          "resend_url": "http://panda.test/resend-verification"}
-EXPIRES_AT = dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.timezone.utc)  # 1 January 2027 in Brussels
+EXPIRES_AT = dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC)  # 1 January 2027 in Brussels
 
 
 def _applications(world):
@@ -137,18 +139,6 @@ def test_the_invitations_end_date_is_written_for_the_language_in_brussels_time(m
 
 
 # -- end to end: the recipient's language, not the sender's -----------------------------------
-@pytest.fixture()
-def deliver(panda, panda_db, mail_sink):
-    from panda_portal.outbox.services import outbox
-
-    def run(address: str):
-        panda_db.session.flush()
-        outbox.deliver_due(panda)
-        return mail_sink.last_to(address)
-
-    return run
-
-
 def test_a_dutch_accountants_request_reaches_a_french_administrator_in_french_and_the_answer_comes_back_in_dutch(
         panda_db, make_account, make_org, make_membership, browser, deliver, english_left):
     marie = make_account(name="Marie Dubois", email="marie@garage-dubois.test", language="fr")

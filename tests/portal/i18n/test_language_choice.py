@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from shared.i18n import LANGUAGE_COOKIE
-from tests.portal.i18n.conftest import html_lang, page_text
+from tests.i18n_checks import html_lang, page_text
 
 
 def language_of(response) -> str | None:

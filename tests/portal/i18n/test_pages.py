@@ -22,8 +22,8 @@ from flask import template_rendered
 
 from panda_portal.accounts.models import AccountToken
 from panda_portal.organizations.models import MembershipStatus
-from tests.portal.i18n.conftest import (INVITATION_TOKEN, LANGUAGES, REQUESTED_AT, World, html_lang,
-                                        page_text)
+from tests.i18n_checks import html_lang, page_text
+from tests.portal.i18n.helpers import INVITATION_TOKEN, LANGUAGES, REQUESTED_AT, World
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "panda_portal" / "templates"
 # Routes that answer machines with JSON, not people with pages.
@@ -46,15 +46,15 @@ class Visit:
         return self.browser(accept_language=self.language)
 
     def link(self, purpose: str, *, verified: bool) -> str:
-        from panda_portal.accounts import services
         from panda_portal.accounts.models import Account
+        from panda_portal.accounts.services.links import issue_link
 
         account = Account(email=f"{purpose}@boekhouding-claes.test", name="An Claes", language="nl",
                           email_verified_at=None if not verified else REQUESTED_AT)
         self.db.session.add(account)
         self.db.session.flush()
         lifetime = dt.timedelta(hours=1)
-        token = services._issue_link(account, purpose, lifetime)
+        token = issue_link(account, purpose, lifetime)
         self.db.session.commit()
         return token
 
@@ -86,9 +86,9 @@ def _throttled_add(v: Visit):
 
 
 def _unconfirmed_sign_in(v: Visit):
-    from panda_portal.accounts import services
+    from panda_portal.accounts.services.administration import create_account
 
-    services.create_account("nog.niet@boekhouding-claes.test", "Nele Wouters", "tulpen rozen en madeliefjes",
+    create_account("nog.niet@boekhouding-claes.test", "Nele Wouters", "tulpen rozen en madeliefjes",
                             "nl", verified=False)
     v.db.session.commit()
     return v.anonymous().post_form("/sign-in", {"email": "nog.niet@boekhouding-claes.test",

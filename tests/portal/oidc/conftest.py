@@ -1,155 +1,19 @@
-"""Helpers for the OpenID Provider tests.
+"""Fixtures of the OpenID Provider tests (the helpers they use: ``helpers``).
 
-    account = make_account()                                  # confirmed, active
+    account                                                   # a confirmed, active person (in Dutch)
     rp = make_rp()                                            # a confidential client + its secret
-    sign_in_as(panda_client, account)                         # a browser signed in to Panda
-    flow = Flow(panda_client, rp)
-    code = flow.code()                                        # /authorize → the code (asserts iss, state)
-    tokens = flow.exchange(code).json                         # /token
-    claims = verify_jwt(panda_client, tokens["id_token"])     # checked with the JWKS
+    browser                                                   # a browser signed in to Panda as ``account``
+    flow                                                      # ``Flow(browser, rp)``
 """
 from __future__ import annotations
 
-import base64
-import hashlib
 import itertools
-import secrets
-import time
-import uuid
-from dataclasses import dataclass, field
-from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from flask import g
-from joserfc import jwt
-from joserfc.jwk import KeySet
 
-ISSUER = "http://panda.test"
-REDIRECT_URI = "https://rp.example.test/callback"
-POST_LOGOUT_URI = "https://rp.example.test/signed-out"
-SCOPE = "openid profile email orgs"
+from tests.portal.oidc.helpers import POST_LOGOUT_URI, REDIRECT_URI, Flow, RelyingParty, sign_in_as
+
 _counter = itertools.count(1)
-
-
-@dataclass
-class RelyingParty:
-    client_id: str
-    secret: str | None
-    redirect_uri: str = REDIRECT_URI
-
-    @property
-    def public(self) -> bool:
-        return self.secret is None
-
-
-def s256(verifier: str) -> str:
-    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-
-
-def basic_auth(client_id: str, secret: str) -> dict:
-    raw = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
-    return {"Authorization": f"Basic {raw}"}
-
-
-def query_of(location: str) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
-
-
-def forget_current_account() -> None:
-    """Requests of one test share the app context; a new browser must not see the last one's account."""
-    g.pop("current_account", None)
-
-
-def sign_in_as(client, account, *, auth_time: int | None = None, sid: str | None = None) -> str:
-    """Make ``client`` a browser signed in to Panda as ``account``; returns the session's sid."""
-    sid = sid or uuid.uuid4().hex
-    with client.session_transaction() as session:
-        session["account_id"] = str(account.id)
-        session["auth_time"] = int(time.time()) if auth_time is None else auth_time
-        session["sid"] = sid
-    forget_current_account()
-    return sid
-
-
-@dataclass
-class Flow:
-    """One relying party's authorization code flow against Panda, step by step."""
-
-    browser: object
-    rp: RelyingParty
-    verifier: str = field(default_factory=lambda: secrets.token_urlsafe(48))
-    state: str = field(default_factory=lambda: secrets.token_urlsafe(12))
-    nonce: str = field(default_factory=lambda: secrets.token_urlsafe(12))
-
-    def params(self, **overrides) -> dict:
-        params = {
-            "response_type": "code",
-            "client_id": self.rp.client_id,
-            "redirect_uri": self.rp.redirect_uri,
-            "scope": SCOPE,
-            "state": self.state,
-            "nonce": self.nonce,
-            "code_challenge": s256(self.verifier),
-            "code_challenge_method": "S256",
-        }
-        params.update(overrides)
-        return {k: v for k, v in params.items() if v is not None}
-
-    def authorize(self, **overrides):
-        return self.browser.get("/authorize?" + urlencode(self.params(**overrides)))
-
-    def code(self, **overrides) -> str:
-        response = self.authorize(**overrides)
-        assert response.status_code == 302, response.get_data(as_text=True)
-        location = response.headers["Location"]
-        assert location.startswith(self.rp.redirect_uri + "?"), location
-        params = query_of(location)
-        assert params.get("iss") == ISSUER
-        assert params.get("state") == self.state
-        assert "code" in params, params
-        return params["code"]
-
-    def token_request(self, data: dict, *, auth: str = "basic", secret: str | None = None):
-        data = dict(data)
-        headers = {}
-        secret = self.rp.secret if secret is None else secret
-        if auth in ("basic", "post"):
-            assert secret, "this client has no secret: pass one"
-        if auth == "basic":
-            headers = basic_auth(self.rp.client_id, secret)
-        elif auth == "post":
-            data.update(client_id=self.rp.client_id, client_secret=secret)
-        elif auth == "none":
-            data["client_id"] = self.rp.client_id
-        return self.browser.post("/token", data=data, headers=headers)
-
-    def default_auth(self) -> str:
-        return "none" if self.rp.public else "basic"
-
-    def exchange(self, code: str, *, auth: str | None = None, secret: str | None = None, **overrides):
-        data = {"grant_type": "authorization_code", "code": code, "redirect_uri": self.rp.redirect_uri,
-                "code_verifier": self.verifier}
-        data.update(overrides)
-        data = {k: v for k, v in data.items() if v is not None}
-        return self.token_request(data, auth=auth or self.default_auth(), secret=secret)
-
-    def refresh(self, refresh_token: str, *, auth: str | None = None):
-        return self.token_request({"grant_type": "refresh_token", "refresh_token": refresh_token},
-                                  auth=auth or self.default_auth())
-
-    def tokens(self, **overrides) -> dict:
-        response = self.exchange(self.code(**overrides))
-        assert response.status_code == 200, response.get_data(as_text=True)
-        return response.json
-
-
-def jwks_of(client) -> KeySet:
-    return KeySet.import_key_set(client.get("/jwks").json)
-
-
-def verify_jwt(client, token: str) -> jwt.Token:
-    """Decode a token with Panda's published JWKS (signature checked, RS256 only)."""
-    return jwt.decode(token, jwks_of(client), algorithms=["RS256"])
 
 
 @pytest.fixture(scope="session")
@@ -166,24 +30,6 @@ def _reuse_generated_keys(_rsa_key_pool, monkeypatch):
 
     pool = iter(_rsa_key_pool)
     monkeypatch.setattr(keys, "_generate_private_key", lambda: next(pool))
-
-
-@pytest.fixture()
-def make_account(panda_db):
-    from panda_portal.accounts.models import Account
-    from shared.database import utcnow
-
-    def make(**extra) -> Account:
-        n = next(_counter)
-        values = {"email": f"oidc{n}@example.test", "name": f"Person {n}", "language": "nl",
-                  "email_verified_at": utcnow()}
-        values.update(extra)
-        account = Account(**values)
-        panda_db.session.add(account)
-        panda_db.session.commit()
-        return account
-
-    return make
 
 
 @pytest.fixture()
@@ -206,7 +52,8 @@ def make_rp(panda_db):
 
 @pytest.fixture()
 def account(make_account):
-    return make_account()
+    """A confirmed, active person who reads Panda in Dutch."""
+    return make_account(language="nl")
 
 
 @pytest.fixture()

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from tests.portal.oidc.conftest import ISSUER, REDIRECT_URI, Flow, query_of, sign_in_as, verify_jwt
+from tests.portal.oidc.helpers import ISSUER, REDIRECT_URI, Flow, query_of, sign_in_as, verify_jwt
 
 
 def assert_error_page_without_redirect(response) -> None:

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 import pytest
 from sqlalchemy import select, update
 
-from tests.portal.oidc.conftest import ISSUER, verify_jwt
+from tests.portal.oidc.helpers import ISSUER, verify_jwt
 from tests.support import free_port
 
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
@@ -24,7 +24,7 @@ class Receiver:
     received: list[dict] = field(default_factory=list)
     port: int = 0
 
-    def start(self) -> "Receiver":
+    def start(self) -> Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -173,7 +173,7 @@ def test_a_client_that_stopped_listening_is_not_called(panda, make_rp, account, 
 
 def test_rp_initiated_logout_reaches_the_other_clients_through_the_outbox(panda, panda_client, make_rp, account,
                                                                          panda_db, receiver):
-    from tests.portal.oidc.conftest import Flow, sign_in_as
+    from tests.portal.oidc.helpers import Flow, sign_in_as
 
     listener = make_rp(backchannel_logout_uri=receiver.url)
     sid = sign_in_as(panda_client, account)

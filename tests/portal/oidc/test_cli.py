@@ -67,7 +67,7 @@ def test_tokens_purge_deletes_what_expired_and_keeps_live_grants(panda, panda_db
 
     from panda_portal.oidc.models import AccessToken, AuthorizationCode, OidcClient, RefreshToken, TokenFamily
     from shared.database import utcnow
-    from tests.portal.oidc.conftest import Flow
+    from tests.portal.oidc.helpers import Flow
 
     live = Flow(browser, make_rp())
     live_tokens = live.tokens()

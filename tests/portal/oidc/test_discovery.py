@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from tests.portal.oidc.conftest import ISSUER
+from tests.portal.oidc.helpers import ISSUER
 
 
 def test_discovery_advertises_exactly_what_panda_supports(panda_client):

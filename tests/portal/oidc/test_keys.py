@@ -5,7 +5,7 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from tests.portal.oidc.conftest import Flow, verify_jwt
+from tests.portal.oidc.helpers import Flow, verify_jwt
 
 
 def published_kids(client) -> list[str]:

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import select
 
-from tests.portal.oidc.conftest import POST_LOGOUT_URI, Flow, query_of, sign_in_as
+from tests.portal.oidc.helpers import POST_LOGOUT_URI, Flow, query_of, sign_in_as
 
 
 def end_session(client, **params):

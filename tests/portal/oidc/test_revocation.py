@@ -1,7 +1,7 @@
 """Token revocation (RFC 7009)."""
 from __future__ import annotations
 
-from tests.portal.oidc.conftest import Flow, basic_auth
+from tests.portal.oidc.helpers import Flow, basic_auth
 
 
 def bearer(token: str) -> dict:

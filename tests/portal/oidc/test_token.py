@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select, update
 
-from tests.portal.oidc.conftest import ISSUER, Flow, jwks_of, verify_jwt
+from tests.portal.oidc.helpers import ISSUER, Flow, jwks_of, verify_jwt
 
 
 def bearer(token: str) -> dict:
@@ -50,7 +50,7 @@ def test_the_token_endpoint_needs_no_csrf_token(flow):
 
 def test_the_id_token_carries_iss_aud_sub_nonce_auth_time_and_sid_and_is_rs256_signed(panda_client, flow, account):
     sid = "session-sid-1"
-    from tests.portal.oidc.conftest import sign_in_as
+    from tests.portal.oidc.helpers import sign_in_as
 
     sign_in_as(panda_client, account, auth_time=1_700_000_000, sid=sid)
     tokens = flow.tokens()
@@ -90,8 +90,8 @@ def test_the_same_claims_are_in_the_id_token_the_access_token_and_userinfo(panda
     org = {"id": "5f0c4b1e-0000-4000-8000-000000000001", "name": "Bakkerij Peeters BV",
            "enterprise_number": "0403.170.701", "customer_number": "100234", "role": "member"}
     monkeypatch.setattr(claims_module, "orgs_claim", lambda account, client: [org])
-    agent = make_account(is_support_agent=True, name="Agent Ann", language="fr")
-    from tests.portal.oidc.conftest import sign_in_as
+    agent = make_account(support_agent=True, name="Agent Ann", language="fr")
+    from tests.portal.oidc.helpers import sign_in_as
 
     sign_in_as(panda_client, agent)
     tokens = flow.tokens()

@@ -5,7 +5,7 @@ import datetime as dt
 
 from sqlalchemy import update
 
-from tests.portal.oidc.conftest import Flow, sign_in_as
+from tests.portal.oidc.helpers import Flow, sign_in_as
 
 
 def bearer(token: str) -> dict:
@@ -26,7 +26,7 @@ def test_userinfo_answers_get_and_post_with_the_current_claims(flow, panda_clien
 
 
 def test_userinfo_includes_roles_for_support_agents(panda_client, rp, make_account):
-    agent = make_account(is_support_agent=True)
+    agent = make_account(support_agent=True)
     sign_in_as(panda_client, agent)
     token = Flow(panda_client, rp).tokens()["access_token"]
     assert panda_client.get("/userinfo", headers=bearer(token)).json["roles"] == ["support_agent"]

@@ -7,8 +7,7 @@ from panda_portal.oidc.services import BACKCHANNEL_LOGOUT, register_client
 from panda_portal.organizations.models import Role
 from panda_portal.organizations.services import members
 from panda_portal.outbox.models import OutboxMessage
-
-SUPPORT = "support_community"
+from tests.portal.factories import SUPPORT
 
 
 def _backchannel_messages(panda_db) -> list[dict]:

@@ -9,51 +9,25 @@ would succeed.
 """
 from __future__ import annotations
 
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
 
-from tests.support import drop_database, is_postgres, make_database
-
-pytestmark = [
-    pytest.mark.postgres_only,
-    pytest.mark.skipif(not is_postgres(), reason="needs PostgreSQL (TEST_DATABASE_URL): SQLite has one writer "
-                                                 "at a time, so two transactions cannot overlap there"),
-]
+pytestmark = pytest.mark.postgres_only  # ``concurrent_app`` skips without PostgreSQL
 
 
 @pytest.fixture()
-def app(smtp_sink) -> Iterator:
-    from panda_portal import create_app
-    from panda_portal.extensions import db
-
-    url = make_database("handover", tempfile.gettempdir())
-    app = create_app({
-        "TESTING": True, "APP_ENV": "testing", "DATABASE_URL": url, "SECRET_KEY": "concurrency-test",
-        "MAIL_SERVER": smtp_sink.host, "MAIL_PORT": smtp_sink.port, "MAIL_USE_TLS": False,
-        "RATELIMIT_STORAGE_URI": "memory://", "SERVER_NAME": None,
-        "PANDA_ISSUER": "http://panda.test", "COMMUNITY_URL": "http://community.test",
-    })
-    with app.app_context():
-        db.create_all()
-    yield app
-    db.state(app).engine.dispose()
-    drop_database(url)
-
-
-@pytest.fixture()
-def two_admins(app) -> tuple:
+def two_admins(concurrent_app) -> tuple:
     """Committed: an organization with exactly two active administrators; returns their membership ids."""
     from panda_portal.accounts.models import Account
     from panda_portal.extensions import db
     from panda_portal.organizations.models import Membership, MembershipStatus, Organization, Role
     from shared.database import utcnow
 
-    with app.app_context():
+    with concurrent_app.app_context():
         org = Organization(name="Fiduciaire Lambert SC", customer_number="100237", enterprise_number="0456789012")
         db.session.add(org)
         ids = []
@@ -142,11 +116,11 @@ def load(membership_id):
     return db.session.get(Membership, membership_id)
 
 
-def test_of_two_administrators_stepping_down_at_once_exactly_one_succeeds(app, two_admins, monkeypatch):
+def test_of_two_administrators_stepping_down_at_once_exactly_one_succeeds(concurrent_app, two_admins, monkeypatch):
     from panda_portal.organizations.services.members import step_down
 
     org_id, ann_id, bert_id = two_admins
-    hold_the_first_lock_until_the_other_transaction_waits(app, monkeypatch)
+    hold_the_first_lock_until_the_other_transaction_waits(concurrent_app, monkeypatch)
 
     def stepping_down(membership_id):
         def prepare():
@@ -154,16 +128,17 @@ def test_of_two_administrators_stepping_down_at_once_exactly_one_succeeds(app, t
             return lambda: step_down(membership, actor=membership.account)
         return prepare
 
-    outcomes = run_at_once(app, stepping_down(ann_id), stepping_down(bert_id))
+    outcomes = run_at_once(concurrent_app, stepping_down(ann_id), stepping_down(bert_id))
     assert sorted(outcomes) == ["LastAdministratorError", "done"]
-    assert active_admins(app, org_id) == 1
+    assert active_admins(concurrent_app, org_id) == 1
 
 
-def test_of_two_administrators_removing_each_other_at_once_exactly_one_succeeds(app, two_admins, monkeypatch):
+def test_of_two_administrators_removing_each_other_at_once_exactly_one_succeeds(concurrent_app, two_admins,
+                                                                               monkeypatch):
     from panda_portal.organizations.services.members import remove_member
 
     org_id, ann_id, bert_id = two_admins
-    hold_the_first_lock_until_the_other_transaction_waits(app, monkeypatch)
+    hold_the_first_lock_until_the_other_transaction_waits(concurrent_app, monkeypatch)
 
     def removing(target_id, actor_id):
         def prepare():
@@ -171,16 +146,16 @@ def test_of_two_administrators_removing_each_other_at_once_exactly_one_succeeds(
             return lambda: remove_member(target, actor=actor.account)
         return prepare
 
-    outcomes = run_at_once(app, removing(bert_id, ann_id), removing(ann_id, bert_id))
+    outcomes = run_at_once(concurrent_app, removing(bert_id, ann_id), removing(ann_id, bert_id))
     assert sorted(outcomes) == ["LastAdministratorError", "done"]
-    assert active_admins(app, org_id) == 1
+    assert active_admins(concurrent_app, org_id) == 1
 
 
-def test_of_two_administrators_leaving_at_once_exactly_one_succeeds(app, two_admins, monkeypatch):
+def test_of_two_administrators_leaving_at_once_exactly_one_succeeds(concurrent_app, two_admins, monkeypatch):
     from panda_portal.organizations.services.members import leave_organization
 
     org_id, ann_id, bert_id = two_admins
-    hold_the_first_lock_until_the_other_transaction_waits(app, monkeypatch)
+    hold_the_first_lock_until_the_other_transaction_waits(concurrent_app, monkeypatch)
 
     def leaving(membership_id):
         def prepare():
@@ -188,6 +163,6 @@ def test_of_two_administrators_leaving_at_once_exactly_one_succeeds(app, two_adm
             return lambda: leave_organization(membership, actor=membership.account)
         return prepare
 
-    outcomes = run_at_once(app, leaving(ann_id), leaving(bert_id))
+    outcomes = run_at_once(concurrent_app, leaving(ann_id), leaving(bert_id))
     assert sorted(outcomes) == ["LastAdministratorError", "done"]
-    assert active_admins(app, org_id) == 1
+    assert active_admins(concurrent_app, org_id) == 1

@@ -1,9 +1,12 @@
 import pytest
 
 from panda_portal.organizations.demo_data import demo_customers
-from panda_portal.organizations.enterprise_numbers import (InvalidEnterpriseNumber, format_enterprise_number,
-                                                           normalize_enterprise_number)
-from panda_portal.organizations.services.register import enterprise_number_with_check_digits
+from panda_portal.organizations.enterprise_numbers import (
+    InvalidEnterpriseNumber,
+    format_enterprise_number,
+    normalize_enterprise_number,
+)
+from panda_portal.organizations.services.customer_register import enterprise_number_with_check_digits
 
 
 @pytest.mark.parametrize("typed", [

@@ -9,17 +9,7 @@ from panda_portal.audit.models import AuditEvent
 from panda_portal.organizations.models import MembershipStatus, Role
 from panda_portal.organizations.services import access_changes
 from panda_portal.organizations.services import members as service
-
-SUPPORT = "support_community"
-
-
-def switch_to(client, login_as, account) -> None:
-    from panda_portal.extensions import db
-
-    db.session.commit()  # a view that rolls back after a refusal must not take the test's rows along
-    login_as(client, account)
-    for cached in ("current_account", "org_context", "_flask_babel"):
-        g.pop(cached, None)
+from tests.portal.factories import SUPPORT, switch_to
 
 
 @pytest.fixture()

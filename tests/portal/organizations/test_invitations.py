@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import hashlib
+import re
 
 import pytest
 from flask import g, template_rendered
@@ -13,22 +13,7 @@ from panda_portal.audit.models import AuditEvent
 from panda_portal.organizations.models import Invitation, Membership, MembershipStatus, Role
 from panda_portal.organizations.services import invitations as service
 from shared.database import utcnow
-
-SUPPORT = "support_community"
-
-
-def switch_to(client, login_as, account) -> None:
-    """Sign ``client`` in as ``account``, with the test's rows committed and nothing cached from before.
-
-    (The test's rows are committed to a savepoint of the test's transaction, so a view that
-    rolls back after a refusal does not take them along.)
-    """
-    from panda_portal.extensions import db
-
-    db.session.commit()
-    login_as(client, account)
-    for cached in ("current_account", "org_context", "_flask_babel"):
-        g.pop(cached, None)
+from tests.portal.factories import SUPPORT, switch_to
 
 
 def sign_out(client) -> None:
@@ -36,18 +21,6 @@ def sign_out(client) -> None:
         session.clear()
     for cached in ("current_account", "org_context", "_flask_babel"):
         g.pop(cached, None)
-
-
-@pytest.fixture()
-def deliver(panda, panda_db, mail_sink):
-    from panda_portal.outbox.services import outbox
-
-    def run(address: str):
-        panda_db.session.flush()
-        outbox.deliver_due(panda)
-        return mail_sink.last_to(address)
-
-    return run
 
 
 @pytest.fixture()
@@ -352,17 +325,21 @@ def test_an_invitation_of_another_organization_cannot_be_withdrawn_from_here(org
     assert foreign.revoked_at is None
 
 
-@pytest.mark.parametrize("token", ["nonsense", "x" * 500, "%00", "%E2%82%AC"])
+@pytest.mark.parametrize("token", ["nonsense", "x" * 500, "%E2%82%AC"])
 def test_a_wrong_link_shows_a_clear_page(panda_client, token):
     response = panda_client.get(f"/invitations/{token}")
     assert response.status_code == 404
     assert "This invitation link is not valid." in response.get_data(as_text=True)
 
 
+def test_a_link_with_a_nul_byte_is_refused_as_malformed(panda_client):
+    assert panda_client.get("/invitations/%00").status_code == 400
+
+
 def test_an_invitee_without_an_account_registers_from_the_mail_confirms_signs_in_and_accepts(
         org_with_admin, panda_client, panda_db, deliver):
     from panda_portal.accounts.models import Account
-    from tests.portal.organizations.conftest import PASSWORD
+    from tests.portal.factories import PASSWORD
 
     org, _admin = org_with_admin
     invite_through_the_page(panda_client, org, role="admin")

@@ -10,29 +10,23 @@ from flask import template_rendered
 from sqlalchemy import func, select, text
 
 from panda_portal.audit.models import AuditEvent
-from panda_portal.organizations.models import (Application, ApplicationGrant, Membership, MembershipStatus,
-                                               Organization, Role)
+from panda_portal.organizations.models import (
+    Application,
+    ApplicationGrant,
+    Membership,
+    MembershipStatus,
+    Organization,
+    Role,
+)
 from panda_portal.organizations.services import joining as service
 from panda_portal.outbox.models import OutboxMessage
 from shared.database import utcnow
-from tests.support import drop_database, is_postgres, make_database
 
 PAIR = {"customer_number": "100234", "enterprise_number": "0403.170.701"}
 NOT_TOGETHER = "This customer number and enterprise number do not belong together in our customer register"
 
 
 # -- helpers -----------------------------------------------------------------------------
-@pytest.fixture()
-def deliver(panda, panda_db):
-    from panda_portal.outbox.services import outbox
-
-    def run() -> None:
-        panda_db.session.flush()
-        outbox.deliver_due(panda)
-
-    return run
-
-
 @pytest.fixture()
 def rendered_mails(panda):
     """(template name, current_language, recipient name) of every e-mail body rendered."""
@@ -400,9 +394,9 @@ def test_the_mail_link_opens_the_request_for_an_administrator(panda_client, logi
     page = panda_client.get(f"/orgs/{existing.org.id}/requests/{request_to_join.id}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    for text in ("Eva Requester", "eva@example.org", "I am your accountant.", "Aanvraag goedkeuren",
-                 "Aanvraag weigeren", 'for="approve-message"', 'for="reject-message"'):  # Bert reads Dutch
-        assert text in html
+    for expected in ("Eva Requester", "eva@example.org", "I am your accountant.", "Aanvraag goedkeuren",
+                     "Aanvraag weigeren", 'for="approve-message"', 'for="reject-message"'):  # Bert reads Dutch
+        assert expected in html
 
 
 def test_approving_makes_the_requester_a_member_mails_them_and_lands_on_their_detail_screen(
@@ -527,32 +521,7 @@ def test_grants_of_an_approved_member_are_left_to_the_administrator(panda_db, ex
         ApplicationGrant.membership_id == request_to_join.id)) == 0
 
 
-
-# -- at the same moment, on PostgreSQL ---------------------------------------------------
-needs_postgres = pytest.mark.skipif(
-    not is_postgres(), reason="needs PostgreSQL (set TEST_DATABASE_URL): two transactions racing for a row "
-                              "lock cannot be shown on SQLite, which lets one writer at a time through")
-
-
-@pytest.fixture()
-def race_app(smtp_sink, tmp_path):
-    """Panda on its own fresh database, with committed data, for transactions on separate connections."""
-    from panda_portal import create_app
-    from panda_portal.extensions import db
-
-    url = make_database("joinrace", str(tmp_path))
-    app = create_app({
-        "TESTING": True, "APP_ENV": "testing", "DATABASE_URL": url, "SECRET_KEY": "race-secret",
-        "MAIL_SERVER": smtp_sink.host, "MAIL_PORT": smtp_sink.port, "RATELIMIT_STORAGE_URI": "memory://",
-        "PANDA_ISSUER": "http://panda.test", "COMMUNITY_URL": "http://community.test",
-    })
-    with app.app_context():
-        db.create_all()
-    yield app
-    db.state(app).engine.dispose()
-    drop_database(url)
-
-
+# -- at the same moment, on PostgreSQL (``concurrent_app``) ---------------------------------
 def _wait_until_someone_waits_for_a_lock(app, timeout: float = 10.0) -> bool:
     from panda_portal.extensions import db
 
@@ -580,8 +549,7 @@ def _in_request(app, work):
             db.session.close()
 
 
-@needs_postgres
-def test_two_administrators_deciding_at_once_produce_one_decision(race_app):
+def test_two_administrators_deciding_at_once_produce_one_decision(concurrent_app):
     from panda_portal.accounts.models import Account
 
     def seed(db):
@@ -600,7 +568,7 @@ def test_two_administrators_deciding_at_once_produce_one_decision(race_app):
         db.session.commit()
         return org.id, request.id, ann.id, bert.id
 
-    org_id, request_id, ann_id, bert_id = _in_request(race_app, seed)
+    org_id, request_id, ann_id, bert_id = _in_request(concurrent_app, seed)
     ann_has_decided, release_ann = threading.Event(), threading.Event()
     outcome: dict[str, str] = {}
 
@@ -621,13 +589,13 @@ def test_two_administrators_deciding_at_once_produce_one_decision(race_app):
         except service.RequestAlreadyDecidedError as error:
             outcome["bert"] = error.message
 
-    ann = threading.Thread(target=_in_request, args=(race_app, ann_approves))
+    ann = threading.Thread(target=_in_request, args=(concurrent_app, ann_approves))
     ann.start()
     assert ann_has_decided.wait(10)
-    bert = threading.Thread(target=_in_request, args=(race_app, bert_rejects))
+    bert = threading.Thread(target=_in_request, args=(concurrent_app, bert_rejects))
     bert.start()
     try:
-        assert _wait_until_someone_waits_for_a_lock(race_app), "Bert's decision did not wait for Ann's"
+        assert _wait_until_someone_waits_for_a_lock(concurrent_app), "Bert's decision did not wait for Ann's"
     finally:
         release_ann.set()
         ann.join(10)
@@ -642,14 +610,13 @@ def test_two_administrators_deciding_at_once_produce_one_decision(race_app):
         subjects = sorted(m.payload["subject"] for m in db.session.scalars(select(OutboxMessage)))
         return membership.status, membership.decided_by_id, actions, subjects
 
-    status, decided_by, actions, subjects = _in_request(race_app, stored)
+    status, decided_by, actions, subjects = _in_request(concurrent_app, stored)
     assert (status, decided_by) == (MembershipStatus.ACTIVE, ann_id)
     assert actions == ["membership.approved"]
     assert subjects == ["You are now a member of Bakkerij Peeters BV"]
 
 
-@needs_postgres
-def test_two_people_adding_the_same_new_organization_at_once_create_it_once(race_app):
+def test_two_people_adding_the_same_new_organization_at_once_create_it_once(concurrent_app):
     from panda_portal.accounts.models import Account
     from panda_portal.organizations.demo_data import ensure_applications
     from panda_portal.organizations.models import CustomerRecord
@@ -663,7 +630,7 @@ def test_two_people_adding_the_same_new_organization_at_once_create_it_once(race
         db.session.commit()
         return ann.id, bob.id
 
-    ann_id, bob_id = _in_request(race_app, seed)
+    ann_id, bob_id = _in_request(concurrent_app, seed)
     ann_inserted, release_ann = threading.Event(), threading.Event()
     outcome: dict = {}
 
@@ -679,18 +646,18 @@ def test_two_people_adding_the_same_new_organization_at_once_create_it_once(race
         db.session.commit()
         outcome["bob"] = membership.status
 
-    ann = threading.Thread(target=_in_request, args=(race_app, ann_adds))
+    ann = threading.Thread(target=_in_request, args=(concurrent_app, ann_adds))
     ann.start()
     assert ann_inserted.wait(10)
-    bob = threading.Thread(target=_in_request, args=(race_app, bob_adds))
+    bob = threading.Thread(target=_in_request, args=(concurrent_app, bob_adds))
     bob.start()
     try:
-        assert _wait_until_someone_waits_for_a_lock(race_app), "Bob's insert did not wait for Ann's"
+        assert _wait_until_someone_waits_for_a_lock(concurrent_app), "Bob's insert did not wait for Ann's"
     finally:
         release_ann.set()
         ann.join(10)
         bob.join(10)
 
     assert outcome == {"ann": MembershipStatus.ACTIVE, "bob": MembershipStatus.PENDING}
-    count = _in_request(race_app, lambda db: db.session.scalar(select(func.count()).select_from(Organization)))
+    count = _in_request(concurrent_app, lambda db: db.session.scalar(select(func.count()).select_from(Organization)))
     assert count == 1

@@ -1,6 +1,7 @@
 """The members list and the member detail screen: roles, application access with a confirmation, removal."""
 from __future__ import annotations
 
+import functools
 import re
 
 import pytest
@@ -11,28 +12,10 @@ from panda_portal.audit.models import AuditEvent
 from panda_portal.organizations.models import Application, Membership, MembershipStatus, Role
 from panda_portal.organizations.services import access_changes
 from panda_portal.organizations.services import members as service
-
-SUPPORT = "support_community"
+from tests.portal.factories import SUPPORT, switch_to
 
 
 # -- helpers -----------------------------------------------------------------------------
-def switch_to(client, login_as, account) -> None:
-    login_as(client, account)
-    for cached in ("current_account", "org_context", "_flask_babel"):
-        g.pop(cached, None)
-
-
-@pytest.fixture()
-def deliver(panda, panda_db):
-    from panda_portal.outbox.services import outbox
-
-    def run() -> None:
-        panda_db.session.flush()
-        outbox.deliver_due(panda)
-
-    return run
-
-
 @pytest.fixture()
 def academy(panda_db, applications):
     """A second application, so granting one and removing another can be seen together."""
@@ -156,7 +139,7 @@ def test_the_members_list_reads_the_same_number_of_rows_for_1_10_and_100_members
         login_as(panda_client, admin)
         url = f"/orgs/{org.id}/members"
         panda_client.get(url)  # the session's first use after sign-in refreshes its expiry
-        counts.append(count_queries(panda_db, lambda: panda_client.get(url)))
+        counts.append(count_queries(panda_db, functools.partial(panda_client.get, url)))
     assert counts[0] == counts[1] == counts[2]
 
 

@@ -1,14 +1,15 @@
 """The ``orgs`` claim: the contract between Panda and the community."""
 from __future__ import annotations
 
+import functools
+
 from sqlalchemy import event
 
 from panda_portal.oidc.claims import orgs_claim
 from panda_portal.oidc.services import register_client
 from panda_portal.organizations.models import MembershipStatus, Role
-from tests.portal.oidc.conftest import Flow, RelyingParty, sign_in_as, verify_jwt
-
-SUPPORT = "support_community"
+from tests.portal.factories import SUPPORT
+from tests.portal.oidc.helpers import Flow, RelyingParty, sign_in_as, verify_jwt
 
 
 def _client(panda_db, *, requires_grant: str | None = SUPPORT, client_id: str = "community"):
@@ -67,18 +68,25 @@ def test_the_claim_is_built_with_one_query_however_many_organizations(
         for _ in range(size):
             make_membership(accountant, make_org(in_register=False), grants=[SUPPORT])
         panda_db.session.flush()
-        statements = []
-
-        def count(*_args):
-            statements.append(1)
-
-        event.listen(panda_db.engine, "before_cursor_execute", count)
-        try:
-            assert len(orgs_claim(accountant, client)) == size
-        finally:
-            event.remove(panda_db.engine, "before_cursor_execute", count)
-        counts.append(len(statements))
+        claim, statements = _with_statement_count(panda_db.engine, functools.partial(orgs_claim, accountant, client))
+        assert len(claim) == size
+        counts.append(statements)
     assert counts == [1, 1, 1]
+
+
+def _with_statement_count(engine, work):
+    """What ``work()`` returns, and the number of SQL statements it ran."""
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        result = work()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return result, len(statements)
 
 
 def test_the_id_token_the_access_token_and_userinfo_carry_the_same_list(

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import event, select
 from panda_portal.organizations.models import Membership, MembershipStatus, Organization, Role
 from panda_portal.organizations.services import switching as service
 from shared.database import utcnow
-from tests.portal.organizations.conftest import valid_enterprise_number
+from tests.portal.factories import valid_enterprise_number
 
 
 def menu_names(html: str) -> list[str]:
@@ -178,7 +179,7 @@ def test_pages_with_the_menu_read_the_same_number_of_statements_for_1_10_and_100
             select(Membership.id).where(Membership.account_id == accountant.id)).all())
         if total > already:
             add_organizations(panda_db, accountant, total - already, start=total * 10)
-        counts[total] = [count_statements(panda_db, lambda: panda_client.get(page)) for page in pages]
+        counts[total] = [count_statements(panda_db, functools.partial(panda_client.get, page)) for page in pages]
     assert counts[1] == counts[10] == counts[1000], counts
     html = panda_client.get("/").get_data(as_text=True)
     assert len(menu_names(html)) == 10 and "(1,000)" in html

@@ -1,53 +1,47 @@
-"""Factories for the organizations tests (also used by the members and invitations tests).
+"""Fixtures of every Panda test: accounts, the customer register, organizations, memberships, mail.
 
-    account = make_account(name="Ann", language="nl")
-    org = make_org(name="Bakkerij Peeters BV")          # also in the customer register
+    account = make_account(name="Ann", language="nl")       # confirmed, password PASSWORD
+    org = make_org(name="Bakkerij Peeters BV")              # also in the customer register
     membership = make_membership(account, org, role=Role.ADMIN, grants=["support_community"])
     login_as(panda_client, account)
+    mail = deliver("ann@example.org")                       # runs the outbox; the last mail to her
+    app = concurrent_app                                    # PostgreSQL only: transactions that really overlap
 
-Everything is flushed in the test's transaction (rolled back afterwards).
+Everything is written in the test's transaction (rolled back afterwards), except in
+``concurrent_app``, which has a database of its own.
 """
 from __future__ import annotations
 
 import itertools
-import time
-import uuid
 
 import pytest
-from argon2 import PasswordHasher
 
 from panda_portal.organizations.models import Membership, MembershipStatus, Role
+from tests.portal.factories import PASSWORD, password_hash, sign_in_client, valid_enterprise_number
+from tests.support import drop_database, is_postgres, make_database
 
-PASSWORD = "correct horse battery staple"
 _counter = itertools.count(1)
-
-
-def valid_enterprise_number(seed: int) -> str:
-    """A valid ten-digit enterprise number, different for each seed."""
-    stem = f"0{200000 + seed * 7919 % 7000000:07d}"
-    return f"{stem}{97 - int(stem) % 97:02d}"
 
 
 @pytest.fixture()
 def make_account(panda_db):
-    from panda_portal.accounts.models import Account
+    """Accounts as the database holds them, without mails or audit events (use the services for those)."""
+    from panda_portal.accounts.models import Account, normalize_email
     from shared.database import utcnow
 
-    hashed = PasswordHasher().hash(PASSWORD)
-
-    def make(*, email: str | None = None, name: str | None = None, language: str = "en",
-             verified: bool = True, password: bool = True, **extra) -> Account:
+    def make(*, email: str | None = None, name: str | None = None, language: str = "en", verified: bool = True,
+             password: str | None = PASSWORD, support_agent: bool = False) -> Account:
         n = next(_counter)
         account = Account(
-            email=(email or f"person{n}@example.test").lower(),
+            email=normalize_email(email or f"person{n}@example.test"),
             name=name or f"Person {n}",
             language=language,
-            password_hash=hashed if password else None,
+            password_hash=password_hash(password) if password is not None else None,
             email_verified_at=utcnow() if verified else None,
-            **extra,
+            is_support_agent=support_agent,
         )
         panda_db.session.add(account)
-        panda_db.session.flush()
+        panda_db.session.commit()
         return account
 
     return make
@@ -123,14 +117,47 @@ def make_membership(panda_db, applications):
     return make
 
 
-def sign_in_client(client, account) -> None:
-    """Make ``client`` a browser signed in as ``account`` (a fresh server-side session)."""
-    with client.session_transaction() as session:
-        session["account_id"] = str(account.id)
-        session["auth_time"] = int(time.time())
-        session["sid"] = uuid.uuid4().hex
-
-
 @pytest.fixture()
 def login_as():
     return sign_in_client
+
+
+@pytest.fixture()
+def deliver(panda, panda_db, mail_sink):
+    """Deliver what the outbox holds; with an address, the last mail to it (there must be one)."""
+    from panda_portal.outbox.services import outbox
+
+    def run(address: str | None = None):
+        panda_db.session.flush()  # the worker reads through its own session
+        outbox.deliver_due(panda)
+        return mail_sink.last_to(address) if address is not None else None
+
+    return run
+
+
+@pytest.fixture()
+def concurrent_app(smtp_sink, tmp_path):
+    """Panda on a fresh PostgreSQL database of its own, where transactions really commit and overlap.
+
+    The per-test rollback fixtures run everything on one connection, so they cannot
+    show two transactions racing. Here each thread's app context has its own session
+    and connection; the database is dropped afterwards.
+    """
+    if not is_postgres():
+        pytest.skip("needs PostgreSQL (set TEST_DATABASE_URL): two transactions that really overlap cannot "
+                    "be shown on SQLite, which lets one writer at a time through")
+    from panda_portal import create_app
+    from panda_portal.extensions import db
+
+    url = make_database("concurrency", str(tmp_path))
+    app = create_app({
+        "TESTING": True, "APP_ENV": "testing", "DATABASE_URL": url, "SECRET_KEY": "concurrency-test",
+        "MAIL_SERVER": smtp_sink.host, "MAIL_PORT": smtp_sink.port, "MAIL_USE_TLS": False,
+        "RATELIMIT_STORAGE_URI": "memory://", "SERVER_NAME": None,
+        "PANDA_ISSUER": "http://panda.test", "COMMUNITY_URL": "http://community.test",
+    })
+    with app.app_context():
+        db.create_all()
+    yield app
+    db.state(app).engine.dispose()
+    drop_database(url)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from panda_portal.audit.models import AuditEvent
 from panda_portal.organizations.enterprise_numbers import InvalidEnterpriseNumber
 from panda_portal.organizations.models import CustomerRecord
-from panda_portal.organizations.services.register import NotInRegisterError, find_customer
+from panda_portal.organizations.services.customer_register import NotInRegisterError, find_customer
 
 HEADER = "customer_number,enterprise_number,name\n"
 

@@ -11,18 +11,23 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from panda_portal.accounts.models import Account
 from panda_portal.audit.services import record
 from panda_portal.extensions import db
-from panda_portal.organizations.enterprise_numbers import (InvalidEnterpriseNumber, normalize_customer_number,
-                                                           normalize_enterprise_number)
+from panda_portal.organizations.enterprise_numbers import (
+    InvalidEnterpriseNumber,
+    normalize_customer_number,
+    normalize_enterprise_number,
+)
 from panda_portal.organizations.models import CustomerRecord
 from shared.database import utcnow
+from shared.errors import DomainError
 
 HEADER = ("customer_number", "enterprise_number", "name")
 BATCH_SIZE = 5000
@@ -30,19 +35,20 @@ CUSTOMER_NUMBER_MAX = 32
 NAME_MAX = 300
 
 
-class NotInRegisterError(Exception):
-    """The customer number and enterprise number are not a pair of the register."""
+class NotInRegisterError(DomainError):
+    """The customer number and enterprise number are not a pair of the register.
+
+    Deliberately vague: the pair is the secret that protects a company, so the message
+    must not tell which of the two numbers is wrong (a form shows it on both).
+    """
 
     def __init__(self) -> None:
-        # Deliberately vague: the pair is the secret that protects a company, so the
-        # message must not tell which of the two numbers is wrong.
-        self.message = _l("This customer number and enterprise number do not belong together "
-                          "in our customer register.")
-        super().__init__(str(self.message))
+        super().__init__(str(_l("This customer number and enterprise number do not belong together "
+                                "in our customer register.")), field="customer_number")
 
 
-class RegisterFileError(Exception):
-    """The file cannot be imported at all (unreadable, wrong header)."""
+class RegisterFileError(DomainError):
+    """The file cannot be imported at all (unreadable, wrong header); the message is for the operator."""
 
 
 def enterprise_number_with_check_digits(stem: str) -> str:
@@ -108,7 +114,7 @@ def read_register_csv(stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
                 continue
             # The header is line 1; the reader counts the lines it has consumed since.
             yield reader.line_num + 1, fields
-    except UnicodeDecodeError as error:
+    except UnicodeDecodeError:
         raise RegisterFileError(f"the file is not UTF-8 text near line {reader.line_num + 2}") from None
     except csv.Error as error:
         raise RegisterFileError(f"line {reader.line_num + 1}: {error}") from None
@@ -127,7 +133,7 @@ def _validated(line: int, fields: list[str], seen: dict[str, int]) -> tuple[str,
     if len(fields) != 3:
         return Rejection(line, f"expected 3 fields, found {len(fields)}")
     raw_customer, raw_enterprise, raw_name = (value.strip() for value in fields)
-    missing = [name for name, value in zip(HEADER, (raw_customer, raw_enterprise, raw_name)) if not value]
+    missing = [name for name, value in zip(HEADER, (raw_customer, raw_enterprise, raw_name), strict=True) if not value]
     if missing:
         return Rejection(line, f"missing {', '.join(missing)}")
     customer = normalize_customer_number(raw_customer)
@@ -146,17 +152,19 @@ def _validated(line: int, fields: list[str], seen: dict[str, int]) -> tuple[str,
     return customer, enterprise, name
 
 
-def _upsert_statement():
+def _upsert_statement() -> postgresql.Insert | sqlite.Insert:
     dialect = db.session.get_bind().dialect.name
+    # The table, not the mapped class: a Core statement, executed with many parameter sets.
+    table = cast(Table, CustomerRecord.__table__)
+    statement: postgresql.Insert | sqlite.Insert
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        statement = postgresql.insert(table)
     elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
+        statement = sqlite.insert(table)
     else:  # pragma: no cover - only PostgreSQL and SQLite are supported
         raise RuntimeError(f"no upsert for the {dialect} dialect")
-    statement = insert(CustomerRecord.__table__)
     return statement.on_conflict_do_update(
-        index_elements=[CustomerRecord.__table__.c.customer_number],
+        index_elements=[table.c.customer_number],
         set_={
             "enterprise_number": statement.excluded.enterprise_number,
             "name": statement.excluded.name,
