@@ -33,9 +33,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from support_community.agents.views import bp as agents_bp
     from support_community.auth import init_auth
-    from support_community.cases.preferences import bp as preferences_bp
     from support_community.cases.views import bp as cases_bp
+    from support_community.cases.views.preferences import bp as preferences_bp
+    from support_community.templating import install_template_helpers
 
+    install_template_helpers(app)
     init_auth(app)
     app.register_blueprint(cases_bp)
     app.register_blueprint(agents_bp)
@@ -47,7 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                    sign_in_endpoint="auth.sign_in", can=can)
 
     @app.context_processor
-    def _layout_context() -> dict:
+    def _layout_context() -> dict[str, Any]:
         if not has_request_context():
             # A mail rendered by a service outside a request (CLI, worker) has no page around it.
             return {"service_name": app.config["SERVICE_NAME"]}

@@ -6,10 +6,23 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_mail import Mail
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
 
-from shared.database import Database, make_base
+from shared.database import NAMING_CONVENTION, Database
 
-Base = make_base("CommunityBase")
+
+class CommunityBase(DeclarativeBase):
+    """The community's declarative base: its own metadata, with the house constraint naming convention.
+
+    A class statement rather than ``shared.database.make_base``: type checkers see
+    the models' base only when it is declared.
+    """
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+Base = CommunityBase
 db = Database(Base)
 babel = Babel()
 csrf = CSRFProtect()

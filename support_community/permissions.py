@@ -1,4 +1,8 @@
-"""Who may do what in the community: the token's ``orgs`` decide, nothing else.
+"""Who may do what in the community: the token decides, nothing else.
+
+Each domain keeps its own capability table (``cases.permissions``: by the role in an
+organization; ``agents.permissions``: by the token's ``roles``); this module puts them
+together in the one check views, templates, services and the access hook use.
 
 Organization-owned routes carry the organization in the URL (``/orgs/<org_id>/…``).
 ``can`` resolves it once per request against the signed-in person's ``orgs``:
@@ -8,70 +12,22 @@ which capabilities they hold.
 """
 from __future__ import annotations
 
-import uuid
-
 from flask import abort, g
 
-from support_community.auth.session import Organization, User, current_user
-
-# What each role in an organization (the token's orgs[].role) may do there.
-# Everyone the token lists for an organization works its cases, whatever their role in
-# Panda: the grant "Support Community" is what gives access here.
-_CASE_WORK = frozenset({
-    "org.view",
-    "case.view",
-    "case.create",
-    "case.reply",
-    "case.attach",
-    "case.close",
-    "case.reopen",
-    "case.follow",
-})
-ORG_ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    "member": _CASE_WORK,
-    "admin": _CASE_WORK,
-}
-
-# Capabilities that do not belong to one organization, per role in the token's ``roles``.
-GLOBAL_ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    "support_agent": frozenset({
-        "agent.queue",
-        "agent.case.view",
-        "agent.case.reply",
-        "agent.case.note",
-        "agent.case.assign",
-        "agent.case.status",
-    }),
-}
+from support_community.agents.permissions import roles_may
+from support_community.auth.session import OrganizationClaim, SignedInPerson, current_user
+from support_community.cases.permissions import organization_role_may
 
 
-def _normalized(org_id: object) -> str | None:
-    try:
-        return str(org_id if isinstance(org_id, uuid.UUID) else uuid.UUID(str(org_id)))
-    except (ValueError, TypeError, AttributeError):
-        return None
-
-
-def organization_for(user: User, org_id: object) -> Organization | None:
-    """The organization ``org_id`` as the person's token lists it, or None."""
-    wanted = _normalized(org_id)
-    if wanted is None:
-        return None
-    for org in user.orgs:
-        if _normalized(org.id) == wanted:
-            return org
-    return None
-
-
-def has_capability(user: User | None, capability: str, org: Organization | None = None) -> bool:
+def has_capability(user: SignedInPerson | None, capability: str, org: OrganizationClaim | None = None) -> bool:
     """The single rule, for views, templates and services alike."""
     if user is None:
         return False
     if org is not None:
-        if organization_for(user, org.id) is None:
+        if user.organization(org.id) is None:
             return False
-        return capability in ORG_ROLE_CAPABILITIES.get(org.role, frozenset())
-    return any(capability in GLOBAL_ROLE_CAPABILITIES.get(role, frozenset()) for role in user.roles)
+        return organization_role_may(org.role, capability)
+    return roles_may(user.roles, capability)
 
 
 def can(capability: str, view_args: dict) -> bool:
@@ -80,7 +36,7 @@ def can(capability: str, view_args: dict) -> bool:
     if user is None:
         return False
     if "org_id" in view_args:
-        org = organization_for(user, view_args["org_id"])
+        org = user.organization(view_args["org_id"])
         if org is None:
             abort(404)
         g.current_org = org
@@ -88,6 +44,6 @@ def can(capability: str, view_args: dict) -> bool:
     return has_capability(user, capability)
 
 
-def current_org() -> Organization | None:
+def current_org() -> OrganizationClaim | None:
     """The organization this request acts for (set by ``can`` from the URL), if any."""
     return g.get("current_org")

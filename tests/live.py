@@ -106,7 +106,7 @@ class LiveStack:
         })
         with self.community.app_context():
             community_db.create_all()
-            from support_community.cases.services.catalog import load_demo
+            from support_community.cases.services.demo_data import load_demo
 
             load_demo()
             community_db.session.commit()
@@ -128,7 +128,7 @@ class LiveStack:
 
     def add_support_agent(self, email: str, name: str, password: str) -> None:
         """A vendor's support agent (an operator's flag in Panda, as `panda users add --support-agent`)."""
-        from panda_portal.accounts.services import create_account
+        from panda_portal.accounts.services.administration import create_account
         from panda_portal.extensions import db as panda_db
 
         with self.panda.app_context():

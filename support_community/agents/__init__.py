@@ -1,1 +1,1 @@
-"""The support agents' workspace."""
+"""The support agents' workspace: pages (views, forms, templates) over the cases services."""

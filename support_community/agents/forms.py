@@ -1,12 +1,22 @@
-"""The agent workspace's forms: input shape only (choices are filled in by the views)."""
+"""The agent workspace's forms: input shape and their choices (the rules live in the cases services)."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, Form, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-MESSAGE_MAX_LENGTH = 20000
+from support_community.cases.forms.choices import severity_choices, status_choices
+from support_community.cases.labels import STATUS_ORDER
+from support_community.cases.models import Person, Product, Status
+from support_community.cases.services.creating import BODY_MAX
+
+
+def _agent_choices(agents: Iterable[Person]) -> list[tuple[str, str]]:
+    return [(agent.sub, agent.name) for agent in agents]
 
 
 class QueueFilterForm(Form):
@@ -19,23 +29,41 @@ class QueueFilterForm(Form):
     assignee = SelectField(_l("Assigned to"), validate_choice=False)
     sort = SelectField(_l("Sort by"), validate_choice=False)
 
+    def set_choices(self, agents: Iterable[Person], products: Iterable[Product], language: str) -> None:
+        self.status.choices = [("open", _("Open cases")), ("all", _("All cases"))] + status_choices(STATUS_ORDER)
+        self.severity.choices = [("", _("Any severity"))] + severity_choices()
+        self.product.choices = [("", _("Any product"))] + [(p.key, p.name(language)) for p in products]
+        self.assignee.choices = [("me", _("Me")), ("unassigned", _("Nobody (unassigned)")),
+                                 ("any", _("Anyone"))] + _agent_choices(agents)
+        self.sort.choices = [("activity", _("Last activity")), ("severity", _("Severity"))]
+
 
 class ReplyForm(FlaskForm):
     body = TextAreaField(_l("Message"), validators=[DataRequired(_l("Write a message first.")),
-                                                    Length(max=MESSAGE_MAX_LENGTH)])
+                                                    Length(max=BODY_MAX)])
     internal = BooleanField(_l("Internal note — not visible to the customer"))
     attachments = MultipleFileField(_l("Attachments (optional)"))
 
 
 class StatusForm(FlaskForm):
     status = SelectField(_l("New status"), validators=[DataRequired(_l("Choose a status."))])
-    comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=MESSAGE_MAX_LENGTH)])
+    comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=BODY_MAX)])
     comment_internal = BooleanField(_l("Keep the comment internal — not visible to the customer"))
+
+    def set_choices(self, allowed: Iterable[Status]) -> None:
+        """The statuses the case may move to now."""
+        self.status.choices = status_choices(allowed)
 
 
 class AssignForm(FlaskForm):
     assignee = SelectField(_l("Assign to"))
 
+    def set_choices(self, agents: Iterable[Person]) -> None:
+        self.assignee.choices = [("", _("Nobody (unassigned)"))] + _agent_choices(agents)
+
 
 class SeverityForm(FlaskForm):
     severity = SelectField(_l("Severity"), validators=[DataRequired(_l("Choose a severity."))])
+
+    def set_choices(self) -> None:
+        self.severity.choices = severity_choices()

@@ -2,35 +2,36 @@
 
 Routes carry no organization: agents work for every client, and the token's
 ``roles`` (``support_agent``) give them the ``agent.*`` capabilities. Anyone else
-gets 403.
+gets 403. The use cases are the cases domain's (``support_community.cases.services``).
 """
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response
 
 from shared.access import requires
-from support_community.agents import services
+from shared.errors import report_error
+from shared.i18n import current_language
 from support_community.agents.forms import AssignForm, QueueFilterForm, ReplyForm, SeverityForm, StatusForm
 from support_community.auth.session import current_user
-from support_community.cases.labels import (SEVERITY_ORDER, STATUS_ORDER, author_label, severity_label,
-                                            status_label)
+from support_community.cases.forms.attachments import uploads
+from support_community.cases.labels import STATUS_ORDER, severity_label, status_label
 from support_community.cases.models import Case, Person, Severity, Status
-from support_community.cases.rendering import render_text
-from support_community.cases.services import assignment, attachments, catalog, statuses
+from support_community.cases.services import assignment, attachments, catalog, conversation, loading, statuses
+from support_community.cases.services import queue as queue_service
 from support_community.cases.services.errors import CaseError
-from support_community.cases.services.people import person_for
+from support_community.cases.services.severity import change_severity
+from support_community.cases.views.context import acting_person
+from support_community.cases.views.downloads import attachment_download
 from support_community.extensions import db
 from support_community.permissions import has_capability
 
 bp = Blueprint("agents", __name__, url_prefix="/agent")
-
-
-def acting_agent() -> Person:
-    return person_for(current_user())
 
 
 def _page_number() -> int:
@@ -41,37 +42,20 @@ def _page_number() -> int:
 
 
 # -- the queue -------------------------------------------------------------------------------
-def _filter_form(filters: services.QueueFilters, agents: list[Person], products: list,
-                 language: str) -> QueueFilterForm:
-    form = QueueFilterForm(data=filters.as_dict())
-    form.status.choices = [("open", _("Open cases")), ("all", _("All cases"))] + [
-        (status.value, status_label(status)) for status in STATUS_ORDER]
-    form.severity.choices = [("", _("Any severity"))] + [
-        (severity.value, severity_label(severity)) for severity in SEVERITY_ORDER]
-    form.product.choices = [("", _("Any product"))] + [(p.key, p.name(language)) for p in products]
-    form.assignee.choices = [("me", _("Me")), ("unassigned", _("Nobody (unassigned)")), ("any", _("Anyone"))] + [
-        (agent.sub, agent.name) for agent in agents]
-    form.sort.choices = [("activity", _("Last activity")), ("severity", _("Severity"))]
-    return form
-
-
 @bp.get("")
 @requires("agent.queue")
-def queue():
+def queue() -> ResponseReturnValue:
     """The queue opens on the agent's last choice (at first: "my open cases")."""
-    agent = acting_agent()
-    filters = services.choose_filters(agent, request.args)
-    result = services.queue(filters, agent=agent, page=_page_number())
+    agent = acting_person()
+    filters = queue_service.choose_filters(agent, request.args)
+    result = queue_service.queue(filters, agent=agent, page=_page_number())
     agents = assignment.list_agents()
     products = catalog.products(include_inactive=True)
     db.session.commit()
-    language = catalog.current_language()
+    form = QueueFilterForm(data=filters.as_dict())
+    form.set_choices(agents, products, current_language())
     return render_template(
-        "agents/queue.html", result=result, filters=filters,
-        form=_filter_form(filters, agents, products, language),
-        status_order=STATUS_ORDER, status_label=status_label, severity_label=severity_label,
-        product_names={p.key: p.name(language) for p in products},
-        me=agent,
+        "agents/queue.html", result=result, filters=filters, form=form, status_order=STATUS_ORDER, me=agent,
         page_url=lambda **changes: url_for(".queue", **{name: value for name, value in
                                                         (filters.as_dict() | changes).items() if value}),
     )
@@ -79,7 +63,7 @@ def queue():
 
 # -- one case ----------------------------------------------------------------------------------
 def _case_or_404(case_id: uuid.UUID, *, for_update: bool = False) -> Case:
-    case = services.find_case(case_id, for_update=for_update)
+    case = loading.find_any_case(case_id, for_update=for_update)
     if case is None:
         abort(404)
     return case
@@ -87,37 +71,34 @@ def _case_or_404(case_id: uuid.UUID, *, for_update: bool = False) -> Case:
 
 def _forms(case: Case, agents: list[Person], **given: Any) -> dict[str, Any]:
     status_form = given.get("status_form") or StatusForm()
-    status_form.status.choices = [(s.value, status_label(s)) for s in statuses.allowed_next(case, by_agent=True)]
+    status_form.set_choices(statuses.allowed_next(case, by_agent=True))
     assign_form = given.get("assign_form") or AssignForm(data={"assignee": case.assignee_sub or ""})
-    assign_form.assignee.choices = [("", _("Nobody (unassigned)"))] + [(a.sub, a.name) for a in agents]
+    assign_form.set_choices(agents)
     severity_form = given.get("severity_form") or SeverityForm(data={"severity": case.severity.value})
-    severity_form.severity.choices = [(s.value, severity_label(s)) for s in SEVERITY_ORDER]
+    severity_form.set_choices()
     reply_form = given.get("reply_form") or ReplyForm()
     return {"status_form": status_form, "assign_form": assign_form, "severity_form": severity_form,
             "reply_form": reply_form}
 
 
-def _render_case(case: Case, agent: Person, status: int = 200, **given: Any):
-    agents = assignment.list_agents()
-    forms = _forms(case, agents, **given)
+def _render_case(case: Case, agent: Person, status: int = 200, **given: Any) -> ResponseReturnValue:
+    forms = _forms(case, assignment.list_agents(), **given)
     return render_template(
-        "agents/case.html", file=services.case_file(case), me=agent, **forms,
-        status_label=status_label, severity_label=severity_label, author_label=author_label,
-        render_text=render_text, language=catalog.current_language(),
+        "agents/case.html", file=conversation.case_file(case), me=agent, **forms,
         can_note=has_capability(current_user(), "agent.case.note"),
         allowed_types=_("Allowed: %(types)s; at most %(max)s MB per file.",
                         types=attachments.allowed_types_text(), max=current_app.config["ATTACHMENT_MAX_MB"]),
     ), status
 
 
-def _back_to(case: Case, anchor: str | None = None):
+def _back_to(case: Case, anchor: str | None = None) -> Response:
     return redirect(url_for(".case_detail", case_id=case.id, _anchor=anchor))
 
 
 @bp.get("/cases/<uuid:case_id>")
 @requires("agent.case.view")
-def case_detail(case_id: uuid.UUID):
-    agent = acting_agent()
+def case_detail(case_id: uuid.UUID) -> ResponseReturnValue:
+    agent = acting_person()
     case = _case_or_404(case_id)
     response = _render_case(case, agent)
     db.session.commit()
@@ -126,8 +107,8 @@ def case_detail(case_id: uuid.UUID):
 
 @bp.post("/cases/<uuid:case_id>/messages")
 @requires("agent.case.reply")
-def case_reply(case_id: uuid.UUID):
-    agent = acting_agent()
+def case_reply(case_id: uuid.UUID) -> ResponseReturnValue:
+    agent = acting_person()
     case = _case_or_404(case_id, for_update=True)
     form = ReplyForm()
     if not form.validate_on_submit():
@@ -135,13 +116,12 @@ def case_reply(case_id: uuid.UUID):
     internal = bool(form.internal.data)
     if internal and not has_capability(current_user(), "agent.case.note"):
         abort(403)
-    uploads = [attachments.Upload(filename=f.filename or "", stream=f.stream)
-               for f in request.files.getlist("attachments") if f and f.filename]
     try:
-        services.reply(case, form.body.data, actor=agent, internal=internal, uploads=uploads)
+        conversation.agent_reply(case, actor=agent, body=form.body.data, internal=internal,
+                                 uploads=uploads(form.attachments))
     except CaseError as error:
         db.session.rollback()
-        flash(error.message, "error")
+        report_error(error, form)
         return _render_case(case, agent, 400, reply_form=form)
     db.session.commit()
     flash(_("Your internal note is added.") if internal else _("Your reply is sent to the customer."), "success")
@@ -150,11 +130,11 @@ def case_reply(case_id: uuid.UUID):
 
 @bp.post("/cases/<uuid:case_id>/status")
 @requires("agent.case.status")
-def case_status(case_id: uuid.UUID):
-    agent = acting_agent()
+def case_status(case_id: uuid.UUID) -> ResponseReturnValue:
+    agent = acting_person()
     case = _case_or_404(case_id, for_update=True)
     form = StatusForm()
-    form.status.choices = [(s.value, status_label(s)) for s in statuses.allowed_next(case, by_agent=True)]
+    form.set_choices(statuses.allowed_next(case, by_agent=True))
     if not form.validate_on_submit():
         return _render_case(case, agent, 400, status_form=form)
     try:
@@ -162,7 +142,7 @@ def case_status(case_id: uuid.UUID):
                                by_agent=True, internal=bool(form.comment_internal.data))
     except statuses.StatusChangeError as error:
         db.session.rollback()
-        flash(error.message, "error")
+        report_error(error)
         return _render_case(case, agent, 409)
     db.session.commit()
     flash(_("The case is now “%(status)s”.", status=status_label(case.status)), "success")
@@ -171,12 +151,11 @@ def case_status(case_id: uuid.UUID):
 
 @bp.post("/cases/<uuid:case_id>/assignee")
 @requires("agent.case.assign")
-def case_assign(case_id: uuid.UUID):
-    agent = acting_agent()
+def case_assign(case_id: uuid.UUID) -> ResponseReturnValue:
+    agent = acting_person()
     case = _case_or_404(case_id, for_update=True)
-    agents = assignment.list_agents()
     form = AssignForm()
-    form.assignee.choices = [("", _("Nobody (unassigned)"))] + [(a.sub, a.name) for a in agents]
+    form.set_choices(assignment.list_agents())
     if not form.validate_on_submit():
         return _render_case(case, agent, 400, assign_form=form)
     chosen = assignment.find_agent(form.assignee.data) if form.assignee.data else None
@@ -184,7 +163,7 @@ def case_assign(case_id: uuid.UUID):
         changed = assignment.assign(case, chosen, actor=agent)
     except assignment.AssignmentError as error:
         db.session.rollback()
-        flash(error.message, "error")
+        report_error(error)
         return _render_case(case, agent, 409)
     db.session.commit()
     if changed is None:
@@ -200,14 +179,14 @@ def case_assign(case_id: uuid.UUID):
 
 @bp.post("/cases/<uuid:case_id>/severity")
 @requires("agent.case.status")
-def case_severity(case_id: uuid.UUID):
-    agent = acting_agent()
+def case_severity(case_id: uuid.UUID) -> ResponseReturnValue:
+    agent = acting_person()
     case = _case_or_404(case_id, for_update=True)
     form = SeverityForm()
-    form.severity.choices = [(s.value, severity_label(s)) for s in SEVERITY_ORDER]
+    form.set_choices()
     if not form.validate_on_submit():
         return _render_case(case, agent, 400, severity_form=form)
-    changed = services.change_severity(case, Severity(form.severity.data), actor=agent)
+    changed = change_severity(case, Severity(form.severity.data), actor=agent)
     db.session.commit()
     if changed is None:
         flash(_("Nothing was changed."), "success")
@@ -218,16 +197,5 @@ def case_severity(case_id: uuid.UUID):
 
 @bp.get("/cases/<uuid:case_id>/attachments/<uuid:attachment_id>")
 @requires("agent.case.view")
-def case_attachment(case_id: uuid.UUID, attachment_id: uuid.UUID):
-    case = _case_or_404(case_id)
-    attachment = services.find_attachment(case, attachment_id)
-    if attachment is None:
-        abort(404)
-    try:
-        stream = attachments.open_content(attachment)
-    except FileNotFoundError:
-        abort(404)
-    response = send_file(stream, mimetype=attachment.content_type, as_attachment=True,
-                         download_name=attachment.filename, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+def case_attachment(case_id: uuid.UUID, attachment_id: uuid.UUID) -> ResponseReturnValue:
+    return attachment_download(_case_or_404(case_id), attachment_id, internal_too=True)

@@ -4,13 +4,20 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, after_this_request, current_app, g, redirect, request, request_started
+from werkzeug.wrappers import Response
 
 from shared.access import access_rule
 from support_community.auth import services
 from support_community.auth.provider import ProviderUnavailable, init_provider
 from support_community.auth.session import has_session
-from support_community.auth.views import (backchannel_logout, bp, forget_seen, seen_before, sign_in_again,
-                                          unavailable_page)
+from support_community.auth.views import (
+    backchannel_logout,
+    bp,
+    forget_seen,
+    seen_before,
+    sign_in_again,
+    unavailable_page,
+)
 from support_community.extensions import csrf
 
 log = logging.getLogger(__name__)
@@ -27,31 +34,31 @@ def _passive(endpoint: str | None) -> bool:
         or endpoint.endswith(".static")
 
 
-def _forget_previous_request(_sender: Flask, **_extra) -> None:
+def _forget_previous_request(_sender: Flask, **_extra: object) -> None:
     # ``g`` belongs to the app context, which outlives a request when one was pushed
     # beforehand (tests, scripts): each request must work out its own person.
     g.pop("current_user", None)
     g.pop("current_org", None)
 
 
-def _keep_session_fresh():
+def _keep_session_fresh() -> None:
     """An expired access token is renewed before the view runs, so ``orgs`` is never older than it."""
     if _passive(request.endpoint) or not has_session():
-        return None
+        return
     services.refresh_session()  # SessionRevoked / ProviderUnavailable: see the error handlers
-    return None
 
 
-def _try_silent_sign_in():
+def _try_silent_sign_in() -> Response | None:
     """A browser that signed in before but has no session asks Panda with prompt=none first.
 
     That is how someone whose session ended by a back-channel logout comes back
     with Panda's current list of organizations, without a page in between. For a
     public page, Panda's "login required" just shows the page signed out.
     """
-    if request.method != "GET" or _passive(request.endpoint) or has_session() or not seen_before():
+    endpoint = request.endpoint
+    if endpoint is None or request.method != "GET" or _passive(endpoint) or has_session() or not seen_before():
         return None
-    view = current_app.view_functions.get(request.endpoint)
+    view = current_app.view_functions.get(endpoint)
     rule = access_rule(view) if view else None
     public_page = rule is not None and rule.kind == "public"
     try:
@@ -77,7 +84,7 @@ def init_auth(app: Flask) -> None:
     app.register_error_handler(services.SessionRevoked, sign_in_again)
 
     @app.context_processor
-    def _auth_context() -> dict:
+    def _auth_context() -> dict[str, object]:
         from support_community.permissions import current_org
 
         return {"current_org": current_org(), "switcher_limit": app.config["SWITCHER_MENU_LIMIT"]}

@@ -44,7 +44,7 @@ class ProviderUnavailable(Exception):
 class PandaOAuthApp(FlaskOAuth2App):
     """Authlib's Flask client, fed from the community's own discovery and JWKS cache."""
 
-    provider: "PandaProvider"
+    provider: PandaProvider
 
     def load_server_metadata(self) -> dict:
         return self.provider.authlib_metadata()
@@ -52,7 +52,7 @@ class PandaOAuthApp(FlaskOAuth2App):
     def fetch_jwk_set(self, force: bool = False) -> dict:
         return self.provider.jwks(force=force)
 
-    def parse_id_token(self, token, nonce, claims_options=None, claims_cls=None, leeway=120):
+    def parse_id_token(self, token, nonce, claims_options=None, claims_cls=None, leeway=120) -> UserInfo | None:
         """Authlib's ID token check (iss, aud, exp, iat, nonce, at_hash), with the community's decoder.
 
         The decoder allows RS256 only, refetches the JWKS for an unknown key id, and
@@ -205,6 +205,10 @@ class PandaProvider:
             self._jwks_fetched_at = time.monotonic()
         return document
 
+    def key_set(self, *, force: bool = False) -> KeySet:
+        """Panda's signing keys (the JWKS, checked to hold a list of keys) as joserfc reads them."""
+        return KeySet.import_key_set({"keys": self.jwks(force=force)["keys"]})
+
     def decode(self, value: str, *, algorithms: Iterable[str] = SIGNING_ALGORITHMS) -> Token:
         """Verify a JWT's signature with Panda's keys (fetching them again for an unknown key id).
 
@@ -216,9 +220,9 @@ class PandaProvider:
         # far beyond joserfc's default payload limit of 128 kB.
         registry.max_payload_length = int(self.config["OIDC_MAX_TOKEN_BYTES"])
         try:
-            return jwt.decode(value, KeySet.import_key_set(self.jwks()), registry=registry)
+            return jwt.decode(value, self.key_set(), registry=registry)
         except InvalidKeyIdError:
-            return jwt.decode(value, KeySet.import_key_set(self.jwks(force=True)), registry=registry)
+            return jwt.decode(value, self.key_set(force=True), registry=registry)
 
 
 def init_provider(app: Flask) -> PandaProvider:

@@ -29,10 +29,21 @@ from shared.sessions import end_sessions
 from shared.web import safe_next
 from support_community.auth.models import SeenLogoutToken, WebSession
 from support_community.auth.provider import PandaProvider, ProviderUnavailable, panda
-from support_community.auth.session import (SessionTokens, kept_claims, locked_session_row,
-                                            session_subject, session_tokens, start_session, update_session)
-from support_community.auth.tokens import (CLOCK_LEEWAY, LogoutTokenInvalid,
-                                           claims_from_access_token, validate_logout_token)
+from support_community.auth.session import (
+    SessionTokens,
+    kept_claims,
+    locked_session_row,
+    session_subject,
+    session_tokens,
+    start_session,
+    update_session,
+)
+from support_community.auth.tokens import (
+    CLOCK_LEEWAY,
+    LogoutTokenInvalid,
+    claims_from_access_token,
+    validate_logout_token,
+)
 from support_community.extensions import db
 
 # Answers to prompt=none that mean "Panda would have to ask the person something".
@@ -321,7 +332,7 @@ def accept_backchannel_logout(logout_token: str) -> int:
     seen = SeenLogoutToken(
         id=hashlib.sha256(f"{provider.issuer}\n{logout.jti}".encode()).hexdigest(),
         # After this the token is refused as too old anyway.
-        expires_at=dt.datetime.fromtimestamp(logout.issued_at, dt.timezone.utc)
+        expires_at=dt.datetime.fromtimestamp(logout.issued_at, dt.UTC)
         + dt.timedelta(seconds=max_age + 2 * CLOCK_LEEWAY),
     )
     try:

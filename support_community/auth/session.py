@@ -10,22 +10,29 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
-from flask import g, session
+from flask import abort, g, session
 from sqlalchemy import select
 
 from shared.database import Database
-from shared.sessions import stored_session_id
+from shared.sessions import WebSessionMixin, stored_session_id
 
 # The claims the community keeps; everything else in a token is ignored.
 KEPT_CLAIMS = ("sub", "name", "email", "locale", "roles", "orgs")
 
 
 @dataclass(frozen=True)
-class Organization:
+class OrganizationClaim:
+    """One entry of the token's ``orgs`` claim: an organization the person may act for, and their role there.
+
+    Not a table: the community keeps no organizations; this is what Panda said at the last sign-in or renewal.
+    """
+
     id: str
     name: str
     enterprise_number: str
@@ -43,59 +50,82 @@ class Organization:
         return compact.isdigit() and compact in re.sub(r"\D", "", self.enterprise_number)
 
 
+def _normalized_id(org_id: object) -> str | None:
+    try:
+        return str(org_id if isinstance(org_id, uuid.UUID) else uuid.UUID(str(org_id)))
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
 @dataclass(frozen=True)
-class User:
+class SignedInPerson:
+    """Who is signed in, as the claims of Panda's tokens describe them (a snapshot, not the ``Person`` row)."""
+
     sub: str
     name: str
     email: str
     locale: str | None
     roles: tuple[str, ...] = ()
-    orgs: tuple[Organization, ...] = field(default_factory=tuple)
+    orgs: tuple[OrganizationClaim, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_claims(cls, claims: Mapping[str, Any]) -> SignedInPerson:
+        """The person the claims describe; ``orgs`` entries that cannot be read are left out."""
+        orgs = []
+        for item in claims.get("orgs") or []:
+            try:
+                orgs.append(OrganizationClaim(
+                    id=str(item["id"]), name=str(item["name"]),
+                    enterprise_number=str(item.get("enterprise_number", "")),
+                    customer_number=str(item.get("customer_number", "")),
+                    role=str(item.get("role", "member")),
+                ))
+            except (KeyError, TypeError, AttributeError):
+                continue
+        return cls(
+            sub=str(claims["sub"]),
+            name=str(claims.get("name") or claims.get("email") or claims["sub"]),
+            email=str(claims.get("email") or ""),
+            locale=claims.get("locale"),
+            roles=tuple(str(r) for r in (claims.get("roles") or [])),
+            orgs=tuple(sorted(orgs, key=lambda o: o.name.lower())),
+        )
 
     @property
     def is_support_agent(self) -> bool:
         return "support_agent" in self.roles
 
-    def organization(self, org_id: str) -> Organization | None:
+    def organization(self, org_id: object) -> OrganizationClaim | None:
+        """The organization ``org_id`` (any spelling of its UUID) as the token lists it, or None."""
+        wanted = _normalized_id(org_id)
+        if wanted is None:
+            return None
         for org in self.orgs:
-            if org.id == org_id:
+            if _normalized_id(org.id) == wanted:
                 return org
         return None
 
 
-def user_from_claims(claims: dict) -> User:
-    orgs = []
-    for item in claims.get("orgs") or []:
-        try:
-            orgs.append(Organization(
-                id=str(item["id"]), name=str(item["name"]),
-                enterprise_number=str(item.get("enterprise_number", "")),
-                customer_number=str(item.get("customer_number", "")),
-                role=str(item.get("role", "member")),
-            ))
-        except (KeyError, TypeError, AttributeError):
-            continue
-    return User(
-        sub=str(claims["sub"]),
-        name=str(claims.get("name") or claims.get("email") or claims["sub"]),
-        email=str(claims.get("email") or ""),
-        locale=claims.get("locale"),
-        roles=tuple(str(r) for r in (claims.get("roles") or [])),
-        orgs=tuple(sorted(orgs, key=lambda o: o.name.lower())),
-    )
-
-
-def current_user() -> User | None:
+def current_user() -> SignedInPerson | None:
+    """The signed-in person of this request (None for a visitor)."""
     if "current_user" in g:
         return g.current_user
     user = None
     claims = session.get("claims")
     if claims and session.get("sub"):
         try:
-            user = user_from_claims(claims)
+            user = SignedInPerson.from_claims(claims)
         except (KeyError, TypeError):
             user = None
     g.current_user = user
+    return user
+
+
+def signed_in_user() -> SignedInPerson:
+    """The signed-in person, in a view whose access rule keeps visitors out (401 should one get through)."""
+    user = current_user()
+    if user is None:
+        abort(401)
     return user
 
 
@@ -111,7 +141,7 @@ class SessionTokens:
         return self.expires_at <= time.time() + margin
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> "SessionTokens | None":
+    def from_dict(cls, data: dict | None) -> SessionTokens | None:
         if not isinstance(data, dict) or not data.get("access_token"):
             return None
         try:
@@ -167,7 +197,7 @@ def end_session() -> None:
 
 
 @contextmanager
-def locked_session_row(db: Database, model: type) -> Iterator[dict | None]:
+def locked_session_row(db: Database, model: type[WebSessionMixin]) -> Iterator[dict | None]:
     """Hold this browser's stored session row for update while tokens are rotated.
 
     Yields the row's stored data (or None when the row is gone: ended by a

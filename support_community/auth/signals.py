@@ -1,6 +1,6 @@
 """What happens at sign-in, for other parts of the community to react to.
 
-``claims_accepted`` ``(app, user=User)``: Panda's claims about the signed-in person
+``claims_accepted`` ``(app, user=SignedInPerson)``: Panda's claims about the signed-in person
 were just accepted (at sign-in, and when "Switch organization" reads them again).
 Sent inside the request's transaction, which the sending view commits.
 """

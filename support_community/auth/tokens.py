@@ -5,6 +5,7 @@ import time
 from dataclasses import dataclass
 
 from joserfc.errors import JoseError
+from joserfc.jwt import Token
 
 from support_community.auth.provider import PandaProvider
 
@@ -28,7 +29,7 @@ class LogoutRequest:
     issued_at: int
 
 
-def _decode(provider: PandaProvider, value: str):
+def _decode(provider: PandaProvider, value: str) -> Token:
     try:
         return provider.decode(value)
     except (JoseError, ValueError, TypeError, KeyError) as exc:

@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import logging
+from typing import cast
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
+from werkzeug.local import LocalProxy
+from werkzeug.wrappers import Response
 
 from shared.access import authenticated, public
 from shared.web import safe_next
@@ -53,7 +57,7 @@ def seen_before() -> bool:
 
 @bp.get("/auth/sign-in")
 @public
-def sign_in():
+def sign_in() -> Response:
     target = safe_next(request.args.get("next"), url_for("cases.home"))
     if current_user() is not None:
         return redirect(target)
@@ -62,7 +66,7 @@ def sign_in():
 
 @bp.get("/auth/callback")
 @public
-def callback():
+def callback() -> Response:
     try:
         next_url = services.complete_sign_in(request.args)
     except services.SilentSignInDeclined as declined:
@@ -86,13 +90,14 @@ def _claims_accepted() -> None:
     """Let the rest of the community refresh what it keeps about the person (name, language)."""
     user = current_user()
     if user is not None:
-        signals.claims_accepted.send(current_app._get_current_object(), user=user)
+        app = cast("LocalProxy[Flask]", current_app)._get_current_object()
+        signals.claims_accepted.send(app, user=user)
         db.session.commit()
 
 
 @bp.post("/auth/sign-out")
 @public
-def sign_out():
+def sign_out() -> Response:
     """End the community session, then Panda's (RP-initiated logout) when someone was signed in."""
     signed_in = current_user() is not None
     tokens = session_tokens()
@@ -108,7 +113,7 @@ def sign_out():
 
 @bp.post("/auth/backchannel-logout")
 @public
-def backchannel_logout():
+def backchannel_logout() -> Response:
     """OpenID Connect Back-Channel Logout 1.0: Panda says a session (or all of a person's) ended."""
     try:
         ended = services.accept_backchannel_logout(request.form.get("logout_token", ""))
@@ -132,7 +137,7 @@ def backchannel_logout():
 
 @bp.get("/switch")
 @authenticated
-def switch():
+def switch() -> ResponseReturnValue:
     """Every organization the person may act for, read again from Panda first."""
     out_of_date = False
     try:

@@ -1,1 +1,1 @@
-"""Cases in an organization's name: comments, attachments, statuses, notifications."""
+"""Cases in an organization's name: the conversation, attachments, statuses, mails; the agents' queue."""

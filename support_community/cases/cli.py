@@ -17,7 +17,7 @@ def import_command(path: str) -> None:
 
     Nothing is deleted: set "active" to no to take a product or category out of the choices.
     """
-    from support_community.cases.services.catalog import CatalogFileError, import_catalog, parse_catalog
+    from support_community.cases.services.catalog_import import CatalogFileError, import_catalog, parse_catalog
     from support_community.extensions import db
 
     try:
@@ -37,7 +37,7 @@ def import_command(path: str) -> None:
 @click.command("demo")
 def demo_command() -> None:
     """Load the demo products and categories (safe to run again)."""
-    from support_community.cases.services.catalog import load_demo
+    from support_community.cases.services.demo_data import load_demo
     from support_community.extensions import db
 
     report = load_demo()

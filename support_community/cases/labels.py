@@ -1,7 +1,7 @@
 """How statuses, severities and authors are named on pages and in mails (translated).
 
 Templates use the filters ``status_label`` and ``severity_label`` (registered by
-``cases.views``); Python code calls the functions.
+``support_community.templating``); Python code calls the functions.
 """
 from __future__ import annotations
 
@@ -32,14 +32,14 @@ STATUS_ORDER = (Status.NEW, Status.IN_PROGRESS, Status.WAITING_FOR_CUSTOMER, Sta
 
 def status_label(status: Status | str | None) -> str:
     try:
-        return str(STATUS_LABELS[Status(status)])
+        return str(STATUS_LABELS[Status(status or "")])
     except ValueError:
         return str(status or "")
 
 
 def severity_label(severity: Severity | str | None) -> str:
     try:
-        return str(SEVERITY_LABELS[Severity(severity)])
+        return str(SEVERITY_LABELS[Severity(severity or "")])
     except ValueError:
         return str(severity or "")
 

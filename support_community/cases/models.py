@@ -1,4 +1,4 @@
-"""Cases handled in an organization's name, their conversation, attachments and history.
+"""Cases handled in an organization's name, their conversation, attachments and history, and the people.
 
 The community has no table of organizations: an organization is the ``id`` the
 token's ``orgs`` claim gives, and a case keeps that id (and the name as it was
@@ -9,11 +9,25 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
+from typing import Any
 
-from sqlalchemy import (Boolean, ColumnElement, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
-                        Uuid, func, text)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ColumnElement,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    func,
+    text,
+)
 from sqlalchemy.dialects import postgresql  # noqa: F401  (registers to_tsvector and friends)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, QueryableAttribute, mapped_column, relationship
 
 from shared.database import UTCDateTime, new_uuid, utcnow
 from support_community.extensions import Base
@@ -36,6 +50,16 @@ class Person(Base):
     # Mails about cases the person only follows (not opened, not assigned).
     notify_followed: Mapped[bool] = mapped_column(Boolean, default=True)
     last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class QueuePreference(Base):
+    """The queue filter an agent chose last: the queue opens on it again, also after signing out."""
+
+    __tablename__ = "agent_queue_preferences"
+
+    agent_sub: Mapped[str] = mapped_column(ForeignKey("people.sub", ondelete="CASCADE"), primary_key=True)
+    filters: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class Product(Base):
@@ -71,14 +95,14 @@ class Category(Base):
         return getattr(self, f"name_{language}", None) or self.name_en
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):
     LOW = "low"
     NORMAL = "normal"
     HIGH = "high"
     CRITICAL = "critical"
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     NEW = "new"
     IN_PROGRESS = "in_progress"
     WAITING_FOR_CUSTOMER = "waiting_for_customer"
@@ -133,12 +157,8 @@ class Case(Base):
     product: Mapped[Product] = relationship(lazy="joined", innerjoin=True)
     category: Mapped[Category | None] = relationship(lazy="joined")
 
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
 
-
-class MessageKind(str, enum.Enum):
+class MessageKind(enum.StrEnum):
     DESCRIPTION = "description"   # the text the case was opened with
     REPLY = "reply"               # public: customer or agent
     INTERNAL_NOTE = "internal_note"  # agents only: never shown to customers or mailed to them
@@ -216,7 +236,7 @@ class CaseEvent(Base):
 SEARCH_CONFIGURATION = text("'simple'::regconfig")
 
 
-def search_vector(column: ColumnElement) -> ColumnElement:
+def search_vector(column: ColumnElement[str] | QueryableAttribute[str]) -> ColumnElement[Any]:
     return func.to_tsvector(SEARCH_CONFIGURATION, column)
 
 

@@ -89,7 +89,7 @@ class LocalStorage:
                 continue
             for path in folder.iterdir():
                 if _KEY.match(path.name):
-                    written = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
+                    written = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
                     yield path.name, written
 
 

@@ -46,7 +46,7 @@ class BrowserStack(LiveStack):
 
     def start(self) -> BrowserStack:
         from panda_portal.extensions import limiter as panda_limiter
-        from support_community.cases.services.catalog import load_demo
+        from support_community.cases.services.demo_data import load_demo
         from support_community.extensions import db as community_db
         from support_community.extensions import limiter as community_limiter
 
@@ -61,7 +61,7 @@ class BrowserStack(LiveStack):
 
     def create_agent(self, email: str, name: str, language: str) -> None:
         """Support agents are flagged by an operator, never by a page."""
-        from panda_portal.accounts.services import create_account
+        from panda_portal.accounts.services.administration import create_account
         from panda_portal.extensions import db as panda_db
 
         with self.panda.app_context():

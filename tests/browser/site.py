@@ -74,7 +74,7 @@ class Site:
 def seed_panda(stack: BrowserStack, mailbox: Mailbox) -> Site:
     from sqlalchemy import select
 
-    from panda_portal.accounts.services import create_account
+    from panda_portal.accounts.services.administration import create_account
     from panda_portal.extensions import db
     from panda_portal.organizations.models import Membership, Organization
     from panda_portal.organizations.services import invitations, joining, members

@@ -5,17 +5,14 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from shared.database import utcnow
-from support_community.cases import notifications
+from shared.errors import DomainError
+from support_community.cases.emails.assignment import send_case_assigned
 from support_community.cases.models import Case, CaseEvent, Person
 from support_community.extensions import db
 
 
-class AssignmentError(Exception):
+class AssignmentError(DomainError):
     """An assignment was refused; ``message`` tells the person why."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class NotAnAgentError(AssignmentError):
@@ -52,5 +49,5 @@ def assign(case: Case, assignee: Person | None, *, actor: Person) -> CaseEvent |
     db.session.add(event)
     db.session.flush()
     if assignee is not None:
-        notifications.case_assigned(case, actor=actor)
+        send_case_assigned(case, actor=actor)
     return event

@@ -1,20 +1,17 @@
 """Files attached to a case: checked on their content, limited in size, stored under random names.
 
 A file is accepted when its *content* is one of the allowed types (PDF, PNG, JPEG,
-GIF, WEBP, UTF-8 text, Word/Excel OOXML, OpenDocument text/spreadsheet, ZIP) and
-its name's extension fits that type. Markup (HTML, SVG, XML), scripts and
-executables are refused whatever they are called: a page of HTML named
-``invoice.pdf`` is not a PDF. Text is always served as ``text/plain``.
+GIF, WEBP, UTF-8 text, Word/Excel OOXML, OpenDocument text/spreadsheet, ZIP; see
+``cases.file_types``) and its name's extension fits that type. Markup (HTML, SVG,
+XML), scripts and executables are refused whatever they are called. The files
+themselves live in ``cases.storage``.
 """
 from __future__ import annotations
 
-import codecs
 import datetime as dt
-import hashlib
 import os
 import unicodedata
 import uuid
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -22,20 +19,17 @@ from typing import BinaryIO
 from flask import current_app
 from flask_babel import format_decimal
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from shared.database import utcnow
+from support_community.cases import file_types
 from support_community.cases import storage as storage_module
 from support_community.cases.models import Attachment, Case, CaseMessage, Person
 from support_community.cases.services.errors import CaseError
 from support_community.extensions import db
 
-CHUNK = 1024 * 1024
 FILES_PER_UPLOAD = 10
 FILENAME_MAX = 255
-# Enough of the start of a file to recognize it.
-HEAD_BYTES = 4096
 
 
 class AttachmentError(CaseError):
@@ -43,42 +37,6 @@ class AttachmentError(CaseError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, field="attachments")
-
-
-@dataclass(frozen=True)
-class FileType:
-    kind: str
-    content_type: str
-    extensions: frozenset[str]
-    description: str  # shown in messages, in the reader's language
-
-
-def _type(kind: str, content_type: str, extensions: str, description: str) -> FileType:
-    return FileType(kind, content_type, frozenset(extensions.split()), description)
-
-
-TYPES = {t.kind: t for t in (
-    _type("pdf", "application/pdf", ".pdf", "PDF"),
-    _type("png", "image/png", ".png", "PNG"),
-    _type("jpeg", "image/jpeg", ".jpg .jpeg", "JPEG"),
-    _type("gif", "image/gif", ".gif", "GIF"),
-    _type("webp", "image/webp", ".webp", "WEBP"),
-    _type("text", "text/plain; charset=utf-8", ".txt .csv .log", _l("text")),
-    _type("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx", "Word"),
-    _type("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx", "Excel"),
-    _type("odt", "application/vnd.oasis.opendocument.text", ".odt", _l("OpenDocument text")),
-    _type("ods", "application/vnd.oasis.opendocument.spreadsheet", ".ods", _l("OpenDocument spreadsheet")),
-    _type("zip", "application/zip", ".zip", "ZIP"),
-)}
-
-_OOXML_MAIN = {
-    "docx": b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
-    "xlsx": b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
-}
-_ODF_MIMETYPES = {
-    b"application/vnd.oasis.opendocument.text": "odt",
-    b"application/vnd.oasis.opendocument.spreadsheet": "ods",
-}
 
 
 def allowed_types_text() -> str:
@@ -99,97 +57,7 @@ def _megabytes(config_key: str) -> str:
     return format_decimal(value)
 
 
-# -- what a file is --------------------------------------------------------------------------
-@dataclass
-class _Scan:
-    size: int
-    sha256: str
-    head: bytes
-    utf8: bool
-    has_nul: bool
-
-
-def _scan(stream: BinaryIO, limit: int, name: str) -> _Scan:
-    """Read the whole stream once: size (refused past ``limit``), SHA-256, start, UTF-8 validity."""
-    digest = hashlib.sha256()
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    size, head, utf8, has_nul = 0, b"", True, False
-    while True:
-        chunk = stream.read(CHUNK)
-        if not chunk:
-            break
-        size += len(chunk)
-        if size > limit:
-            raise AttachmentError(_("“%(name)s” is larger than %(max)s MB.", name=name,
-                                    max=_megabytes("ATTACHMENT_MAX_MB")))
-        digest.update(chunk)
-        if len(head) < HEAD_BYTES:
-            head += chunk[:HEAD_BYTES - len(head)]
-        has_nul = has_nul or b"\x00" in chunk
-        if utf8:
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError:
-                utf8 = False
-    if utf8:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            utf8 = False
-    stream.seek(0)
-    return _Scan(size=size, sha256=digest.hexdigest(), head=head, utf8=utf8, has_nul=has_nul)
-
-
-def _zip_kind(stream: BinaryIO) -> str | None:
-    """docx / xlsx / odt / ods / zip, or None for an archive that cannot be read."""
-    try:
-        with zipfile.ZipFile(stream) as archive:
-            names = archive.namelist()
-            if names and names[0] == "mimetype":
-                with archive.open("mimetype") as entry:
-                    kind = _ODF_MIMETYPES.get(entry.read(100).strip())
-                if kind:
-                    return kind
-            if "[Content_Types].xml" in names:
-                with archive.open("[Content_Types].xml") as entry:
-                    content_types = entry.read(1024 * 1024)
-                for kind, main in _OOXML_MAIN.items():
-                    if main in content_types:
-                        return kind
-            return "zip"
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, OSError, EOFError, ValueError,
-            NotImplementedError, RuntimeError):
-        return None
-    finally:
-        stream.seek(0)
-
-
-def _looks_like_markup_or_script(head: bytes) -> bool:
-    text = head.removeprefix(codecs.BOM_UTF8).lstrip()
-    # Markup of any kind starts with "<" (HTML, SVG, XML); scripts with "#!".
-    return text.startswith(b"<") or text.startswith(b"#!")
-
-
-def detect_kind(stream: BinaryIO, scan: _Scan) -> str | None:
-    """The allowed type of the content, or None when it is not one of them."""
-    head = scan.head
-    if head.startswith(b"%PDF-"):
-        return "pdf"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith((b"GIF87a", b"GIF89a")):
-        return "gif"
-    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
-        return "webp"
-    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        return _zip_kind(stream)
-    if scan.utf8 and not scan.has_nul and not _looks_like_markup_or_script(head):
-        return "text"
-    return None
-
-
+# -- checking a file ------------------------------------------------------------------------
 def clean_filename(raw: str | None) -> str:
     """The last part of the name a browser sent, without control characters, at most 255 characters."""
     name = unicodedata.normalize("NFC", (raw or "").replace("\\", "/").rsplit("/", 1)[-1])
@@ -212,7 +80,7 @@ class Upload:
 class CheckedFile:
     filename: str
     stream: BinaryIO
-    file_type: FileType
+    file_type: file_types.FileType
     size: int
     sha256: str
 
@@ -222,19 +90,24 @@ def check_file(upload: Upload) -> CheckedFile:
     name = clean_filename(upload.filename)
     shown = name or _("(no name)")
     extension = os.path.splitext(name)[1].lower()
-    scan = _scan(upload.stream, max_file_bytes(), shown)
-    if scan.size == 0:
+    try:
+        scanned = file_types.scan(upload.stream, max_file_bytes())
+    except file_types.FileTooLarge:
+        raise AttachmentError(_("“%(name)s” is larger than %(max)s MB.", name=shown,
+                                max=_megabytes("ATTACHMENT_MAX_MB"))) from None
+    if scanned.size == 0:
         raise AttachmentError(_("“%(name)s” is empty.", name=shown))
-    kind = detect_kind(upload.stream, scan)
+    kind = file_types.detect_kind(upload.stream, scanned)
     if kind is None:
         raise AttachmentError(_("“%(name)s” is not a type of file that can be attached. Allowed: %(types)s.",
                                 name=shown, types=allowed_types_text()))
-    file_type = TYPES[kind]
+    file_type = file_types.TYPES[kind]
     if extension not in file_type.extensions:
         raise AttachmentError(_("“%(name)s” is a %(kind)s file, so its name must end in %(extensions)s.",
                                 name=shown, kind=file_type.description,
                                 extensions=" / ".join(sorted(file_type.extensions))))
-    return CheckedFile(filename=name, stream=upload.stream, file_type=file_type, size=scan.size, sha256=scan.sha256)
+    return CheckedFile(filename=name, stream=upload.stream, file_type=file_type, size=scanned.size,
+                       sha256=scanned.sha256)
 
 
 def check_files(uploads: Sequence[Upload], *, case: Case | None = None) -> list[CheckedFile]:
@@ -292,13 +165,6 @@ def store_files(case: Case, checked: Sequence[CheckedFile], *, actor: Person,
 
 
 # -- reading ---------------------------------------------------------------------------------
-def find_public_attachment(case: Case, attachment_id: uuid.UUID) -> Attachment | None:
-    """An attachment of ``case`` a customer may download (never one of an internal note)."""
-    return db.session.scalar(select(Attachment).where(Attachment.id == attachment_id,
-                                                      Attachment.case_id == case.id,
-                                                      Attachment.is_internal.is_(False)))
-
-
 def open_content(attachment: Attachment) -> BinaryIO:
     """The stored file (``FileNotFoundError`` when storage lost it)."""
     return storage_module.storage().open(attachment.storage_key)

@@ -1,8 +1,9 @@
-"""A case as its customers see and work it: the conversation, replies, files, closing, following.
+"""The conversation of a case: what customers and agents see of it, replies, files, closing, following.
 
-Every case is found through ``find_case(org_id, case_id)``, which filters by the
-organization: a case of another organization is simply not found. Internal notes
-and their attachments never leave this module towards a customer.
+Customers see the public timeline and reply in their organization's name; agents see
+the whole case file and add public replies or internal notes. Internal notes and
+their attachments never leave this module towards a customer. Cases are found with
+``loading``.
 """
 from __future__ import annotations
 
@@ -16,27 +17,25 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.database import utcnow
-from support_community.cases import notifications
-from support_community.cases.models import (Attachment, Case, CaseEvent, CaseFollower, CaseMessage, MessageKind,
-                                            Person, Status)
+from support_community.cases.emails.conversation import send_agent_replied, send_customer_replied
+from support_community.cases.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseFollower,
+    CaseMessage,
+    MessageKind,
+    Person,
+    Status,
+)
 from support_community.cases.services import attachments, statuses
-from support_community.cases.services.creating import clean_body
+from support_community.cases.services.creating import BODY_MAX, clean_body
 from support_community.cases.services.errors import CaseError
 from support_community.extensions import db
 
 # History a customer may see: what happened to the case, not how the vendor organizes its work.
 PUBLIC_EVENT_FIELDS = ("status", "severity")
 PUBLIC_MESSAGE_KINDS = (MessageKind.DESCRIPTION, MessageKind.REPLY)
-
-
-def find_case(org_id: uuid.UUID | str, case_id: uuid.UUID | str) -> Case | None:
-    """The case ``case_id`` if it belongs to the organization ``org_id``; otherwise None."""
-    try:
-        org_uuid = org_id if isinstance(org_id, uuid.UUID) else uuid.UUID(str(org_id))
-        case_uuid = case_id if isinstance(case_id, uuid.UUID) else uuid.UUID(str(case_id))
-    except ValueError:
-        return None
-    return db.session.scalar(select(Case).where(Case.id == case_uuid, Case.organization_id == org_uuid))
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -89,6 +88,32 @@ def public_timeline(case: Case) -> list[TimelineEntry]:
     return [entry for _, entry in entries]
 
 
+@dataclass
+class CaseFile:
+    """Everything an agent sees of a case: the whole conversation, internal notes included."""
+
+    case: Case
+    messages: list[CaseMessage]
+    attachments: dict[uuid.UUID | None, list[Attachment]]  # per message (None: added on their own)
+    events: list[CaseEvent]
+
+
+def case_file(case: Case) -> CaseFile:
+    """The agents' view of ``case`` (three queries)."""
+    messages = list(db.session.scalars(
+        select(CaseMessage).where(CaseMessage.case_id == case.id).order_by(CaseMessage.created_at, CaseMessage.id)
+    ).unique())
+    by_message: dict[uuid.UUID | None, list[Attachment]] = {}
+    for attachment in db.session.scalars(
+        select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.created_at, Attachment.id)
+    ):
+        by_message.setdefault(attachment.message_id, []).append(attachment)
+    events = list(db.session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.created_at, CaseEvent.id)
+    ).unique())
+    return CaseFile(case=case, messages=messages, attachments=by_message, events=events)
+
+
 def is_following(case: Case, sub: str) -> bool:
     return db.session.scalar(select(CaseFollower.person_sub).where(CaseFollower.case_id == case.id,
                                                                    CaseFollower.person_sub == sub)) is not None
@@ -104,8 +129,8 @@ def _refuse_if_closed(case: Case) -> None:
         raise CaseError(_("This case is closed. Reopen it to continue, or open a new case."))
 
 
-def reply(case: Case, *, actor: Person, body: str | None,
-          uploads: Sequence[attachments.Upload] = ()) -> CaseMessage:
+def customer_reply(case: Case, *, actor: Person, body: str | None,
+                   uploads: Sequence[attachments.Upload] = ()) -> CaseMessage:
     """A customer's public reply (with files); a case waiting for the customer goes back in progress."""
     _refuse_if_closed(case)
     text = clean_body(body, what="body")
@@ -120,7 +145,32 @@ def reply(case: Case, *, actor: Person, body: str | None,
     case.last_activity_at = now
     statuses.customer_replied(case, actor=actor)
     db.session.flush()
-    notifications.customer_replied(case, message, actor=actor)
+    send_customer_replied(case, message, actor=actor)
+    return message
+
+
+def agent_reply(case: Case, *, actor: Person, body: str | None, internal: bool = False,
+                uploads: Sequence[attachments.Upload] = ()) -> CaseMessage:
+    """An agent's public reply (mailed to the customer side) or internal note (shown to agents only).
+
+    Files attached to an internal note are as internal as the note. An internal note
+    leaves the case's last activity alone: customers see that date, and it must not
+    tell them that something happened behind the scenes. Raises ``CaseError`` (an
+    empty message, a file refused) before anything is written.
+    """
+    text = clean_body(body, what="body")
+    checked = attachments.check_files(uploads, case=case)
+    now = utcnow()
+    message = CaseMessage(case_id=case.id, author_sub=actor.sub, author=actor, body=text, by_agent=True,
+                          kind=MessageKind.INTERNAL_NOTE if internal else MessageKind.REPLY, created_at=now)
+    db.session.add(message)
+    if not internal:
+        case.last_activity_at = now
+    db.session.flush()
+    if checked:
+        attachments.store_files(case, checked, actor=actor, message=message, internal=internal)
+    if not internal:
+        send_agent_replied(case, message, actor=actor)
     return message
 
 
@@ -138,8 +188,8 @@ def add_attachments(case: Case, *, actor: Person, uploads: Sequence[attachments.
 
 def close(case: Case, *, actor: Person, comment: str | None = None) -> None:
     """The customer closes the case, optionally saying why (the comment becomes a public reply)."""
-    if comment and len(comment) > 20_000:
-        raise CaseError(_("A message can be at most %(max)s characters long.", max=20_000), field="comment")
+    if comment and len(comment) > BODY_MAX:
+        raise CaseError(_("A message can be at most %(max)s characters long.", max=BODY_MAX), field="comment")
     statuses.change_status(case, Status.CLOSED, actor=actor, comment=(comment or "").strip() or None)
 
 

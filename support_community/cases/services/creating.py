@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from flask_babel import gettext as _
 
 from shared.database import new_uuid, utcnow
-from support_community.auth.session import Organization
-from support_community.cases import notifications
+from support_community.auth.session import OrganizationClaim
+from support_community.cases.emails.creating import send_case_opened
 from support_community.cases.models import Case, CaseEvent, CaseMessage, MessageKind, Person, Severity, Status
 from support_community.cases.services import attachments, catalog, numbering
 from support_community.cases.services.errors import CaseError
@@ -38,12 +38,12 @@ def clean_body(body: str | None, *, what: str = "description") -> str:
 
 def clean_severity(severity: str | Severity | None) -> Severity:
     try:
-        return Severity(severity)
+        return Severity(severity or "")
     except ValueError:
         raise CaseError(_("Choose a severity."), field="severity") from None
 
 
-def open_case(*, org: Organization, actor: Person, product_key: str | None, category_id: int | None,
+def open_case(*, org: OrganizationClaim, actor: Person, product_key: str | None, category_id: int | None,
               severity: str | Severity | None, subject: str | None, description: str | None,
               uploads: Sequence[attachments.Upload] = ()) -> Case:
     """Open a case for ``org``, acted by ``actor``; its description and attachments come with it.
@@ -75,5 +75,5 @@ def open_case(*, org: Organization, actor: Person, product_key: str | None, cate
                              old_value=None, new_value=Status.NEW.value, created_at=now))
     db.session.flush()
     attachments.add_rows(case.id, written, actor=actor, message=message)
-    notifications.case_opened(case, actor=actor)
+    send_case_opened(case, actor=actor)
     return case

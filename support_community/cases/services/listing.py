@@ -16,13 +16,22 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from sqlalchemy import Row, Select, and_, any_, bindparam, case, false, func, or_, select, text, union
+from sqlalchemy import ColumnElement, Row, Select, and_, any_, bindparam, case, false, func, or_, select, text, union
 from sqlalchemy.dialects import postgresql
 
-from support_community.cases.models import (OPEN_STATUSES, SEARCH_CONFIGURATION, Case, CaseMessage, MessageKind,
-                                            Person, Severity, Status, search_vector)
+from support_community.cases.models import (
+    OPEN_STATUSES,
+    SEARCH_CONFIGURATION,
+    Case,
+    CaseMessage,
+    MessageKind,
+    Person,
+    Severity,
+    Status,
+    search_vector,
+)
 from support_community.extensions import db
 
 PER_PAGE = 25
@@ -43,7 +52,7 @@ _NUMBER = re.compile(r"^CS-\d{4}-\d{1,9}$", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class CaseFilters:
-    """What a list asks for; ``forms.case_filters`` builds it from the query string (whitelisted)."""
+    """What a list asks for; ``forms.listing.case_filters`` builds it from the query string (whitelisted)."""
 
     status: str = ""       # "", "open" or a Status value
     severity: str = ""     # "" or a Severity value
@@ -54,9 +63,6 @@ class CaseFilters:
     direction: str = "desc"
     page: int = 1
     organization: str = ""  # "All my clients" only: an organization id or a text to match
-
-    def with_page(self, page: int) -> "CaseFilters":
-        return replace(self, page=page)
 
     @property
     def is_filtered(self) -> bool:
@@ -85,7 +91,7 @@ def _page(query: Select, filters: CaseFilters) -> CasePage:
     return CasePage(cases=rows[:PER_PAGE], page=page, per_page=PER_PAGE, has_next=len(rows) > PER_PAGE)
 
 
-def _status_condition(status: str, *, allowed: Sequence[Status] | None = None):
+def _status_condition(status: str, *, allowed: Sequence[Status] | None = None) -> ColumnElement[bool] | None:
     if status == "open":
         return Case.status.in_(OPEN_STATUSES)
     try:
@@ -97,7 +103,7 @@ def _status_condition(status: str, *, allowed: Sequence[Status] | None = None):
     return Case.status == wanted
 
 
-def _search_condition(q: str, org_id: uuid.UUID | None):
+def _search_condition(q: str, org_id: uuid.UUID | None) -> ColumnElement[bool] | None:
     q = q.strip()[:QUERY_MAX]
     if not q:
         return None
@@ -111,7 +117,7 @@ def _search_condition(q: str, org_id: uuid.UUID | None):
         if org_id is not None:
             subject_hits = subject_hits.where(Case.organization_id == org_id)
             message_hits = message_hits.where(Case.organization_id == org_id)
-        found = Case.id.in_(union(subject_hits, message_hits))
+        found: ColumnElement[bool] = Case.id.in_(union(subject_hits, message_hits))
         return or_(found, number_hit) if number_hit is not None else found
     # SQLite: like PostgreSQL, a case is found when its subject, or one message customers see,
     # holds every word.
@@ -186,7 +192,7 @@ def openers(org_id: uuid.UUID | str) -> list[Row]:
                                    .order_by(Person.name, Person.sub).limit(OPENERS_MAX)))
 
 
-def _organization_condition(org_ids: Sequence[uuid.UUID]):
+def _organization_condition(org_ids: Sequence[uuid.UUID]) -> ColumnElement[bool]:
     """``organization_id`` among ``org_ids`` as one bound value (PostgreSQL) or a list SQLite accepts."""
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":

@@ -46,12 +46,11 @@ def next_sequence(year: int) -> int:
     """Take the next number of ``year``; the row stays locked until the transaction ends."""
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(CaseCounter).values(year=year, last_number=1)
-    statement = statement.on_conflict_do_update(
+    take = insert(CaseCounter).values(year=year, last_number=1).on_conflict_do_update(
         index_elements=[CaseCounter.year],
         set_={"last_number": CaseCounter.last_number + 1},
     ).returning(CaseCounter.last_number)
-    return int(db.session.execute(statement).scalar_one())
+    return int(db.session.execute(take).scalar_one())
 
 
 def next_case_number(now: dt.datetime | None = None) -> str:

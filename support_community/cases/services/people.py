@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from shared.database import utcnow
 from shared.i18n import LANGUAGES
 from support_community.auth import signals
-from support_community.auth.session import User
+from support_community.auth.session import SignedInPerson
 from support_community.cases.models import Person
 from support_community.extensions import db
 
@@ -28,7 +28,7 @@ def _language(locale: str | None) -> str:
     return code if code in LANGUAGES else "en"
 
 
-def _claims_of(user: User) -> dict:
+def _claims_of(user: SignedInPerson) -> dict:
     return {
         "name": (user.name or user.email or user.sub)[:200],
         "email": (user.email or "")[:254],
@@ -45,7 +45,7 @@ def _insert_if_missing(sub: str, values: dict) -> None:
     db.session.execute(statement.on_conflict_do_nothing(index_elements=["sub"]))
 
 
-def person_for(user: User) -> Person:
+def person_for(user: SignedInPerson) -> Person:
     """The ``Person`` row of the signed-in ``user``, created or refreshed from the token's claims."""
     values = _claims_of(user)
     person = db.session.get(Person, user.sub)
@@ -63,10 +63,6 @@ def person_for(user: User) -> Person:
     return person
 
 
-def find_person(sub: str) -> Person | None:
-    return db.session.get(Person, sub)
-
-
 @signals.claims_accepted.connect
-def _refresh_person(_app, *, user: User) -> None:
+def _refresh_person(_app, *, user: SignedInPerson) -> None:
     person_for(user)

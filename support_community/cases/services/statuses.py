@@ -13,7 +13,8 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from shared.database import utcnow
-from support_community.cases import notifications
+from shared.errors import DomainError
+from support_community.cases.emails.statuses import send_status_changed
 from support_community.cases.labels import STATUS_ORDER
 from support_community.cases.models import Case, CaseEvent, CaseMessage, MessageKind, Person, Status
 from support_community.extensions import db
@@ -38,12 +39,8 @@ CUSTOMER_TRANSITIONS: dict[Status, frozenset[Status]] = {
 REOPENABLE = frozenset({Status.SOLVED, Status.CLOSED})
 
 
-class StatusChangeError(Exception):
+class StatusChangeError(DomainError):
     """A status change was refused; ``message`` tells the person why."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class InvalidTransitionError(StatusChangeError):
@@ -146,9 +143,8 @@ def change_status(case: Case, new: Status, *, actor: Person, comment: str | None
                               kind=MessageKind.INTERNAL_NOTE if internal else MessageKind.REPLY, created_at=now)
         db.session.add(message)
     db.session.flush()
-    notifications.status_changed(case, old.value, new.value, actor=actor,
-                                 comment=None if message is None or message.is_internal else message,
-                                 by_agent=by_agent)
+    send_status_changed(case, old.value, new.value, actor=actor,
+                        comment=None if message is None or message.is_internal else message, by_agent=by_agent)
     return event
 
 

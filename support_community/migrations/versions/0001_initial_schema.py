@@ -1,13 +1,13 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-29 12:48:29.708323
 """
-from alembic import op
 import sqlalchemy as sa
-import shared.database
+from alembic import op
 
+import shared.database
 
 revision = '0001'
 down_revision = None

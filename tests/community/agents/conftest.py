@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.community.agents.factories import make_person
+from tests.community.factories import make_person
 
 
 @pytest.fixture()

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.community.agents.factories import make_case, make_person
-from tests.community.auth.fake_op import sign_in
-from tests.community.auth.test_refresh import expire_access_token
+from tests.community.auth.fake_op import expire_access_token, sign_in
+from tests.community.factories import make_case, make_person
 
 
 @pytest.fixture()

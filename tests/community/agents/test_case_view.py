@@ -7,13 +7,13 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from support_community.cases.models import (Attachment, CaseEvent, CaseMessage, MessageKind, Severity, Status)
+from support_community.cases.models import Attachment, CaseEvent, CaseMessage, MessageKind, Severity, Status
+from support_community.cases.services import attachments
 from support_community.extensions import db
 from support_community.outbox.services import outbox
-from tests.community.agents.factories import make_agent, make_case, make_person
-from tests.community.auth.fake_op import org
-
-PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+from tests.community.auth.fake_op import login_as, org
+from tests.community.factories import make_agent, make_case, make_person
+from tests.community.files import PDF, upload
 
 
 def url(case, action: str = "") -> str:
@@ -131,6 +131,32 @@ def test_a_reply_can_carry_files_and_a_note_keeps_its_files_internal(community_c
     assert download.headers["Content-Disposition"].startswith("attachment")
 
 
+def test_an_agent_downloads_a_file_with_the_same_headers_as_its_customers(community, community_client, agent,
+                                                                          fake_panda, store):
+    peeters = org("Bakkerij Peeters BV")
+    ann = fake_panda.add_user(name="Ann Accountant", email="ann@example.test", orgs=[peeters])
+    customer = make_person(ann.sub, name=ann.name, email=ann.email)
+    case = make_case(customer, organization_id=peeters["id"], organization_name=peeters["name"])
+    [attachment] = attachments.store_files(
+        case, attachments.check_files([upload("Aangifte btw – Q1 “2026”.pdf", PDF)]), actor=customer)
+    customer_browser = community.test_client()
+    login_as(customer_browser, fake_panda, ann)
+
+    customers = customer_browser.get(f"/orgs/{peeters['id']}/cases/{case.id}/attachments/{attachment.id}")
+    agents = community_client.get(url(case, f"attachments/{attachment.id}"))
+
+    assert customers.status_code == agents.status_code == 200
+    assert agents.data == customers.data == PDF
+    for header in ("Content-Type", "Content-Length", "Content-Disposition", "X-Content-Type-Options",
+                   "Cache-Control", "Content-Security-Policy"):
+        assert agents.headers.get(header) == customers.headers.get(header), header
+    assert agents.headers["Cache-Control"] == "private, no-store"
+    assert agents.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert agents.headers["Content-Disposition"] == (
+        "attachment; filename=\"Aangifte btw  Q1 2026.pdf\"; "
+        "filename*=UTF-8''Aangifte%20btw%20%E2%80%93%20Q1%20%E2%80%9C2026%E2%80%9D.pdf")
+
+
 def test_a_file_of_the_wrong_type_is_refused(community_client, agent, customer):
     case = make_case(customer)
     token = community_client.csrf_token(url(case))
@@ -244,7 +270,7 @@ def test_a_customer_reply_puts_the_waiting_case_back_in_the_queue_as_in_progress
     from support_community.cases.services import conversation
 
     case = make_case(customer, status=Status.WAITING_FOR_CUSTOMER, assignee=agent)
-    conversation.reply(case, actor=customer, body="Version 12.2.")
+    conversation.customer_reply(case, actor=customer, body="Version 12.2.")
     db.session.flush()
 
     page = community_client.get("/agent", query_string={"status": "in_progress"}).get_data(as_text=True)

@@ -8,10 +8,9 @@ from sqlalchemy import select
 from support_community.cases.models import Attachment
 from support_community.extensions import db
 from support_community.outbox.services import outbox
-from tests.community.agents.factories import make_case, make_person
 from tests.community.auth.fake_op import org
-
-PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+from tests.community.factories import make_case, make_person
+from tests.community.files import PDF
 
 
 def test_the_customer_sees_the_reply_and_never_the_internal_note(community, community_client, login, fake_panda,
@@ -20,7 +19,7 @@ def test_the_customer_sees_the_reply_and_never_the_internal_note(community, comm
     ann = login(name="Ann Accountant", email="ann@example.test", orgs=[peeters])
     customer = make_person(ann.sub, name=ann.name, email=ann.email)
     case = make_case(customer, organization_id=peeters["id"], organization_name=peeters["name"])
-    sam = login(name="Sam Support", email="sam@vendor.test", roles=["support_agent"])
+    login(name="Sam Support", email="sam@vendor.test", roles=["support_agent"])  # the agent, in the same browser
     agent_page = f"/agent/cases/{case.id}"
 
     community_client.post_form(f"{agent_page}/messages", {"body": "Publicly: please update to 12.3."},

@@ -9,11 +9,10 @@ import pytest
 from sqlalchemy import delete, event, insert
 
 from shared.database import utcnow
-from support_community.agents.models import QueuePreference
-from support_community.cases.models import Case, Severity, Status
+from support_community.cases.models import Case, QueuePreference, Severity, Status
 from support_community.extensions import db
-from tests.community.agents.factories import make_agent, make_case, make_person, make_product
 from tests.community.auth.fake_op import org
+from tests.community.factories import make_agent, make_case, make_person, make_product
 
 
 def rows(page: str) -> list[str]:

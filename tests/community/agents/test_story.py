@@ -6,8 +6,8 @@ from sqlalchemy import select
 from support_community.cases.models import Case, Status
 from support_community.extensions import db
 from support_community.outbox.services import outbox
-from tests.community.agents.factories import make_product
 from tests.community.auth.fake_op import org
+from tests.community.factories import make_product
 
 TEAM = "support-team@community.localhost"
 

@@ -73,7 +73,7 @@ class FakePanda:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.reset()
 
-    def start(self) -> "FakePanda":
+    def start(self) -> FakePanda:
         self.thread.start()
         return self
 
@@ -356,3 +356,9 @@ def login_as(client, op: FakePanda, user: PandaUser) -> None:
         session["tokens"] = {"access_token": answer["access_token"],
                              "expires_at": int(time.time()) + answer["expires_in"],
                              "refresh_token": answer["refresh_token"], "id_token": answer["id_token"]}
+
+
+def expire_access_token(client) -> None:
+    """Make the access token in ``client``'s session expired: the next request renews it at Panda."""
+    with client.session_transaction() as session:
+        session["tokens"] = dict(session["tokens"], expires_at=0)

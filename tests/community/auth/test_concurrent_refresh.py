@@ -11,31 +11,9 @@ import threading
 
 import pytest
 
-from tests.community.auth.fake_op import CLIENT_ID, CLIENT_SECRET, COMMUNITY_URL, org, sign_in
-from tests.conftest import _TMP, _base_config
-from tests.support import FormClient, drop_database, is_postgres, make_database
+from tests.community.auth.fake_op import expire_access_token, org, sign_in
 
 pytestmark = pytest.mark.postgres_only
-
-
-@pytest.fixture(scope="module")
-def committing_community(smtp_sink, fake_panda_server):
-    if not is_postgres():
-        pytest.skip("needs PostgreSQL (set TEST_DATABASE_URL): SQLite has no row locks")
-    from support_community import create_app
-    from support_community.extensions import db
-
-    url = make_database("community_concurrency", _TMP)
-    app = create_app(_base_config(smtp_sink, url) | {
-        "PANDA_ISSUER": fake_panda_server.issuer, "COMMUNITY_URL": COMMUNITY_URL,
-        "COMMUNITY_CLIENT_ID": CLIENT_ID, "COMMUNITY_CLIENT_SECRET": CLIENT_SECRET,
-    })
-    app.test_client_class = FormClient
-    with app.app_context():
-        db.create_all()
-    yield app
-    db.state(app).engine.dispose()
-    drop_database(url)
 
 
 def test_two_concurrent_requests_renew_the_tokens_once(committing_community, fake_panda_server):
@@ -44,8 +22,7 @@ def test_two_concurrent_requests_renew_the_tokens_once(committing_community, fak
     first = committing_community.test_client()
     sign_in(first, op, user)
     cookie = first.get_cookie("community_session").value
-    with first.session_transaction() as session:
-        session["tokens"] = dict(session["tokens"], expires_at=0)
+    expire_access_token(first)
     second = committing_community.test_client()
     second.set_cookie("community_session", cookie)
     op.delays["token"] = 0.5  # keep the first renewal in flight while the second request arrives

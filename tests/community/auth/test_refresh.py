@@ -4,12 +4,7 @@ from __future__ import annotations
 import pytest
 
 from support_community.auth.services import refresh_session
-from tests.community.auth.fake_op import org, sign_in
-
-
-def expire_access_token(client) -> None:
-    with client.session_transaction() as session:
-        session["tokens"] = dict(session["tokens"], expires_at=0)
+from tests.community.auth.fake_op import expire_access_token, org, sign_in
 
 
 def stored_tokens(client) -> dict:

@@ -6,8 +6,9 @@ from sqlalchemy import select
 
 from support_community.cases.models import Attachment
 from support_community.extensions import db
-from tests.community.auth.fake_op import path_of, sign_in, visit_panda
-from tests.community.cases.conftest import JANSSENS, PDF, PEETERS, acting_as, open_case, upload
+from tests.community.auth.fake_op import expire_access_token, path_of, sign_in, visit_panda
+from tests.community.factories import JANSSENS, PEETERS, acting_as, open_case
+from tests.community.files import PDF, upload
 
 
 @pytest.fixture()
@@ -34,11 +35,6 @@ def urls(case, attachment) -> dict[str, str]:
 
 def remove_peeters(user) -> None:
     user.orgs[:] = [claim for claim in user.orgs if claim["id"] != PEETERS["id"]]
-
-
-def expire_access_token(client) -> None:
-    with client.session_transaction() as session:
-        session["tokens"] = dict(session["tokens"], expires_at=0)
 
 
 def test_before_the_change_everything_is_there(community_client, peeters_case):

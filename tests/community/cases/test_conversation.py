@@ -1,19 +1,18 @@
-"""A case as customers work it: the conversation without anything internal, replies, closing, following."""
+"""The conversation: customers see it without anything internal, reply, close, follow; agents reply or note."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import pytest
 from sqlalchemy import select
 
 from shared.database import utcnow
-from support_community.cases import notifications
 from support_community.cases.models import Attachment, CaseEvent, CaseFollower, CaseMessage, MessageKind, Status
 from support_community.cases.services import attachments, conversation, statuses
 from support_community.cases.services.errors import CaseError
 from support_community.extensions import db
-from tests.community.cases.conftest import (JANSSENS, PDF, PEETERS, PNG, acting_as, open_case, upload, user_with)
+from tests.community.factories import PEETERS, acting_as, open_case, user_with
+from tests.community.files import PDF, PNG, upload
 
 
 @pytest.fixture()
@@ -34,17 +33,9 @@ def agent_message(case, agent, body, *, internal=False) -> CaseMessage:
     return message
 
 
-def test_a_case_is_found_only_within_its_organization(demo_catalog, ann):
-    case = open_case(PEETERS, ann)
-    assert conversation.find_case(PEETERS["id"], case.id) is case
-    assert conversation.find_case(JANSSENS["id"], case.id) is None
-    assert conversation.find_case(PEETERS["id"], uuid.uuid4()) is None
-    assert conversation.find_case("not-a-uuid", case.id) is None
-
-
 def test_the_timeline_never_holds_internal_notes_or_their_files(demo_catalog, store, ann, sam):
     case = open_case(PEETERS, ann, uploads=[upload("a.pdf", PDF)])
-    reply = agent_message(case, sam, "Could you send the export?")
+    agent_message(case, sam, "Could you send the export?")
     note = agent_message(case, sam, "Old version, known bug #123.", internal=True)
     checked = attachments.check_files([upload("internal.png", PNG)])
     attachments.store_files(case, checked, actor=sam, message=note, internal=True)
@@ -69,12 +60,12 @@ def test_the_timeline_shows_status_and_severity_changes_but_not_assignments(demo
 
 def test_a_reply_is_public_moves_the_case_and_tells_the_agents(demo_catalog, store, ann, monkeypatch):
     told = []
-    monkeypatch.setattr(notifications, "customer_replied", lambda case, message, *, actor: told.append(message))
+    monkeypatch.setattr(conversation, "send_customer_replied", lambda case, message, *, actor: told.append(message))
     case = open_case(PEETERS, ann)
     case.status = Status.WAITING_FOR_CUSTOMER
     before = case.last_activity_at
 
-    message = conversation.reply(case, actor=ann, body="Here it is.", uploads=[upload("export.pdf", PDF)])
+    message = conversation.customer_reply(case, actor=ann, body="Here it is.", uploads=[upload("export.pdf", PDF)])
 
     assert (message.kind, message.by_agent, message.body) == (MessageKind.REPLY, False, "Here it is.")
     assert case.status == Status.IN_PROGRESS
@@ -87,7 +78,7 @@ def test_a_reply_is_public_moves_the_case_and_tells_the_agents(demo_catalog, sto
 def test_an_empty_reply_is_refused(demo_catalog, ann):
     case = open_case(PEETERS, ann)
     with pytest.raises(CaseError) as refused:
-        conversation.reply(case, actor=ann, body="  \n ")
+        conversation.customer_reply(case, actor=ann, body="  \n ")
     assert refused.value.field == "body"
 
 
@@ -113,7 +104,7 @@ def test_a_closed_case_takes_no_replies_or_files(demo_catalog, ann):
     case = open_case(PEETERS, ann)
     conversation.close(case, actor=ann)
     with pytest.raises(CaseError, match="closed"):
-        conversation.reply(case, actor=ann, body="One more thing")
+        conversation.customer_reply(case, actor=ann, body="One more thing")
     with pytest.raises(CaseError, match="closed"):
         conversation.add_attachments(case, actor=ann, uploads=[upload("a.pdf", PDF)])
 
@@ -153,3 +144,56 @@ def test_following_twice_is_following_once_and_unfollowing_stops_it(demo_catalog
     conversation.unfollow(case, actor=ann)
     conversation.unfollow(case, actor=ann)
     assert not conversation.is_following(case, ann.sub)
+
+
+# -- the agents' side ---------------------------------------------------------------------------------
+def test_an_agent_reply_is_public_and_moves_the_last_activity(demo_catalog, ann, sam, monkeypatch):
+    case = open_case(PEETERS, ann)
+    case.last_activity_at = utcnow() - dt.timedelta(days=1)
+    told = []
+    monkeypatch.setattr(conversation, "send_agent_replied", lambda case, message, *, actor: told.append(message))
+
+    message = conversation.agent_reply(case, actor=sam, body="  Which version do you run?\r\n")
+
+    assert (message.kind, message.by_agent, message.body) == (MessageKind.REPLY, True, "Which version do you run?")
+    assert case.last_activity_at == message.created_at
+    assert told == [message]
+
+
+def test_an_internal_note_and_its_files_stay_internal_and_leave_the_last_activity(demo_catalog, store, ann, sam,
+                                                                                 monkeypatch):
+    case = open_case(PEETERS, ann)
+    activity = case.last_activity_at
+    told = []
+    monkeypatch.setattr(conversation, "send_agent_replied", lambda case, message, *, actor: told.append(message))
+
+    note = conversation.agent_reply(case, actor=sam, body="Known bug #4711.", internal=True,
+                                    uploads=[upload("analysis.pdf", PDF)])
+
+    assert note.kind == MessageKind.INTERNAL_NOTE and note.is_internal
+    [attachment] = db.session.scalars(select(Attachment).where(Attachment.case_id == case.id)).all()
+    assert attachment.is_internal and attachment.message_id == note.id
+    assert case.last_activity_at == activity
+    assert told == []
+
+
+def test_an_empty_agent_reply_is_refused_before_anything_is_written(demo_catalog, ann, sam):
+    case = open_case(PEETERS, ann)
+    with pytest.raises(CaseError) as refused:
+        conversation.agent_reply(case, actor=sam, body="   ")
+    assert refused.value.field == "body"
+    assert db.session.scalars(select(CaseMessage).where(CaseMessage.kind != MessageKind.DESCRIPTION)).all() == []
+
+
+def test_the_case_file_holds_everything_internal_notes_included(demo_catalog, store, ann, sam):
+    case = open_case(PEETERS, ann, uploads=[upload("a.pdf", PDF)])
+    note = conversation.agent_reply(case, actor=sam, body="Known bug #4711.", internal=True,
+                                    uploads=[upload("internal.png", PNG)])
+    conversation.add_attachments(case, actor=ann, uploads=[upload("later.png", PNG)])
+
+    file = conversation.case_file(case)
+
+    assert [m.body for m in file.messages] == ["Box 54 and box 59 differ by one cent.", "Known bug #4711."]
+    assert [a.filename for a in file.attachments[note.id]] == ["internal.png"]
+    assert [a.filename for a in file.attachments[None]] == ["later.png"]
+    assert [e.field for e in file.events] == ["opened"]

@@ -7,14 +7,20 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from support_community.cases import notifications
-from support_community.cases.models import (Attachment, CaseCounter, CaseEvent, CaseMessage, MessageKind, Severity,
-                                            Status)
+from support_community.cases.models import (
+    Attachment,
+    CaseCounter,
+    CaseEvent,
+    CaseMessage,
+    MessageKind,
+    Severity,
+    Status,
+)
 from support_community.cases.services import creating
 from support_community.cases.services.errors import CaseError
 from support_community.extensions import db
-from tests.community.cases.conftest import (PDF, PEETERS, acting_as, category, open_case, organization,
-                                            stored_files, upload, user_with)
+from tests.community.factories import PEETERS, acting_as, category, open_case, organization, user_with
+from tests.community.files import PDF, stored_files, upload
 
 
 @pytest.fixture()
@@ -43,7 +49,7 @@ def test_the_description_is_the_first_message(demo_catalog, ann):
 
 def test_opening_is_in_the_history_and_tells_the_agents(demo_catalog, ann, monkeypatch):
     told = []
-    monkeypatch.setattr(notifications, "case_opened", lambda case, *, actor: told.append((case, actor)))
+    monkeypatch.setattr(creating, "send_case_opened", lambda case, *, actor: told.append((case, actor)))
     case = open_case(PEETERS, ann)
     event = db.session.scalar(select(CaseEvent).where(CaseEvent.case_id == case.id))
     assert (event.field, event.new_value, event.actor_sub) == ("opened", "new", ann.sub)

@@ -12,7 +12,7 @@ from support_community.cases.services import listing
 from support_community.cases.services.listing import CaseFilters
 from support_community.extensions import db
 from tests.community.auth.fake_op import org
-from tests.community.cases.conftest import JANSSENS, PEETERS, acting_as, open_case, user_with
+from tests.community.factories import JANSSENS, PEETERS, acting_as, open_case, user_with
 
 
 @pytest.fixture()

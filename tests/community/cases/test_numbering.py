@@ -2,20 +2,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
-import sqlalchemy as sa
 
 from support_community.cases.models import CaseCounter
 from support_community.cases.services import numbering
 from support_community.extensions import db
-from tests.support import drop_database, is_postgres, make_database
+from tests.community.concurrency import someone_waits_for_a_lock
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def test_numbers_count_up_per_year(community):
@@ -40,34 +37,6 @@ def test_a_busy_year_keeps_counting_past_six_digits(community):
 
 
 # -- two real transactions at once (PostgreSQL) ---------------------------------------------------
-@pytest.fixture()
-def app(smtp_sink) -> Iterator:
-    if not is_postgres():
-        pytest.skip("needs PostgreSQL (TEST_DATABASE_URL): SQLite has one writer at a time, "
-                    "so two transactions cannot overlap there")
-    from support_community import create_app
-
-    url = make_database("numbering", tempfile.gettempdir())
-    app = create_app({
-        "TESTING": True, "APP_ENV": "testing", "DATABASE_URL": url, "SECRET_KEY": "concurrency-test",
-        "MAIL_SERVER": smtp_sink.host, "MAIL_PORT": smtp_sink.port, "COMMUNITY_CLIENT_SECRET": "x",
-        "PANDA_ISSUER": "http://panda.test", "COMMUNITY_URL": "http://community.test",
-        "RATELIMIT_STORAGE_URI": "memory://",
-    })
-    with app.app_context():
-        db.create_all()
-    yield app
-    db.state(app).engine.dispose()
-    drop_database(url)
-
-
-def _waiting_for_a_lock(app) -> bool:
-    with db.state(app).engine.connect() as conn:
-        return bool(conn.execute(sa.text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )).scalar())
-
-
 def _two_at_once(app, year_start: dt.datetime) -> list[str]:
     """Two transactions take a number; the first holds its lock until the second is provably waiting."""
     numbers: list[str] = []
@@ -82,7 +51,7 @@ def _two_at_once(app, year_start: dt.datetime) -> list[str]:
                 first_has_number.set()
                 deadline = time.monotonic() + 10
                 while time.monotonic() < deadline:
-                    if _waiting_for_a_lock(app):
+                    if someone_waits_for_a_lock(app):
                         second_waited.set()
                         break
                     time.sleep(0.02)
@@ -111,7 +80,8 @@ def _two_at_once(app, year_start: dt.datetime) -> list[str]:
 
 
 @pytest.mark.postgres_only
-def test_two_cases_opened_at_the_same_moment_get_different_numbers(app):
+def test_two_cases_opened_at_the_same_moment_get_different_numbers(committing_community):
+    app = committing_community
     with app.app_context():
         numbering.next_case_number(dt.datetime(2026, 5, 1, tzinfo=UTC))
         db.session.commit()
@@ -120,6 +90,6 @@ def test_two_cases_opened_at_the_same_moment_get_different_numbers(app):
 
 
 @pytest.mark.postgres_only
-def test_the_first_two_cases_of_a_new_year_get_different_numbers(app):
-    numbers = _two_at_once(app, dt.datetime(2031, 1, 2, tzinfo=UTC))
+def test_the_first_two_cases_of_a_new_year_get_different_numbers(committing_community):
+    numbers = _two_at_once(committing_community, dt.datetime(2031, 1, 2, tzinfo=UTC))
     assert sorted(numbers) == ["CS-2031-000001", "CS-2031-000002"]

@@ -7,7 +7,7 @@ from shared.database import utcnow
 from support_community.cases.models import Person
 from support_community.cases.services.people import person_for
 from support_community.extensions import db
-from tests.community.cases.conftest import PEETERS, user_with
+from tests.community.factories import PEETERS, user_with
 
 
 def test_the_first_action_makes_a_person_from_the_token(community):

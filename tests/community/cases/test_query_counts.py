@@ -12,7 +12,8 @@ from shared.database import utcnow
 from support_community.cases.models import Case, CaseMessage, MessageKind, Severity, Status
 from support_community.extensions import db
 from tests.community.auth.fake_op import org
-from tests.community.cases.conftest import PDF, PEETERS, acting_as, open_case, upload
+from tests.community.factories import PEETERS, acting_as, open_case
+from tests.community.files import PDF, upload
 
 CASES_PER_ORGANIZATION = 3
 _numbers = itertools.count(1)

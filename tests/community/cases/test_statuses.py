@@ -1,18 +1,25 @@
-"""The status machine: which transitions agents and customers may make, history, timestamps, comments."""
+"""The status machine: which transitions agents and customers may make, history, timestamps, comments.
+
+Two agents changing one case at the same moment: the second change is checked against the first.
+"""
 from __future__ import annotations
 
 import datetime as dt
 import itertools
+import threading
+import time
+import uuid
 
 import pytest
 from sqlalchemy import select
 
 from shared.database import utcnow
-from support_community.cases.models import CaseEvent, CaseMessage, MessageKind, Status
-from support_community.cases.services import statuses
+from support_community.cases.models import Case, CaseEvent, CaseMessage, MessageKind, Person, Product, Severity, Status
+from support_community.cases.services import loading, statuses
 from support_community.cases.services.statuses import InvalidTransitionError, ReopenWindowClosedError
 from support_community.extensions import db
-from tests.community.agents.factories import make_agent, make_case, make_person
+from tests.community.concurrency import someone_waits_for_a_lock
+from tests.community.factories import make_agent, make_case, make_person
 
 NEW, IN_PROGRESS, WAITING, SOLVED, CLOSED = (Status.NEW, Status.IN_PROGRESS, Status.WAITING_FOR_CUSTOMER,
                                              Status.SOLVED, Status.CLOSED)
@@ -204,3 +211,73 @@ def test_the_next_statuses_are_listed_in_order(community):
     case = make_case(make_person(), status=IN_PROGRESS)
     assert statuses.allowed_next(case, by_agent=True) == [WAITING, SOLVED, CLOSED]
     assert statuses.allowed_next(case, by_agent=False) == [CLOSED]
+
+
+# -- two agents at the same moment (PostgreSQL: real concurrent transactions) ----------------------
+@pytest.mark.postgres_only
+def test_a_status_change_is_checked_against_what_the_other_agent_just_committed(committing_community):
+    app = committing_community
+    with app.app_context():
+        customer = Person(sub="customer", name="Ann", email="ann@example.test")
+        sam = Person(sub="sam", name="Sam Support", email="sam@vendor.test", is_agent=True)
+        eva = Person(sub="eva", name="Eva Claes", email="eva@vendor.test", is_agent=True)
+        product = Product(key="accounting", name_en="Accounting", name_nl="Boekhouding", name_fr="Comptabilité")
+        case = Case(id=uuid.uuid4(), number="CS-2026-000001", organization_id=uuid.uuid4(),
+                    organization_name="Bakkerij Peeters BV", product=product, severity=Severity.NORMAL,
+                    status=Status.NEW, subject="VAT", opened_by=customer, created_at=utcnow(),
+                    last_activity_at=utcnow())
+        db.session.add_all([customer, sam, eva, product, case])
+        db.session.commit()
+        case_id = case.id
+
+    errors: list[BaseException] = []
+    refused: list[BaseException] = []
+    first_changed = threading.Event()
+    second_waited = threading.Event()
+
+    def first() -> None:  # Sam solves the case and takes a moment before committing
+        try:
+            with app.app_context():
+                locked = loading.find_any_case(case_id, for_update=True)
+                statuses.change_status(locked, Status.SOLVED, actor=db.session.get(Person, "sam"), by_agent=True)
+                first_changed.set()
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline:
+                    if someone_waits_for_a_lock(app):
+                        second_waited.set()
+                        break
+                    time.sleep(0.02)
+                db.session.commit()
+        except BaseException as error:
+            errors.append(error)
+            first_changed.set()
+
+    def second() -> None:  # meanwhile Eva, who still saw "new", asks the customer something
+        try:
+            first_changed.wait(10)
+            with app.app_context():
+                locked = loading.find_any_case(case_id, for_update=True)
+                try:
+                    statuses.change_status(locked, Status.WAITING_FOR_CUSTOMER,
+                                           actor=db.session.get(Person, "eva"), by_agent=True)
+                except statuses.StatusChangeError as error:
+                    refused.append(error)
+                    db.session.rollback()
+                else:
+                    db.session.commit()
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+
+    assert not errors, errors
+    assert second_waited.is_set(), "the second agent's change never waited for the case's lock"
+    assert len(refused) == 1  # solved → waiting for customer is not a transition
+    with app.app_context():
+        assert db.session.get(Case, case_id).status == Status.SOLVED
+        history = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id)).all()
+        assert [(e.old_value, e.new_value, e.actor_sub) for e in history] == [("new", "solved", "sam")]

@@ -14,8 +14,8 @@ from support_community.cases.models import Attachment, Case, CaseMessage, Messag
 from support_community.cases.services import attachments as attachment_service
 from support_community.cases.services.conversation import is_following
 from support_community.extensions import db
-from tests.community.cases.conftest import (HTML, JANSSENS, PDF, PEETERS, PNG, acting_as, category, open_case,
-                                            stored_files, upload, user_with)
+from tests.community.factories import JANSSENS, PEETERS, acting_as, category, open_case, user_with
+from tests.community.files import HTML, PDF, PNG, stored_files, upload
 
 LIST = f"/orgs/{PEETERS['id']}/cases"
 NEW = f"{LIST}/new"
@@ -207,7 +207,7 @@ def test_the_conversation_names_customers_for_their_client_and_agents_as_support
 
 
 def test_times_are_shown_in_the_persons_time_zone(community_client, case):
-    case.created_at = dt.datetime(2026, 7, 1, 10, 0, tzinfo=dt.timezone.utc)
+    case.created_at = dt.datetime(2026, 7, 1, 10, 0, tzinfo=dt.UTC)
     page = main_of(community_client.get(detail_url(case)))
     assert 'datetime="2026-07-01T10:00:00+00:00">Jul 1, 2026, 12:00:00' in page  # Brussels, summer time
 

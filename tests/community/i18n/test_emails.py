@@ -12,15 +12,16 @@ from dataclasses import dataclass
 import pytest
 
 from shared.outbox.rendering import render_mail
-from support_community.agents import services as agent_services
-from support_community.cases import notifications
+from support_community.cases.emails import recipients
+from support_community.cases.emails.creating import send_case_opened
 from support_community.cases.models import Person, Status
 from support_community.cases.services import conversation, statuses
 from support_community.extensions import db
 from support_community.outbox.services import outbox
-from tests.community.agents.factories import make_agent, make_case, make_person
 from tests.community.auth.fake_op import sign_in
-from tests.community.i18n.conftest import LANGUAGES, PEETERS, deliver, html_lang, page_text
+from tests.community.factories import make_agent, make_case, make_person
+from tests.community.i18n.helpers import LANGUAGES, PEETERS, deliver
+from tests.i18n_checks import html_lang, page_text
 
 TEAM = "support-team@community.localhost"
 HREF = re.compile(r'href="([^"]*)"')
@@ -62,14 +63,14 @@ class Sent:
 def sent(monkeypatch) -> list[Sent]:
     """What the notification services asked for: which mail, to whom, in which language, with which subject."""
     record: list[Sent] = []
-    real = notifications.queue_mail
+    real = recipients.queue_mail
 
     def spy(outbox, name, *, to, locale, **context):
         subject, _text, _html = render_mail(name, locale, **context)
         record.append(Sent(name, context.get("for_agents"), to, locale, subject))
         return real(outbox, name, to=to, locale=locale, **context)
 
-    monkeypatch.setattr(notifications, "queue_mail", spy)
+    monkeypatch.setattr(recipients, "queue_mail", spy)
     return record
 
 
@@ -147,8 +148,8 @@ def test_each_person_reads_the_conversation_in_their_own_language(community, mai
     case = make_case(luc, organization_id=PEETERS["id"], organization_name="Bakkerij Peeters BV",
                      subject="Extraits CODA manquants", assignee=sofie)
 
-    agent_services.reply(case, "Kunt u het CODA-bestand van maart sturen?", actor=sofie)
-    conversation.reply(case, actor=luc, body="Voici le fichier de mars.")
+    conversation.agent_reply(case, actor=sofie, body="Kunt u het CODA-bestand van maart sturen?")
+    conversation.customer_reply(case, actor=luc, body="Voici le fichier de mars.")
     statuses.change_status(case, Status.SOLVED, actor=sofie, by_agent=True)
     deliver(community)
 
@@ -167,9 +168,9 @@ def test_each_person_reads_the_conversation_in_their_own_language(community, mai
 def test_the_agents_team_address_reads_english_unless_told_otherwise(community, mail_sink, monkeypatch):
     luc = make_person(name="Luc Dubois", email="luc.dubois@fiduciaire-lambert.test", locale="fr")
     case = make_case(luc, subject="Extraits CODA manquants")
-    notifications.case_opened(case, actor=luc)
+    send_case_opened(case, actor=luc)
     monkeypatch.setitem(community.config, "AGENTS_TEAM_LOCALE", "nl")
-    notifications.case_opened(case, actor=luc)
+    send_case_opened(case, actor=luc)
     deliver(community)
 
     english, dutch = mail_sink.to(TEAM)
@@ -189,7 +190,7 @@ def test_a_language_changed_in_panda_reaches_the_mails_once_the_person_signs_in_
     community_client.post_form(f"{url}/reply", {"body": "Merci, je vous envoie l'export."}, page=url)
     assert db.session.get(Person, world.customer.sub, populate_existing=True).locale == "fr"
 
-    agent_services.reply(world.case, "Merci, c'est corrigé.", actor=world.agent_person)
+    conversation.agent_reply(world.case, actor=world.agent_person, body="Merci, c'est corrigé.")
     deliver(community)
     mail = mail_sink.last_to(world.customer.email)
     assert html_lang(mail.html) == "fr"

@@ -18,7 +18,8 @@ from support_community.cases.services import conversation
 from support_community.cases.services.attachments import Upload
 from support_community.extensions import db
 from tests.community.auth.fake_op import org
-from tests.community.i18n.conftest import LANGUAGES, OPENED_AT, page_text
+from tests.community.i18n.helpers import LANGUAGES, OPENED_AT
+from tests.i18n_checks import page_text
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 PRODUCT = {"en": "Panda Accounting", "nl": "Panda Boekhouding", "fr": "Panda Comptabilité"}

@@ -12,7 +12,8 @@ import pytest
 
 from shared.i18n import LANGUAGE_COOKIE
 from tests.community.auth.fake_op import sign_in
-from tests.community.i18n.conftest import PEETERS, html_lang
+from tests.community.i18n.helpers import PEETERS
+from tests.i18n_checks import html_lang
 
 
 def lang_of(response) -> str | None:

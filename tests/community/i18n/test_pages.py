@@ -17,8 +17,10 @@ import pytest
 from flask import Flask, request, request_started
 
 from tests.community.auth.fake_op import FakePanda
-from tests.community.cases.conftest import HTML, PDF, PNG, TEXT, category
-from tests.community.i18n.conftest import DE_SMEDT, DUPONT, LANGUAGES, PEETERS, World, html_lang, page_text
+from tests.community.factories import category
+from tests.community.files import HTML, PDF, PNG, TEXT
+from tests.community.i18n.helpers import DE_SMEDT, DUPONT, LANGUAGES, PEETERS, World
+from tests.i18n_checks import html_lang, page_text
 
 # Routes that answer machines or hand over a file, not people with a page.
 NOT_PAGES = {

@@ -1,32 +1,26 @@
-"""Mail preferences: whether someone hears about cases they only follow."""
+"""Mail preferences: whether someone hears about cases they only follow (on a blueprint of their own)."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import BooleanField
 
 from shared.access import authenticated
-from support_community.auth.session import current_user
-from support_community.cases import notifications
-from support_community.cases.services.people import person_for
+from support_community.cases.forms.preferences import MailPreferencesForm
+from support_community.cases.services.preferences import set_followed_case_mails
+from support_community.cases.views.context import acting_person
 from support_community.extensions import db
 
 bp = Blueprint("preferences", __name__)
 
 
-class MailPreferencesForm(FlaskForm):
-    notify_followed = BooleanField(_l("Send me mails about cases I follow"))
-
-
 @bp.route("/account/notifications", methods=["GET", "POST"])
 @authenticated
-def notifications_page():
-    person = person_for(current_user())
+def notifications_page() -> ResponseReturnValue:
+    person = acting_person()
     form = MailPreferencesForm(data={"notify_followed": person.notify_followed})
     if form.validate_on_submit():
-        changed = notifications.set_followed_case_mails(person, bool(form.notify_followed.data))
+        changed = set_followed_case_mails(person, bool(form.notify_followed.data))
         db.session.commit()
         flash(_("Your mail preferences are saved.") if changed else _("Nothing was changed."), "success")
         return redirect(url_for(".notifications_page"))

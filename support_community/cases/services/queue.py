@@ -1,27 +1,23 @@
-"""The agent workspace's use cases: the queue across all organizations, a case's whole file,
-public replies and internal notes, severity.
+"""The agents' queue: every organization's cases, filtered, counted per status, paged.
 
 Agents work across organizations: nothing here filters by the token's ``orgs``.
 Who counts as an agent is decided by the token's ``roles`` at the route (see
 ``support_community.permissions``); these functions trust their caller on that.
+The filters an agent chose last are remembered (``QueuePreference``) and the
+queue opens on them again, also after signing out.
 """
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
-from sqlalchemy import Select, case as sql_case, func, select
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import case as sql_case
 from sqlalchemy.exc import IntegrityError
 
-from shared.database import utcnow
-from support_community.agents.models import QueuePreference
-from support_community.cases import notifications
 from support_community.cases.labels import SEVERITY_ORDER
-from support_community.cases.models import (OPEN_STATUSES, Attachment, Case, CaseEvent, CaseMessage, MessageKind,
-                                            Person, Severity, Status)
-from support_community.cases.services import attachments
-from support_community.cases.services.creating import clean_body
+from support_community.cases.models import OPEN_STATUSES, Case, Person, QueuePreference, Severity, Status
 from support_community.extensions import db
 
 PER_PAGE = 25
@@ -30,7 +26,6 @@ SORTS = ("activity", "severity")
 FILTER_NAMES = ("status", "severity", "product", "organization", "assignee", "sort")
 
 
-# -- the queue -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class QueueFilters:
     """A choice of cases in the queue. The default is "my open cases"."""
@@ -43,7 +38,7 @@ class QueueFilters:
     sort: str = "activity"      # "activity" (latest first) or "severity" (highest first)
 
     @classmethod
-    def parse(cls, values: Mapping[str, object]) -> "QueueFilters":
+    def parse(cls, values: Mapping[str, object]) -> QueueFilters:
         """Filters from a query string or a stored preference; anything unknown falls back to the default."""
         default = cls()
 
@@ -135,7 +130,7 @@ class QueuePage:
         return sum(self.counts.values())
 
 
-def _organization_condition(text: str):
+def _organization_condition(text: str) -> ColumnElement[bool]:
     try:
         return Case.organization_id == uuid.UUID(text)
     except ValueError:
@@ -191,83 +186,3 @@ def queue(filters: QueueFilters, *, agent: Person, page: int = 1, per_page: int 
         query = query.order_by(Case.last_activity_at.desc(), Case.id)
     cases = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique())
     return QueuePage(filters=filters, cases=cases, counts=counts, total=total, page=page, per_page=per_page)
-
-
-# -- one case --------------------------------------------------------------------------------
-def find_case(case_id: uuid.UUID, *, for_update: bool = False) -> Case | None:
-    """Any organization's case (agents work across organizations); locked when about to change it."""
-    query = select(Case).where(Case.id == case_id)
-    if for_update:
-        query = query.with_for_update(of=Case)
-    return db.session.scalars(query).unique().one_or_none()
-
-
-@dataclass
-class CaseFile:
-    """Everything an agent sees of a case: the whole conversation, internal notes included."""
-
-    case: Case
-    messages: list[CaseMessage]
-    attachments: dict[uuid.UUID | None, list[Attachment]]  # per message (None: added on their own)
-    events: list[CaseEvent]
-
-
-def case_file(case: Case) -> CaseFile:
-    messages = list(db.session.scalars(
-        select(CaseMessage).where(CaseMessage.case_id == case.id).order_by(CaseMessage.created_at, CaseMessage.id)
-    ).unique())
-    attachments: dict[uuid.UUID | None, list[Attachment]] = {}
-    for attachment in db.session.scalars(
-        select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.created_at, Attachment.id)
-    ):
-        attachments.setdefault(attachment.message_id, []).append(attachment)
-    events = list(db.session.scalars(
-        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.created_at, CaseEvent.id)
-    ).unique())
-    return CaseFile(case=case, messages=messages, attachments=attachments, events=events)
-
-
-def find_attachment(case: Case, attachment_id: uuid.UUID) -> Attachment | None:
-    """An attachment of ``case`` (internal ones included: agents see them)."""
-    return db.session.scalars(
-        select(Attachment).where(Attachment.id == attachment_id, Attachment.case_id == case.id)
-    ).one_or_none()
-
-
-def reply(case: Case, body: str, *, actor: Person, internal: bool = False,
-          uploads: Sequence[attachments.Upload] = ()) -> CaseMessage:
-    """An agent's public reply (mailed to the customer side) or internal note (shown to agents only).
-
-    Files attached to an internal note are as internal as the note. An internal note
-    leaves the case's last activity alone: customers see that date, and it must not
-    tell them that something happened behind the scenes. Raises ``CaseError`` (an
-    empty message, a file refused) before anything is written.
-    """
-    text = clean_body(body, what="body")
-    checked = attachments.check_files(uploads, case=case)
-    now = utcnow()
-    message = CaseMessage(case_id=case.id, author_sub=actor.sub, author=actor, body=text, by_agent=True,
-                          kind=MessageKind.INTERNAL_NOTE if internal else MessageKind.REPLY, created_at=now)
-    db.session.add(message)
-    if not internal:
-        case.last_activity_at = now
-    db.session.flush()
-    if checked:
-        attachments.store_files(case, checked, actor=actor, message=message, internal=internal)
-    if not internal:
-        notifications.agent_replied(case, message, actor=actor)
-    return message
-
-
-def change_severity(case: Case, severity: Severity, *, actor: Person) -> CaseEvent | None:
-    """Set how urgent the case is; records history. Returns None when nothing changes."""
-    severity = Severity(severity)
-    if case.severity == severity:
-        return None
-    event = CaseEvent(case_id=case.id, actor_sub=actor.sub, actor=actor, field="severity",
-                      old_value=case.severity.value, new_value=severity.value, created_at=utcnow())
-    case.severity = severity
-    db.session.add(event)
-    db.session.flush()
-    return event
-

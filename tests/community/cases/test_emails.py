@@ -2,19 +2,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from sqlalchemy import select, update
 
 from shared.database import utcnow
-from support_community.agents import services as agent_services
-from support_community.cases import notifications
+from support_community.cases.emails.conversation import send_customer_replied
+from support_community.cases.emails.creating import send_case_opened
 from support_community.cases.models import CaseMessage, MessageKind, Status
-from support_community.cases.services import assignment, statuses
+from support_community.cases.services import assignment, conversation, statuses
 from support_community.extensions import db
 from support_community.outbox.models import OutboxMessage
 from support_community.outbox.services import outbox
-from tests.community.agents.factories import follow, make_agent, make_case, make_person
+from tests.community.factories import follow, make_agent, make_case, make_person
 
 TEAM = "support-team@community.localhost"
 
@@ -44,7 +43,7 @@ def test_an_agent_reply_reaches_the_opener_and_the_followers(community, mail_sin
     case = make_case(opener, organization_name="Bakkerij Peeters BV", subject="VAT return")
     follow(case, colleague)
 
-    agent_services.reply(case, "Please send us the VAT export.", actor=agent)
+    conversation.agent_reply(case, actor=agent, body="Please send us the VAT export.")
     deliver(community)
 
     assert recipients(mail_sink) == ["ann@example.test", "bart@example.test"]
@@ -60,7 +59,8 @@ def test_an_internal_note_is_never_mailed(community, mail_sink):
     case = make_case(opener)
     follow(case, make_person(email="bart@example.test"))
 
-    agent_services.reply(case, "Customer is on an old version; secret workaround.", actor=make_agent(), internal=True)
+    conversation.agent_reply(case, actor=make_agent(), body="Customer is on an old version; secret workaround.",
+                             internal=True)
     deliver(community)
 
     assert mail_sink.messages == []
@@ -116,7 +116,7 @@ def test_a_follower_can_turn_off_mails_about_followed_cases(community, mail_sink
     follow(case, quiet)
     follow(case, opener)
 
-    agent_services.reply(case, "We are on it.", actor=make_agent())
+    conversation.agent_reply(case, actor=make_agent(), body="We are on it.")
     deliver(community)
 
     # Ann opened the case: she hears of it whatever her setting.
@@ -129,7 +129,7 @@ def test_each_person_reads_the_mail_in_their_own_language(community, mail_sink):
     case = make_case(opener)
     follow(case, follower)
 
-    agent_services.reply(case, "Bedankt / Merci", actor=make_agent())
+    conversation.agent_reply(case, actor=make_agent(), body="Bedankt / Merci")
     deliver(community)
 
     assert '<html lang="nl">' in mail_sink.last_to("ann@example.test").html
@@ -140,7 +140,7 @@ def test_the_reply_text_is_escaped_in_the_html_mail(community, mail_sink):
     opener = make_person(email="ann@example.test")
     case = make_case(opener, subject="<b>Bold</b> subject")
 
-    agent_services.reply(case, 'Try <script>alert("x")</script> & see', actor=make_agent())
+    conversation.agent_reply(case, actor=make_agent(), body='Try <script>alert("x")</script> & see')
     deliver(community)
 
     mail = mail_sink.last_to("ann@example.test")
@@ -154,7 +154,7 @@ def test_a_new_unassigned_case_goes_to_the_team_address_in_english(community, ma
     opener = make_person(email="ann@example.test", locale="nl")
     case = make_case(opener, organization_name="Garage Janssens NV", description="The bank import fails.")
 
-    notifications.case_opened(case, actor=opener)
+    send_case_opened(case, actor=opener)
     deliver(community)
 
     mail = mail_sink.last_to(TEAM)
@@ -169,7 +169,7 @@ def test_the_team_language_is_configurable(community, mail_sink):
     community.config["AGENTS_TEAM_LOCALE"] = "fr"
     try:
         opener = make_person()
-        notifications.case_opened(make_case(opener), actor=opener)
+        send_case_opened(make_case(opener), actor=opener)
         deliver(community)
     finally:
         community.config.pop("AGENTS_TEAM_LOCALE")
@@ -181,7 +181,7 @@ def test_a_customer_reply_goes_to_the_assignee(community, mail_sink):
     agent = make_agent(email="sam@vendor.test", locale="nl")
     case = make_case(opener, assignee=agent)
 
-    notifications.customer_replied(case, customer_reply(case, opener), actor=opener)
+    send_customer_replied(case, customer_reply(case, opener), actor=opener)
     deliver(community)
 
     assert recipients(mail_sink) == ["sam@vendor.test"]
@@ -194,7 +194,7 @@ def test_a_customer_reply_goes_to_the_assignee(community, mail_sink):
 def test_a_customer_reply_to_an_unassigned_case_goes_to_the_team(community, mail_sink):
     opener = make_person(email="ann@example.test")
     case = make_case(opener)
-    notifications.customer_replied(case, customer_reply(case, opener), actor=opener)
+    send_customer_replied(case, customer_reply(case, opener), actor=opener)
     deliver(community)
     assert recipients(mail_sink) == [TEAM]
 
@@ -215,7 +215,7 @@ def test_assigning_a_case_to_a_colleague_tells_the_colleague(community, mail_sin
 def test_a_mail_survives_smtp_being_down_and_is_sent_once(community, mail_sink):
     opener = make_person(email="ann@example.test")
     case = make_case(opener)
-    agent_services.reply(case, "We are on it.", actor=make_agent())
+    conversation.agent_reply(case, actor=make_agent(), body="We are on it.")
     db.session.flush()
 
     mail_sink.refuse = True
@@ -231,34 +231,8 @@ def test_a_mail_survives_smtp_being_down_and_is_sent_once(community, mail_sink):
     assert len(mail_sink.to("ann@example.test")) == 1
 
 
-# -- the mail preferences page ------------------------------------------------------------------
-def test_a_person_turns_off_mails_about_followed_cases_on_their_preferences_page(community, community_client, login,
-                                                                                 mail_sink):
-    from support_community.cases.models import Person
-
-    bart = login(name="Bart Boekhouder", email="bart@example.test")
-    page = community_client.get("/account/notifications").get_data(as_text=True)
-    [checkbox] = re.findall(r'<input[^>]*name="notify_followed"[^>]*>', page)
-    assert " checked" in checkbox  # on until turned off
-
-    response = community_client.post_form("/account/notifications", {}, page="/account/notifications")
-
-    assert response.status_code == 302
-    person = db.session.get(Person, bart.sub)
-    assert person.notify_followed is False
-    case = make_case(make_person(email="ann@example.test"))
-    follow(case, person)
-    agent_services.reply(case, "Done.", actor=make_agent())
-    deliver(community)
-    assert recipients(mail_sink) == ["ann@example.test"]
-
-    community_client.post_form("/account/notifications", {"notify_followed": "y"}, page="/account/notifications")
-    db.session.refresh(person)
-    assert person.notify_followed is True
-
-
 def test_customer_mails_link_to_the_preferences_page(community, mail_sink):
     case = make_case(make_person(email="ann@example.test"))
-    agent_services.reply(case, "Done.", actor=make_agent())
+    conversation.agent_reply(case, actor=make_agent(), body="Done.")
     deliver(community)
     assert "http://community.test/account/notifications" in mail_sink.last_to("ann@example.test").links()
