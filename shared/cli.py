@@ -1,6 +1,7 @@
-"""CLI commands both services have: ``db upgrade``/``db revision`` and ``outbox work``."""
+"""CLI commands both services have: ``db upgrade``/``db revision`` and ``outbox work``/``failed``/``retry``."""
 from __future__ import annotations
 
+import json
 import signal
 from pathlib import Path
 
@@ -36,6 +37,8 @@ def register_common_commands(app: Flask, db: Database, migrations_dir: Path, out
         migrations.revision(app, db, migrations_dir, message)
 
     app.cli.add_command(db_group)
+    # The readiness check reports the messages the outbox gave up on.
+    app.extensions["outbox"] = outbox
 
     outbox_group = AppGroup("outbox", help="The outbox of mails and messages.")
 
@@ -54,5 +57,35 @@ def register_common_commands(app: Flask, db: Database, migrations_dir: Path, out
         if not once:
             click.echo("Outbox worker started; Ctrl-C to stop.")
         outbox.work(app, once=once, interval=interval, should_stop=lambda: stopping["flag"])
+
+    @outbox_group.command("failed")
+    @click.option("--limit", default=100, show_default=True, help="Show at most this many.")
+    @click.option("--json", "as_json", is_flag=True, help="One JSON object per message.")
+    def outbox_failed(limit: int, as_json: bool) -> None:
+        """List the messages given up on (refused for good, or out of attempts), newest first."""
+        rows = outbox.failed(limit)
+        for row in rows:
+            recipient = (row.payload or {}).get("to") or (row.payload or {}).get("client_id") or ""
+            if as_json:
+                click.echo(json.dumps({"id": row.id, "kind": row.kind, "to": recipient, "attempts": row.attempts,
+                                       "failed_at": row.failed_at.isoformat(), "error": row.last_error}))
+            else:
+                click.echo(f"{row.id}\t{row.kind}\t{recipient}\t{row.attempts} attempt(s)\t"
+                           f"{row.failed_at:%Y-%m-%d %H:%M}Z\t{row.last_error or ''}")
+        if not as_json:
+            total = outbox.failed_count()
+            click.echo(f"{total} failed message(s)" + (f", {len(rows)} shown." if total > len(rows) else "."))
+
+    @outbox_group.command("retry")
+    @click.argument("message_ids", nargs=-1, type=int, required=True)
+    def outbox_retry(message_ids: tuple[int, ...]) -> None:
+        """Send failed messages again (after fixing what refused them), with a fresh set of attempts."""
+        unknown = [message_id for message_id in message_ids if not outbox.retry(message_id)]
+        db.session.commit()
+        for message_id in unknown:
+            click.echo(f"{message_id}: no failed message with this id", err=True)
+        click.echo(f"{len(message_ids) - len(unknown)} message(s) queued again.")
+        if unknown:
+            raise SystemExit(1)
 
     app.cli.add_command(outbox_group)

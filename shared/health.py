@@ -1,7 +1,7 @@
-"""``/healthz`` (the process answers) and ``/readyz`` (its database answers)."""
+"""``/healthz`` (the process answers) and ``/readyz`` (its database answers; how many outbox messages failed)."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
 from shared.access import public
@@ -23,6 +23,18 @@ def health_blueprint(db: Database) -> Blueprint:
             db.ping()
         except Exception as exc:  # any driver error means "not ready"
             return jsonify(status="unavailable", database=type(exc).__name__), 503
-        return jsonify(status="ok", database="ok")
+        report = {"status": "ok", "database": "ok"}
+        outbox = current_app.extensions.get("outbox")
+        if outbox is not None:
+            # Failed messages need an operator, not a restart: reported, and the instance stays ready.
+            try:
+                # A read: on SQLite it must not take the write lock that transactions begin with.
+                db.session.connection(execution_options={"sqlite_read_only": True})
+                report["outbox_failed"] = outbox.failed_count()
+            except Exception as exc:
+                return jsonify(status="unavailable", database=type(exc).__name__), 503
+            finally:
+                db.session.rollback()
+        return jsonify(report)
 
     return bp

@@ -20,8 +20,6 @@ os.environ["APP_ENV"] = "testing"
 os.environ["INSTANCE_PATH"] = TEST_INSTANCE
 for _name in ("PANDA_DATABASE_URL", "COMMUNITY_DATABASE_URL", "REDIS_URL", "MAIL_SERVER", "MAIL_PORT"):
     os.environ.pop(_name, None)
-# Until every importer uses tests.support directly.
-_TMP, _base_config = TEST_INSTANCE, base_config
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
@@ -53,9 +51,11 @@ def smtp_sink() -> Iterator[SmtpSink]:
 @pytest.fixture()
 def mail_sink(smtp_sink: SmtpSink) -> Iterator[SmtpSink]:
     smtp_sink.clear()
-    smtp_sink.refuse = False
+    smtp_sink.refuse = smtp_sink.refuse_permanently = False
+    smtp_sink.delay = 0.0
     yield smtp_sink
-    smtp_sink.refuse = False
+    smtp_sink.refuse = smtp_sink.refuse_permanently = False
+    smtp_sink.delay = 0.0
 
 
 # -- Panda -------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Test helpers: database targets, the SMTP sink, CSRF-aware form posts."""
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import os
@@ -128,13 +129,21 @@ class CaughtMail:
 
 @dataclass
 class SmtpSink:
-    """A real SMTP server on a free loopback port that keeps what it receives."""
+    """A real SMTP server on a free loopback port that keeps what it receives.
+
+    It is as strict as a real one (aiosmtpd refuses lines over 1,000 bytes with a 500).
+    ``refuse`` answers 451 (try again later), ``refuse_permanently`` 550 (never), and
+    ``delay`` makes it take that many seconds before accepting a message.
+    """
 
     host: str = "127.0.0.1"
     port: int = 0
     messages: list[CaughtMail] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     refuse: bool = False
+    refuse_permanently: bool = False
+    delay: float = 0.0
+    receiving: threading.Event = field(default_factory=threading.Event)  # set once a message's data arrived
 
     def start(self) -> SmtpSink:
         from aiosmtpd.controller import Controller
@@ -143,8 +152,13 @@ class SmtpSink:
 
         class Handler:
             async def handle_DATA(self, server, session, envelope):
+                sink.receiving.set()
+                if sink.delay:
+                    await asyncio.sleep(sink.delay)
                 if sink.refuse:
                     return "451 Try again later"
+                if sink.refuse_permanently:
+                    return "550 5.1.1 No such mailbox"
                 message = email.message_from_bytes(envelope.original_content or envelope.content,
                                                    policy=email.policy.default)
                 with sink.lock:
@@ -162,6 +176,7 @@ class SmtpSink:
     def clear(self) -> None:
         with self.lock:
             self.messages.clear()
+        self.receiving.clear()
 
     def to(self, address: str) -> list[CaughtMail]:
         with self.lock:

@@ -2,16 +2,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import smtplib
 import time
 from collections.abc import Callable
+from email import encoders
 from email import policy as email_policy
 from email.header import Header
 from email.mime.base import MIMEBase
+from email.utils import make_msgid, parseaddr
 from typing import Any
 
 from flask import Flask
 from flask_mail import Mail, Message
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from shared.database import Database, utcnow
 
@@ -38,6 +41,9 @@ class _Message(Message):
 
     def _message(self) -> MIMEBase:
         message = super()._message()
+        for part in message.walk():
+            if part.get_content_maintype() == "text" and not part.is_multipart():
+                _quoted_printable(part)
         if self.subject and not self.subject.isascii():
             sending_policy = message.policy
             message.policy = email_policy.compat32  # stores the encoded lines as given
@@ -45,6 +51,32 @@ class _Message(Message):
             message["Subject"] = Header(self.subject, "utf-8", header_name="Subject").encode()
             message.policy = sending_policy
         return message
+
+
+def _quoted_printable(part: MIMEBase) -> None:
+    """Re-encode a text part as quoted-printable: no line of it exceeds 76 characters.
+
+    Flask-Mail sends UTF-8 text as it is; one long paragraph then makes a line longer
+    than SMTP's 998 characters, which servers refuse.
+    """
+    body = part.get_payload(decode=True)
+    del part["Content-Transfer-Encoding"]
+    part.set_payload(body)
+    encoders.encode_quopri(part)
+
+
+def _pause(seconds: float, should_stop: Callable[[], bool]) -> None:
+    """Sleep, but no longer than a fifth of a second after being asked to stop."""
+    deadline = time.monotonic() + seconds
+    while not should_stop() and (left := deadline - time.monotonic()) > 0:
+        time.sleep(min(left, 0.2))
+
+
+def _is_permanent(error: Exception) -> bool:
+    """An SMTP refusal that sending again will not change (5xx), as opposed to 4xx or a lost connection."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
 
 
 class PermanentDeliveryError(Exception):
@@ -73,10 +105,20 @@ class Outbox:
 
     def enqueue_mail(self, *, to: str, subject: str, text: str, html: str | None = None,
                      sender: str | None = None, headers: dict[str, str] | None = None) -> Any:
+        """Queue a mail. Its ``Message-ID`` is chosen now and kept across retries, so a mail
+        delivered twice (a worker stopped between the server's acceptance and the record of
+        it) arrives as the same message, which mail clients recognise as a duplicate."""
         return self.enqueue("mail", {
             "to": to, "subject": subject, "text": text, "html": html,
-            "sender": sender, "headers": headers or {},
+            "sender": sender, "headers": headers or {}, "message_id": self._new_message_id(sender),
         })
+
+    def _new_message_id(self, sender: str | None) -> str:
+        from flask import current_app
+
+        address = parseaddr(sender or current_app.config.get("MAIL_DEFAULT_SENDER") or "")[1]
+        domain = address.rpartition("@")[2] or "localhost"
+        return make_msgid(domain=domain)
 
     def register(self, kind: str, handler: Handler) -> None:
         self.handlers[kind] = handler
@@ -91,12 +133,26 @@ class Outbox:
             sender=payload.get("sender") or None,
             extra_headers=payload.get("headers") or None,
         )
-        self.mail.send(message)
+        if payload.get("message_id"):
+            message.msgId = payload["message_id"]
+        try:
+            self.mail.send(message)
+        except (smtplib.SMTPException, OSError) as error:
+            if _is_permanent(error):
+                raise PermanentDeliveryError(f"refused by the mail server: {error}") from error
+            raise
 
-    def deliver_due(self, app: Flask, limit: int = 50) -> tuple[int, int]:
-        """Deliver due messages one at a time; returns (sent, failed attempts)."""
+    def deliver_due(self, app: Flask, limit: int = 50,
+                    should_stop: Callable[[], bool] = lambda: False) -> tuple[int, int]:
+        """Deliver due messages one at a time; returns (sent, failed attempts).
+
+        ``should_stop`` is asked before each message: a worker told to stop finishes the
+        message in hand and takes no other.
+        """
         sent = failed = 0
         for _ in range(limit):
+            if should_stop():
+                break
             outcome = self._deliver_one(app)
             if outcome is None:
                 break
@@ -165,20 +221,44 @@ class Outbox:
             session.commit()
         return outcome
 
+    # -- what operators look at ------------------------------------------------------------
+    def failed(self, limit: int = 100) -> list[Any]:
+        """Messages given up on (refused for good, or out of attempts), newest first."""
+        model = self.model
+        return list(self.db.session.execute(
+            select(model).where(model.failed_at.is_not(None), model.sent_at.is_(None))
+            .order_by(model.failed_at.desc()).limit(limit)).scalars())
+
+    def failed_count(self) -> int:
+        model = self.model
+        return int(self.db.session.execute(
+            select(func.count()).select_from(model).where(model.failed_at.is_not(None), model.sent_at.is_(None))
+        ).scalar_one())
+
+    def retry(self, message_id: int) -> bool:
+        """Give a failed message a fresh set of attempts; False when there is no such failed message."""
+        row = self.db.session.get(self.model, message_id)
+        if row is None or row.failed_at is None or row.sent_at is not None:
+            return False
+        row.failed_at = None
+        row.attempts = 0
+        row.next_attempt_at = utcnow()
+        return True
+
     def work(self, app: Flask, *, once: bool = False, interval: float = 1.0,
              should_stop: Callable[[], bool] = lambda: False) -> None:
         while not should_stop():
             try:
-                sent, failed = self.deliver_due(app)
+                sent, failed = self.deliver_due(app, should_stop=should_stop)
             except Exception:  # the database went away: keep polling, it will come back
                 log.exception("outbox: delivery round failed")
                 if once:
                     raise
-                time.sleep(max(interval, 5.0))
+                _pause(max(interval, 5.0), should_stop)
                 continue
             if sent or failed:
                 log.info("outbox: %s sent, %s failed", sent, failed)
             if once:
                 return
             if not sent:
-                time.sleep(interval)
+                _pause(interval, should_stop)

@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 import tempfile
 import threading
+import time
 
 import pytest
 from flask import Flask
@@ -14,7 +18,7 @@ from panda_portal.outbox.services import outbox
 from shared.database import utcnow
 from shared.outbox import PermanentDeliveryError
 from shared.outbox.service import MAX_ATTEMPTS, MAX_DELAY, backoff
-from tests.support import drop_database, free_port, is_postgres, make_database
+from tests.support import TEST_INSTANCE, base_config, drop_database, free_port, is_postgres, make_database
 
 
 def queue(db, to: str = "ada@example.com", subject: str = "Verify your address") -> int:
@@ -202,3 +206,140 @@ def test_two_workers_at_once_deliver_each_message_exactly_once(committed_outbox,
     with db.state(app).sessionmaker() as session:
         rows = session.scalars(select(OutboxMessage)).all()
     assert all(row.sent_at is not None and row.attempts == 1 for row in rows)
+
+
+# -- mail that always goes out, once ------------------------------------------------------------
+def test_a_mail_with_one_long_paragraph_passes_a_strict_smtp_server_intact(panda, panda_db, mail_sink):
+    paragraph = " ".join(["Het boekhoudpakket weigert de factuur van één klant"] * 40)  # about 2,000 characters
+    assert len(paragraph) > 1900
+    outbox.enqueue_mail(to="ada@example.com", subject="Lang", text=paragraph, html=f"<p>{paragraph}</p>")
+    panda_db.session.commit()
+    assert outbox.deliver_due(panda) == (1, 0)
+    mail = mail_sink.last_to("ada@example.com")
+    assert mail.text.strip() == paragraph
+    assert paragraph in mail.html
+    raw_lines = mail.message.as_bytes().split(b"\n")
+    assert max(len(line) for line in raw_lines) <= 998
+
+
+def test_a_permanent_refusal_is_not_retried_and_is_shown_to_operators(panda, panda_db, mail_sink):
+    message_id = queue(panda_db, to="gone@example.com")
+    mail_sink.refuse_permanently = True
+    assert outbox.deliver_due(panda) == (0, 1)
+    row = reload(panda_db, message_id)
+    assert row.failed_at is not None and row.attempts == 1 and "550" in row.last_error
+    mail_sink.refuse_permanently = False
+    make_due(panda_db, message_id)
+    assert outbox.deliver_due(panda) == (0, 0), "a message refused for good is not tried again"
+    assert [failed.id for failed in outbox.failed()] == [message_id]
+    assert outbox.failed_count() == 1
+    assert panda.test_client().get("/readyz").get_json()["outbox_failed"] == 1
+
+
+def test_an_operator_lists_and_retries_failed_messages_from_the_command_line(panda, panda_db, mail_sink):
+    message_id = queue(panda_db, to="gone@example.com")
+    mail_sink.refuse_permanently = True
+    outbox.deliver_due(panda)
+    mail_sink.refuse_permanently = False
+    runner = panda.test_cli_runner()
+    listing = runner.invoke(args=["outbox", "failed"])
+    assert listing.exit_code == 0
+    assert f"{message_id}\tmail\tgone@example.com\t1 attempt(s)" in listing.output
+    assert "550" in listing.output and "1 failed message(s)." in listing.output
+    retried = runner.invoke(args=["outbox", "retry", str(message_id)])
+    assert retried.exit_code == 0 and "1 message(s) queued again." in retried.output
+    assert outbox.deliver_due(panda) == (1, 0)
+    assert mail_sink.last_to("gone@example.com")
+    assert runner.invoke(args=["outbox", "retry", str(message_id)]).exit_code == 1
+
+
+def test_a_mail_keeps_its_message_id_across_retries(panda, panda_db, mail_sink):
+    message_id = queue(panda_db)
+    mail_sink.refuse = True
+    outbox.deliver_due(panda)
+    mail_sink.refuse = False
+    make_due(panda_db, message_id)
+    outbox.deliver_due(panda)
+    chosen = reload(panda_db, message_id).payload["message_id"]
+    assert chosen.startswith("<") and chosen.endswith("@panda.localhost>")
+    assert mail_sink.last_to("ada@example.com").message["Message-ID"] == chosen
+
+
+def test_a_worker_asked_to_stop_finishes_the_message_in_hand_and_takes_no_other(panda, panda_db, mail_sink):
+    first, second = queue(panda_db, to="first@example.com"), queue(panda_db, to="second@example.com")
+    mail_sink.delay = 1.0
+    stop = threading.Event()
+    worker = threading.Thread(target=outbox.work, args=(panda,), kwargs={"interval": 0.1, "should_stop": stop.is_set})
+    worker.start()
+    assert mail_sink.receiving.wait(timeout=10), "the worker never reached the SMTP server"
+    stop.set()  # while the first message is in hand
+    worker.join(timeout=5)
+    assert not worker.is_alive(), "the worker must stop within seconds"
+    sent = [row for row in (reload(panda_db, first), reload(panda_db, second)) if row.sent_at is not None]
+    assert len(sent) == 1, "the message in hand is finished, the next one left for another worker"
+    assert len(mail_sink.messages) == 1
+
+
+def test_a_worker_killed_mid_delivery_loses_nothing(smtp_sink, tmp_path):
+    """The worker dies while the SMTP server is receiving: once the lease runs out, the mail goes out."""
+    from panda_portal import create_app
+    from panda_portal.extensions import db
+
+    smtp_sink.clear()
+    url = make_database("outbox_kill", TEST_INSTANCE)
+    app = create_app(base_config(smtp_sink, url))
+    try:
+        with app.app_context():
+            db.create_all()
+            row = outbox.enqueue_mail(to="ada@example.com", subject="Once", text="Hello")
+            db.session.commit()
+            message_id = row.id
+        smtp_sink.delay = 1.5
+        env = dict(os.environ, APP_ENV="testing", INSTANCE_PATH=str(tmp_path), PANDA_DATABASE_URL=url,
+                   MAIL_SERVER=smtp_sink.host, MAIL_PORT=str(smtp_sink.port))
+        worker = subprocess.Popen([sys.executable, "-c", "from panda_portal.cli import main; main()", "outbox",
+                                   "work", "--interval", "0.1"], env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        assert smtp_sink.receiving.wait(timeout=60), "the worker never reached the SMTP server"
+        worker.kill()  # no chance to record anything
+        worker.wait(timeout=10)
+        time.sleep(smtp_sink.delay + 0.5)
+        with app.app_context():
+            row = db.session.get(OutboxMessage, message_id)
+            assert row.sent_at is None and row.failed_at is None and row.attempts == 1, "claimed, kept"
+            row.next_attempt_at = utcnow() - dt.timedelta(seconds=1)  # the lease has run out
+            db.session.commit()
+        smtp_sink.delay = 0.0
+        assert outbox.deliver_due(app) == (1, 0)
+        delivered = smtp_sink.to("ada@example.com")
+        assert len(delivered) == 1
+        with app.app_context():
+            assert delivered[0].message["Message-ID"] == db.session.get(OutboxMessage, message_id).payload["message_id"]
+    finally:
+        smtp_sink.delay = 0.0
+        db.state(app).engine.dispose()
+        drop_database(url)
+
+
+def test_a_mail_sent_again_after_a_crash_before_its_record_is_recognisably_the_same(panda, panda_db, mail_sink,
+                                                                                   monkeypatch):
+    """At least once: a worker that stops between the server's acceptance and the record sends it again."""
+    message_id = queue(panda_db)
+    sessions = panda_db.state(panda).sessionmaker
+    calls = {"n": 0}
+
+    class CrashOnRecord:
+        def __call__(self):
+            calls["n"] += 1
+            if calls["n"] == 2:  # the session that records the outcome
+                raise RuntimeError("worker stopped")
+            return sessions()
+
+    monkeypatch.setattr(panda_db.state(panda), "sessionmaker", CrashOnRecord())
+    with pytest.raises(RuntimeError):
+        outbox.deliver_due(panda)
+    monkeypatch.setattr(panda_db.state(panda), "sessionmaker", sessions)
+    make_due(panda_db, message_id)
+    assert outbox.deliver_due(panda) == (1, 0)
+    first, second = mail_sink.to("ada@example.com")
+    assert first.message["Message-ID"] == second.message["Message-ID"]
