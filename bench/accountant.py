@@ -10,6 +10,7 @@ one organization's page, building the ``orgs`` claim, and a full authorization-c
 exchange whose tokens carry every organization. Prints the median and p95 of each,
 and the number of SQL statements, which must not grow with --orgs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,25 +60,35 @@ def main() -> None:
     from panda_portal.organizations.models import ApplicationGrant, Membership, MembershipStatus, Organization, Role
     from shared.database import utcnow
 
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False,
-                      "PANDA_ISSUER": "http://panda.bench"})
+    app = create_app(
+        {"DATABASE_URL": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False, "PANDA_ISSUER": "http://panda.bench"}
+    )
     with app.app_context():
         db.drop_all()
         db.create_all()
         ensure_applications()
-        account = Account(email="accountant@bench.example", name="Bench Accountant", language="nl",
-                          email_verified_at=utcnow())
+        account = Account(
+            email="accountant@bench.example", name="Bench Accountant", language="nl", email_verified_at=utcnow()
+        )
         db.session.add(account)
         db.session.flush()
         now = utcnow()
         for n in range(args.orgs):
             stem = f"0{3000000 + n:07d}"
-            org = Organization(name=f"Client {n:05d} BV", customer_number=f"B{n:06d}",
-                               enterprise_number=f"{stem}{97 - int(stem) % 97:02d}")
+            org = Organization(
+                name=f"Client {n:05d} BV",
+                customer_number=f"B{n:06d}",
+                enterprise_number=f"{stem}{97 - int(stem) % 97:02d}",
+            )
             db.session.add(org)
             db.session.flush()
-            membership = Membership(organization_id=org.id, account_id=account.id, role=Role.MEMBER,
-                                    status=MembershipStatus.ACTIVE, active_since=now)
+            membership = Membership(
+                organization_id=org.id,
+                account_id=account.id,
+                role=Role.MEMBER,
+                status=MembershipStatus.ACTIVE,
+                active_since=now,
+            )
             membership.grants = [ApplicationGrant(application_key="support_community")]
             db.session.add(membership)
         client, secret = register_client("bench-rp", ["https://rp.bench/cb"], requires_grant="support_community")
@@ -105,31 +116,50 @@ def main() -> None:
             finally:
                 event.remove(engine, "before_cursor_execute", on_execute)
             statements.append(count[0])
+
         return run
 
     def page(path: str):
         def get():
             response = browser.get(path)
             assert response.status_code == 200, (path, response.status_code)
+
         return get
 
     def claim():
         with app.app_context():
             from panda_portal.oidc.services import get_client
+
             assert len(orgs_claim(db.session.get(Account, account_id), get_client("bench-rp"))) == args.orgs
 
     def token_exchange():
         verifier = secrets.token_urlsafe(48)
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-        query = urlencode({"response_type": "code", "client_id": "bench-rp", "redirect_uri": "https://rp.bench/cb",
-                           "scope": "openid profile orgs", "state": "s", "nonce": secrets.token_urlsafe(8),
-                           "code_challenge": challenge, "code_challenge_method": "S256"})
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": "bench-rp",
+                "redirect_uri": "https://rp.bench/cb",
+                "scope": "openid profile orgs",
+                "state": "s",
+                "nonce": secrets.token_urlsafe(8),
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            }
+        )
         location = browser.get(f"/authorize?{query}").headers["Location"]
         assert "code=" in location, location
         code = parse_qs(urlsplit(location).query)["code"][0]
-        response = browser.post("/token", data={"grant_type": "authorization_code", "code": code,
-                                                "redirect_uri": "https://rp.bench/cb", "code_verifier": verifier},
-                                auth=("bench-rp", secret))
+        response = browser.post(
+            "/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": "https://rp.bench/cb",
+                "code_verifier": verifier,
+            },
+            auth=("bench-rp", secret),
+        )
         assert response.status_code == 200, response.get_data(as_text=True)
 
     cases = [

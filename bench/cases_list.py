@@ -17,6 +17,7 @@ One organization is large (``--big-share`` of all cases) to show the worst case 
 an organization's list; the others share the rest. Each figure is the median of
 ``--repeat`` runs after a warm-up. ``--explain`` prints the plans.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,28 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-WORDS = ["vat", "invoice", "payslip", "bank", "coda", "peppol", "login", "export", "import", "report",
-         "balance", "credit", "note", "dimona", "update", "install", "printer", "ledger", "journal", "closing"]
+WORDS = [
+    "vat",
+    "invoice",
+    "payslip",
+    "bank",
+    "coda",
+    "peppol",
+    "login",
+    "export",
+    "import",
+    "report",
+    "balance",
+    "credit",
+    "note",
+    "dimona",
+    "update",
+    "install",
+    "printer",
+    "ledger",
+    "journal",
+    "closing",
+]
 
 
 def parse_args() -> argparse.Namespace:
@@ -45,11 +66,19 @@ def parse_args() -> argparse.Namespace:
 
 
 def database_url() -> str:
-    url = next((os.environ[name] for name in ("BENCH_DATABASE_URL", "COMMUNITY_DATABASE_URL", "TEST_DATABASE_URL")
-                if os.environ.get(name, "").startswith("postgres")), None)
+    url = next(
+        (
+            os.environ[name]
+            for name in ("BENCH_DATABASE_URL", "COMMUNITY_DATABASE_URL", "TEST_DATABASE_URL")
+            if os.environ.get(name, "").startswith("postgres")
+        ),
+        None,
+    )
     if not url:
-        sys.exit("set COMMUNITY_DATABASE_URL (or BENCH_DATABASE_URL) to a PostgreSQL database: "
-                 "the benchmark needs PostgreSQL's full-text search and a million rows")
+        sys.exit(
+            "set COMMUNITY_DATABASE_URL (or BENCH_DATABASE_URL) to a PostgreSQL database: "
+            "the benchmark needs PostgreSQL's full-text search and a million rows"
+        )
     return url
 
 
@@ -81,15 +110,20 @@ def fill(db, args: argparse.Namespace) -> None:
     session = db.session
     started = time.perf_counter()
     session.execute(text("CREATE TEMPORARY TABLE bench_orgs (n int PRIMARY KEY, id uuid NOT NULL)"))
-    session.execute(text("INSERT INTO bench_orgs SELECT n, gen_random_uuid() FROM generate_series(0, :m - 1) n"),
-                    {"m": args.organizations})
-    session.execute(text("""
+    session.execute(
+        text("INSERT INTO bench_orgs SELECT n, gen_random_uuid() FROM generate_series(0, :m - 1) n"),
+        {"m": args.organizations},
+    )
+    session.execute(
+        text("""
         INSERT INTO people (sub, name, email, locale, is_agent, notify_followed, last_seen_at)
         SELECT 'person-' || n, 'Person ' || n, 'person' || n || '@example.test', 'nl', n < 50, true, now()
-        FROM generate_series(0, 4999) n"""))
+        FROM generate_series(0, 4999) n""")
+    )
     big = int(args.cases * args.big_share)
     words = "ARRAY[" + ",".join(f"'{w}'" for w in WORDS) + "]"
-    session.execute(text(f"""
+    session.execute(
+        text(f"""
         INSERT INTO cases (id, number, organization_id, organization_name, product_key, category_id, severity,
                            status, subject, opened_by_sub, assignee_sub, created_at, last_activity_at)
         SELECT gen_random_uuid(),
@@ -103,21 +137,26 @@ def fill(db, args: argparse.Namespace) -> None:
                now() - (i % 997) * interval '1 hour' - (i % 3571) * interval '1 second'
         FROM generate_series(0, :cases - 1) i
         JOIN bench_orgs o ON o.n = CASE WHEN i < :big THEN 0 ELSE 1 + ((i::bigint * 7919) % (:orgs - 1))::int END"""),
-                    {"cases": args.cases, "big": big, "orgs": args.organizations})
-    session.execute(text(f"""
+        {"cases": args.cases, "big": big, "orgs": args.organizations},
+    )
+    session.execute(
+        text(f"""
         INSERT INTO case_messages (id, case_id, author_sub, kind, body, by_agent, created_at)
         SELECT gen_random_uuid(), c.id, c.opened_by_sub, 'description',
                'Since the update the ' || ({words})[1 + abs(hashtext(c.number)) % 20] || ' screen shows error '
                || abs(hashtext(c.number)) % 100000 || '. Please help.', false, c.created_at
-        FROM cases c"""))
-    session.execute(text(f"""
+        FROM cases c""")
+    )
+    session.execute(
+        text(f"""
         INSERT INTO case_messages (id, case_id, author_sub, kind, body, by_agent, created_at)
         SELECT gen_random_uuid(), c.id, 'person-' || (abs(hashtext(c.number)) % 50),
                CASE WHEN abs(hashtext(c.number)) % 4 = 0 THEN 'internal_note' ELSE 'reply' END,
                CASE WHEN abs(hashtext(c.number)) % 4 = 0 THEN 'Internal: known defect zebracrossing in build '
                     ELSE 'Could you send us the ' || ({words})[1 + abs(hashtext(c.id::text)) % 20] || ' export of '
                END || abs(hashtext(c.id::text)) % 1000, true, c.created_at + interval '1 hour'
-        FROM cases c WHERE abs(hashtext(c.number)) % 2 = 0"""))
+        FROM cases c WHERE abs(hashtext(c.number)) % 2 = 0""")
+    )
     session.commit()
     print(f"filled in {time.perf_counter() - started:.1f} s; analyzing …", flush=True)
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -162,14 +201,17 @@ def main() -> None:
             count = db.session.scalar(select(func.count()).select_from(Case))
         elif reused:
             print("reusing the filled database (--keep)")
-        orgs = [row[0] for row in db.session.execute(text(
-            "SELECT organization_id FROM cases GROUP BY organization_id ORDER BY count(*) DESC"))]
+        orgs = [
+            row[0]
+            for row in db.session.execute(
+                text("SELECT organization_id FROM cases GROUP BY organization_id ORDER BY count(*) DESC")
+            )
+        ]
         big, small = orgs[0], orgs[len(orgs) // 2]
         sample = db.session.scalar(select(Case.number).where(Case.organization_id == big).limit(1))
         messages = db.session.scalar(text("SELECT count(*) FROM case_messages"))
         per_org = db.session.scalar(select(func.count()).select_from(Case).where(Case.organization_id == big))
-        print(f"{count:,} cases, {messages:,} messages, {len(orgs):,} organizations; "
-              f"the largest has {per_org:,} cases")
+        print(f"{count:,} cases, {messages:,} messages, {len(orgs):,} organizations; the largest has {per_org:,} cases")
 
         def org_list(org_id, **filters):
             return lambda: listing.organization_cases(org_id, CaseFilters(**filters), viewer_sub="person-1")
@@ -179,8 +221,11 @@ def main() -> None:
             measure("first page, newest activity", org_list(org_id), args.repeat)
             measure("page 40", org_list(org_id, page=40), args.repeat)
             measure("open cases", org_list(org_id, status="open"), args.repeat)
-            measure("severity critical, product accounting",
-                    org_list(org_id, severity="critical", product="accounting"), args.repeat)
+            measure(
+                "severity critical, product accounting",
+                org_list(org_id, severity="critical", product="accounting"),
+                args.repeat,
+            )
             measure("opened by one person", org_list(org_id, opener="person-7"), args.repeat)
             measure("sorted by severity", org_list(org_id, sort="severity"), args.repeat)
             measure("sorted by number, ascending", org_list(org_id, sort="number", direction="asc"), args.repeat)
@@ -188,8 +233,9 @@ def main() -> None:
             measure("search a common word ('export')", org_list(org_id, q="export"), args.repeat)
             measure("search two words ('vat question')", org_list(org_id, q="vat question"), args.repeat)
             measure("search a rare number ('12345')", org_list(org_id, q="12345"), args.repeat)
-            measure("search an internal-note word ('zebracrossing': none)", org_list(org_id, q="zebracrossing"),
-                    args.repeat)
+            measure(
+                "search an internal-note word ('zebracrossing': none)", org_list(org_id, q="zebracrossing"), args.repeat
+            )
             measure("search a case number", org_list(org_id, q=sample), args.repeat)
             measure("opened-by choices", lambda org_id=org_id: listing.openers(org_id), args.repeat)
         assert not listing.organization_cases(big, CaseFilters(q="zebracrossing"), viewer_sub="x").cases
@@ -197,27 +243,41 @@ def main() -> None:
         print("\nAll my clients (open cases, newest activity first):")
         for size in (1, 10, 1000, 2000):
             chosen = orgs[:size]
-            measure(f"{size:>5} organizations, first page",
-                    lambda chosen=chosen: listing.open_cases_across(chosen, CaseFilters()), args.repeat)
-            measure(f"{size:>5} organizations, severity critical",
-                    lambda chosen=chosen: listing.open_cases_across(chosen, CaseFilters(severity="critical")),
-                    args.repeat)
+            measure(
+                f"{size:>5} organizations, first page",
+                lambda chosen=chosen: listing.open_cases_across(chosen, CaseFilters()),
+                args.repeat,
+            )
+            measure(
+                f"{size:>5} organizations, severity critical",
+                lambda chosen=chosen: listing.open_cases_across(chosen, CaseFilters(severity="critical")),
+                args.repeat,
+            )
 
         if args.explain:
+
             def explain(label, statement):
                 compiled = statement.compile(dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True})
-                plan = db.session.connection().exec_driver_sql(
-                    f"EXPLAIN (ANALYZE, BUFFERS) {compiled}", compiled.params).scalars().all()
+                plan = (
+                    db.session.connection()
+                    .exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}", compiled.params)
+                    .scalars()
+                    .all()
+                )
                 print(f"\n{label}\n" + "\n".join(line if len(line) < 200 else line[:197] + "…" for line in plan))
 
             query = select(Case.id).where(Case.organization_id == big)
-            explain("largest organization, search 'export'",
-                    query.where(listing._search_condition("export", big)).order_by(Case.last_activity_at.desc())
-                    .limit(26))
-            explain("2,000 organizations, open cases",
-                    select(Case.id).where(listing._organization_condition(orgs[:2000]),
-                                          Case.status.in_(listing.OPEN_STATUSES))
-                    .order_by(Case.last_activity_at.desc()).limit(26))
+            explain(
+                "largest organization, search 'export'",
+                query.where(listing._search_condition("export", big)).order_by(Case.last_activity_at.desc()).limit(26),
+            )
+            explain(
+                "2,000 organizations, open cases",
+                select(Case.id)
+                .where(listing._organization_condition(orgs[:2000]), Case.status.in_(listing.OPEN_STATUSES))
+                .order_by(Case.last_activity_at.desc())
+                .limit(26),
+            )
     db.state(app).engine.dispose()
     if not args.keep:
         drop(url)

@@ -7,6 +7,7 @@ Without ``PANDA_DATABASE_URL`` it uses a fresh SQLite file in a temporary folder
 The first run adds every row; a second run over the same rows (``--twice``)
 measures the "nothing changed" path of a routine re-import.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,7 @@ def write_rows(path: Path, count: int, rename_every: int = 0) -> None:
             stem = f"0{2000000 + n:07d}"
             number = f"{stem}{97 - int(stem) % 97:02d}"
             suffix = " (renamed)" if rename_every and n % rename_every == 0 else ""
-            writer.writerow([f"{300000 + n}", f"{number[:4]}.{number[4:7]}.{number[7:]}",
-                             f"Customer {n} BV{suffix}"])
+            writer.writerow([f"{300000 + n}", f"{number[:4]}.{number[4:7]}.{number[7:]}", f"Customer {n} BV{suffix}"])
 
 
 def main() -> None:
@@ -65,10 +65,12 @@ def main() -> None:
                 report = import_customers(read_register_csv(stream), actor=None)
             db.session.commit()
             elapsed = time.perf_counter() - started
-        print(f"{label}: {args.rows} rows on {db.state(app).engine.dialect.name} in {elapsed:.1f}s "
-              f"= {args.rows / elapsed:,.0f} rows/s "
-              f"({report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
-              f"{len(report.rejected)} rejected)")
+        print(
+            f"{label}: {args.rows} rows on {db.state(app).engine.dialect.name} in {elapsed:.1f}s "
+            f"= {args.rows / elapsed:,.0f} rows/s "
+            f"({report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+            f"{len(report.rejected)} rejected)"
+        )
 
 
 if __name__ == "__main__":

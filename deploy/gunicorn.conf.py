@@ -14,6 +14,7 @@ needs ProxyFix in the app (PROXY_FIX_HOPS) for per-address rate limits.
 Both services keep no state in the process (sessions, rate limits with REDIS_URL, and the
 outbox live in the databases), so any number of workers and instances can run side by side.
 """
+
 import multiprocessing
 import os
 

@@ -5,6 +5,7 @@
 ``make run`` runs this after ``db upgrade``. Once a service has Alembic migrations in
 ``<service>/migrations/versions/``, they alone define the schema and this does nothing.
 """
+
 from __future__ import annotations
 
 import sys

@@ -8,6 +8,7 @@ or closing the terminal) stops every child; if one child dies, the others are st
 too and the exit status is non-zero. The databases live under ``instance/`` (or
 ``INSTANCE_PATH``), so running it again keeps the data.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,8 +48,12 @@ class Ports:
     smtp: int = 1025
     mail_web: int = 8025
 
-    ENV_NAMES = {"panda": "PANDA_PORT", "community": "COMMUNITY_PORT",
-                 "smtp": "MAILCATCHER_SMTP_PORT", "mail_web": "MAILCATCHER_WEB_PORT"}
+    ENV_NAMES = {
+        "panda": "PANDA_PORT",
+        "community": "COMMUNITY_PORT",
+        "smtp": "MAILCATCHER_SMTP_PORT",
+        "mail_web": "MAILCATCHER_WEB_PORT",
+    }
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Ports:
@@ -63,8 +68,9 @@ class Ports:
         ports = cls(**values)
         numbers = [ports.panda, ports.community, ports.smtp, ports.mail_web]
         if len(set(numbers)) != len(numbers):
-            raise StackError("PANDA_PORT, COMMUNITY_PORT, MAILCATCHER_SMTP_PORT and "
-                             "MAILCATCHER_WEB_PORT must all differ")
+            raise StackError(
+                "PANDA_PORT, COMMUNITY_PORT, MAILCATCHER_SMTP_PORT and MAILCATCHER_WEB_PORT must all differ"
+            )
         return ports
 
     def busy(self) -> list[str]:
@@ -131,13 +137,31 @@ class ChildSpec:
 
 def stack_children(ports: Ports, *, reload: bool = False) -> list[ChildSpec]:
     return [
-        ChildSpec("mailcatcher", [sys.executable, "-m", "devserver.mailcatcher", "--host", HOST,
-                                  "--smtp-port", str(ports.smtp), "--web-port", str(ports.mail_web)],
-                  f"http://{HOST}:{ports.mail_web}/"),
-        ChildSpec("panda", gunicorn("panda_portal:create_app()", ports.panda, reload=reload),
-                  f"http://{HOST}:{ports.panda}/healthz"),
-        ChildSpec("community", gunicorn("support_community:create_app()", ports.community, reload=reload),
-                  f"http://{HOST}:{ports.community}/healthz"),
+        ChildSpec(
+            "mailcatcher",
+            [
+                sys.executable,
+                "-m",
+                "devserver.mailcatcher",
+                "--host",
+                HOST,
+                "--smtp-port",
+                str(ports.smtp),
+                "--web-port",
+                str(ports.mail_web),
+            ],
+            f"http://{HOST}:{ports.mail_web}/",
+        ),
+        ChildSpec(
+            "panda",
+            gunicorn("panda_portal:create_app()", ports.panda, reload=reload),
+            f"http://{HOST}:{ports.panda}/healthz",
+        ),
+        ChildSpec(
+            "community",
+            gunicorn("support_community:create_app()", ports.community, reload=reload),
+            f"http://{HOST}:{ports.community}/healthz",
+        ),
         ChildSpec("panda-outbox", console_script("panda") + ["outbox", "work"]),
         ChildSpec("community-outbox", console_script("community") + ["outbox", "work"]),
     ]
@@ -195,8 +219,9 @@ class Child:
 class Supervisor:
     """Starts children in their own process groups, relays their output, stops them all."""
 
-    def __init__(self, env: Mapping[str, str], out: IO[str] | None = None, *,
-                 stop_timeout: float = 10.0, cwd: Path | None = None) -> None:
+    def __init__(
+        self, env: Mapping[str, str], out: IO[str] | None = None, *, stop_timeout: float = 10.0, cwd: Path | None = None
+    ) -> None:
         self.env = dict(env)
         self.out = out or sys.stdout
         self.stop_timeout = stop_timeout
@@ -225,16 +250,21 @@ class Supervisor:
     # -- lifecycle --
     def start(self, spec: ChildSpec) -> Child:
         process = subprocess.Popen(
-            spec.argv, env=self.env, cwd=self.cwd, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            spec.argv,
+            env=self.env,
+            cwd=self.cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             # Own process group: the terminal's Ctrl-C reaches only us, and stopping a
             # child reaches everything it started (gunicorn's workers).
             start_new_session=True,
             preexec_fn=_die_with_parent if _PRCTL is not None else None,
         )
         lines: deque[str] = deque(maxlen=KEPT_LINES)
-        reader = threading.Thread(target=self._relay, args=(spec.name, process.stdout, lines),
-                                  name=f"relay-{spec.name}", daemon=True)
+        reader = threading.Thread(
+            target=self._relay, args=(spec.name, process.stdout, lines), name=f"relay-{spec.name}", daemon=True
+        )
         child = Child(spec, process, reader, lines)
         self.children.append(child)
         reader.start()
@@ -251,8 +281,7 @@ class Supervisor:
         child.reader.join(timeout=5)
         self.children.remove(child)
         if child.process.returncode != 0:
-            raise StackError(f"{spec.name} failed with exit code {child.process.returncode}; "
-                             "see its output above")
+            raise StackError(f"{spec.name} failed with exit code {child.process.returncode}; see its output above")
         return child
 
     def request_stop(self) -> None:
@@ -368,10 +397,13 @@ def banner(ports: Ports, accounts: list[tuple[str, str, str]] | None, demo_outpu
 # -- main --------------------------------------------------------------------------------
 def run(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devserver", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--reload", action="store_true",
-                        help="restart a service's workers when its code changes")
-    parser.add_argument("--start-timeout", type=float, default=120.0,
-                        help="seconds to wait for every service to answer (default %(default)s)")
+    parser.add_argument("--reload", action="store_true", help="restart a service's workers when its code changes")
+    parser.add_argument(
+        "--start-timeout",
+        type=float,
+        default=120.0,
+        help="seconds to wait for every service to answer (default %(default)s)",
+    )
     args = parser.parse_args(argv)
 
     supervisor: Supervisor | None = None
@@ -379,8 +411,10 @@ def run(argv: list[str] | None = None) -> int:
         ports = Ports.from_env(os.environ)
         busy = ports.busy()
         if busy:
-            raise StackError("already in use: " + ", ".join(busy) + ". Stop what uses it, or choose "
-                             "another port, e.g. `PANDA_PORT=5100 make run`.")
+            raise StackError(
+                "already in use: " + ", ".join(busy) + ". Stop what uses it, or choose "
+                "another port, e.g. `PANDA_PORT=5100 make run`."
+            )
         supervisor = Supervisor(child_environment(ports))
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, lambda *_: supervisor.request_stop())

@@ -1,4 +1,5 @@
 """Panda portal: the OpenID Provider and organization portal."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,10 +27,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         account = current_account()
         return account.language if account else None
 
-    install_foundation(app, db=db, extensions=[mail, csrf, limiter], babel=babel, session_model=WebSession,
-                       subject_key="account_id", person_language=person_language,
-                       translations=PACKAGE_DIR / "translations")
+    install_foundation(
+        app,
+        db=db,
+        extensions=[mail, csrf, limiter],
+        babel=babel,
+        session_model=WebSession,
+        subject_key="account_id",
+        person_language=person_language,
+        translations=PACKAGE_DIR / "translations",
+    )
     from panda_portal.errors import EXPLANATIONS
+
     install_error_pages(app, EXPLANATIONS)
 
     from panda_portal.accounts.views import bp as accounts_bp
@@ -44,8 +53,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from panda_portal.permissions import can
 
-    install_access(app, is_authenticated=lambda: current_account() is not None,
-                   sign_in_endpoint="accounts.sign_in", can=can)
+    install_access(
+        app, is_authenticated=lambda: current_account() is not None, sign_in_endpoint="accounts.sign_in", can=can
+    )
 
     @app.context_processor
     def _layout_context() -> dict:
@@ -59,5 +69,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         }
 
     from panda_portal.cli import register_commands
+
     register_commands(app)
     return app

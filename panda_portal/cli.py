@@ -1,4 +1,5 @@
 """``panda``: the command line of Panda (a Flask CLI group)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,6 +27,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(tokens_group)
     app.cli.add_command(demo_command)
     from panda_portal.organizations.cli import customers_group
+
     app.cli.add_command(customers_group)
 
 
@@ -36,6 +38,9 @@ def _create_app(*_args, **_kwargs) -> Flask:
 
 
 def main() -> None:
-    cli = FlaskGroup(create_app=_create_app, add_default_commands=False,
-                     help="Panda portal: accounts, organizations and the OpenID Provider.")
+    cli = FlaskGroup(
+        create_app=_create_app,
+        add_default_commands=False,
+        help="Panda portal: accounts, organizations and the OpenID Provider.",
+    )
     cli.main(prog_name="panda")

@@ -7,6 +7,7 @@ the story), a support agent, and registers the Support Community as an OpenID
 client. In development the client's credentials are written to
 ``<INSTANCE_PATH>/community-client.json``, where the community reads them.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,14 +41,20 @@ CLIENT_FILE = "community-client.json"
 
 # (e-mail, password, who it is, name, language, support agent)
 DEMO_PEOPLE: tuple[tuple[str, str, str, str, bool], ...] = (
-    ("jan.janssens@example.be", "Jan Janssens", "accountant: member of two clients, Support Community access for one",
-     "nl", False),
+    (
+        "jan.janssens@example.be",
+        "Jan Janssens",
+        "accountant: member of two clients, Support Community access for one",
+        "nl",
+        False,
+    ),
     ("an.peeters@example.be", "An Peeters", "administrator of Bakkerij Peeters BV", "nl", False),
     ("marie.dubois@example.be", "Marie Dubois", "administrator of Garage Dubois SRL", "fr", False),
     ("sam.support@example.be", "Sam Support", "support agent of the vendor", "en", True),
 )
-DEMO_ACCOUNTS: list[tuple[str, str, str]] = [(email, DEMO_PASSWORD, f"{name}, {role}")
-                                             for email, name, role, _lang, _agent in DEMO_PEOPLE]
+DEMO_ACCOUNTS: list[tuple[str, str, str]] = [
+    (email, DEMO_PASSWORD, f"{name}, {role}") for email, name, role, _lang, _agent in DEMO_PEOPLE
+]
 
 # customer number → (administrator, members with the Support Community access, members without)
 DEMO_ORGANIZATIONS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
@@ -64,13 +71,19 @@ def _account(email: str, name: str, language: str, agent: bool) -> Account:
 
 
 def _membership(account: Account, organization: Organization, role: Role, grants: list[str]) -> None:
-    membership = db.session.execute(select(Membership).where(
-        Membership.account_id == account.id, Membership.organization_id == organization.id)).scalar_one_or_none()
+    membership = db.session.execute(
+        select(Membership).where(Membership.account_id == account.id, Membership.organization_id == organization.id)
+    ).scalar_one_or_none()
     if membership is not None:
         return
     now = utcnow()
-    membership = Membership(organization_id=organization.id, account_id=account.id, role=role,
-                            status=MembershipStatus.ACTIVE, active_since=now)
+    membership = Membership(
+        organization_id=organization.id,
+        account_id=account.id,
+        role=role,
+        status=MembershipStatus.ACTIVE,
+        active_since=now,
+    )
     membership.grants = [ApplicationGrant(application_key=key) for key in grants]
     db.session.add(membership)
 
@@ -83,11 +96,16 @@ def load_demo_data() -> dict:
     register = {customer: (enterprise, name) for customer, enterprise, name in demo_customers()}
     for customer_number, (admin, granted, not_granted) in DEMO_ORGANIZATIONS.items():
         organization = db.session.execute(
-            select(Organization).where(Organization.customer_number == customer_number)).scalar_one_or_none()
+            select(Organization).where(Organization.customer_number == customer_number)
+        ).scalar_one_or_none()
         if organization is None:
             enterprise_number, name = register[customer_number]
-            organization = Organization(customer_number=customer_number, enterprise_number=enterprise_number,
-                                        name=name, created_by_id=accounts[admin].id)
+            organization = Organization(
+                customer_number=customer_number,
+                enterprise_number=enterprise_number,
+                name=name,
+                created_by_id=accounts[admin].id,
+            )
             db.session.add(organization)
             db.session.flush()
         _membership(accounts[admin], organization, Role.ADMIN, all_applications)
@@ -114,10 +132,14 @@ def _community_client() -> dict:
             known = {}
     secret = known.get("client_secret") if known.get("client_id") == COMMUNITY_CLIENT_ID else None
     secret = secret or secrets.token_urlsafe(32)
-    ensure_client(COMMUNITY_CLIENT_ID, [f"{community}/auth/callback"],
-                  post_logout_redirect_uris=[f"{community}/"],
-                  backchannel_logout_uri=f"{community}/auth/backchannel-logout",
-                  requires_grant="support_community", secret=secret)
+    ensure_client(
+        COMMUNITY_CLIENT_ID,
+        [f"{community}/auth/callback"],
+        post_logout_redirect_uris=[f"{community}/"],
+        backchannel_logout_uri=f"{community}/auth/backchannel-logout",
+        requires_grant="support_community",
+        secret=secret,
+    )
     credentials = {"client_id": COMMUNITY_CLIENT_ID, "client_secret": secret}
     if current_app.config["APP_ENV"] != "production":
         path.parent.mkdir(parents=True, exist_ok=True)

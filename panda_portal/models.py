@@ -1,13 +1,14 @@
 """Imports every model so the metadata is complete (Alembic, tests, create_all)."""
+
 from panda_portal.accounts.models import Account, WebSession  # noqa: F401
 from panda_portal.audit.models import AuditEvent  # noqa: F401
 from panda_portal.oidc.models import *  # noqa: F401,F403
 from panda_portal.organizations.models import (  # noqa: F401
-                                               Application,
-                                               ApplicationGrant,
-                                               CustomerRecord,
-                                               Invitation,
-                                               Membership,
-                                               Organization,
+    Application,
+    ApplicationGrant,
+    CustomerRecord,
+    Invitation,
+    Membership,
+    Organization,
 )
 from panda_portal.outbox.models import OutboxMessage  # noqa: F401

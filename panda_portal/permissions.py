@@ -6,6 +6,7 @@ capabilities: their pages are ``@public`` or ``@authenticated``). This module on
 composes the tables and dispatches on the capability's prefix: ``org.*`` is decided
 by the person's role in the organization of the URL.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -10,6 +10,7 @@ start-up error rather than a hole. Capabilities are decided by the service's own
 ``can`` callback, which sees the request's view arguments (the organization in
 the URL, say) and answers 404 for objects the person may not know about.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -68,8 +69,7 @@ def check_every_view_declares_access(app: Flask) -> None:
     ]
     if missing:
         raise MissingAccessDeclaration(
-            "These views declare no access (@public, @authenticated or @requires): "
-            + ", ".join(sorted(missing))
+            "These views declare no access (@public, @authenticated or @requires): " + ", ".join(sorted(missing))
         )
 
 
@@ -106,4 +106,3 @@ def install_access_control(
         return None
 
     check_every_view_declares_access(app)
-

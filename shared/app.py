@@ -4,6 +4,7 @@ Each service's ``create_app`` keeps what is its own (its models, blueprints,
 capabilities and sign-in page) and calls these for the rest, so the two stay
 configured the same way.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -36,13 +37,23 @@ def new_app(import_name: str, settings: dict[str, Any], overrides: dict[str, Any
     configure_logging()
     hops = int(app.config["PROXY_FIX_HOPS"])
     if hops:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,  # type: ignore[method-assign]
-                                x_port=hops)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
     return app
 
 
-def install_foundation(app: Flask, *, db: Database, extensions: list[Any], babel: Babel, session_model: type,
-                       subject_key: str, person_language: Callable[[], str | None], translations: Path) -> None:
+def install_foundation(
+    app: Flask,
+    *,
+    db: Database,
+    extensions: list[Any],
+    babel: Babel,
+    session_model: type,
+    subject_key: str,
+    person_language: Callable[[], str | None],
+    translations: Path,
+) -> None:
     """Database, outage answers, the input guard, extensions, server-side sessions, languages, headers,
     the shared layout, health checks."""
     db.init_app(app)
@@ -57,8 +68,9 @@ def install_foundation(app: Flask, *, db: Database, extensions: list[Any], babel
     app.register_blueprint(health_blueprint(db))
 
 
-def install_access(app: Flask, *, is_authenticated: Callable[[], bool], sign_in_endpoint: str,
-                   can: Callable[[str, dict], bool]) -> None:
+def install_access(
+    app: Flask, *, is_authenticated: Callable[[], bool], sign_in_endpoint: str, can: Callable[[str, dict], bool]
+) -> None:
     """Every view's declared access, enforced; a visitor who must sign in is sent to ``sign_in_endpoint``."""
 
     def on_anonymous() -> ResponseReturnValue:

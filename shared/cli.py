@@ -1,4 +1,5 @@
 """CLI commands both services have: ``db upgrade``/``db revision`` and ``outbox work``/``failed``/``retry``."""
+
 from __future__ import annotations
 
 import json
@@ -67,11 +68,23 @@ def register_common_commands(app: Flask, db: Database, migrations_dir: Path, out
         for row in rows:
             recipient = (row.payload or {}).get("to") or (row.payload or {}).get("client_id") or ""
             if as_json:
-                click.echo(json.dumps({"id": row.id, "kind": row.kind, "to": recipient, "attempts": row.attempts,
-                                       "failed_at": row.failed_at.isoformat(), "error": row.last_error}))
+                click.echo(
+                    json.dumps(
+                        {
+                            "id": row.id,
+                            "kind": row.kind,
+                            "to": recipient,
+                            "attempts": row.attempts,
+                            "failed_at": row.failed_at.isoformat(),
+                            "error": row.last_error,
+                        }
+                    )
+                )
             else:
-                click.echo(f"{row.id}\t{row.kind}\t{recipient}\t{row.attempts} attempt(s)\t"
-                           f"{row.failed_at:%Y-%m-%d %H:%M}Z\t{row.last_error or ''}")
+                click.echo(
+                    f"{row.id}\t{row.kind}\t{recipient}\t{row.attempts} attempt(s)\t"
+                    f"{row.failed_at:%Y-%m-%d %H:%M}Z\t{row.last_error or ''}"
+                )
         if not as_json:
             total = outbox.failed_count()
             click.echo(f"{total} failed message(s)" + (f", {len(rows)} shown." if total > len(rows) else "."))

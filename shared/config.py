@@ -5,6 +5,7 @@
 In development, secrets that are not set are generated once and kept under
 ``instance/`` so that the servers, the workers and the CLI agree on them.
 """
+
 from __future__ import annotations
 
 import os
@@ -58,8 +59,6 @@ def env_float(name: str, default: float) -> float:
         raise ConfigurationError(f"{name} must be a number, not {value!r}") from None
 
 
-
-
 def instance_path() -> Path:
     return Path(env("INSTANCE_PATH", str(DEFAULT_INSTANCE)) or DEFAULT_INSTANCE)
 
@@ -77,8 +76,6 @@ def development_secret(name: str) -> str:
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
-
-
 
 
 def configure_logging() -> None:

@@ -1,11 +1,12 @@
 """Database plumbing shared by both services.
 
-Each service declares its own ``DeclarativeBase`` (see ``make_base``) and owns its
+Each service declares its own ``DeclarativeBase`` (with ``NAMING_CONVENTION``) and owns its
 own database; this module only provides the engine/session lifecycle and a few
 column types, so both services handle transactions the same way:
 one session per application context, committed explicitly by the view (or CLI
 command / worker), rolled back and closed at teardown.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,7 +14,7 @@ import uuid
 from typing import Any, cast
 
 from flask import Flask, Response, current_app, g
-from sqlalchemy import DateTime, MetaData, create_engine, event, text
+from sqlalchemy import DateTime, create_engine, event, text
 from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -59,12 +60,6 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(dt.UTC)
 
 
-def make_base(name: str) -> type[DeclarativeBase]:
-    """A fresh declarative base with the house constraint naming convention."""
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    return type(name, (DeclarativeBase,), {"metadata": metadata, "__abstract__": True})
-
-
 def _tune_sqlite(engine: Engine) -> None:
     """Make pysqlite behave: real transactions (SAVEPOINT works), FKs, WAL, writers wait for each other."""
 
@@ -93,9 +88,9 @@ def _tune_sqlite(engine: Engine) -> None:
 
 def build_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
+        url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     options: dict[str, Any] = {"future": True, "pool_pre_ping": True}
     if url.startswith("sqlite"):
         options.pop("pool_pre_ping")

@@ -8,6 +8,7 @@ Refused requests (400–499) get a page in the visitor's language and inside the
 service's layout: Werkzeug's own pages are English-only and outside it. Server errors
 keep the bare default: the layout itself needs the database, which may be what failed.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -72,6 +73,9 @@ def install_error_pages(app: Flask, explanations: Mapping[int, object]) -> None:
     def _refused(error: HTTPException) -> ResponseReturnValue:
         if error.response is not None or error.code is None or not 400 <= error.code < 500:
             return error
-        return render_template("errors/http_error.html", status=error.code,
-                               title=TITLES.get(error.code, DEFAULT_TITLE),
-                               explanation=texts.get(error.code, DEFAULT_EXPLANATION)), error.code
+        return render_template(
+            "errors/http_error.html",
+            status=error.code,
+            title=TITLES.get(error.code, DEFAULT_TITLE),
+            explanation=texts.get(error.code, DEFAULT_EXPLANATION),
+        ), error.code

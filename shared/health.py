@@ -1,4 +1,5 @@
 """``/healthz`` (the process answers) and ``/readyz`` (its database answers; how many outbox messages failed)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify

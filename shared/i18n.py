@@ -4,6 +4,7 @@ Order of choice: an explicit choice made in the page (kept in a cookie), the
 person's own language (Panda: the account; community: the token's ``locale``),
 the browser's ``Accept-Language``, English.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -32,8 +33,9 @@ def _chosen_language() -> str | None:
     return value if value in LANGUAGES else None
 
 
-def init_i18n(app: Flask, babel: Babel, person_language: Callable[[], str | None],
-              translation_directories: list[str]) -> None:
+def init_i18n(
+    app: Flask, babel: Babel, person_language: Callable[[], str | None], translation_directories: list[str]
+) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Brussels")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_directories)
@@ -50,8 +52,7 @@ def init_i18n(app: Flask, babel: Babel, person_language: Callable[[], str | None
             return own
         return request.accept_languages.best_match(LANGUAGES) or "en"
 
-    babel.init_app(app, locale_selector=select_locale,
-                   timezone_selector=lambda: app.config["BABEL_DEFAULT_TIMEZONE"])
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: app.config["BABEL_DEFAULT_TIMEZONE"])
     app.register_blueprint(language_blueprint)
 
     @app.context_processor
@@ -68,6 +69,12 @@ def choose_language() -> ResponseReturnValue:
     code = request.form.get("language", "")
     response = redirect(safe_next(request.form.get("next"), "/"))
     if code in LANGUAGES:
-        response.set_cookie(LANGUAGE_COOKIE, code, max_age=365 * 24 * 3600, httponly=True,
-                            samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            code,
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )
     return response

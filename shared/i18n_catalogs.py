@@ -7,6 +7,7 @@ holding the messages of that service's code and templates and of ``shared/``.
     python -m shared.i18n_catalogs check [SERVICE]   # fail when a message is missing, untranslated or obsolete
     python -m shared.i18n_catalogs compile   # .po → .mo (build products, not committed)
 """
+
 from __future__ import annotations
 
 import sys
@@ -21,8 +22,16 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("panda_portal", "support_community")
 TRANSLATED_LANGUAGES = ("nl", "fr")
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None,
-            "lazy_ngettext": (1, 2), "pgettext": ((1, "c"), 2), "npgettext": ((1, "c"), 2, 3)}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "lazy_gettext": None,
+    "_l": None,
+    "lazy_ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
+    "npgettext": ((1, "c"), 2, 3),
+}
 METHOD_MAP = [
     ("**/node_modules/**", "ignore"),
     ("**.py", "python"),
@@ -44,11 +53,16 @@ def extract(service: str) -> Catalog:
     template = Catalog(project=service, charset="utf-8")
     for folder in (ROOT / service, ROOT / "shared"):
         for filename, lineno, message, comments, context in extract_from_dir(
-            str(folder), METHOD_MAP, options_map=_options_map(), keywords=KEYWORDS,
-            comment_tags=("Translators:",), strip_comment_tags=True,
+            str(folder),
+            METHOD_MAP,
+            options_map=_options_map(),
+            keywords=KEYWORDS,
+            comment_tags=("Translators:",),
+            strip_comment_tags=True,
         ):
-            template.add(message, None, [(f"{folder.name}/{filename}", lineno)],
-                         auto_comments=comments, context=context)
+            template.add(
+                message, None, [(f"{folder.name}/{filename}", lineno)], auto_comments=comments, context=context
+            )
     return template
 
 

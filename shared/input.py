@@ -12,6 +12,7 @@ checked here, and a request carrying such characters is answered 400:
   breaks). Fields where a line break makes no sense refuse it in their forms
   (``single_line`` below).
 """
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """Alembic, driven from each service's CLI (``panda db upgrade``, ``community db upgrade``)."""
+
 from __future__ import annotations
 
 from pathlib import Path

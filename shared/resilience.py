@@ -6,6 +6,7 @@
 - A request body larger than allowed is answered 413 and the connection is closed:
   the rest of the body is never read, so it must not be taken for the next request.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable

@@ -1,4 +1,5 @@
 """Security headers for every response of both services."""
+
 from __future__ import annotations
 
 from flask import Flask, Response, request

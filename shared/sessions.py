@@ -6,6 +6,7 @@ copy of the table gives no usable session. Each service declares its table with
 community: the token's ``sub``) and an ``sid`` so that all sessions of a person,
 or one OpenID session, can be ended at once (password change, back-channel logout).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -45,8 +46,9 @@ def stored_session_id(token: str) -> str:
 
 
 class ServerSession(CallbackDict, SessionMixin):
-    def __init__(self, initial: dict | None = None, token: str | None = None,
-                 stored_expiry: dt.datetime | None = None) -> None:
+    def __init__(
+        self, initial: dict | None = None, token: str | None = None, stored_expiry: dt.datetime | None = None
+    ) -> None:
         def on_update(_self: ServerSession) -> None:
             _self.modified = True
 
@@ -154,8 +156,9 @@ def _as_str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def end_sessions(db: Database, model: type[Any], *, subject: str | None = None, sid: str | None = None,
-                 keep_token: str | None = None) -> int:
+def end_sessions(
+    db: Database, model: type[Any], *, subject: str | None = None, sid: str | None = None, keep_token: str | None = None
+) -> int:
     """Delete the stored sessions of a subject or an OpenID session id (uses ``db.session``)."""
     query = delete(model)
     if subject is not None:
@@ -174,6 +177,4 @@ def purge_expired_sessions(db: Database, model: type[Any]) -> int:
 
 
 def active_session_count(db: Database, model: type[Any], subject: str) -> int:
-    return len(db.session.execute(
-        select(model.id).where(model.subject == subject, model.expires_at > utcnow())
-    ).all())
+    return len(db.session.execute(select(model.id).where(model.subject == subject, model.expires_at > utcnow())).all())

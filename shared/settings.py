@@ -11,6 +11,7 @@ A default is a value, or a function of the values read before it (the settings a
 read in the order they are declared), for defaults that depend on the mode or on
 another setting.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
@@ -112,35 +113,68 @@ def _stripped_url(name: str, default: str) -> Callable[[dict[str, Any]], str]:
 
 
 # -- the settings both services read --------------------------------------------------------------
-APP_ENV = Setting("APP_ENV", str, "development", used_by="both", choices=("development", "testing", "production"),
-                  description="`development`, `testing` or `production`.")
+APP_ENV = Setting(
+    "APP_ENV",
+    str,
+    "development",
+    used_by="both",
+    choices=("development", "testing", "production"),
+    description="`development`, `testing` or `production`.",
+)
 INSTANCE_PATH = Setting(
-    "INSTANCE_PATH", str, lambda values: str(instance_path()), used_by="both",
+    "INSTANCE_PATH",
+    str,
+    lambda values: str(instance_path()),
+    used_by="both",
     shown_default="`instance/` in the project",
-    description="Folder for files the service keeps (development secrets and SQLite databases).")
+    description="Folder for files the service keeps (development secrets and SQLite databases).",
+)
 PANDA_ISSUER = Setting(
-    "PANDA_ISSUER", str, _stripped_url("PANDA_ISSUER", "http://127.0.0.1:5000"), used_by="both",
+    "PANDA_ISSUER",
+    str,
+    _stripped_url("PANDA_ISSUER", "http://127.0.0.1:5000"),
+    used_by="both",
     shown_default="`http://127.0.0.1:5000`",
     description="Panda's public base URL: the OpenID issuer and the base of every link in Panda's mails. "
-                "Must be `https://` in production.")
+    "Must be `https://` in production.",
+)
 PANDA_INTERNAL_URL = Setting(
-    "PANDA_INTERNAL_URL", str, None, used_by="community", shown_default="`PANDA_ISSUER`",
+    "PANDA_INTERNAL_URL",
+    str,
+    None,
+    used_by="community",
+    shown_default="`PANDA_ISSUER`",
     description="Where the community's server reaches Panda when that differs from the public address "
-                "(inside a cluster).")
+    "(inside a cluster).",
+)
 COMMUNITY_URL = Setting(
-    "COMMUNITY_URL", str, _stripped_url("COMMUNITY_URL", "http://127.0.0.1:5001"), used_by="both",
+    "COMMUNITY_URL",
+    str,
+    _stripped_url("COMMUNITY_URL", "http://127.0.0.1:5001"),
+    used_by="both",
     shown_default="`http://127.0.0.1:5001`",
-    description="The Support Community's public base URL (its redirect URI, links in mails).")
+    description="The Support Community's public base URL (its redirect URI, links in mails).",
+)
 SECRET_KEY = Setting(
-    "SECRET_KEY", str, None, key="SHARED_SECRET_KEY", used_by="both",
-    description="Used by a service whose own secret key is not set. Prefer one key per service.")
+    "SECRET_KEY",
+    str,
+    None,
+    key="SHARED_SECRET_KEY",
+    used_by="both",
+    description="Used by a service whose own secret key is not set. Prefer one key per service.",
+)
 REDIS_URL = Setting(
-    "REDIS_URL", str, None, used_by="both",
+    "REDIS_URL",
+    str,
+    None,
+    used_by="both",
     shown_default="none (limits kept per process); **required in production**",
-    description="Redis for rate limits shared by every instance, e.g. `redis://redis:6379/0`.")
+    description="Redis for rate limits shared by every instance, e.g. `redis://redis:6379/0`.",
+)
 MAIL = (
-    Setting("MAIL_SERVER", str, "127.0.0.1", used_by="both",
-            description="SMTP server (in development: the mail catcher)."),
+    Setting(
+        "MAIL_SERVER", str, "127.0.0.1", used_by="both", description="SMTP server (in development: the mail catcher)."
+    ),
     Setting("MAIL_PORT", int, 1025, used_by="both", description="SMTP port."),
     Setting("MAIL_USE_TLS", bool, False, used_by="both", description="STARTTLS after connecting."),
     Setting("MAIL_USE_SSL", bool, False, used_by="both", description="TLS from the first byte (port 465)."),
@@ -148,38 +182,93 @@ MAIL = (
     Setting("MAIL_PASSWORD", str, None, used_by="both", description="SMTP password."),
 )
 MAIL_DEFAULT_SENDER = Setting(
-    "MAIL_DEFAULT_SENDER", str, "Panda <no-reply@panda.localhost>", used_by="both",
-    description="The From of Panda's mails; the community's when `COMMUNITY_MAIL_DEFAULT_SENDER` is not set.")
+    "MAIL_DEFAULT_SENDER",
+    str,
+    "Panda <no-reply@panda.localhost>",
+    used_by="both",
+    description="The From of Panda's mails; the community's when `COMMUNITY_MAIL_DEFAULT_SENDER` is not set.",
+)
 MAIL_TIMEOUT = Setting("MAIL_TIMEOUT", int, 15, used_by="both", description="Seconds to wait for the SMTP server.")
 SESSION_COOKIE_SECURE = Setting(
-    "SESSION_COOKIE_SECURE", bool, _production, used_by="both", shown_default="`true` in production, else `false`",
-    description="Send the session cookie over https only.")
+    "SESSION_COOKIE_SECURE",
+    bool,
+    _production,
+    used_by="both",
+    shown_default="`true` in production, else `false`",
+    description="Send the session cookie over https only.",
+)
 PROXY_FIX_HOPS = Setting(
-    "PROXY_FIX_HOPS", int, 0, used_by="both",
+    "PROXY_FIX_HOPS",
+    int,
+    0,
+    used_by="both",
     description="Number of reverse proxies in front of the service whose `X-Forwarded-For/-Proto/-Host` headers "
-                "are trusted (client addresses for rate limits, https links). `0` trusts none.")
-TIMEZONE = Setting("TIMEZONE", str, "Europe/Brussels", key="BABEL_DEFAULT_TIMEZONE", used_by="both",
-                   description="Time zone in which dates and times are shown.")
-LOG_LEVEL = Setting("LOG_LEVEL", str, "INFO", used_by="both, deploy",
-                    description="Level of the services' logs and of gunicorn's (`DEBUG`, `INFO`, `WARNING`, …).")
+    "are trusted (client addresses for rate limits, https links). `0` trusts none.",
+)
+TIMEZONE = Setting(
+    "TIMEZONE",
+    str,
+    "Europe/Brussels",
+    key="BABEL_DEFAULT_TIMEZONE",
+    used_by="both",
+    description="Time zone in which dates and times are shown.",
+)
+LOG_LEVEL = Setting(
+    "LOG_LEVEL",
+    str,
+    "INFO",
+    used_by="both, deploy",
+    description="Level of the services' logs and of gunicorn's (`DEBUG`, `INFO`, `WARNING`, …).",
+)
 
 # -- read by the deployment (deploy/gunicorn.conf.py, deploy/entrypoint.sh), not by the services --------
 DEPLOY = (
     Setting("PORT", int, 8000, used_by="deploy", description="Port gunicorn listens on (`deploy/gunicorn.conf.py`)."),
-    Setting("WEB_CONCURRENCY", int, None, used_by="deploy",
-            shown_default="2 per CPU + 1, at most 8 (`make run`: 2)", description="Gunicorn worker processes."),
+    Setting(
+        "WEB_CONCURRENCY",
+        int,
+        None,
+        used_by="deploy",
+        shown_default="2 per CPU + 1, at most 8 (`make run`: 2)",
+        description="Gunicorn worker processes.",
+    ),
     Setting("GUNICORN_THREADS", int, 4, used_by="deploy", description="Threads per gunicorn worker."),
-    Setting("GUNICORN_TIMEOUT", int, 30, used_by="deploy",
-            description="Seconds a request may run before its worker is replaced."),
-    Setting("GUNICORN_GRACEFUL_TIMEOUT", int, 30, used_by="deploy",
-            description="Seconds given to requests in flight when stopping."),
-    Setting("GUNICORN_MAX_REQUESTS", int, 5000, used_by="deploy",
-            description="Requests after which a gunicorn worker is replaced."),
-    Setting("FORWARDED_ALLOW_IPS", str, "127.0.0.1,::1", used_by="deploy",
-            description="Reverse proxies whose `X-Forwarded-Proto` gunicorn trusts."),
-    Setting("MIGRATE_ON_START", str, "1", used_by="deploy",
-            description="`deploy/entrypoint.sh` runs `db upgrade` before serving or working; `0` where a separate "
-                        "job migrates."),
+    Setting(
+        "GUNICORN_TIMEOUT",
+        int,
+        30,
+        used_by="deploy",
+        description="Seconds a request may run before its worker is replaced.",
+    ),
+    Setting(
+        "GUNICORN_GRACEFUL_TIMEOUT",
+        int,
+        30,
+        used_by="deploy",
+        description="Seconds given to requests in flight when stopping.",
+    ),
+    Setting(
+        "GUNICORN_MAX_REQUESTS",
+        int,
+        5000,
+        used_by="deploy",
+        description="Requests after which a gunicorn worker is replaced.",
+    ),
+    Setting(
+        "FORWARDED_ALLOW_IPS",
+        str,
+        "127.0.0.1,::1",
+        used_by="deploy",
+        description="Reverse proxies whose `X-Forwarded-Proto` gunicorn trusts.",
+    ),
+    Setting(
+        "MIGRATE_ON_START",
+        str,
+        "1",
+        used_by="deploy",
+        description="`deploy/entrypoint.sh` runs `db upgrade` before serving or working; `0` where a separate "
+        "job migrates.",
+    ),
 )
 
 
@@ -191,8 +280,9 @@ def database_url_default(filename: str) -> Callable[[dict[str, Any]], str | None
 MIN_SECRET_BYTES = 32
 
 
-def refuse_weak_production_settings(config: dict[str, Any], *, required: dict[str, str], secrets: dict[str, str],
-                                    https_urls: dict[str, str]) -> None:
+def refuse_weak_production_settings(
+    config: dict[str, Any], *, required: dict[str, str], secrets: dict[str, str], https_urls: dict[str, str]
+) -> None:
     """Outside development and tests, refuse to start on settings that would be unsafe, naming each one.
 
     ``required``, ``secrets`` and ``https_urls`` map configuration keys to the environment
@@ -205,13 +295,21 @@ def refuse_weak_production_settings(config: dict[str, Any], *, required: dict[st
     missing = [variable for key, variable in {**required, **secrets}.items() if not config.get(key)]
     if missing:
         problems.append("Missing required setting(s) for production: " + ", ".join(missing) + ".")
-    short = [variable for key, variable in secrets.items()
-             if config.get(key) and len(str(config[key]).encode()) < MIN_SECRET_BYTES]
+    short = [
+        variable
+        for key, variable in secrets.items()
+        if config.get(key) and len(str(config[key]).encode()) < MIN_SECRET_BYTES
+    ]
     if short:
-        problems.append(f"{', '.join(short)} must be at least {MIN_SECRET_BYTES} bytes long in production "
-                        "(make one: python -c \"import secrets; print(secrets.token_urlsafe(48))\").")
-    plain = [variable for key, variable in https_urls.items()
-             if config.get(key) and not str(config[key]).startswith("https://")]
+        problems.append(
+            f"{', '.join(short)} must be at least {MIN_SECRET_BYTES} bytes long in production "
+            '(make one: python -c "import secrets; print(secrets.token_urlsafe(48))").'
+        )
+    plain = [
+        variable
+        for key, variable in https_urls.items()
+        if config.get(key) and not str(config[key]).startswith("https://")
+    ]
     for variable in plain:
         problems.append(f"{variable} must be an https:// URL in production.")
     if problems:
@@ -227,18 +325,58 @@ TABLE_HEADER = ("| Variable | Used by | Default | Meaning |", "|---|---|---|---|
 
 # The README groups settings by subject rather than by service; settings not named here follow.
 README_ORDER = (
-    "APP_ENV", "INSTANCE_PATH", "PANDA_ISSUER", "PANDA_INTERNAL_URL", "COMMUNITY_URL", "PANDA_SECRET_KEY",
-    "COMMUNITY_SECRET_KEY", "SECRET_KEY", "PANDA_DATABASE_URL", "COMMUNITY_DATABASE_URL", "REDIS_URL",
-    "COMMUNITY_CLIENT_ID", "COMMUNITY_CLIENT_SECRET", "OIDC_HTTP_TIMEOUT", "OIDC_METADATA_TTL", "OIDC_JWKS_TTL",
-    "OIDC_JWKS_MIN_REFETCH_SECONDS", "OIDC_MAX_TOKEN_BYTES", "BACKCHANNEL_LOGOUT_MAX_AGE",
-    "ATTACHMENT_MAX_MB", "ATTACHMENTS_PER_CASE_MAX_MB", "ATTACHMENT_STORAGE_PATH", "CASE_REOPEN_DAYS",
-    "AGENTS_TEAM_ADDRESS", "AGENTS_TEAM_LOCALE", "ORGANIZATION_SELECT_LIMIT", "SWITCHER_MENU_LIMIT",
-    "MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USE_SSL", "MAIL_USERNAME", "MAIL_PASSWORD",
-    "MAIL_DEFAULT_SENDER", "COMMUNITY_MAIL_DEFAULT_SENDER", "MAIL_TIMEOUT", "SESSION_COOKIE_SECURE",
-    "PANDA_SESSION_HOURS", "COMMUNITY_SESSION_HOURS", "PASSWORD_MIN_LENGTH", "RATELIMIT_ENABLED",
-    "SIGN_IN_LIMIT_PER_ACCOUNT", "SIGN_IN_LIMIT_PER_ADDRESS", "EMAIL_LIMIT_PER_ADDRESS", "ADD_ORGANIZATION_LIMIT",
-    "ACCESS_TOKEN_SECONDS", "ID_TOKEN_SECONDS", "REFRESH_TOKEN_DAYS", "BACKCHANNEL_LOGOUT_TIMEOUT",
-    "PROXY_FIX_HOPS", "TIMEZONE", "LOG_LEVEL",
+    "APP_ENV",
+    "INSTANCE_PATH",
+    "PANDA_ISSUER",
+    "PANDA_INTERNAL_URL",
+    "COMMUNITY_URL",
+    "PANDA_SECRET_KEY",
+    "COMMUNITY_SECRET_KEY",
+    "SECRET_KEY",
+    "PANDA_DATABASE_URL",
+    "COMMUNITY_DATABASE_URL",
+    "REDIS_URL",
+    "COMMUNITY_CLIENT_ID",
+    "COMMUNITY_CLIENT_SECRET",
+    "OIDC_HTTP_TIMEOUT",
+    "OIDC_METADATA_TTL",
+    "OIDC_JWKS_TTL",
+    "OIDC_JWKS_MIN_REFETCH_SECONDS",
+    "OIDC_MAX_TOKEN_BYTES",
+    "BACKCHANNEL_LOGOUT_MAX_AGE",
+    "ATTACHMENT_MAX_MB",
+    "ATTACHMENTS_PER_CASE_MAX_MB",
+    "ATTACHMENT_STORAGE_PATH",
+    "CASE_REOPEN_DAYS",
+    "AGENTS_TEAM_ADDRESS",
+    "AGENTS_TEAM_LOCALE",
+    "ORGANIZATION_SELECT_LIMIT",
+    "SWITCHER_MENU_LIMIT",
+    "MAIL_SERVER",
+    "MAIL_PORT",
+    "MAIL_USE_TLS",
+    "MAIL_USE_SSL",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_DEFAULT_SENDER",
+    "COMMUNITY_MAIL_DEFAULT_SENDER",
+    "MAIL_TIMEOUT",
+    "SESSION_COOKIE_SECURE",
+    "PANDA_SESSION_HOURS",
+    "COMMUNITY_SESSION_HOURS",
+    "PASSWORD_MIN_LENGTH",
+    "RATELIMIT_ENABLED",
+    "SIGN_IN_LIMIT_PER_ACCOUNT",
+    "SIGN_IN_LIMIT_PER_ADDRESS",
+    "EMAIL_LIMIT_PER_ADDRESS",
+    "ADD_ORGANIZATION_LIMIT",
+    "ACCESS_TOKEN_SECONDS",
+    "ID_TOKEN_SECONDS",
+    "REFRESH_TOKEN_DAYS",
+    "BACKCHANNEL_LOGOUT_TIMEOUT",
+    "PROXY_FIX_HOPS",
+    "TIMEZONE",
+    "LOG_LEVEL",
 )
 
 
@@ -255,6 +393,8 @@ def documented_settings(*service_settings: Sequence[Setting]) -> list[Setting]:
 
 def readme_table(*service_settings: Sequence[Setting]) -> str:
     """The README's configuration table, rendered from the declarations."""
-    rows = [f"| `{s.name}` | {s.used_by} | {s.readme_default()} | {s.description} |"
-            for s in documented_settings(*service_settings)]
+    rows = [
+        f"| `{s.name}` | {s.used_by} | {s.readme_default()} | {s.description} |"
+        for s in documented_settings(*service_settings)
+    ]
     return "\n".join([*TABLE_HEADER, *rows])

@@ -1,4 +1,5 @@
 """The shared layout, stylesheet and form helpers, registered by both services."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -6,7 +7,10 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask
 
 shared_blueprint = Blueprint(
-    "shared", __name__, template_folder="templates", static_folder="static",
+    "shared",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
     static_url_path="/shared-static",
 )
 
@@ -21,7 +25,6 @@ def safe_next(target: str | None, fallback: str = "/") -> str:
     if not target or any(ord(character) < 0x20 or 0x7F <= ord(character) <= 0x9F for character in target):
         return fallback
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
-            or "\\" in target:
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return fallback
     return target

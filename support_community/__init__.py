@@ -1,4 +1,5 @@
 """Support Community: the relying party where cases are handled in a client's name."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,10 +26,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         user = current_user()
         return user.locale if user else None
 
-    install_foundation(app, db=db, extensions=[mail, csrf, limiter], babel=babel, session_model=WebSession,
-                       subject_key="sub", person_language=person_language,
-                       translations=PACKAGE_DIR / "translations")
+    install_foundation(
+        app,
+        db=db,
+        extensions=[mail, csrf, limiter],
+        babel=babel,
+        session_model=WebSession,
+        subject_key="sub",
+        person_language=person_language,
+        translations=PACKAGE_DIR / "translations",
+    )
     from support_community.errors import EXPLANATIONS
+
     install_error_pages(app, EXPLANATIONS)
 
     from support_community.agents.views import bp as agents_bp
@@ -45,8 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from support_community.permissions import can
 
-    install_access(app, is_authenticated=lambda: current_user() is not None,
-                   sign_in_endpoint="auth.sign_in", can=can)
+    install_access(app, is_authenticated=lambda: current_user() is not None, sign_in_endpoint="auth.sign_in", can=can)
 
     @app.context_processor
     def _layout_context() -> dict[str, Any]:
@@ -61,5 +69,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         }
 
     from support_community.cli import register_commands
+
     register_commands(app)
     return app

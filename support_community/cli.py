@@ -1,4 +1,5 @@
 """``community``: the command line of the Support Community (a Flask CLI group)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -30,6 +31,9 @@ def _create_app(*_args, **_kwargs) -> Flask:
 
 
 def main() -> None:
-    cli = FlaskGroup(create_app=_create_app, add_default_commands=False,
-                     help="Support Community: cases handled in the client's name.")
+    cli = FlaskGroup(
+        create_app=_create_app,
+        add_default_commands=False,
+        help="Support Community: cases handled in the client's name.",
+    )
     cli.main(prog_name="community")

@@ -1,4 +1,5 @@
 """The community's extension objects, initialised by ``create_app``."""
+
 from __future__ import annotations
 
 from flask_babel import Babel
@@ -13,11 +14,7 @@ from shared.database import NAMING_CONVENTION, Database
 
 
 class CommunityBase(DeclarativeBase):
-    """The community's declarative base: its own metadata, with the house constraint naming convention.
-
-    A class statement rather than ``shared.database.make_base``: type checkers see
-    the models' base only when it is declared.
-    """
+    """The community's declarative base: its own metadata, with the house constraint naming convention."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

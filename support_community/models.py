@@ -1,4 +1,5 @@
 """Imports every model so the metadata is complete (Alembic, tests, create_all)."""
+
 from support_community.auth.models import SeenLogoutToken, WebSession  # noqa: F401
 from support_community.cases.models import (  # noqa: F401
     Attachment,

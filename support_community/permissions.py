@@ -10,6 +10,7 @@ an organization that is not listed (or a malformed id) is a 404, so nobody learn
 whether it exists. Within a listed organization the person's role there decides
 which capabilities they hold.
 """
+
 from __future__ import annotations
 
 from flask import abort, g

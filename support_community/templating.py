@@ -7,6 +7,7 @@ statuses, severities, dates, sizes and people's own text the same way::
     {{ message.body|user_text }}     {{ case.created_at|datetime("short") }}   {{ file.size|filesize }}
     {{ author_label(name, by_agent=False, organization_name=org.name) }}    {{ product.name(language) }}
 """
+
 from __future__ import annotations
 
 import datetime as dt

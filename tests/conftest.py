@@ -5,6 +5,7 @@ Both services' suites run on SQLite by default and on PostgreSQL when
 back (SQLAlchemy's "join an external transaction" recipe), so tests see a clean
 database without recreating it.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,8 +33,12 @@ def _no_network(monkeypatch):
 
     def guarded_connect(self, address):
         host = address[0] if isinstance(address, tuple) else address
-        if isinstance(host, str) and host not in LOOPBACK and not host.startswith("127.") \
-                and self.family in (socket.AF_INET, socket.AF_INET6):
+        if (
+            isinstance(host, str)
+            and host not in LOOPBACK
+            and not host.startswith("127.")
+            and self.family in (socket.AF_INET, socket.AF_INET6)
+        ):
             raise RuntimeError(f"test tried to reach the network: {address!r}")
         return real_connect(self, address)
 
@@ -108,8 +113,7 @@ def _rollback_each_test(app, database):
     connection = state.engine.connect()
     outer = connection.begin()
     original = state.sessionmaker
-    state.sessionmaker = sessionmaker(bind=connection, expire_on_commit=False,
-                                      join_transaction_mode="create_savepoint")
+    state.sessionmaker = sessionmaker(bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
     try:
         yield
     finally:

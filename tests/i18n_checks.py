@@ -1,4 +1,5 @@
 """Helpers of both services' translation tests: the English to look for, and what a page says."""
+
 from __future__ import annotations
 
 import html as html_lib
@@ -20,7 +21,7 @@ def catalog_english(service: str, *, strip: str, extra: Iterable[str] = ()) -> s
     for message in extract(service):
         if not message.id:
             continue
-        for msgid in (message.id if isinstance(message.id, tuple) else (message.id,)):
+        for msgid in message.id if isinstance(message.id, tuple) else (message.id,):
             for piece in PLACEHOLDER.split(msgid):
                 piece = " ".join(piece.split()).strip(strip)
                 if len(WORD.findall(piece)) >= 3:

@@ -6,6 +6,7 @@ community as Panda's OpenID client, and runs both outbox workers in threads.
 ``Browser`` is a small requests-based user agent that submits forms with their
 CSRF tokens, enough to play a person through the story without JavaScript.
 """
+
 from __future__ import annotations
 
 import re
@@ -67,10 +68,16 @@ class LiveStack:
 
     def _common(self, database_url: str) -> dict[str, Any]:
         return {
-            "TESTING": True, "APP_ENV": "testing", "DATABASE_URL": database_url,
-            "MAIL_SERVER": self.smtp.host, "MAIL_PORT": self.smtp.port,
-            "MAIL_USE_TLS": False, "MAIL_USE_SSL": False, "RATELIMIT_STORAGE_URI": "memory://",
-            "PANDA_ISSUER": self.panda_url, "COMMUNITY_URL": self.community_url,
+            "TESTING": True,
+            "APP_ENV": "testing",
+            "DATABASE_URL": database_url,
+            "MAIL_SERVER": self.smtp.host,
+            "MAIL_PORT": self.smtp.port,
+            "MAIL_USE_TLS": False,
+            "MAIL_USE_SSL": False,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "PANDA_ISSUER": self.panda_url,
+            "COMMUNITY_URL": self.community_url,
         }
 
     def start(self) -> LiveStack:
@@ -99,11 +106,14 @@ class LiveStack:
             )
             panda_db.session.commit()
 
-        self.community = create_community(self._common(community_database) | {
-            "SECRET_KEY": "live-community-secret",
-            "COMMUNITY_CLIENT_ID": "support-community",
-            "COMMUNITY_CLIENT_SECRET": secret,
-        })
+        self.community = create_community(
+            self._common(community_database)
+            | {
+                "SECRET_KEY": "live-community-secret",
+                "COMMUNITY_CLIENT_ID": "support-community",
+                "COMMUNITY_CLIENT_SECRET": secret,
+            }
+        )
         with self.community.app_context():
             community_db.create_all()
             from support_community.cases.services.demo_data import load_demo
@@ -111,10 +121,12 @@ class LiveStack:
             load_demo()
             community_db.session.commit()
 
-        for thread in (_ServerThread(self.panda, self.panda_port),
-                       _ServerThread(self.community, self.community_port),
-                       _WorkerThread(self.panda, panda_outbox),
-                       _WorkerThread(self.community, community_outbox)):
+        for thread in (
+            _ServerThread(self.panda, self.panda_port),
+            _ServerThread(self.community, self.community_port),
+            _WorkerThread(self.panda, panda_outbox),
+            _WorkerThread(self.community, community_outbox),
+        ):
             thread.start()
             self.threads.append(thread)
         return self
@@ -169,8 +181,9 @@ def _wait_for_outbox(app, database, model, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with database.state(app).sessionmaker() as session:
-            pending = session.scalar(select(func.count()).select_from(model).where(
-                model.sent_at.is_(None), model.failed_at.is_(None)))
+            pending = session.scalar(
+                select(func.count()).select_from(model).where(model.sent_at.is_(None), model.failed_at.is_(None))
+            )
         if not pending:
             return
         time.sleep(0.05)
@@ -188,8 +201,13 @@ class _FormParser(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list) -> None:
         a = dict(attrs)
         if tag == "form":
-            self._current = {"action": a.get("action") or "", "method": (a.get("method") or "get").lower(),
-                             "fields": {}, "buttons": [], "id": a.get("id")}
+            self._current = {
+                "action": a.get("action") or "",
+                "method": (a.get("method") or "get").lower(),
+                "fields": {},
+                "buttons": [],
+                "id": a.get("id"),
+            }
             self.forms.append(self._current)
         elif self._current is not None and tag in ("input", "select", "textarea", "button"):
             name = a.get("name")
@@ -250,8 +268,9 @@ class Browser:
                 else:
                     self.response = self.session.get(target, params=fields, timeout=20, **kwargs)
                 return self.response
-        raise AssertionError(f"no form with action containing {action_contains!r} on {self.url}: "
-                             f"{[f['action'] for f in self.forms()]}")
+        raise AssertionError(
+            f"no form with action containing {action_contains!r} on {self.url}: {[f['action'] for f in self.forms()]}"
+        )
 
     def has_text(self, text: str) -> bool:
         return text in re.sub(r"\s+", " ", self.text)

@@ -1,4 +1,5 @@
 """Test helpers: database targets, the SMTP sink, CSRF-aware form posts."""
+
 from __future__ import annotations
 
 import asyncio
@@ -36,6 +37,7 @@ def base_config(smtp: SmtpSink, database_url: str) -> dict:
         "SERVER_NAME": None,
     }
 
+
 CSRF_INPUT = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 
 
@@ -56,8 +58,9 @@ def is_postgres() -> bool:
 
 
 def _admin_url(url: str) -> str:
-    parts = sa.engine.make_url(url.replace("postgresql://", "postgresql+psycopg://", 1)
-                               if url.startswith("postgresql://") else url)
+    parts = sa.engine.make_url(
+        url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+    )
     return parts.render_as_string(hide_password=False)
 
 
@@ -159,8 +162,9 @@ class SmtpSink:
                     return "451 Try again later"
                 if sink.refuse_permanently:
                     return "550 5.1.1 No such mailbox"
-                message = email.message_from_bytes(envelope.original_content or envelope.content,
-                                                   policy=email.policy.default)
+                message = email.message_from_bytes(
+                    envelope.original_content or envelope.content, policy=email.policy.default
+                )
                 with sink.lock:
                     sink.messages.append(CaughtMail(envelope.mail_from, list(envelope.rcpt_tos), message))
                 return "250 OK"

@@ -9,6 +9,7 @@ it, and a message's HTML part is only ever shown from its own URL under a ``sand
 in a sandboxed iframe, so its scripts and forms never run with the catcher's origin.
 Nothing on the page needs JavaScript.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,8 +52,13 @@ def _accept_any_login(server: Any, session: Any, envelope: Any, mechanism: str, 
 class MailCatcher:
     """SMTP server + web page over one store; ``start()`` returns once both accept connections."""
 
-    def __init__(self, host: str = DEFAULT_HOST, smtp_port: int = DEFAULT_SMTP_PORT,
-                 web_port: int = DEFAULT_WEB_PORT, store: MessageStore | None = None) -> None:
+    def __init__(
+        self,
+        host: str = DEFAULT_HOST,
+        smtp_port: int = DEFAULT_SMTP_PORT,
+        web_port: int = DEFAULT_WEB_PORT,
+        store: MessageStore | None = None,
+    ) -> None:
         self.host = host
         self.smtp_port = smtp_port
         self.web_port = web_port
@@ -69,11 +75,17 @@ class MailCatcher:
 
         self._web = CatcherWebServer((self.host, self.web_port), self.store, f"{self.host}:{self.smtp_port}")
         self.web_port = self._web.server_address[1]
-        threading.Thread(target=self._web.serve_forever, kwargs={"poll_interval": 0.1},
-                         name="mailcatcher-web", daemon=True).start()
-        self._controller = Controller(_SmtpHandler(self.store), hostname=self.host, port=self.smtp_port,
-                                      enable_SMTPUTF8=True, auth_require_tls=False,
-                                      authenticator=_accept_any_login)
+        threading.Thread(
+            target=self._web.serve_forever, kwargs={"poll_interval": 0.1}, name="mailcatcher-web", daemon=True
+        ).start()
+        self._controller = Controller(
+            _SmtpHandler(self.store),
+            hostname=self.host,
+            port=self.smtp_port,
+            enable_SMTPUTF8=True,
+            auth_require_tls=False,
+            authenticator=_accept_any_login,
+        )
         try:
             self._controller.start()
         except BaseException:
@@ -105,16 +117,28 @@ def main(argv: list[str] | None = None) -> int:
     from shared.config import instance_path
 
     parser = argparse.ArgumentParser(prog="mailcatcher", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--host", default=os.environ.get("MAILCATCHER_HOST") or DEFAULT_HOST,
-                        help="address to listen on (MAILCATCHER_HOST; default %(default)s)")
-    parser.add_argument("--smtp-port", type=int,
-                        default=_port(os.environ.get("MAILCATCHER_SMTP_PORT"), DEFAULT_SMTP_PORT, "MAILCATCHER_SMTP_PORT"),
-                        help="SMTP port (MAILCATCHER_SMTP_PORT; default %(default)s)")
-    parser.add_argument("--web-port", type=int,
-                        default=_port(os.environ.get("MAILCATCHER_WEB_PORT"), DEFAULT_WEB_PORT, "MAILCATCHER_WEB_PORT"),
-                        help="web page port (MAILCATCHER_WEB_PORT; default %(default)s)")
-    parser.add_argument("--store", default=os.environ.get("MAILCATCHER_STORE") or str(instance_path() / "mailcatcher.db"),
-                        help="SQLite file for the messages, or :memory: (MAILCATCHER_STORE; default %(default)s)")
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("MAILCATCHER_HOST") or DEFAULT_HOST,
+        help="address to listen on (MAILCATCHER_HOST; default %(default)s)",
+    )
+    parser.add_argument(
+        "--smtp-port",
+        type=int,
+        default=_port(os.environ.get("MAILCATCHER_SMTP_PORT"), DEFAULT_SMTP_PORT, "MAILCATCHER_SMTP_PORT"),
+        help="SMTP port (MAILCATCHER_SMTP_PORT; default %(default)s)",
+    )
+    parser.add_argument(
+        "--web-port",
+        type=int,
+        default=_port(os.environ.get("MAILCATCHER_WEB_PORT"), DEFAULT_WEB_PORT, "MAILCATCHER_WEB_PORT"),
+        help="web page port (MAILCATCHER_WEB_PORT; default %(default)s)",
+    )
+    parser.add_argument(
+        "--store",
+        default=os.environ.get("MAILCATCHER_STORE") or str(instance_path() / "mailcatcher.db"),
+        help="SQLite file for the messages, or :memory: (MAILCATCHER_STORE; default %(default)s)",
+    )
     args = parser.parse_args(argv)
 
     # aiosmtpd itself still sets the deprecated attribute when a client logs in.
@@ -123,8 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         catcher.start()
     except OSError as exc:
-        print(f"mailcatcher: cannot listen on {args.host} ({exc}); is another mail catcher running?",
-              file=sys.stderr)
+        print(f"mailcatcher: cannot listen on {args.host} ({exc}); is another mail catcher running?", file=sys.stderr)
         return 1
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -137,4 +160,3 @@ def main(argv: list[str] | None = None) -> int:
         catcher.stop()
         catcher.store.close()
     return 0
-

@@ -1,4 +1,5 @@
 """``python -m devserver.mailcatcher``."""
+
 from devserver.mailcatcher import main
 
 if __name__ == "__main__":

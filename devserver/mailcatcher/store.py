@@ -1,4 +1,5 @@
 """The caught messages: kept in SQLite (a file under instance/, or in memory), newest first."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -101,7 +102,8 @@ class MessageStore:
             "CREATE TABLE IF NOT EXISTS messages ("
             " id INTEGER PRIMARY KEY AUTOINCREMENT, received_at TEXT NOT NULL,"
             " envelope_sender TEXT NOT NULL, recipients TEXT NOT NULL, sender TEXT NOT NULL,"
-            " subject TEXT NOT NULL, raw BLOB NOT NULL)")
+            " subject TEXT NOT NULL, raw BLOB NOT NULL)"
+        )
         self._conn.commit()
 
     def add(self, envelope_sender: str, recipients: list[str], raw: bytes) -> int:
@@ -117,10 +119,13 @@ class MessageStore:
         with self._lock:
             cursor = self._conn.execute(
                 "INSERT INTO messages (received_at, envelope_sender, recipients, sender, subject, raw)"
-                " VALUES (?, ?, ?, ?, ?, ?)", row)
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                row,
+            )
             self._conn.execute(
-                "DELETE FROM messages WHERE id <= (SELECT id FROM messages ORDER BY id DESC"
-                " LIMIT 1 OFFSET ?)", (self.limit,))
+                "DELETE FROM messages WHERE id <= (SELECT id FROM messages ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                (self.limit,),
+            )
             self._conn.commit()
             return int(cursor.lastrowid or 0)
 
@@ -145,6 +150,12 @@ class MessageStore:
 
     @staticmethod
     def _message(row: tuple) -> CaughtMessage:
-        return CaughtMessage(id=row[0], received_at=dt.datetime.fromisoformat(row[1]),
-                             envelope_sender=row[2], recipients=json.loads(row[3]), sender=row[4],
-                             subject=row[5], raw=bytes(row[6]))
+        return CaughtMessage(
+            id=row[0],
+            received_at=dt.datetime.fromisoformat(row[1]),
+            envelope_sender=row[2],
+            recipients=json.loads(row[3]),
+            sender=row[4],
+            subject=row[5],
+            raw=bytes(row[6]),
+        )

@@ -1,4 +1,5 @@
 """The catcher's web page and JSON API (standard library only; works without JavaScript)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,13 +14,17 @@ from urllib.parse import parse_qs
 
 from devserver.mailcatcher.store import LINK, CaughtMessage, MessageStore, trim_link
 
-PAGE_CSP = ("default-src 'none'; style-src 'self'; frame-src 'self'; img-src 'self'; "
-            "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+PAGE_CSP = (
+    "default-src 'none'; style-src 'self'; frame-src 'self'; img-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
 # The HTML part gets a unique opaque origin (``sandbox`` without allow-same-origin) and may
 # not run scripts or submit forms; links open in a new top-level tab.
-MAIL_HTML_CSP = ("sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; "
-                 "img-src data: http: https:; style-src 'unsafe-inline'; font-src data:; "
-                 "frame-ancestors 'self'")
+MAIL_HTML_CSP = (
+    "sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; "
+    "img-src data: http: https:; style-src 'unsafe-inline'; font-src data:; "
+    "frame-ancestors 'self'"
+)
 
 
 STYLE = """
@@ -49,7 +54,7 @@ def linkify(text: str) -> str:
     position = 0
     for match in LINK.finditer(text):
         url = trim_link(match.group(0))
-        out.append(e(text[position:match.start()]))
+        out.append(e(text[position : match.start()]))
         out.append(f'<a href="{e(url)}">{e(url)}</a>')
         position = match.start() + len(url)
     out.append(e(text[position:]))
@@ -61,10 +66,12 @@ def _local_time(moment: dt.datetime) -> str:
 
 
 def _page(title: str, body: str) -> str:
-    return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<title>{e(title)}</title><link rel="stylesheet" href="/style.css"></head>'
-            f"<body>{body}</body></html>")
+    return (
+        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<title>{e(title)}</title><link rel="stylesheet" href="/style.css"></head>'
+        f"<body>{body}</body></html>"
+    )
 
 
 def list_page(messages: list[CaughtMessage], *, smtp_address: str, token: str) -> str:
@@ -73,19 +80,26 @@ def list_page(messages: list[CaughtMessage], *, smtp_address: str, token: str) -
             f'<tr><td><a href="/messages/{m.id}">{e(m.subject or "(no subject)")}</a></td>'
             f"<td>{e(', '.join(m.recipients))}</td><td>{e(m.sender)}</td>"
             f'<td><time datetime="{e(m.received_at.isoformat())}">{e(_local_time(m.received_at))}</time></td></tr>'
-            for m in messages)
-        table = ('<table><caption class="muted">Newest first</caption><thead><tr>'
-                 '<th scope="col">Subject</th><th scope="col">To</th><th scope="col">From</th>'
-                 f'<th scope="col">Received</th></tr></thead><tbody>{rows}</tbody></table>')
-        delete = ('<form method="post" action="/messages/delete">'
-                  f'<input type="hidden" name="token" value="{e(token)}">'
-                  '<button type="submit">Delete all messages</button></form>')
+            for m in messages
+        )
+        table = (
+            '<table><caption class="muted">Newest first</caption><thead><tr>'
+            '<th scope="col">Subject</th><th scope="col">To</th><th scope="col">From</th>'
+            f'<th scope="col">Received</th></tr></thead><tbody>{rows}</tbody></table>'
+        )
+        delete = (
+            '<form method="post" action="/messages/delete">'
+            f'<input type="hidden" name="token" value="{e(token)}">'
+            '<button type="submit">Delete all messages</button></form>'
+        )
     else:
-        table = '<p>No messages yet.</p>'
+        table = "<p>No messages yet.</p>"
         delete = ""
-    body = (f'<header><h1>Caught mail ({len(messages)})</h1><p><a href="/">Refresh</a></p></header>'
-            f'<main><p class="muted">Every message sent to SMTP {e(smtp_address)} appears here; '
-            f"nothing is delivered.</p>{table}{delete}</main>")
+    body = (
+        f'<header><h1>Caught mail ({len(messages)})</h1><p><a href="/">Refresh</a></p></header>'
+        f'<main><p class="muted">Every message sent to SMTP {e(smtp_address)} appears here; '
+        f"nothing is delivered.</p>{table}{delete}</main>"
+    )
     return _page("Caught mail", body)
 
 
@@ -95,28 +109,33 @@ def detail_page(message: CaughtMessage) -> str:
     attachments = message.attachments()
     parts = []
     if text is not None:
-        parts.append(f'<section aria-labelledby="text-part"><h2 id="text-part">Text</h2>'
-                     f"<pre>{linkify(text)}</pre></section>")
+        parts.append(
+            f'<section aria-labelledby="text-part"><h2 id="text-part">Text</h2><pre>{linkify(text)}</pre></section>'
+        )
     if html_part is not None:
-        parts.append('<section aria-labelledby="html-part"><h2 id="html-part">HTML</h2>'
-                     f'<iframe title="HTML part of the message" src="/messages/{message.id}/html" '
-                     'sandbox="allow-popups allow-popups-to-escape-sandbox" referrerpolicy="no-referrer">'
-                     "</iframe></section>")
+        parts.append(
+            '<section aria-labelledby="html-part"><h2 id="html-part">HTML</h2>'
+            f'<iframe title="HTML part of the message" src="/messages/{message.id}/html" '
+            'sandbox="allow-popups allow-popups-to-escape-sandbox" referrerpolicy="no-referrer">'
+            "</iframe></section>"
+        )
     if attachments:
         items = "".join(f"<li>{e(name)}</li>" for name in attachments)
-        parts.append(f'<section aria-labelledby="attachments"><h2 id="attachments">Attachments</h2>'
-                     f"<ul>{items}</ul></section>")
+        parts.append(
+            f'<section aria-labelledby="attachments"><h2 id="attachments">Attachments</h2><ul>{items}</ul></section>'
+        )
     if not parts:
         parts.append("<p>This message has no text or HTML part.</p>")
     body = (
         f'<header><p><a href="/">All messages</a></p></header><main>'
-        f'<h1>{e(message.subject or "(no subject)")}</h1>'
+        f"<h1>{e(message.subject or '(no subject)')}</h1>"
         f"<dl><dt>From</dt><dd>{e(message.sender)}</dd>"
         f"<dt>To</dt><dd>{e(', '.join(message.recipients))}</dd>"
         f"<dt>Envelope sender</dt><dd>{e(message.envelope_sender)}</dd>"
         f'<dt>Received</dt><dd><time datetime="{e(message.received_at.isoformat())}">'
         f"{e(_local_time(message.received_at))}</time></dd></dl>"
-        f'{"".join(parts)}<p><a href="/messages/{message.id}/source">View the source</a></p></main>')
+        f'{"".join(parts)}<p><a href="/messages/{message.id}/source">View the source</a></p></main>'
+    )
     return _page(message.subject or "(no subject)", body)
 
 
@@ -145,8 +164,9 @@ class CatcherRequestHandler(BaseHTTPRequestHandler):
         sys.stderr.write("mailcatcher: " + (format % args) + "\n")
 
     # -- responses --
-    def _send(self, status: int, body: bytes, content_type: str, csp: str = PAGE_CSP,
-              extra: dict[str, str] | None = None) -> None:
+    def _send(
+        self, status: int, body: bytes, content_type: str, csp: str = PAGE_CSP, extra: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -170,8 +190,10 @@ class CatcherRequestHandler(BaseHTTPRequestHandler):
         if self.path.startswith("/api/"):
             self._json({"error": "not found"}, HTTPStatus.NOT_FOUND)
         else:
-            self._html(_page("Not found", '<main><h1>Not found</h1><p><a href="/">All messages</a></p></main>'),
-                       HTTPStatus.NOT_FOUND)
+            self._html(
+                _page("Not found", '<main><h1>Not found</h1><p><a href="/">All messages</a></p></main>'),
+                HTTPStatus.NOT_FOUND,
+            )
 
     def _message(self, raw_id: str) -> CaughtMessage | None:
         return self.server.store.get(int(raw_id)) if raw_id.isdigit() and len(raw_id) < 18 else None
@@ -211,8 +233,7 @@ class CatcherRequestHandler(BaseHTTPRequestHandler):
                 document = '<base target="_blank">' + html_part
                 self._send(HTTPStatus.OK, document.encode(), "text/html; charset=utf-8", csp=MAIL_HTML_CSP)
             else:
-                self._send(HTTPStatus.OK, message.raw, "text/plain; charset=utf-8",
-                           csp="sandbox; default-src 'none'")
+                self._send(HTTPStatus.OK, message.raw, "text/plain; charset=utf-8", csp="sandbox; default-src 'none'")
         else:
             self._not_found()
 
@@ -222,13 +243,20 @@ class CatcherRequestHandler(BaseHTTPRequestHandler):
             return
         length = int(self.headers.get("Content-Length") or 0)
         if length > 10_000:
-            self._html(_page("Too large", "<main><h1>Request too large</h1></main>"), HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+            self._html(
+                _page("Too large", "<main><h1>Request too large</h1></main>"), HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+            )
             return
         form = parse_qs(self.rfile.read(length).decode("utf-8", "replace"))
         if not secrets.compare_digest((form.get("token") or [""])[0], self.server.token):
-            self._html(_page("Refused", '<main><h1>Refused</h1><p>The form expired. '
-                             '<a href="/">Reload the page</a> and try again.</p></main>'),
-                       HTTPStatus.BAD_REQUEST)
+            self._html(
+                _page(
+                    "Refused",
+                    "<main><h1>Refused</h1><p>The form expired. "
+                    '<a href="/">Reload the page</a> and try again.</p></main>',
+                ),
+                HTTPStatus.BAD_REQUEST,
+            )
             return
         self.server.store.clear()
         self.send_response(HTTPStatus.SEE_OTHER)

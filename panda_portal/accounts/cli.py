@@ -1,4 +1,5 @@
 """``panda users …``: accounts managed by an operator."""
+
 from __future__ import annotations
 
 import functools
@@ -51,19 +52,23 @@ def _read_password() -> str:
 @users_group.command("add")
 @click.argument("email")
 @click.option("--name", required=True, help="The person's name.")
-@click.option("--password-stdin", "password_stdin", is_flag=True,
-              help="Read the password from standard input (never from the command line).")
+@click.option(
+    "--password-stdin",
+    "password_stdin",
+    is_flag=True,
+    help="Read the password from standard input (never from the command line).",
+)
 @click.option("--verified", is_flag=True, help="Mark the e-mail address as confirmed.")
 @click.option("--support-agent", is_flag=True, help="Vendor staff: sees the support queue.")
 @click.option("--language", type=click.Choice(LANGUAGES), default="en", show_default=True)
 @_operator_command
-def add_user(email: str, name: str, password_stdin: bool, verified: bool, support_agent: bool,
-             language: str) -> None:
+def add_user(email: str, name: str, password_stdin: bool, verified: bool, support_agent: bool, language: str) -> None:
     """Create the account EMAIL."""
     if not password_stdin:
         raise click.UsageError("Give --password-stdin and the password on standard input.")
-    account = create_account(email, name, _read_password(), language, verified=verified,
-                             support_agent=support_agent, actor=None)
+    account = create_account(
+        email, name, _read_password(), language, verified=verified, support_agent=support_agent, actor=None
+    )
     state = "confirmed" if verified else "not confirmed yet"
     role = ", support agent" if support_agent else ""
     click.echo(f"Account {account.email} created ({state}{role}).")

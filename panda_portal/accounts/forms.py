@@ -1,4 +1,5 @@
 """The shape of the account forms; the password rules live in ``passwords`` (via the services)."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -27,23 +28,28 @@ def _language_choices() -> list[tuple[str, str]]:
 
 
 class _EmailMixin:
-    email = EmailField(_l("E-mail address"), filters=[_strip],
-                       validators=[InputRequired(_l("Enter your e-mail address.")), Length(max=254),
-                                   _email_address])
+    email = EmailField(
+        _l("E-mail address"),
+        filters=[_strip],
+        validators=[InputRequired(_l("Enter your e-mail address.")), Length(max=254), _email_address],
+    )
 
 
 class SignInForm(_EmailMixin, FlaskForm):
-    password = PasswordField(_l("Password"), validators=[InputRequired(_l("Enter your password.")),
-                                                         Length(max=PASSWORD_INPUT_LIMIT)])
+    password = PasswordField(
+        _l("Password"), validators=[InputRequired(_l("Enter your password.")), Length(max=PASSWORD_INPUT_LIMIT)]
+    )
     next = HiddenField()
     submit = SubmitField(_l("Sign in"))
 
 
 class RegisterForm(_EmailMixin, FlaskForm):
-    name = StringField(_l("Your name"), filters=[_strip],
-                       validators=[InputRequired(_l("Enter your name.")), Length(max=200)])
-    password = PasswordField(_l("Password"), validators=[InputRequired(_l("Choose a password.")),
-                                                         Length(max=PASSWORD_INPUT_LIMIT)])
+    name = StringField(
+        _l("Your name"), filters=[_strip], validators=[InputRequired(_l("Enter your name.")), Length(max=200)]
+    )
+    password = PasswordField(
+        _l("Password"), validators=[InputRequired(_l("Choose a password.")), Length(max=PASSWORD_INPUT_LIMIT)]
+    )
     language = SelectField(_l("Language"), choices=_language_choices, default="en")
     next = HiddenField()
     submit = SubmitField(_l("Create account"))
@@ -63,22 +69,26 @@ class ConfirmForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField(_l("New password"), validators=[InputRequired(_l("Choose a password.")),
-                                                             Length(max=PASSWORD_INPUT_LIMIT)])
+    password = PasswordField(
+        _l("New password"), validators=[InputRequired(_l("Choose a password.")), Length(max=PASSWORD_INPUT_LIMIT)]
+    )
     submit = SubmitField(_l("Set the new password"))
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField(_l("Current password"),
-                                     validators=[InputRequired(_l("Enter your current password.")),
-                                                 Length(max=PASSWORD_INPUT_LIMIT)])
-    new_password = PasswordField(_l("New password"), validators=[InputRequired(_l("Choose a password.")),
-                                                                 Length(max=PASSWORD_INPUT_LIMIT)])
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[InputRequired(_l("Enter your current password.")), Length(max=PASSWORD_INPUT_LIMIT)],
+    )
+    new_password = PasswordField(
+        _l("New password"), validators=[InputRequired(_l("Choose a password.")), Length(max=PASSWORD_INPUT_LIMIT)]
+    )
     submit = SubmitField(_l("Change password"))
 
 
 class ProfileForm(FlaskForm):
-    name = StringField(_l("Your name"), filters=[_strip],
-                       validators=[InputRequired(_l("Enter your name.")), Length(max=200)])
+    name = StringField(
+        _l("Your name"), filters=[_strip], validators=[InputRequired(_l("Enter your name.")), Length(max=200)]
+    )
     language = SelectField(_l("Language"), choices=_language_choices)
     submit = SubmitField(_l("Save"))

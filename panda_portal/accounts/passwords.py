@@ -4,6 +4,7 @@ A password is normalised to NFKC before it is measured, compared or hashed, so t
 same password typed on two keyboards (composed or decomposed accents, full-width
 digits) is the same password.
 """
+
 from __future__ import annotations
 
 import functools

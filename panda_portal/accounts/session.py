@@ -4,6 +4,7 @@ The session (server-side, see ``shared.sessions``) holds ``account_id``,
 ``auth_time`` (for OIDC ``max_age``/``auth_time``) and ``sid``, the OpenID session
 id carried in ID tokens and back-channel logout tokens.
 """
+
 from __future__ import annotations
 
 import secrets

@@ -21,6 +21,7 @@ grant) commits or rolls back together with it.
 ``account_disabled``  ``(app, account=Account)``: an operator disabled the account; sent
                       before its sessions end.
 """
+
 from __future__ import annotations
 
 from typing import Any, cast

@@ -1,4 +1,5 @@
 """Accounts over HTTP: register, confirm, sign in and out, reset and change the password, profile."""
+
 from __future__ import annotations
 
 import hashlib
@@ -86,17 +87,30 @@ def _note_failure() -> None:
 
 
 sign_in_limit_per_account = limiter.limit(
-    _config_value("SIGN_IN_LIMIT_PER_ACCOUNT"), key_func=_typed_account_key, methods=["POST"],
-    deduct_when=_failed, scope="account")
+    _config_value("SIGN_IN_LIMIT_PER_ACCOUNT"),
+    key_func=_typed_account_key,
+    methods=["POST"],
+    deduct_when=_failed,
+    scope="account",
+)
 sign_in_limit_per_address = limiter.limit(
-    _config_value("SIGN_IN_LIMIT_PER_ADDRESS"), key_func=_client_key, methods=["POST"],
-    deduct_when=_failed, scope="address")
+    _config_value("SIGN_IN_LIMIT_PER_ADDRESS"),
+    key_func=_client_key,
+    methods=["POST"],
+    deduct_when=_failed,
+    scope="address",
+)
 # Every post that can send a mail counts: these are the forms a spammer would use.
 mail_limit_per_address = limiter.shared_limit(
-    _config_value("EMAIL_LIMIT_PER_ADDRESS"), scope="accounts-mail", key_func=_client_key, methods=["POST"])
+    _config_value("EMAIL_LIMIT_PER_ADDRESS"), scope="accounts-mail", key_func=_client_key, methods=["POST"]
+)
 password_check_limit = limiter.limit(
-    _config_value("SIGN_IN_LIMIT_PER_ACCOUNT"), key_func=_signed_in_account_key, methods=["POST"],
-    deduct_when=_failed, scope="account")
+    _config_value("SIGN_IN_LIMIT_PER_ACCOUNT"),
+    key_func=_signed_in_account_key,
+    methods=["POST"],
+    deduct_when=_failed,
+    scope="account",
+)
 
 
 @bp.errorhandler(TooManyRequests)
@@ -152,15 +166,17 @@ def sign_in() -> ResponseReturnValue:
     except UnverifiedAccountError as error:
         db.session.commit()  # a rehashed password is kept
         resend = EmailForm(formdata=None, email=error.account.email, next=form.next.data)
-        return render_template("accounts/sign_in.html", form=form, problem=error.message,
-                               unverified=True, resend_form=resend)
+        return render_template(
+            "accounts/sign_in.html", form=form, problem=error.message, unverified=True, resend_form=resend
+        )
     except DisabledAccountError as error:
         db.session.commit()
         return render_template("accounts/sign_in.html", form=form, problem=error.message), 403
     if account is None:
         _note_failure()
-        return render_template("accounts/sign_in.html", form=form,
-                               problem=_("The e-mail address or the password is not correct."))
+        return render_template(
+            "accounts/sign_in.html", form=form, problem=_("The e-mail address or the password is not correct.")
+        )
     start_session(account)
     db.session.commit()
     return redirect(safe_next(form.next.data, url_for("organizations.home")))
@@ -191,8 +207,9 @@ def register() -> ResponseReturnValue:
         return render_template("accounts/register.html", form=form)
     if form.validate():
         try:
-            registration_service.register(form.email.data, form.name.data, form.password.data,
-                                          form.language.data, next_path=form.next.data)
+            registration_service.register(
+                form.email.data, form.name.data, form.password.data, form.language.data, next_path=form.next.data
+            )
         except AccountError as error:
             report_error(error, form)
         else:
@@ -216,17 +233,18 @@ def verify(token: str) -> ResponseReturnValue:
         return _invalid_link(error)
     db.session.commit()
     flash(_("Your e-mail address is confirmed. You can sign in now."), "success")
-    return redirect(url_for("accounts.sign_in", next=used.next_path) if used.next_path
-                    else url_for("accounts.sign_in"))
+    return redirect(url_for("accounts.sign_in", next=used.next_path) if used.next_path else url_for("accounts.sign_in"))
 
 
 def _invalid_link(error: InvalidLinkError) -> ResponseReturnValue:
     form = EmailForm(formdata=None)
-    action = url_for("accounts.forgot_password" if error.purpose == AccountToken.RESET
-                     else "accounts.resend_verification")
+    action = url_for(
+        "accounts.forgot_password" if error.purpose == AccountToken.RESET else "accounts.resend_verification"
+    )
     status = 404 if error.reason == InvalidLinkError.UNKNOWN else 410
-    return render_template("accounts/invalid_link.html", error=error, form=form, action=action,
-                           purpose=error.purpose), status
+    return render_template(
+        "accounts/invalid_link.html", error=error, form=form, action=action, purpose=error.purpose
+    ), status
 
 
 @bp.route("/resend-verification", methods=["GET", "POST"])
@@ -292,8 +310,7 @@ def change_password() -> ResponseReturnValue:
     form = ChangePasswordForm()
     if request.method == "POST" and form.validate():
         try:
-            password_service.change_password(account, form.current_password.data, form.new_password.data,
-                                             actor=account)
+            password_service.change_password(account, form.current_password.data, form.new_password.data, actor=account)
         except AccountError as error:
             if isinstance(error, WrongPasswordError):
                 _note_failure()

@@ -4,6 +4,7 @@ The audit log stores actions, field names and values as code writes them (in
 English, machine-readable); these tables give each its label. Something missing
 from a table is shown as recorded.
 """
+
 from __future__ import annotations
 
 import datetime as dt

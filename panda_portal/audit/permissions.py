@@ -4,6 +4,7 @@ One's own activity needs only to be signed in (``@authenticated``). An
 organization's log is for its administrators; the roles are the organization's
 (``organizations.permissions`` resolves the membership from the URL).
 """
+
 from __future__ import annotations
 
 from panda_portal.organizations.models import Role

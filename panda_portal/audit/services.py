@@ -5,6 +5,7 @@ first; one row more than a page is read to know whether there is an older page.
 Application keys in the recorded changes are shown by the application's name in
 the reader's language (one more, small query).
 """
+
 from __future__ import annotations
 
 import uuid
@@ -24,9 +25,18 @@ from panda_portal.organizations.models import Application, Organization
 PER_PAGE = 50
 
 
-def record(action: str, *, actor: Account | None, target_type: str, target_id: Any = None,
-           organization_id: uuid.UUID | None = None, subject_account_id: uuid.UUID | None = None,
-           before: dict | None = None, after: dict | None = None, actor_label: str | None = None) -> AuditEvent:
+def record(
+    action: str,
+    *,
+    actor: Account | None,
+    target_type: str,
+    target_id: Any = None,
+    organization_id: uuid.UUID | None = None,
+    subject_account_id: uuid.UUID | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+    actor_label: str | None = None,
+) -> AuditEvent:
     """Add an audit event to the current transaction (the caller's commit keeps both or neither)."""
     ip = agent = None
     if has_request_context():
@@ -77,8 +87,11 @@ def organization_events(organization_id: uuid.UUID, *, page: int, language: str)
 
 def account_activity(account_id: uuid.UUID, *, page: int, language: str) -> EventPage:
     """What a person did, and what was done to their account or memberships, newest first."""
-    return _events(or_(AuditEvent.actor_id == account_id, AuditEvent.subject_account_id == account_id),
-                   page=page, language=language)
+    return _events(
+        or_(AuditEvent.actor_id == account_id, AuditEvent.subject_account_id == account_id),
+        page=page,
+        language=language,
+    )
 
 
 def _events(condition: ColumnElement[bool], *, page: int, language: str) -> EventPage:
@@ -93,6 +106,8 @@ def _events(condition: ColumnElement[bool], *, page: int, language: str) -> Even
         .limit(PER_PAGE + 1)
     ).all()
     names = {application.key: application.name(language) for application in db.session.scalars(select(Application))}
-    events = [EventRow(event, subject_name, organization_name, names)
-              for event, subject_name, organization_name in rows[:PER_PAGE]]
+    events = [
+        EventRow(event, subject_name, organization_name, names)
+        for event, subject_name, organization_name in rows[:PER_PAGE]
+    ]
     return EventPage(events, has_older=len(rows) > PER_PAGE)

@@ -1,4 +1,5 @@
 """The audit log as people read it: an organization's log for its administrators, and one's own activity."""
+
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
@@ -29,8 +30,13 @@ def organization_log(org_id: str) -> ResponseReturnValue:
     organization = current_organization()
     page = _page_number()
     found = services.organization_events(organization.id, page=page, language=current_language())
-    return render_template("audit/organization_log.html", organization=organization, events=found.events,
-                           page=page, has_older=found.has_older)
+    return render_template(
+        "audit/organization_log.html",
+        organization=organization,
+        events=found.events,
+        page=page,
+        has_older=found.has_older,
+    )
 
 
 @bp.get("/account/activity")

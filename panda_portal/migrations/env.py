@@ -1,4 +1,5 @@
 """Alembic environment: the engine and metadata come from the Flask app (see shared.migrations)."""
+
 from shared.migrations import run_migrations
 
 run_migrations()

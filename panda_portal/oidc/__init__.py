@@ -6,6 +6,7 @@ Endpoints (all listed in ``/.well-known/openid-configuration``): ``/authorize``,
 The OpenID Provider reacts to what accounts and organizations announce with their
 signals (``accounts.signals``, ``organizations.signals``): they never import it.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any

@@ -13,6 +13,7 @@ response:
 ``roles`` travels with ``orgs`` because both say what the person may do in the
 client: ``["support_agent"]`` for vendor staff, ``[]`` for everyone else.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -28,8 +29,23 @@ from panda_portal.organizations.models import ApplicationGrant, Membership, Memb
 
 SUPPORT_AGENT_ROLE = "support_agent"
 
-CLAIMS_SUPPORTED = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid", "at_hash",
-                    "name", "locale", "email", "email_verified", "orgs", "roles")
+CLAIMS_SUPPORTED = (
+    "sub",
+    "iss",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "sid",
+    "at_hash",
+    "name",
+    "locale",
+    "email",
+    "email_verified",
+    "orgs",
+    "roles",
+)
 
 
 def orgs_claim(account: Account, client: OidcClient) -> list[dict[str, str]]:
@@ -40,15 +56,23 @@ def orgs_claim(account: Account, client: OidcClient) -> list[dict[str, str]]:
     client has a ``required_grant``, where that application grant is set.
     """
     query = (
-        select(Organization.id, Organization.name, Organization.enterprise_number,
-               Organization.customer_number, Membership.role)
+        select(
+            Organization.id,
+            Organization.name,
+            Organization.enterprise_number,
+            Organization.customer_number,
+            Membership.role,
+        )
         .join(Membership, Membership.organization_id == Organization.id)
         .where(Membership.account_id == account.id, Membership.status == MembershipStatus.ACTIVE)
         .order_by(Organization.name, Organization.id)
     )
     if client.required_grant:
-        query = query.join(ApplicationGrant, (ApplicationGrant.membership_id == Membership.id)
-                           & (ApplicationGrant.application_key == client.required_grant))
+        query = query.join(
+            ApplicationGrant,
+            (ApplicationGrant.membership_id == Membership.id)
+            & (ApplicationGrant.application_key == client.required_grant),
+        )
     return [
         {
             "id": str(org_id),

@@ -1,4 +1,5 @@
 """``panda clients …`` and ``panda keys …``: thin wrappers over the OpenID Provider's services."""
+
 from __future__ import annotations
 
 import json
@@ -16,22 +17,38 @@ tokens_group = AppGroup("tokens", help="Authorization codes and tokens kept by t
 
 @clients_group.command("add")
 @click.argument("client_id")
-@click.option("--redirect-uri", "redirect_uris", multiple=True, required=True,
-              help="An exact redirect URI (repeat for more).")
-@click.option("--post-logout-redirect-uri", "post_logout_redirect_uris", multiple=True,
-              help="An exact address to return to after signing out (repeat for more).")
+@click.option(
+    "--redirect-uri", "redirect_uris", multiple=True, required=True, help="An exact redirect URI (repeat for more)."
+)
+@click.option(
+    "--post-logout-redirect-uri",
+    "post_logout_redirect_uris",
+    multiple=True,
+    help="An exact address to return to after signing out (repeat for more).",
+)
 @click.option("--backchannel-logout-uri", help="Where Panda POSTs logout tokens.")
 @click.option("--requires-grant", help="The application grant (e.g. support_community) the orgs claim requires.")
 @click.option("--public", is_flag=True, help="A client without a secret (PKCE only).")
-def add_client(client_id: str, redirect_uris: tuple[str, ...], post_logout_redirect_uris: tuple[str, ...],
-               backchannel_logout_uri: str | None, requires_grant: str | None, public: bool) -> None:
+def add_client(
+    client_id: str,
+    redirect_uris: tuple[str, ...],
+    post_logout_redirect_uris: tuple[str, ...],
+    backchannel_logout_uri: str | None,
+    requires_grant: str | None,
+    public: bool,
+) -> None:
     """Register CLIENT_ID and print its credentials as JSON (the secret is shown only now)."""
     from panda_portal.oidc.services import ClientError, register_client
 
     try:
         client, secret = register_client(
-            client_id, redirect_uris, post_logout_redirect_uris=post_logout_redirect_uris,
-            backchannel_logout_uri=backchannel_logout_uri, requires_grant=requires_grant, public=public)
+            client_id,
+            redirect_uris,
+            post_logout_redirect_uris=post_logout_redirect_uris,
+            backchannel_logout_uri=backchannel_logout_uri,
+            requires_grant=requires_grant,
+            public=public,
+        )
     except ClientError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()
@@ -45,16 +62,19 @@ def list_clients(as_json: bool) -> None:
     from panda_portal.oidc.services import list_clients as all_clients
 
     clients = all_clients()
-    rows: list[dict[str, Any]] = [{
-        "client_id": c.client_id,
-        "type": "public" if c.is_public else "confidential",
-        "redirect_uris": list(c.redirect_uris or []),
-        "post_logout_redirect_uris": list(c.post_logout_redirect_uris or []),
-        "backchannel_logout_uri": c.backchannel_logout_uri,
-        "requires_grant": c.required_grant,
-        "scopes": c.allowed_scopes,
-        "created_at": c.created_at.isoformat(timespec="seconds"),
-    } for c in clients]
+    rows: list[dict[str, Any]] = [
+        {
+            "client_id": c.client_id,
+            "type": "public" if c.is_public else "confidential",
+            "redirect_uris": list(c.redirect_uris or []),
+            "post_logout_redirect_uris": list(c.post_logout_redirect_uris or []),
+            "backchannel_logout_uri": c.backchannel_logout_uri,
+            "requires_grant": c.required_grant,
+            "scopes": c.allowed_scopes,
+            "created_at": c.created_at.isoformat(timespec="seconds"),
+        }
+        for c in clients
+    ]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -94,8 +114,10 @@ def list_keys() -> None:
         return
     for row in rows:
         retired = f", retired {row.retired_at.isoformat(timespec='seconds')}" if row.retired_at else ""
-        click.echo(f"{row.generation:>4}  {row.kid}  {keys.key_status(row):<8}"
-                   f"  created {row.created_at.isoformat(timespec='seconds')}{retired}")
+        click.echo(
+            f"{row.generation:>4}  {row.kid}  {keys.key_status(row):<8}"
+            f"  created {row.created_at.isoformat(timespec='seconds')}{retired}"
+        )
 
 
 @tokens_group.command("purge")

@@ -1,4 +1,5 @@
 """The provider metadata at ``/.well-known/openid-configuration``: exactly what Panda does."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -6,6 +6,7 @@ token they signed has expired (the longest JWT lifetime plus a minute of clock
 leeway), so relying parties that cached the JWKS keep verifying. The first key is
 created on first use; the unique ``generation`` makes concurrent creators agree.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -61,9 +62,7 @@ def retirement_grace() -> dt.timedelta:
 
 
 def _newest() -> SigningKey | None:
-    return db.session.execute(
-        select(SigningKey).order_by(SigningKey.generation.desc()).limit(1)
-    ).scalar_one_or_none()
+    return db.session.execute(select(SigningKey).order_by(SigningKey.generation.desc()).limit(1)).scalar_one_or_none()
 
 
 def _generate_private_key() -> RSAKey:
@@ -124,11 +123,13 @@ def published_keys() -> list[SigningKey]:
     """The active key and the retired keys whose tokens may still be valid."""
     active_key()
     cutoff = utcnow() - retirement_grace()
-    return list(db.session.execute(
-        select(SigningKey)
-        .where(or_(SigningKey.retired_at.is_(None), SigningKey.retired_at > cutoff))
-        .order_by(SigningKey.generation.desc())
-    ).scalars())
+    return list(
+        db.session.execute(
+            select(SigningKey)
+            .where(or_(SigningKey.retired_at.is_(None), SigningKey.retired_at > cutoff))
+            .order_by(SigningKey.generation.desc())
+        ).scalars()
+    )
 
 
 def key_status(row: SigningKey) -> str:

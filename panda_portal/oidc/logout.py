@@ -7,6 +7,7 @@ client with a ``backchannel_logout_uri``. The outbox worker calls
 time (so a retried message carries a fresh ``iat``/``exp``) and POSTs it; any
 answer other than 2xx raises, and the outbox retries with back-off.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -85,8 +86,9 @@ def deliver_backchannel_logout(payload: dict) -> None:
     client = get_client(payload.get("client_id"))
     if client is None or not client.backchannel_logout_uri:
         return  # the client is gone or no longer listens: nobody to tell
-    token = keys.sign(logout_token_claims(client, sub=payload.get("sub"), sid=payload.get("sid")),
-                      typ=LOGOUT_TOKEN_TYPE)
+    token = keys.sign(
+        logout_token_claims(client, sub=payload.get("sub"), sid=payload.get("sid")), typ=LOGOUT_TOKEN_TYPE
+    )
     # A signing key created just now must be stored before a client fetches the JWKS.
     db.session.commit()
     response = requests.post(
@@ -97,4 +99,5 @@ def deliver_backchannel_logout(payload: dict) -> None:
     )
     if not 200 <= response.status_code < 300:
         raise BackchannelLogoutRefused(
-            f"{client.client_id}: {client.backchannel_logout_uri} answered {response.status_code}")
+            f"{client.client_id}: {client.backchannel_logout_uri} answered {response.status_code}"
+        )

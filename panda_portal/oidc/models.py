@@ -9,6 +9,7 @@ A ``TokenFamily`` is one grant: what one authorization code was exchanged for,
 and every refresh token and access token rotated from it. Revoking the family
 ends all of them at once (code reuse, refresh token reuse, sign-out).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,8 +24,7 @@ from panda_portal.accounts.models import Account
 from panda_portal.extensions import Base
 from shared.database import UTCDateTime, new_uuid, utcnow
 
-__all__ = ["OidcClient", "SigningKey", "AuthorizationCode", "TokenFamily", "RefreshToken",
-           "AccessToken"]
+__all__ = ["OidcClient", "SigningKey", "AuthorizationCode", "TokenFamily", "RefreshToken", "AccessToken"]
 
 SUPPORTED_SCOPES = ("openid", "profile", "email", "orgs", "offline_access")
 CONFIDENTIAL_AUTH_METHODS = ("client_secret_basic", "client_secret_post")

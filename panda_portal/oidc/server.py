@@ -13,6 +13,7 @@ Authlib leaves several decisions to the server; Panda's are made here:
   tokens live ten days).
 * No implicit, hybrid or password grant is registered.
 """
+
 from __future__ import annotations
 
 import time
@@ -98,10 +99,16 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
         data = request.payload.data
         tokens.store_code(
-            code, client=request.client, account=request.user, redirect_uri=request.payload.redirect_uri,
-            scope=request.scope, nonce=data.get("nonce") or None, code_challenge=data["code_challenge"],
+            code,
+            client=request.client,
+            account=request.user,
+            redirect_uri=request.payload.redirect_uri,
+            scope=request.scope,
+            nonce=data.get("nonce") or None,
+            code_challenge=data["code_challenge"],
             code_challenge_method=data.get("code_challenge_method", PKCE_METHOD),
-            auth_time=auth_time() or int(time.time()), sid=session_sid(),
+            auth_time=auth_time() or int(time.time()),
+            sid=session_sid(),
         )
 
     def query_authorization_code(self, code: str, client: OidcClient) -> Any:
@@ -142,14 +149,16 @@ class IDTokenIssuer(OpenIDToken):
         client: OidcClient = request.client
         now = int(time.time())
         claims = user_claims(grantee.account, client, token["scope"])
-        claims.update({
-            "iss": issuer(),
-            "sub": str(grantee.account.id),
-            "aud": client.client_id,
-            "iat": now,
-            "exp": now + int(current_app.config["ID_TOKEN_SECONDS"]),
-            "auth_time": grantee.auth_time,
-        })
+        claims.update(
+            {
+                "iss": issuer(),
+                "sub": str(grantee.account.id),
+                "aud": client.client_id,
+                "iat": now,
+                "exp": now + int(current_app.config["ID_TOKEN_SECONDS"]),
+                "auth_time": grantee.auth_time,
+            }
+        )
         if grantee.sid:
             claims["sid"] = grantee.sid
         code = request.authorization_code
@@ -227,8 +236,9 @@ class PandaEndSessionEndpoint(EndSessionEndpoint):
             raise InvalidRequestError("The id_token_hint is not an ID token issued here.")
         return claims
 
-    def is_post_logout_redirect_uri_legitimate(self, request: OAuth2Request, post_logout_redirect_uri: str,
-                                               client: Any, logout_hint: str | None) -> bool:
+    def is_post_logout_redirect_uri_legitimate(
+        self, request: OAuth2Request, post_logout_redirect_uri: str, client: Any, logout_hint: str | None
+    ) -> bool:
         # Without an ID token, a client named by client_id whose registered address
         # matches exactly may be returned to, after the person confirmed.
         return bool(request.payload.data.get("client_id")) and client is not None
@@ -241,8 +251,9 @@ class PandaEndSessionEndpoint(EndSessionEndpoint):
 
 def create_server(app: Flask) -> PandaAuthorizationServer:
     server = PandaAuthorizationServer()
-    server.init_app(app, query_client=services.get_client,
-                    save_token=lambda token, request: tokens.save_issued(request.user))
+    server.init_app(
+        app, query_client=services.get_client, save_token=lambda token, request: tokens.save_issued(request.user)
+    )
     server.scopes_supported = list(SUPPORTED_SCOPES)
     server.register_token_generator("default", tokens.generate_token)
     server.register_grant(AuthorizationCodeGrant, [RequiredS256CodeChallenge(), OpenIDCodeExtension()])
@@ -254,4 +265,3 @@ def create_server(app: Flask) -> PandaAuthorizationServer:
     server.register_endpoint(PandaUserInfoEndpoint(resource_protector=protector))
     server.register_endpoint(PandaEndSessionEndpoint)
     return server
-

@@ -11,6 +11,7 @@
 * Access tokens are RS256 JWTs (RFC 9068, ``typ`` ``at+jwt``) valid
   ``ACCESS_TOKEN_SECONDS``; their ``jti`` is recorded so they can be revoked.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -68,14 +69,32 @@ class Grantee:
 
 
 # -- authorization codes -------------------------------------------------------------------
-def store_code(code: str, *, client: OidcClient, account: Account, redirect_uri: str, scope: str,
-               nonce: str | None, code_challenge: str, code_challenge_method: str, auth_time: int,
-               sid: str | None) -> AuthorizationCode:
+def store_code(
+    code: str,
+    *,
+    client: OidcClient,
+    account: Account,
+    redirect_uri: str,
+    scope: str,
+    nonce: str | None,
+    code_challenge: str,
+    code_challenge_method: str,
+    auth_time: int,
+    sid: str | None,
+) -> AuthorizationCode:
     now = utcnow()
     row = AuthorizationCode(
-        code_hash=token_hash(code), client_pk=client.id, account_id=account.id, redirect_uri=redirect_uri,
-        scope=scope, nonce=nonce, code_challenge=code_challenge, code_challenge_method=code_challenge_method,
-        auth_time=auth_time, sid=sid, created_at=now,
+        code_hash=token_hash(code),
+        client_pk=client.id,
+        account_id=account.id,
+        redirect_uri=redirect_uri,
+        scope=scope,
+        nonce=nonce,
+        code_challenge=code_challenge,
+        code_challenge_method=code_challenge_method,
+        auth_time=auth_time,
+        sid=sid,
+        created_at=now,
         expires_at=now + dt.timedelta(seconds=int(current_app.config["AUTHORIZATION_CODE_SECONDS"])),
     )
     db.session.add(row)
@@ -84,10 +103,15 @@ def store_code(code: str, *, client: OidcClient, account: Account, redirect_uri:
 
 
 def nonce_was_used(client_id: str | None, nonce: str) -> bool:
-    return db.session.execute(
-        select(AuthorizationCode.id).join(OidcClient).where(OidcClient.client_id == client_id,
-                                                            AuthorizationCode.nonce == nonce).limit(1)
-    ).first() is not None
+    return (
+        db.session.execute(
+            select(AuthorizationCode.id)
+            .join(OidcClient)
+            .where(OidcClient.client_id == client_id, AuthorizationCode.nonce == nonce)
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def _code_family(code_id: uuid.UUID) -> uuid.UUID | None:
@@ -112,12 +136,15 @@ def find_code(code: str, client: OidcClient) -> AuthorizationCode | None:
 
 def consume_code(row: AuthorizationCode) -> Grantee:
     """Mark the code used (once, even under concurrency) and start its token family."""
-    claimed = cast(CursorResult, db.session.execute(
-        update(AuthorizationCode)
-        .where(AuthorizationCode.id == row.id, AuthorizationCode.used_at.is_(None))
-        .values(used_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )).rowcount
+    claimed = cast(
+        CursorResult,
+        db.session.execute(
+            update(AuthorizationCode)
+            .where(AuthorizationCode.id == row.id, AuthorizationCode.used_at.is_(None))
+            .values(used_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
     if claimed != 1:
         family_id = _code_family(row.id)
         revoke_families([family_id] if family_id else [], "code_reused")
@@ -125,12 +152,20 @@ def consume_code(row: AuthorizationCode) -> Grantee:
     account = db.session.get(Account, row.account_id)
     if account is None or not account.is_active:
         raise InvalidGrantError("The account can no longer sign in.")
-    family = TokenFamily(client_pk=row.client_pk, account_id=account.id, scope=row.scope, sid=row.sid,
-                         auth_time=row.auth_time, created_at=utcnow())
+    family = TokenFamily(
+        client_pk=row.client_pk,
+        account_id=account.id,
+        scope=row.scope,
+        sid=row.sid,
+        auth_time=row.auth_time,
+        created_at=utcnow(),
+    )
     db.session.add(family)
     db.session.flush()
     db.session.execute(
-        update(AuthorizationCode).where(AuthorizationCode.id == row.id).values(family_id=family.id)
+        update(AuthorizationCode)
+        .where(AuthorizationCode.id == row.id)
+        .values(family_id=family.id)
         .execution_options(synchronize_session=False)
     )
     return Grantee(account=account, family=family)
@@ -158,12 +193,15 @@ def lookup_refresh_token(value: str) -> RefreshToken | None:
 
 
 def rotate_refresh_token(row: RefreshToken) -> Grantee:
-    claimed = cast(CursorResult, db.session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.id == row.id, RefreshToken.rotated_at.is_(None))
-        .values(rotated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )).rowcount
+    claimed = cast(
+        CursorResult,
+        db.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.id == row.id, RefreshToken.rotated_at.is_(None))
+            .values(rotated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
     if claimed != 1:
         revoke_families([row.family_id], "refresh_token_reused")
         raise InvalidGrantError("The refresh token was already used; its grant is revoked.")
@@ -176,25 +214,34 @@ def rotate_refresh_token(row: RefreshToken) -> Grantee:
 
 
 # -- issuing -------------------------------------------------------------------------------
-def access_token_claims(grantee: Grantee, client: OidcClient, scope: str, jti: str, now: int,
-                        lifetime: int) -> dict[str, Any]:
+def access_token_claims(
+    grantee: Grantee, client: OidcClient, scope: str, jti: str, now: int, lifetime: int
+) -> dict[str, Any]:
     claims = user_claims(grantee.account, client, scope)
-    claims.update({
-        "iss": issuer(),
-        "sub": str(grantee.account.id),
-        "aud": client.client_id,
-        "client_id": client.client_id,
-        "iat": now,
-        "exp": now + lifetime,
-        "jti": jti,
-        "scope": scope,
-        "auth_time": grantee.auth_time,
-    })
+    claims.update(
+        {
+            "iss": issuer(),
+            "sub": str(grantee.account.id),
+            "aud": client.client_id,
+            "client_id": client.client_id,
+            "iat": now,
+            "exp": now + lifetime,
+            "jti": jti,
+            "scope": scope,
+            "auth_time": grantee.auth_time,
+        }
+    )
     return claims
 
 
-def generate_token(grant_type: str, client: OidcClient, user: Grantee | None = None, scope: str | None = None,
-                   expires_in: int | None = None, include_refresh_token: bool = True) -> dict[str, Any]:
+def generate_token(
+    grant_type: str,
+    client: OidcClient,
+    user: Grantee | None = None,
+    scope: str | None = None,
+    expires_in: int | None = None,
+    include_refresh_token: bool = True,
+) -> dict[str, Any]:
     """Authlib's token generator: a JWT access token and, when allowed, a refresh token."""
     if user is None:
         raise InvalidGrantError("Tokens are only issued for a person.")
@@ -203,14 +250,24 @@ def generate_token(grant_type: str, client: OidcClient, user: Grantee | None = N
     now = int(time.time())
     jti = secrets.token_urlsafe(24)
     access_token = keys.sign(access_token_claims(user, client, scope, jti, now, lifetime), typ=ACCESS_TOKEN_TYPE)
-    token: dict[str, Any] = {"token_type": "Bearer", "access_token": access_token, "expires_in": lifetime,
-                             "scope": scope}
+    token: dict[str, Any] = {
+        "token_type": "Bearer",
+        "access_token": access_token,
+        "expires_in": lifetime,
+        "scope": scope,
+    }
     refresh_token = None
     if include_refresh_token and client.check_grant_type("refresh_token"):
         refresh_token = secrets.token_urlsafe(32)
         token["refresh_token"] = refresh_token
-    user.issued.append(Issued(jti=jti, expires_at=dt.datetime.fromtimestamp(now + lifetime, dt.UTC),
-                              scope=scope, refresh_token=refresh_token))
+    user.issued.append(
+        Issued(
+            jti=jti,
+            expires_at=dt.datetime.fromtimestamp(now + lifetime, dt.UTC),
+            scope=scope,
+            refresh_token=refresh_token,
+        )
+    )
     return token
 
 
@@ -218,11 +275,24 @@ def save_issued(grantee: Grantee) -> None:
     """Record what ``generate_token`` issued (Authlib's ``save_token``)."""
     days = int(current_app.config["REFRESH_TOKEN_DAYS"])
     for issued in grantee.issued:
-        db.session.add(AccessToken(jti=issued.jti, family_id=grantee.family.id, scope=issued.scope,
-                                   created_at=utcnow(), expires_at=issued.expires_at))
+        db.session.add(
+            AccessToken(
+                jti=issued.jti,
+                family_id=grantee.family.id,
+                scope=issued.scope,
+                created_at=utcnow(),
+                expires_at=issued.expires_at,
+            )
+        )
         if issued.refresh_token:
-            db.session.add(RefreshToken(family_id=grantee.family.id, token_hash=token_hash(issued.refresh_token),
-                                        created_at=utcnow(), expires_at=utcnow() + dt.timedelta(days=days)))
+            db.session.add(
+                RefreshToken(
+                    family_id=grantee.family.id,
+                    token_hash=token_hash(issued.refresh_token),
+                    created_at=utcnow(),
+                    expires_at=utcnow() + dt.timedelta(days=days),
+                )
+            )
     grantee.issued.clear()
     db.session.flush()
 

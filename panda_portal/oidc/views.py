@@ -11,6 +11,7 @@ missing or unregistered ``redirect_uri``) are shown on a page and never
 redirected (RFC 6749 §4.1.2.1); every other error, and every success, goes back
 to the client's exact redirect URI with ``state`` and ``iss`` (RFC 9207).
 """
+
 from __future__ import annotations
 
 import time
@@ -125,15 +126,15 @@ def _sign_in_redirect(params: MultiDict, *, again: bool) -> ResponseReturnValue:
 
 
 def _redirect_error(redirect_uri: str, error: str, description: str, state: str | None) -> ResponseReturnValue:
-    return _authorization_error(OAuth2Error(description=description, error=error, redirect_uri=redirect_uri,
-                                            state=state))
+    return _authorization_error(
+        OAuth2Error(description=description, error=error, redirect_uri=redirect_uri, state=state)
+    )
 
 
 def _authorization_error(error: OAuth2Error) -> ResponseReturnValue:
     """Send the error back to the client (with ``iss``) or, without a trusted redirect URI, show it."""
     if not error.redirect_uri:
-        return _error_page(_("This sign-in request cannot be handled"),
-                           error.get_error_description() or error.error)
+        return _error_page(_("This sign-in request cannot be handled"), error.get_error_description() or error.error)
     params = error.get_body() + [("iss", _issuer())]
     return redirect(add_params_to_uri(error.redirect_uri, params))
 
@@ -238,13 +239,19 @@ def _end_session(confirmed: bool) -> ResponseReturnValue:
     except OAuth2Error as error:
         return _error_page(title, error.get_error_description() or error.error)
     if request.values.get("post_logout_redirect_uri") and end_request.redirect_uri is None:
-        return _error_page(title, _("The address to return to after signing out is not registered "
-                                    "for this application."))
+        return _error_page(
+            title, _("The address to return to after signing out is not registered for this application.")
+        )
     if end_request.needs_confirmation and not confirmed and current_account() is not None:
-        return render_template("oidc/sign_out.html", client=end_request.client, fields={
-            name: request.values[name] for name in ("client_id", "post_logout_redirect_uri", "state")
-            if request.values.get(name)
-        })
+        return render_template(
+            "oidc/sign_out.html",
+            client=end_request.client,
+            fields={
+                name: request.values[name]
+                for name in ("client_id", "post_logout_redirect_uri", "state")
+                if request.values.get(name)
+            },
+        )
     response = server.create_endpoint_response("end_session", end_request)
     db.session.commit()
     return response or render_template("oidc/signed_out.html")

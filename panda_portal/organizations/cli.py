@@ -1,4 +1,5 @@
 """``panda customers …``: the vendor's customer register."""
+
 from __future__ import annotations
 
 import io
@@ -60,16 +61,16 @@ def import_command(path: str, batch_size: int) -> None:
         raise click.ClickException(f"cannot read {path}: {error.strerror}") from None
     size = os.fstat(counting.fileno()).st_size
     try:
-        with click.progressbar(length=size, label="Importing customers", file=sys.stderr,
-                               show_pos=False, show_percent=True) as bar:
+        with click.progressbar(
+            length=size, label="Importing customers", file=sys.stderr, show_pos=False, show_percent=True
+        ) as bar:
             done = {"bytes": 0}
 
             def advance(_rows: int) -> None:
                 bar.update(counting.position - done["bytes"])
                 done["bytes"] = counting.position
 
-            report = import_customers(read_register_csv(counting), actor=None, batch_size=batch_size,
-                                      progress=advance)
+            report = import_customers(read_register_csv(counting), actor=None, batch_size=batch_size, progress=advance)
             advance(0)
         db.session.commit()
     except RegisterFileError as error:
@@ -79,5 +80,7 @@ def import_command(path: str, batch_size: int) -> None:
         counting.close()
     for rejection in report.rejected:
         click.echo(f"line {rejection.line}: rejected: {rejection.reason}", err=True)
-    click.echo(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
-               f"{len(report.rejected)} rejected.")
+    click.echo(
+        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{len(report.rejected)} rejected."
+    )

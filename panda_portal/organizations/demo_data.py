@@ -3,6 +3,7 @@
 Both functions are idempotent (safe to run on every ``panda demo``); they flush
 and leave the commit to the caller.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -40,20 +41,24 @@ APPLICATIONS: tuple[dict, ...] = (
 
 def demo_customers() -> list[tuple[str, str, str]]:
     """The demo register as (customer number, ten-digit enterprise number, name)."""
-    return [(customer, enterprise_number_with_check_digits(stem), name)
-            for customer, stem, name in DEMO_CUSTOMERS]
+    return [(customer, enterprise_number_with_check_digits(stem), name) for customer, stem, name in DEMO_CUSTOMERS]
 
 
 def ensure_demo_customers() -> int:
     """Insert or refresh the demo customers; returns how many rows were added."""
-    existing = {record.customer_number: record for record in db.session.scalars(
-        select(CustomerRecord).where(CustomerRecord.customer_number.in_([c[0] for c in DEMO_CUSTOMERS])))}
+    existing = {
+        record.customer_number: record
+        for record in db.session.scalars(
+            select(CustomerRecord).where(CustomerRecord.customer_number.in_([c[0] for c in DEMO_CUSTOMERS]))
+        )
+    }
     added = 0
     for customer_number, enterprise_number, name in demo_customers():
         record = existing.get(customer_number)
         if record is None:
-            db.session.add(CustomerRecord(customer_number=customer_number,
-                                          enterprise_number=enterprise_number, name=name))
+            db.session.add(
+                CustomerRecord(customer_number=customer_number, enterprise_number=enterprise_number, name=name)
+            )
             added += 1
         elif (record.enterprise_number, record.name) != (enterprise_number, name):
             record.enterprise_number, record.name = enterprise_number, name

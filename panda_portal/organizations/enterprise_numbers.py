@@ -5,6 +5,7 @@ Accepted the ways people type them (``0403170701``, ``0403.170.701``,
 first digit 0 or 1, mod-97 check digits), stored as ten digits, shown as
 ``0403.170.701``.
 """
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -36,9 +37,7 @@ def normalize_enterprise_number(value: str) -> str:
     except InvalidComponent:
         raise InvalidEnterpriseNumber(_l("An enterprise number starts with 0 or 1.")) from None
     except (InvalidFormat, ValidationError):
-        raise InvalidEnterpriseNumber(
-            _l("Enter the enterprise number as digits, for example 0403.170.701.")
-        ) from None
+        raise InvalidEnterpriseNumber(_l("Enter the enterprise number as digits, for example 0403.170.701.")) from None
     if int(number[:8]) == 0:
         raise InvalidEnterpriseNumber(_l("This enterprise number is not valid."))
     return number

@@ -1,4 +1,5 @@
 """Customer register, organizations, memberships, invitations, applications and grants."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -55,10 +56,10 @@ class Role(enum.StrEnum):
 
 
 class MembershipStatus(enum.StrEnum):
-    PENDING = "pending"      # a request to join, waiting for an administrator
+    PENDING = "pending"  # a request to join, waiting for an administrator
     ACTIVE = "active"
     REJECTED = "rejected"
-    REMOVED = "removed"      # removed by an administrator, left, or request withdrawn
+    REMOVED = "removed"  # removed by an administrator, left, or request withdrawn
 
 
 class Membership(Base):
@@ -80,10 +81,12 @@ class Membership(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
-    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16,
-                                            values_callable=lambda e: [m.value for m in e]))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+    )
     status: Mapped[MembershipStatus] = mapped_column(
-        Enum(MembershipStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]))
+        Enum(MembershipStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+    )
     requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     request_message: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -97,7 +100,8 @@ class Membership(Base):
     organization: Mapped[Organization] = relationship(lazy="joined", innerjoin=True)
     account: Mapped[Account] = relationship(foreign_keys=[account_id], lazy="joined", innerjoin=True)
     grants: Mapped[list[ApplicationGrant]] = relationship(
-        back_populates="membership", cascade="all, delete-orphan", lazy="selectin")
+        back_populates="membership", cascade="all, delete-orphan", lazy="selectin"
+    )
 
     @property
     def is_active(self) -> bool:
@@ -137,10 +141,8 @@ class ApplicationGrant(Base):
     __tablename__ = "application_grants"
     __table_args__ = (Index("ix_application_grants_application_key", "application_key", "membership_id"),)
 
-    membership_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("memberships.id", ondelete="CASCADE"),
-                                                     primary_key=True)
-    application_key: Mapped[str] = mapped_column(ForeignKey("applications.key", ondelete="CASCADE"),
-                                                 primary_key=True)
+    membership_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("memberships.id", ondelete="CASCADE"), primary_key=True)
+    application_key: Mapped[str] = mapped_column(ForeignKey("applications.key", ondelete="CASCADE"), primary_key=True)
     granted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     granted_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
 
@@ -156,8 +158,9 @@ class Invitation(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     email: Mapped[str] = mapped_column(String(254))
-    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16,
-                                            values_callable=lambda e: [m.value for m in e]))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+    )
     application_keys: Mapped[list] = mapped_column(JSON, default=list)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     language: Mapped[str] = mapped_column(String(5), default="en")

@@ -6,6 +6,7 @@ member gets 404, so an organization's existence does not leak. Other domains kee
 their own tables for the same roles (``audit.permissions``); ``panda_portal.permissions``
 composes them into the one ``can``.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -18,16 +19,20 @@ from panda_portal.accounts.models import Account
 from panda_portal.extensions import db
 from panda_portal.organizations.models import Membership, MembershipStatus, Organization, Role
 
-MEMBER_CAPABILITIES = frozenset({
-    "org.view",
-    "org.leave",
-})
-ADMIN_CAPABILITIES = MEMBER_CAPABILITIES | frozenset({
-    "org.members.view",
-    "org.members.manage",
-    "org.requests.decide",
-    "org.invitations.manage",
-})
+MEMBER_CAPABILITIES = frozenset(
+    {
+        "org.view",
+        "org.leave",
+    }
+)
+ADMIN_CAPABILITIES = MEMBER_CAPABILITIES | frozenset(
+    {
+        "org.members.view",
+        "org.members.manage",
+        "org.requests.decide",
+        "org.invitations.manage",
+    }
+)
 CAPABILITIES_BY_ROLE: dict[Role, frozenset[str]] = {
     Role.MEMBER: MEMBER_CAPABILITIES,
     Role.ADMIN: ADMIN_CAPABILITIES,
@@ -44,17 +49,22 @@ def parse_uuid_or_404(value: object) -> uuid.UUID:
 
 
 def active_membership(account: Account, organization_id: uuid.UUID) -> Membership | None:
-    return db.session.execute(
-        select(Membership).where(
-            Membership.account_id == account.id,
-            Membership.organization_id == organization_id,
-            Membership.status == MembershipStatus.ACTIVE,
+    return (
+        db.session.execute(
+            select(Membership).where(
+                Membership.account_id == account.id,
+                Membership.organization_id == organization_id,
+                Membership.status == MembershipStatus.ACTIVE,
+            )
         )
-    ).unique().scalar_one_or_none()
+        .unique()
+        .scalar_one_or_none()
+    )
 
 
-def membership_has(membership: Membership | None, capability: str,
-                   capabilities_by_role: Mapping[Role, frozenset[str]]) -> bool:
+def membership_has(
+    membership: Membership | None, capability: str, capabilities_by_role: Mapping[Role, frozenset[str]]
+) -> bool:
     if membership is None or membership.status != MembershipStatus.ACTIVE:
         return False
     return capability in capabilities_by_role.get(membership.role, frozenset())
@@ -73,8 +83,9 @@ def resolve_organization(account: Account, org_id: object) -> tuple[Organization
     return g.org_context
 
 
-def can(account: Account, capability: str, view_args: dict,
-        capabilities_by_role: Mapping[Role, frozenset[str]]) -> bool:
+def can(
+    account: Account, capability: str, view_args: dict, capabilities_by_role: Mapping[Role, frozenset[str]]
+) -> bool:
     """Whether ``account``'s role in the URL's organization holds ``capability`` (404 for non-members)."""
     if not any(capability in capabilities for capabilities in capabilities_by_role.values()):
         raise LookupError(f"unknown capability {capability!r}")

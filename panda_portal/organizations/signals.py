@@ -9,6 +9,7 @@ Organizations announce upwards with signals, as accounts do (why: ``accounts.sig
                     constants of ``services.access_changes``. Sent in the transaction
                     of the change.
 """
+
 from __future__ import annotations
 
 from blinker import Namespace

@@ -1,4 +1,5 @@
 """Panda's outbox instance; other packages register their message kinds on it."""
+
 from __future__ import annotations
 
 from panda_portal.extensions import db, mail

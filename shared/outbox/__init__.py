@@ -9,6 +9,7 @@ with exponential back-off; after ``MAX_ATTEMPTS`` the row is kept, marked failed
 an operator to look at. A worker that dies between delivering and recording leaves the
 row to be delivered again once its lease has run out (at least once).
 """
+
 from shared.outbox.models import OutboxMessageMixin
 from shared.outbox.service import Outbox, PermanentDeliveryError
 

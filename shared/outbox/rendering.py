@@ -4,6 +4,7 @@ Templates live at ``emails/<name>.subject.txt``, ``emails/<name>.txt`` and
 ``emails/<name>.html`` in the service's templates; links in them must be absolute
 (built from the configured public URL), since a mail is read outside the site.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -85,7 +85,7 @@ class PermanentDeliveryError(Exception):
 
 def backoff(attempts: int) -> dt.timedelta:
     exponent = min(max(attempts - 1, 0), 20)
-    return min(BASE_DELAY * (2 ** exponent), MAX_DELAY)
+    return min(BASE_DELAY * (2**exponent), MAX_DELAY)
 
 
 class Outbox:
@@ -103,15 +103,31 @@ class Outbox:
         self.db.session.add(row)
         return row
 
-    def enqueue_mail(self, *, to: str, subject: str, text: str, html: str | None = None,
-                     sender: str | None = None, headers: dict[str, str] | None = None) -> Any:
+    def enqueue_mail(
+        self,
+        *,
+        to: str,
+        subject: str,
+        text: str,
+        html: str | None = None,
+        sender: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
         """Queue a mail. Its ``Message-ID`` is chosen now and kept across retries, so a mail
         delivered twice (a worker stopped between the server's acceptance and the record of
         it) arrives as the same message, which mail clients recognise as a duplicate."""
-        return self.enqueue("mail", {
-            "to": to, "subject": subject, "text": text, "html": html,
-            "sender": sender, "headers": headers or {}, "message_id": self._new_message_id(sender),
-        })
+        return self.enqueue(
+            "mail",
+            {
+                "to": to,
+                "subject": subject,
+                "text": text,
+                "html": html,
+                "sender": sender,
+                "headers": headers or {},
+                "message_id": self._new_message_id(sender),
+            },
+        )
 
     def _new_message_id(self, sender: str | None) -> str:
         from flask import current_app
@@ -142,8 +158,9 @@ class Outbox:
                 raise PermanentDeliveryError(f"refused by the mail server: {error}") from error
             raise
 
-    def deliver_due(self, app: Flask, limit: int = 50,
-                    should_stop: Callable[[], bool] = lambda: False) -> tuple[int, int]:
+    def deliver_due(
+        self, app: Flask, limit: int = 50, should_stop: Callable[[], bool] = lambda: False
+    ) -> tuple[int, int]:
         """Deliver due messages one at a time; returns (sent, failed attempts).
 
         ``should_stop`` is asked before each message: a worker told to stop finishes the
@@ -225,15 +242,22 @@ class Outbox:
     def failed(self, limit: int = 100) -> list[Any]:
         """Messages given up on (refused for good, or out of attempts), newest first."""
         model = self.model
-        return list(self.db.session.execute(
-            select(model).where(model.failed_at.is_not(None), model.sent_at.is_(None))
-            .order_by(model.failed_at.desc()).limit(limit)).scalars())
+        return list(
+            self.db.session.execute(
+                select(model)
+                .where(model.failed_at.is_not(None), model.sent_at.is_(None))
+                .order_by(model.failed_at.desc())
+                .limit(limit)
+            ).scalars()
+        )
 
     def failed_count(self) -> int:
         model = self.model
-        return int(self.db.session.execute(
-            select(func.count()).select_from(model).where(model.failed_at.is_not(None), model.sent_at.is_(None))
-        ).scalar_one())
+        return int(
+            self.db.session.execute(
+                select(func.count()).select_from(model).where(model.failed_at.is_not(None), model.sent_at.is_(None))
+            ).scalar_one()
+        )
 
     def retry(self, message_id: int) -> bool:
         """Give a failed message a fresh set of attempts; False when there is no such failed message."""
@@ -245,8 +269,9 @@ class Outbox:
         row.next_attempt_at = utcnow()
         return True
 
-    def work(self, app: Flask, *, once: bool = False, interval: float = 1.0,
-             should_stop: Callable[[], bool] = lambda: False) -> None:
+    def work(
+        self, app: Flask, *, once: bool = False, interval: float = 1.0, should_stop: Callable[[], bool] = lambda: False
+    ) -> None:
         while not should_stop():
             try:
                 sent, failed = self.deliver_due(app, should_stop=should_stop)

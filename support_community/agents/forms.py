@@ -1,4 +1,5 @@
 """The agent workspace's forms: input shape and their choices (the rules live in the cases services)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -33,14 +34,16 @@ class QueueFilterForm(Form):
         self.status.choices = [("open", _("Open cases")), ("all", _("All cases"))] + status_choices(STATUS_ORDER)
         self.severity.choices = [("", _("Any severity"))] + severity_choices()
         self.product.choices = [("", _("Any product"))] + [(p.key, p.name(language)) for p in products]
-        self.assignee.choices = [("me", _("Me")), ("unassigned", _("Nobody (unassigned)")),
-                                 ("any", _("Anyone"))] + _agent_choices(agents)
+        self.assignee.choices = [
+            ("me", _("Me")),
+            ("unassigned", _("Nobody (unassigned)")),
+            ("any", _("Anyone")),
+        ] + _agent_choices(agents)
         self.sort.choices = [("activity", _("Last activity")), ("severity", _("Severity"))]
 
 
 class ReplyForm(FlaskForm):
-    body = TextAreaField(_l("Message"), validators=[DataRequired(_l("Write a message first.")),
-                                                    Length(max=BODY_MAX)])
+    body = TextAreaField(_l("Message"), validators=[DataRequired(_l("Write a message first.")), Length(max=BODY_MAX)])
     internal = BooleanField(_l("Internal note — not visible to the customer"))
     attachments = MultipleFileField(_l("Attachments (optional)"))
 

@@ -1,17 +1,20 @@
 """Who may work in the agents' workspace: capabilities of no one organization, from the token's ``roles``."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 CAPABILITIES_BY_ROLE: dict[str, frozenset[str]] = {
-    "support_agent": frozenset({
-        "agent.queue",
-        "agent.case.view",
-        "agent.case.reply",
-        "agent.case.note",
-        "agent.case.assign",
-        "agent.case.status",
-    }),
+    "support_agent": frozenset(
+        {
+            "agent.queue",
+            "agent.case.view",
+            "agent.case.reply",
+            "agent.case.note",
+            "agent.case.assign",
+            "agent.case.status",
+        }
+    ),
 }
 
 

@@ -4,6 +4,7 @@ Routes carry no organization: agents work for every client, and the token's
 ``roles`` (``support_agent``) give them the ``agent.*`` capabilities. Anyone else
 gets 403. The use cases are the cases domain's (``support_community.cases.services``).
 """
+
 from __future__ import annotations
 
 import uuid
@@ -55,9 +56,15 @@ def queue() -> ResponseReturnValue:
     form = QueueFilterForm(data=filters.as_dict())
     form.set_choices(agents, products, current_language())
     return render_template(
-        "agents/queue.html", result=result, filters=filters, form=form, status_order=STATUS_ORDER, me=agent,
-        page_url=lambda **changes: url_for(".queue", **{name: value for name, value in
-                                                        (filters.as_dict() | changes).items() if value}),
+        "agents/queue.html",
+        result=result,
+        filters=filters,
+        form=form,
+        status_order=STATUS_ORDER,
+        me=agent,
+        page_url=lambda **changes: url_for(
+            ".queue", **{name: value for name, value in (filters.as_dict() | changes).items() if value}
+        ),
     )
 
 
@@ -77,17 +84,27 @@ def _forms(case: Case, agents: list[Person], **given: Any) -> dict[str, Any]:
     severity_form = given.get("severity_form") or SeverityForm(data={"severity": case.severity.value})
     severity_form.set_choices()
     reply_form = given.get("reply_form") or ReplyForm()
-    return {"status_form": status_form, "assign_form": assign_form, "severity_form": severity_form,
-            "reply_form": reply_form}
+    return {
+        "status_form": status_form,
+        "assign_form": assign_form,
+        "severity_form": severity_form,
+        "reply_form": reply_form,
+    }
 
 
 def _render_case(case: Case, agent: Person, status: int = 200, **given: Any) -> ResponseReturnValue:
     forms = _forms(case, assignment.list_agents(), **given)
     return render_template(
-        "agents/case.html", file=conversation.case_file(case), me=agent, **forms,
+        "agents/case.html",
+        file=conversation.case_file(case),
+        me=agent,
+        **forms,
         can_note=has_capability(current_user(), "agent.case.note"),
-        allowed_types=_("Allowed: %(types)s; at most %(max)s MB per file.",
-                        types=attachments.allowed_types_text(), max=current_app.config["ATTACHMENT_MAX_MB"]),
+        allowed_types=_(
+            "Allowed: %(types)s; at most %(max)s MB per file.",
+            types=attachments.allowed_types_text(),
+            max=current_app.config["ATTACHMENT_MAX_MB"],
+        ),
     ), status
 
 
@@ -117,8 +134,9 @@ def case_reply(case_id: uuid.UUID) -> ResponseReturnValue:
     if internal and not has_capability(current_user(), "agent.case.note"):
         abort(403)
     try:
-        conversation.agent_reply(case, actor=agent, body=form.body.data, internal=internal,
-                                 uploads=uploads(form.attachments))
+        conversation.agent_reply(
+            case, actor=agent, body=form.body.data, internal=internal, uploads=uploads(form.attachments)
+        )
     except CaseError as error:
         db.session.rollback()
         report_error(error, form)
@@ -138,8 +156,14 @@ def case_status(case_id: uuid.UUID) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _render_case(case, agent, 400, status_form=form)
     try:
-        statuses.change_status(case, Status(form.status.data), actor=agent, comment=form.comment.data,
-                               by_agent=True, internal=bool(form.comment_internal.data))
+        statuses.change_status(
+            case,
+            Status(form.status.data),
+            actor=agent,
+            comment=form.comment.data,
+            by_agent=True,
+            internal=bool(form.comment_internal.data),
+        )
     except statuses.StatusChangeError as error:
         db.session.rollback()
         report_error(error)

@@ -1,4 +1,5 @@
 """Sign-in through Panda, the server-side session, the back-channel logout endpoint."""
+
 from __future__ import annotations
 
 import logging
@@ -25,13 +26,21 @@ log = logging.getLogger(__name__)
 __all__ = ["bp", "init_auth"]
 
 # Requests that must not renew tokens or start a sign-in of their own.
-_PASSIVE_ENDPOINTS = frozenset({"auth.sign_in", "auth.callback", "auth.sign_out", "auth.backchannel_logout",
-                                "health.healthz", "health.readyz", "language.choose_language"})
+_PASSIVE_ENDPOINTS = frozenset(
+    {
+        "auth.sign_in",
+        "auth.callback",
+        "auth.sign_out",
+        "auth.backchannel_logout",
+        "health.healthz",
+        "health.readyz",
+        "language.choose_language",
+    }
+)
 
 
 def _passive(endpoint: str | None) -> bool:
-    return endpoint is None or endpoint in _PASSIVE_ENDPOINTS or endpoint == "static" \
-        or endpoint.endswith(".static")
+    return endpoint is None or endpoint in _PASSIVE_ENDPOINTS or endpoint == "static" or endpoint.endswith(".static")
 
 
 def _forget_previous_request(_sender: Flask, **_extra: object) -> None:
@@ -62,8 +71,9 @@ def _try_silent_sign_in() -> Response | None:
     rule = access_rule(view) if view else None
     public_page = rule is not None and rule.kind == "public"
     try:
-        url = services.begin_sign_in(next_url=request.full_path.rstrip("?"), silent=True,
-                                     interactive_fallback=not public_page)
+        url = services.begin_sign_in(
+            next_url=request.full_path.rstrip("?"), silent=True, interactive_fallback=not public_page
+        )
     except ProviderUnavailable as exc:
         if not public_page:
             raise

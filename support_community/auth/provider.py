@@ -11,6 +11,7 @@ Discovery and JWKS are kept in process memory for a while to save round trips.
 That is a cache only: an unknown key id triggers a fresh JWKS fetch, and every
 process can start empty.
 """
+
 from __future__ import annotations
 
 import threading
@@ -33,8 +34,13 @@ SIGNING_ALGORITHMS = ["RS256"]
 EXTENSION_KEY = "support_community.panda"
 
 # Endpoints the community's server calls itself (rewritten to PANDA_INTERNAL_URL when set).
-SERVER_SIDE_ENDPOINTS = ("token_endpoint", "userinfo_endpoint", "jwks_uri",
-                         "revocation_endpoint", "introspection_endpoint")
+SERVER_SIDE_ENDPOINTS = (
+    "token_endpoint",
+    "userinfo_endpoint",
+    "jwks_uri",
+    "revocation_endpoint",
+    "introspection_endpoint",
+)
 
 
 class ProviderUnavailable(Exception):
@@ -161,7 +167,7 @@ class PandaProvider:
         for name in SERVER_SIDE_ENDPOINTS:
             value = rewritten.get(name)
             if isinstance(value, str) and value.startswith(self.issuer + "/"):
-                rewritten[name] = internal + value[len(self.issuer):]
+                rewritten[name] = internal + value[len(self.issuer) :]
         return rewritten
 
     def authlib_metadata(self) -> dict:

@@ -9,6 +9,7 @@ result in this browser's server-side session (``session.py``); they raise:
 - ``SessionRevoked`` when Panda no longer renews the session (sign in again),
 - ``ProviderUnavailable`` when Panda cannot be reached (the "unavailable" page, 503).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -47,8 +48,9 @@ from support_community.auth.tokens import (
 from support_community.extensions import db
 
 # Answers to prompt=none that mean "Panda would have to ask the person something".
-SILENT_FAILURES = frozenset({"login_required", "interaction_required", "consent_required",
-                             "account_selection_required"})
+SILENT_FAILURES = frozenset(
+    {"login_required", "interaction_required", "consent_required", "account_selection_required"}
+)
 # Renew a little before the access token runs out, so it is still valid when used.
 REFRESH_MARGIN = 15
 DEFAULT_ACCESS_TOKEN_LIFETIME = 300
@@ -94,8 +96,13 @@ def begin_sign_in(*, next_url: str, silent: bool = False, interactive_fallback: 
     client = provider.client
     extra = {"prompt": "none"} if silent else {}
     authorization = client.create_authorization_url(provider.redirect_uri, **extra)
-    client.save_authorize_data(redirect_uri=provider.redirect_uri, next=safe_next(next_url, "/"),
-                               silent=silent, fallback=interactive_fallback, **authorization)
+    client.save_authorize_data(
+        redirect_uri=provider.redirect_uri,
+        next=safe_next(next_url, "/"),
+        silent=silent,
+        fallback=interactive_fallback,
+        **authorization,
+    )
     return authorization["url"]
 
 
@@ -115,15 +122,23 @@ def complete_sign_in(params: Mapping[str, str]) -> str:
     if error:
         if data.get("silent") and error in SILENT_FAILURES:
             raise SilentSignInDeclined(next_url=next_url, interactive_fallback=bool(data.get("fallback")))
-        raise SignInFailed(error if error in {"access_denied", "login_required"} else "provider_error",
-                           next_url=next_url, detail=params.get("error_description"))
+        raise SignInFailed(
+            error if error in {"access_denied", "login_required"} else "provider_error",
+            next_url=next_url,
+            detail=params.get("error_description"),
+        )
     code = params.get("code")
     if not code or not data.get("code_verifier") or not data.get("nonce"):
         raise SignInFailed("code", next_url=next_url)
 
     try:
-        token = _token_request(provider, grant_type="authorization_code", code=code,
-                               redirect_uri=data["redirect_uri"], code_verifier=data["code_verifier"])
+        token = _token_request(
+            provider,
+            grant_type="authorization_code",
+            code=code,
+            redirect_uri=data["redirect_uri"],
+            code_verifier=data["code_verifier"],
+        )
     except OAuthError as exc:
         raise SignInFailed("token", next_url=next_url, detail=exc.error) from exc
     if not token.get("access_token") or not token.get("id_token"):
@@ -131,7 +146,9 @@ def complete_sign_in(params: Mapping[str, str]) -> str:
 
     try:
         id_claims = client.parse_id_token(
-            token, nonce=data["nonce"], leeway=CLOCK_LEEWAY,
+            token,
+            nonce=data["nonce"],
+            leeway=CLOCK_LEEWAY,
             claims_options={"iss": {"essential": True, "value": provider.issuer}},
         )
     except (JoseError, ValueError, TypeError, KeyError) as exc:
@@ -209,8 +226,11 @@ def _userinfo(provider: PandaProvider, access_token: str, sub: str) -> dict:
     if not url:
         raise SessionRevoked("Panda publishes no userinfo endpoint")
     try:
-        response = requests.get(url, headers={"Authorization": f"Bearer {access_token}",
-                                              "Accept": "application/json"}, timeout=provider.timeout)
+        response = requests.get(
+            url,
+            headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
+            timeout=provider.timeout,
+        )
     except requests.RequestException as exc:
         raise ProviderUnavailable(f"userinfo: {type(exc).__name__}") from exc
     if response.status_code in (401, 403):
@@ -258,8 +278,11 @@ def refresh_session(*, force: bool = False) -> bool:
         if stored is None:
             raise SessionRevoked("the session was ended meanwhile")
         latest = SessionTokens.from_dict(stored.get("tokens"))
-        if latest is not None and latest.refresh_token != tokens.refresh_token \
-                and not latest.expired(margin=REFRESH_MARGIN):
+        if (
+            latest is not None
+            and latest.refresh_token != tokens.refresh_token
+            and not latest.expired(margin=REFRESH_MARGIN)
+        ):
             # Another request of this browser renewed them while this one waited for the lock.
             update_session(tokens=latest, claims=stored.get("claims"))
             return True

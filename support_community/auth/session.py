@@ -6,6 +6,7 @@ organizations the person may act for) and ``tokens`` (access token and its expir
 refresh token, ID token for the logout hint), never in a cookie: the cookie holds
 only the session's random identifier (see ``shared.sessions``).
 """
+
 from __future__ import annotations
 
 import re
@@ -74,12 +75,15 @@ class SignedInPerson:
         orgs = []
         for item in claims.get("orgs") or []:
             try:
-                orgs.append(OrganizationClaim(
-                    id=str(item["id"]), name=str(item["name"]),
-                    enterprise_number=str(item.get("enterprise_number", "")),
-                    customer_number=str(item.get("customer_number", "")),
-                    role=str(item.get("role", "member")),
-                ))
+                orgs.append(
+                    OrganizationClaim(
+                        id=str(item["id"]),
+                        name=str(item["name"]),
+                        enterprise_number=str(item.get("enterprise_number", "")),
+                        customer_number=str(item.get("customer_number", "")),
+                        role=str(item.get("role", "member")),
+                    )
+                )
             except (KeyError, TypeError, AttributeError):
                 continue
         return cls(
@@ -145,8 +149,12 @@ class SessionTokens:
         if not isinstance(data, dict) or not data.get("access_token"):
             return None
         try:
-            return cls(access_token=str(data["access_token"]), expires_at=int(data.get("expires_at") or 0),
-                       refresh_token=data.get("refresh_token"), id_token=data.get("id_token"))
+            return cls(
+                access_token=str(data["access_token"]),
+                expires_at=int(data.get("expires_at") or 0),
+                refresh_token=data.get("refresh_token"),
+                id_token=data.get("id_token"),
+            )
         except (TypeError, ValueError):
             return None
 

@@ -4,6 +4,7 @@
 were just accepted (at sign-in, and when "Switch organization" reads them again).
 Sent inside the request's transaction, which the sending view commits.
 """
+
 from __future__ import annotations
 
 from blinker import Namespace

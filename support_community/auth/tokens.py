@@ -1,4 +1,5 @@
 """Checking the JWTs Panda sends besides the ID token: logout tokens and access tokens."""
+
 from __future__ import annotations
 
 import time
@@ -43,8 +44,9 @@ def _audiences(claims: dict) -> list:
     return aud if isinstance(aud, list) else []
 
 
-def validate_logout_token(value: str, *, provider: PandaProvider, max_age: int = DEFAULT_LOGOUT_TOKEN_MAX_AGE,
-                          now: float | None = None) -> LogoutRequest:
+def validate_logout_token(
+    value: str, *, provider: PandaProvider, max_age: int = DEFAULT_LOGOUT_TOKEN_MAX_AGE, now: float | None = None
+) -> LogoutRequest:
     """Check a back-channel logout token (OpenID Connect Back-Channel Logout 1.0, section 2.6).
 
     Raises ``LogoutTokenInvalid``; ``ProviderUnavailable`` when Panda's keys cannot be fetched.
@@ -54,8 +56,10 @@ def validate_logout_token(value: str, *, provider: PandaProvider, max_age: int =
         raise LogoutTokenInvalid("missing or oversized logout_token")
     token = _decode(provider, value)
     header, claims = token.header, token.claims
-    if header.get("typ") is not None and str(header["typ"]).lower() not in {LOGOUT_TOKEN_TYPE,
-                                                                           "application/" + LOGOUT_TOKEN_TYPE}:
+    if header.get("typ") is not None and str(header["typ"]).lower() not in {
+        LOGOUT_TOKEN_TYPE,
+        "application/" + LOGOUT_TOKEN_TYPE,
+    }:
         raise LogoutTokenInvalid("typ is not logout+jwt")
     if claims.get("iss") != provider.issuer:
         raise LogoutTokenInvalid("issued by someone else")

@@ -1,4 +1,5 @@
 """Sign-in, callback, sign-out, the back-channel logout endpoint and the organization switcher."""
+
 from __future__ import annotations
 
 import logging
@@ -40,14 +41,21 @@ FAILURE_MESSAGES["token"] = FAILURE_MESSAGES["code"]
 
 
 def remember_seen(response: Response) -> Response:
-    response.set_cookie(SEEN_COOKIE, "1", max_age=SEEN_COOKIE_MAX_AGE, httponly=True, samesite="Lax",
-                        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+    response.set_cookie(
+        SEEN_COOKIE,
+        "1",
+        max_age=SEEN_COOKIE_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+    )
     return response
 
 
 def forget_seen(response: Response) -> Response:
-    response.delete_cookie(SEEN_COOKIE, httponly=True, samesite="Lax",
-                           secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+    response.delete_cookie(
+        SEEN_COOKIE, httponly=True, samesite="Lax", secure=bool(current_app.config.get("SESSION_COOKIE_SECURE"))
+    )
     return response
 
 
@@ -78,9 +86,12 @@ def callback() -> Response:
             return redirect(url_for("cases.home"))  # a reload of a callback that already signed them in
         log.info("sign-in refused: %s", failure)
         status = 403 if failure.reason == "access_denied" else 400
-        page = render_template("auth/sign_in_failed.html", reason=failure.reason,
-                               message=FAILURE_MESSAGES.get(failure.reason, FAILURE_MESSAGES["provider_error"]),
-                               next_url=failure.next_url)
+        page = render_template(
+            "auth/sign_in_failed.html",
+            reason=failure.reason,
+            message=FAILURE_MESSAGES.get(failure.reason, FAILURE_MESSAGES["provider_error"]),
+            next_url=failure.next_url,
+        )
         return forget_seen(current_app.make_response((page, status)))
     _claims_accepted()
     return remember_seen(redirect(next_url))
@@ -150,13 +161,17 @@ def switch() -> ResponseReturnValue:
     user = current_user()
     query = (request.args.get("q") or "").strip()[:100]
     orgs = [org for org in user.orgs if org.matches(query)] if user else []
-    return render_template("auth/switch.html", orgs=orgs, query=query,
-                           total=len(user.orgs) if user else 0, out_of_date=out_of_date)
+    return render_template(
+        "auth/switch.html", orgs=orgs, query=query, total=len(user.orgs) if user else 0, out_of_date=out_of_date
+    )
 
 
 def unavailable_page(_exc: Exception) -> Response:
-    retry = request.full_path.rstrip("?") if request.method == "GET" and request.endpoint != "auth.callback" \
+    retry = (
+        request.full_path.rstrip("?")
+        if request.method == "GET" and request.endpoint != "auth.callback"
         else url_for("auth.sign_in")
+    )
     page = render_template("auth/unavailable.html", retry_url=safe_next(retry, url_for("cases.home")))
     response = current_app.make_response((page, 503))
     response.headers["Retry-After"] = "30"

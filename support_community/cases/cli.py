@@ -1,4 +1,5 @@
 """``community catalog import``, ``community demo`` and ``community attachments purge``."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,8 +47,13 @@ def demo_command() -> None:
 
 
 @attachments_group.command("purge")
-@click.option("--older-than-hours", default=24, show_default=True, type=click.IntRange(min=1),
-              help="Leave younger files alone (their upload may still be in progress).")
+@click.option(
+    "--older-than-hours",
+    default=24,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Leave younger files alone (their upload may still be in progress).",
+)
 def purge_command(older_than_hours: int) -> None:
     """Delete stored files that no attachment names (left by a process that stopped mid-upload)."""
     from support_community.cases.services.attachments import purge_orphans

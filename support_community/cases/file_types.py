@@ -5,6 +5,7 @@ entries that name an Office or OpenDocument file), never from its name: a page o
 HTML named ``invoice.pdf`` is not a PDF. Markup (HTML, SVG, XML), scripts and
 executables are none of the allowed types. Text is always served as ``text/plain``.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -32,19 +33,22 @@ def _type(kind: str, content_type: str, extensions: str, description: str) -> Fi
     return FileType(kind, content_type, frozenset(extensions.split()), description)
 
 
-TYPES = {t.kind: t for t in (
-    _type("pdf", "application/pdf", ".pdf", "PDF"),
-    _type("png", "image/png", ".png", "PNG"),
-    _type("jpeg", "image/jpeg", ".jpg .jpeg", "JPEG"),
-    _type("gif", "image/gif", ".gif", "GIF"),
-    _type("webp", "image/webp", ".webp", "WEBP"),
-    _type("text", "text/plain; charset=utf-8", ".txt .csv .log", _l("text")),
-    _type("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx", "Word"),
-    _type("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx", "Excel"),
-    _type("odt", "application/vnd.oasis.opendocument.text", ".odt", _l("OpenDocument text")),
-    _type("ods", "application/vnd.oasis.opendocument.spreadsheet", ".ods", _l("OpenDocument spreadsheet")),
-    _type("zip", "application/zip", ".zip", "ZIP"),
-)}
+TYPES = {
+    t.kind: t
+    for t in (
+        _type("pdf", "application/pdf", ".pdf", "PDF"),
+        _type("png", "image/png", ".png", "PNG"),
+        _type("jpeg", "image/jpeg", ".jpg .jpeg", "JPEG"),
+        _type("gif", "image/gif", ".gif", "GIF"),
+        _type("webp", "image/webp", ".webp", "WEBP"),
+        _type("text", "text/plain; charset=utf-8", ".txt .csv .log", _l("text")),
+        _type("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx", "Word"),
+        _type("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx", "Excel"),
+        _type("odt", "application/vnd.oasis.opendocument.text", ".odt", _l("OpenDocument text")),
+        _type("ods", "application/vnd.oasis.opendocument.spreadsheet", ".ods", _l("OpenDocument spreadsheet")),
+        _type("zip", "application/zip", ".zip", "ZIP"),
+    )
+}
 
 _OOXML_MAIN = {
     "docx": b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
@@ -86,7 +90,7 @@ def scan(stream: BinaryIO, limit: int) -> Scan:
             raise FileTooLarge()
         digest.update(chunk)
         if len(head) < HEAD_BYTES:
-            head += chunk[:HEAD_BYTES - len(head)]
+            head += chunk[: HEAD_BYTES - len(head)]
         has_nul = has_nul or b"\x00" in chunk
         if utf8:
             try:
@@ -119,8 +123,16 @@ def _zip_kind(stream: BinaryIO) -> str | None:
                     if main in content_types:
                         return kind
             return "zip"
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, OSError, EOFError, ValueError,
-            NotImplementedError, RuntimeError):
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        KeyError,
+        OSError,
+        EOFError,
+        ValueError,
+        NotImplementedError,
+        RuntimeError,
+    ):
         return None
     finally:
         stream.seek(0)

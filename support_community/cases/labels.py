@@ -3,6 +3,7 @@
 Templates use the filters ``status_label`` and ``severity_label`` (registered by
 ``support_community.templating``); Python code calls the functions.
 """
+
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -45,7 +46,7 @@ def severity_label(severity: Severity | str | None) -> str:
 
 
 def author_label(name: str, *, by_agent: bool, organization_name: str) -> str:
-    """"Jan Janssens for Bakkerij Peeters BV", or "Eva Claes (Support)" for the vendor's staff."""
+    """ "Jan Janssens for Bakkerij Peeters BV", or "Eva Claes (Support)" for the vendor's staff."""
     if by_agent:
         return _("%(name)s (Support)", name=name)
     return _("%(name)s for %(organization)s", name=name, organization=organization_name)

@@ -4,6 +4,7 @@ The community has no table of organizations: an organization is the ``id`` the
 token's ``orgs`` claim gives, and a case keeps that id (and the name as it was
 when the case was opened, for mails and agents' lists).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -159,8 +160,8 @@ class Case(Base):
 
 
 class MessageKind(enum.StrEnum):
-    DESCRIPTION = "description"   # the text the case was opened with
-    REPLY = "reply"               # public: customer or agent
+    DESCRIPTION = "description"  # the text the case was opened with
+    REPLY = "reply"  # public: customer or agent
     INTERNAL_NOTE = "internal_note"  # agents only: never shown to customers or mailed to them
 
 
@@ -221,7 +222,7 @@ class CaseEvent(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     actor_sub: Mapped[str] = mapped_column(ForeignKey("people.sub"))
-    field: Mapped[str] = mapped_column(String(32))   # status | assignee | severity | opened
+    field: Mapped[str] = mapped_column(String(32))  # status | assignee | severity | opened
     old_value: Mapped[str | None] = mapped_column(String(200))
     new_value: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -241,7 +242,7 @@ def search_vector(column: ColumnElement[str] | QueryableAttribute[str]) -> Colum
 
 
 # Expression indexes exist only on PostgreSQL; SQLite searches with LIKE.
-Index("ix_cases_subject_search", search_vector(Case.subject),
-      postgresql_using="gin").ddl_if(dialect="postgresql")
-Index("ix_case_messages_body_search", search_vector(CaseMessage.body),
-      postgresql_using="gin").ddl_if(dialect="postgresql")
+Index("ix_cases_subject_search", search_vector(Case.subject), postgresql_using="gin").ddl_if(dialect="postgresql")
+Index("ix_case_messages_body_search", search_vector(CaseMessage.body), postgresql_using="gin").ddl_if(
+    dialect="postgresql"
+)

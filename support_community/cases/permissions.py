@@ -3,18 +3,21 @@
 Everyone the token lists for an organization works its cases, whatever their role in
 Panda: the grant "Support Community" is what gives access here.
 """
+
 from __future__ import annotations
 
-CASE_WORK = frozenset({
-    "org.view",
-    "case.view",
-    "case.create",
-    "case.reply",
-    "case.attach",
-    "case.close",
-    "case.reopen",
-    "case.follow",
-})
+CASE_WORK = frozenset(
+    {
+        "org.view",
+        "case.view",
+        "case.create",
+        "case.reply",
+        "case.attach",
+        "case.close",
+        "case.reopen",
+        "case.follow",
+    }
+)
 CAPABILITIES_BY_ORGANIZATION_ROLE: dict[str, frozenset[str]] = {
     "member": CASE_WORK,
     "admin": CASE_WORK,

@@ -4,6 +4,7 @@ Nobody writes HTML here: a reply is plain text. Only ``http``/``https`` addresse
 become links (never ``javascript:`` or ``data:``), and the links do not pass
 the page's address on nor let the other site reach back into this one.
 """
+
 from __future__ import annotations
 
 import re
@@ -43,7 +44,7 @@ def _linkify_line(line: str) -> Markup:
     position = 0
     for match in _URL.finditer(line):
         url, tail = _split_trailing(match.group(0))
-        parts.append(escape(line[position:match.start()]))
+        parts.append(escape(line[position : match.start()]))
         if re.fullmatch(r"https?://", url, re.IGNORECASE):
             parts.append(escape(url))
         else:

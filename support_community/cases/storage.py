@@ -9,6 +9,7 @@ transaction that fails does not leave files behind, ``track_new_file`` remembers
 new file on the database session: a rollback deletes them, a commit keeps them.
 ``services.attachments.purge_orphans`` is the safety net for a process that died in between.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -121,4 +122,3 @@ def _delete_files(session: Session, previous_transaction) -> None:
         return
     for store, key in session.info.pop(_PENDING, []):
         store.delete(key)
-

@@ -7,6 +7,7 @@ serves the whole package. Without ``/usr/bin/chromium`` the tests are skipped,
 unless ``CI_REQUIRE_BROWSER=1``, when they fail: CI must not pass without them.
 axe-core comes from npm (``tests/browser/package.json``), installed on first use.
 """
+
 from __future__ import annotations
 
 import shutil

@@ -1,4 +1,5 @@
 """What the browser tests are made of: Chromium's settings, the live stack, people at a browser."""
+
 from __future__ import annotations
 
 import os
@@ -9,8 +10,14 @@ import pytest
 from tests.live import LiveStack
 from tests.support import SmtpSink
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
 PASSWORD = "a long and personal passphrase"
@@ -29,13 +36,15 @@ def serious_violations(page, axe_source: str) -> list[str]:
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.evaluate(axe_source)
     result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})", AXE_TAGS)
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})", AXE_TAGS
+    )
     found = []
     for violation in result["violations"]:
         if violation["impact"] not in ("serious", "critical"):
             continue
-        nodes = "; ".join(f"{node['target']}: {node.get('failureSummary', '')}".replace("\n", " ")
-                          for node in violation["nodes"][:3])
+        nodes = "; ".join(
+            f"{node['target']}: {node.get('failureSummary', '')}".replace("\n", " ") for node in violation["nodes"][:3]
+        )
         found.append(f"{violation['id']} ({violation['impact']}): {violation['help']} — {nodes}")
     return found
 
@@ -86,8 +95,10 @@ class Mailbox:
                         self.followed.add(link)
                         return link
             time.sleep(0.05)
-        raise AssertionError(f"no mail to {address} with a link containing {contains!r}: "
-                             f"{[(m.to, m.subject) for m in self.smtp.messages]}")
+        raise AssertionError(
+            f"no mail to {address} with a link containing {contains!r}: "
+            f"{[(m.to, m.subject) for m in self.smtp.messages]}"
+        )
 
 
 class Person:
@@ -120,7 +131,7 @@ class Person:
         url = self.page.url
         for base in (self.stack.panda_url, self.stack.community_url):
             if url.startswith(base):
-                return url[len(base):] or "/"
+                return url[len(base) :] or "/"
         return url
 
     @property
@@ -178,7 +189,7 @@ class Person:
         assert self.page.locator("details.user-menu summary").inner_text().strip() == self.name
 
     def sign_in_to_community(self) -> None:
-        """"Sign in with Panda": signed in there already, no password is asked."""
+        """ "Sign in with Panda": signed in there already, no password is asked."""
         self.community("/")
         self.follow('a[href^="/auth/sign-in"]')
         assert self.page.url.startswith(self.stack.community_url), self.page.url

@@ -10,6 +10,7 @@ the cases are opened and answered through the pages, as people do.
 - Jan administers Brouwerij De Smedt and Bloemen Janssens, clients he added himself.
 - Sam Support is a support agent.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -28,16 +29,26 @@ BAKERY, GARAGE, BREWERY, FLOWERS = "100234", "100235", "100236", "100238"
 FREE_CUSTOMER = "100240"  # in the register, not in Panda: for the "add" confirmation page
 
 CASES = (  # (organization, subject, description, severity)
-    (BAKERY, "VAT return refused with code 17",
-     "Since this morning the VAT return for the second quarter is refused with code 17.\n"
-     "We tried twice, with the same result. The export is attached to this case.", "high"),
-    (BAKERY, "Bank statements no longer imported",
-     "The CODA files from the bank have not been imported since Monday.", "normal"),
+    (
+        BAKERY,
+        "VAT return refused with code 17",
+        "Since this morning the VAT return for the second quarter is refused with code 17.\n"
+        "We tried twice, with the same result. The export is attached to this case.",
+        "high",
+    ),
+    (
+        BAKERY,
+        "Bank statements no longer imported",
+        "The CODA files from the bank have not been imported since Monday.",
+        "normal",
+    ),
     (BAKERY, "How do I add a second cash register?", "The shop opens a second till next month.", "low"),
     (BREWERY, "Invoices print without the logo", "The logo is missing on every printed sales invoice.", "normal"),
 )
-AGENT_REPLY = ("Thank you for the details. Could you send us the export of the declaration? "
-               "We then check it against the new rules of the tax authority.")
+AGENT_REPLY = (
+    "Thank you for the details. Could you send us the export of the declaration? "
+    "We then check it against the new rules of the tax authority."
+)
 AGENT_NOTE = "Same as last week's quarter-end problem: the fix ships on Friday."
 CUSTOMER_REPLY = "Here it is, see the attached export. Thank you for the quick answer!"
 
@@ -45,9 +56,9 @@ CUSTOMER_REPLY = "Here it is, see the attached export. Thank you for the quick a
 @dataclass
 class Site:
     orgs: dict[str, str] = field(default_factory=dict)  # customer number → organization id
-    jan_in_bakery: str = ""      # membership id
+    jan_in_bakery: str = ""  # membership id
     jan_in_brewery: str = ""
-    pending_request: str = ""    # Marie's request to join the bakery
+    pending_request: str = ""  # Marie's request to join the bakery
     invitation_path: str = ""
     cases: list[str] = field(default_factory=list)  # case ids, in CASES order
     stack: BrowserStack | None = None
@@ -58,11 +69,19 @@ class Site:
 
     def path(self, path: str) -> str:
         """``path`` with its {placeholders} filled in (bakery, brewery, case, …)."""
-        values = {"bakery": self.org(BAKERY), "garage": self.org(GARAGE), "brewery": self.org(BREWERY),
-                  "flowers": self.org(FLOWERS), "jan_in_bakery": self.jan_in_bakery,
-                  "jan_in_brewery": self.jan_in_brewery, "pending_request": self.pending_request,
-                  "invitation": self.invitation_path, "case": self.cases[0], "brewery_case": self.cases[-1],
-                  "nowhere": "00000000-0000-4000-8000-000000000000"}
+        values = {
+            "bakery": self.org(BAKERY),
+            "garage": self.org(GARAGE),
+            "brewery": self.org(BREWERY),
+            "flowers": self.org(FLOWERS),
+            "jan_in_bakery": self.jan_in_bakery,
+            "jan_in_brewery": self.jan_in_brewery,
+            "pending_request": self.pending_request,
+            "invitation": self.invitation_path,
+            "case": self.cases[0],
+            "brewery_case": self.cases[-1],
+            "nowhere": "00000000-0000-4000-8000-000000000000",
+        }
         return path.format(**values)
 
     def url(self, service: str, path: str) -> str:
@@ -81,14 +100,16 @@ def seed_panda(stack: BrowserStack, mailbox: Mailbox) -> Site:
 
     site = Site()
     with stack.panda.test_request_context():
-        accounts = {email: create_account(email, name, PASSWORD, "en", verified=True,
-                                          support_agent=email == SAM[1])
-                    for name, email in (AN, JAN, MARIE, SAM)}
+        accounts = {
+            email: create_account(email, name, PASSWORD, "en", verified=True, support_agent=email == SAM[1])
+            for name, email in (AN, JAN, MARIE, SAM)
+        }
         an, jan, marie = accounts[AN[1]], accounts[JAN[1]], accounts[MARIE[1]]
 
         def create(customer: str, admin) -> None:
-            site.orgs[customer] = str(joining.create_organization(customer, CUSTOMERS[customer],
-                                                                  actor=admin).organization_id)
+            site.orgs[customer] = str(
+                joining.create_organization(customer, CUSTOMERS[customer], actor=admin).organization_id
+            )
 
         def join(customer: str, person, admin, grants: list[str]):
             membership = joining.add_organization(customer, CUSTOMERS[customer], actor=person)
@@ -106,13 +127,19 @@ def seed_panda(stack: BrowserStack, mailbox: Mailbox) -> Site:
         join(GARAGE, jan, marie, [])
         site.pending_request = str(joining.add_organization(BAKERY, CUSTOMERS[BAKERY], actor=marie).id)
         bakery = db.session.get(Organization, uuid.UUID(site.orgs[BAKERY]))
-        invitations.invite(bakery, email=INVITED, role="member", application_keys=["support_community"],
-                           language="en", actor=an)
-        site.jan_in_brewery = str(db.session.scalar(select(Membership.id).where(
-            Membership.account_id == jan.id, Membership.organization_id == uuid.UUID(site.orgs[BREWERY]))))
+        invitations.invite(
+            bakery, email=INVITED, role="member", application_keys=["support_community"], language="en", actor=an
+        )
+        site.jan_in_brewery = str(
+            db.session.scalar(
+                select(Membership.id).where(
+                    Membership.account_id == jan.id, Membership.organization_id == uuid.UUID(site.orgs[BREWERY])
+                )
+            )
+        )
         db.session.commit()
     link = mailbox.link(INVITED, "/invitations/")
-    site.invitation_path = link[len(stack.panda_url):]
+    site.invitation_path = link[len(stack.panda_url) :]
     return site
 
 

@@ -1,4 +1,5 @@
 """Steps of the story that several browser tests take, by stable attributes only (no words)."""
+
 from __future__ import annotations
 
 from panda_portal.organizations.demo_data import demo_customers

@@ -4,6 +4,7 @@ A serious or critical violation fails the page. axe is handed to the page throug
 the DevTools protocol (``page.evaluate``), which the pages' strict Content Security
 Policy does not block, so the pages are checked exactly as they are served.
 """
+
 from __future__ import annotations
 
 import pytest

@@ -4,6 +4,7 @@ Nothing here clicks: focus moves with Tab, menus open with Enter or Space, choic
 change with the arrow keys, and forms are sent with Enter on their button. Each
 element reached shows a focus outline of at least two pixels.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -32,10 +33,12 @@ def focus_style(page) -> dict:
 
 def contrast(rgb_a: str, rgb_b: str) -> float:
     """WCAG contrast ratio of two CSS ``rgb(…)`` colours."""
+
     def luminance(rgb: str) -> float:
-        channels = [int(part) / 255 for part in rgb[rgb.index("(") + 1:rgb.index(")")].split(",")[:3]]
+        channels = [int(part) / 255 for part in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3]]
         linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
         return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
     high, low = sorted((luminance(rgb_a), luminance(rgb_b)), reverse=True)
     return (high + 0.05) / (low + 0.05)
 

@@ -4,6 +4,7 @@ Wide tables scroll inside their own box; the page itself never does. The phone
 is checked in English and in French, whose words are longer, and axe-core checks
 the narrow pages too.
 """
+
 from __future__ import annotations
 
 import pytest

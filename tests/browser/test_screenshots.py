@@ -5,6 +5,7 @@ Every run takes them (a screen that no longer opens fails the test), but only
 the pictures show times and dates, so writing them on every run would leave the
 working tree changed after each ``make test``.
 """
+
 from __future__ import annotations
 
 import os
@@ -43,6 +44,11 @@ def test_the_key_screens_are_photographed_for_the_readme(site, tmp_path):
         target = folder / filename
         # The whole page, up to a screen and a half: lists show their rows, not only their filters.
         height = min(person.page.evaluate("document.documentElement.scrollHeight"), MAX_HEIGHT)
-        person.page.screenshot(path=str(target), animations="disabled", caret="hide", full_page=True,
-                               clip={"x": 0, "y": 0, "width": DESKTOP["width"], "height": height})
+        person.page.screenshot(
+            path=str(target),
+            animations="disabled",
+            caret="hide",
+            full_page=True,
+            clip={"x": 0, "y": 0, "width": DESKTOP["width"], "height": height},
+        )
         assert target.stat().st_size > 10_000

@@ -11,6 +11,7 @@ administrator of the organization he created and steps down.
 Elements are found by form actions, names, ids and links, never by their words, so
 the same test runs in every language; each page's ``<html lang>`` is checked.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -27,7 +28,8 @@ ORGANIZATIONS = {"en": ("100234", "100236"), "nl": ("100237", "100238"), "fr": (
 
 @pytest.mark.parametrize("language", ["en", "nl", "fr"])
 def test_an_accountant_manages_cases_in_his_clients_name_from_registration_to_hand_over(
-        stack, people, mailbox, language):
+    stack, people, mailbox, language
+):
     client_number, new_client_number = ORGANIZATIONS[language]
     suffix = f"{language}.{uuid.uuid4().hex[:6]}"
     admin = people("An Peeters", f"an.{suffix}@example.be", language)
@@ -77,8 +79,12 @@ def test_an_accountant_manages_cases_in_his_clients_name_from_registration_to_ha
     assert accountant.has_link(f"/orgs/{client_id}/", "main") and accountant.has_link(f"/orgs/{own_id}/", "main")
     accountant.switch_to(client_id)
     assert accountant.lang == language
-    case_id = open_case(accountant, client_id, f"VAT return rejected ({language})",
-                        "The VAT return for the second quarter is refused with code 17.")
+    case_id = open_case(
+        accountant,
+        client_id,
+        f"VAT return rejected ({language})",
+        "The VAT return for the second quarter is refused with code 17.",
+    )
     case_path = accountant.path
 
     # A support agent answers, and adds a note for colleagues only.

@@ -11,6 +11,7 @@ test's own, and ``committing_community`` is an app whose transactions really com
 for two concurrent ones (PostgreSQL only). Rows and claims: ``tests.community.factories``;
 file contents: ``tests.community.files``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -108,16 +109,23 @@ def committing_community(smtp_sink: SmtpSink, fake_panda_server: FakePanda) -> I
     SQLite has one writer at a time and no row locks. The database goes with the test.
     """
     if not is_postgres():
-        pytest.skip("needs PostgreSQL (TEST_DATABASE_URL): SQLite has one writer at a time and no row locks, "
-                    "so two transactions cannot overlap there")
+        pytest.skip(
+            "needs PostgreSQL (TEST_DATABASE_URL): SQLite has one writer at a time and no row locks, "
+            "so two transactions cannot overlap there"
+        )
     from support_community import create_app
     from support_community.extensions import db
 
     url = make_database("community_committing", TEST_INSTANCE)
-    app = create_app(base_config(smtp_sink, url) | {
-        "PANDA_ISSUER": fake_panda_server.issuer, "COMMUNITY_URL": COMMUNITY_URL,
-        "COMMUNITY_CLIENT_ID": CLIENT_ID, "COMMUNITY_CLIENT_SECRET": CLIENT_SECRET,
-    })
+    app = create_app(
+        base_config(smtp_sink, url)
+        | {
+            "PANDA_ISSUER": fake_panda_server.issuer,
+            "COMMUNITY_URL": COMMUNITY_URL,
+            "COMMUNITY_CLIENT_ID": CLIENT_ID,
+            "COMMUNITY_CLIENT_SECRET": CLIENT_SECRET,
+        }
+    )
     app.test_client_class = FormClient
     with app.app_context():
         db.create_all()

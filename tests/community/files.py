@@ -1,7 +1,8 @@
 """Sample file contents (real types and disguised markup) and the uploads made of them.
 
-    upload("aangifte.pdf", PDF)    stored_files(store)    docx(), xlsx(), odf("text"), zipped({...})
+upload("aangifte.pdf", PDF)    stored_files(store)    docx(), xlsx(), odf("text"), zipped({...})
 """
+
 from __future__ import annotations
 
 import io
@@ -32,22 +33,31 @@ def zipped(entries: dict[str, bytes], *, first: str | None = None) -> bytes:
 
 
 def docx() -> bytes:
-    types = (b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-             b'<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-             b'wordprocessingml.document.main+xml"/></Types>')
+    types = (
+        b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        b'<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        b'wordprocessingml.document.main+xml"/></Types>'
+    )
     return zipped({"[Content_Types].xml": types, "word/document.xml": b"<w:document/>"})
 
 
 def xlsx() -> bytes:
-    types = (b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-             b'<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-             b'spreadsheetml.sheet.main+xml"/></Types>')
+    types = (
+        b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        b'<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        b'spreadsheetml.sheet.main+xml"/></Types>'
+    )
     return zipped({"[Content_Types].xml": types, "xl/workbook.xml": b"<workbook/>"})
 
 
 def odf(kind: str) -> bytes:
-    return zipped({"mimetype": f"application/vnd.oasis.opendocument.{kind}".encode(),
-                   "content.xml": b"<office:document-content/>"}, first="mimetype")
+    return zipped(
+        {
+            "mimetype": f"application/vnd.oasis.opendocument.{kind}".encode(),
+            "content.xml": b"<office:document-content/>",
+        },
+        first="mimetype",
+    )
 
 
 def upload(name: str, content: bytes) -> Upload:

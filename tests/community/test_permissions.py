@@ -1,4 +1,5 @@
 """Every route of the community, who may reach it, and the organization rule (the token's orgs)."""
+
 from __future__ import annotations
 
 import uuid
@@ -7,10 +8,19 @@ import pytest
 
 from tests.community.auth.fake_op import org
 
-PEETERS = org("Bakkerij Peeters BV", enterprise_number="0403.170.701", customer_number="100234",
-              id="5f0c7a7e-3a52-4f4e-9a0b-7f2b2a6c1d01")
-JANSSENS = org("Garage Janssens NV", enterprise_number="0202.239.951", customer_number="100999", role="admin",
-               id="5f0c7a7e-3a52-4f4e-9a0b-7f2b2a6c1d02")
+PEETERS = org(
+    "Bakkerij Peeters BV",
+    enterprise_number="0403.170.701",
+    customer_number="100234",
+    id="5f0c7a7e-3a52-4f4e-9a0b-7f2b2a6c1d01",
+)
+JANSSENS = org(
+    "Garage Janssens NV",
+    enterprise_number="0202.239.951",
+    customer_number="100999",
+    role="admin",
+    id="5f0c7a7e-3a52-4f4e-9a0b-7f2b2a6c1d02",
+)
 UNLISTED = "9a1d2b3c-0000-4000-8000-000000000000"
 
 # (method, path, who, expected status). Routes of the organization use PEETERS.
@@ -37,12 +47,20 @@ ROUTES = [
 SOME_CASE = "0b7e1c52-8d1f-4f0e-9a57-3a7d2f1e9c10"
 SOME_FILE = "4c2d8e1a-6b3f-4a9e-8c7d-1e2f3a4b5c6d"
 for _path in ("/agent", f"/agent/cases/{SOME_CASE}", f"/agent/cases/{SOME_CASE}/attachments/{SOME_FILE}"):
-    ROUTES += [("GET", _path, ANONYMOUS, 302), ("GET", _path, OUTSIDER, 403), ("GET", _path, MEMBER, 403),
-               ("GET", _path, AGENT, 200 if _path == "/agent" else 404)]
+    ROUTES += [
+        ("GET", _path, ANONYMOUS, 302),
+        ("GET", _path, OUTSIDER, 403),
+        ("GET", _path, MEMBER, 403),
+        ("GET", _path, AGENT, 200 if _path == "/agent" else 404),
+    ]
 for _action in ("messages", "status", "assignee", "severity"):
     _path = f"/agent/cases/{SOME_CASE}/{_action}"
-    ROUTES += [("POST", _path, ANONYMOUS, 401), ("POST", _path, OUTSIDER, 403), ("POST", _path, MEMBER, 403),
-               ("POST", _path, AGENT, 404)]
+    ROUTES += [
+        ("POST", _path, ANONYMOUS, 401),
+        ("POST", _path, OUTSIDER, 403),
+        ("POST", _path, MEMBER, 403),
+        ("POST", _path, AGENT, 404),
+    ]
 # Mail preferences: anyone signed in.
 ROUTES += [
     ("GET", "/account/notifications", ANONYMOUS, 302),
@@ -57,13 +75,28 @@ CASE = "7d3f9a10-5b6c-4d7e-8f90-a1b2c3d4e5f6"
 FILE = "7d3f9a10-5b6c-4d7e-8f90-0000000000f1"
 _CASES = f"/orgs/{PEETERS['id']}/cases"
 for _path in (_CASES, f"{_CASES}/new", f"{_CASES}/{CASE}", f"{_CASES}/{CASE}/attachments/{FILE}"):
-    ROUTES += [("GET", _path, ANONYMOUS, 302), ("GET", _path, MEMBER, 200), ("GET", _path, OUTSIDER, 404),
-               ("GET", _path, AGENT, 404)]
-for _action, _member in (("new", 400), (f"{CASE}/reply", 400), (f"{CASE}/attachments", 400), (f"{CASE}/close", 302),
-                         (f"{CASE}/reopen", 302), (f"{CASE}/follow", 302), (f"{CASE}/unfollow", 302)):
+    ROUTES += [
+        ("GET", _path, ANONYMOUS, 302),
+        ("GET", _path, MEMBER, 200),
+        ("GET", _path, OUTSIDER, 404),
+        ("GET", _path, AGENT, 404),
+    ]
+for _action, _member in (
+    ("new", 400),
+    (f"{CASE}/reply", 400),
+    (f"{CASE}/attachments", 400),
+    (f"{CASE}/close", 302),
+    (f"{CASE}/reopen", 302),
+    (f"{CASE}/follow", 302),
+    (f"{CASE}/unfollow", 302),
+):
     _path = f"{_CASES}/{_action}"
-    ROUTES += [("POST", _path, ANONYMOUS, 401), ("POST", _path, MEMBER, _member), ("POST", _path, OUTSIDER, 404),
-               ("POST", _path, AGENT, 404)]
+    ROUTES += [
+        ("POST", _path, ANONYMOUS, 401),
+        ("POST", _path, MEMBER, _member),
+        ("POST", _path, OUTSIDER, 404),
+        ("POST", _path, AGENT, 404),
+    ]
 ROUTES += [
     # A case is reached only through its own organization, even one the token lists.
     ("GET", f"/orgs/{JANSSENS['id']}/cases/{CASE}", MEMBER, 404),
@@ -91,21 +124,38 @@ def peeters_case(community):
     from support_community.cases.storage import storage
     from support_community.extensions import db
 
-    person = Person(sub="sweep-opener", name="Jan Janssens", email="jan@example.test", locale="en",
-                    last_seen_at=utcnow())
+    person = Person(
+        sub="sweep-opener", name="Jan Janssens", email="jan@example.test", locale="en", last_seen_at=utcnow()
+    )
     product = Product(key="sweep-product", name_en="Product", name_nl="Product", name_fr="Produit")
     db.session.add_all([person, product])
     db.session.flush()
-    case = Case(id=uuid.UUID(CASE), number="CS-1990-000001", organization_id=uuid.UUID(PEETERS["id"]),
-                organization_name=PEETERS["name"], product_key=product.key, severity=Severity.NORMAL,
-                subject="Sweep", opened_by_sub=person.sub)
+    case = Case(
+        id=uuid.UUID(CASE),
+        number="CS-1990-000001",
+        organization_id=uuid.UUID(PEETERS["id"]),
+        organization_name=PEETERS["name"],
+        product_key=product.key,
+        severity=Severity.NORMAL,
+        subject="Sweep",
+        opened_by_sub=person.sub,
+    )
     db.session.add(case)
     db.session.flush()
     db.session.add(CaseMessage(case_id=case.id, author_sub=person.sub, kind=MessageKind.DESCRIPTION, body="Text"))
     content = b"%PDF-1.4\n%%EOF\n"
-    db.session.add(Attachment(id=uuid.UUID(FILE), case_id=case.id, uploaded_by_sub=person.sub, filename="a.pdf",
-                              content_type="application/pdf", size=len(content), sha256="0" * 64,
-                              storage_key=storage(community).save(io.BytesIO(content))))
+    db.session.add(
+        Attachment(
+            id=uuid.UUID(FILE),
+            case_id=case.id,
+            uploaded_by_sub=person.sub,
+            filename="a.pdf",
+            content_type="application/pdf",
+            size=len(content),
+            sha256="0" * 64,
+            storage_key=storage(community).save(io.BytesIO(content)),
+        )
+    )
     db.session.flush()
     return case
 

@@ -1,4 +1,5 @@
 """The development mail catcher: a real SMTP server and its web page, on free ports."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,15 @@ def catcher():
     running.stop()
 
 
-def send(catcher: MailCatcher, *, subject: str, text: str, html: str | None = None,
-         to: str = "ada@example.com", sender: str = "Panda <no-reply@panda.localhost>") -> None:
+def send(
+    catcher: MailCatcher,
+    *,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    to: str = "ada@example.com",
+    sender: str = "Panda <no-reply@panda.localhost>",
+) -> None:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
@@ -82,8 +90,9 @@ def test_links_in_the_text_part_are_clickable(catcher):
     send(catcher, subject="Reset", text="Choose a new password: http://127.0.0.1:5000/reset/abc?x=1&y=2.\nThanks")
     message_id = api(catcher, "/api/messages")[0]["id"]
     detail = page(catcher, f"/messages/{message_id}")
-    assert ('<a href="http://127.0.0.1:5000/reset/abc?x=1&amp;y=2">'
-            "http://127.0.0.1:5000/reset/abc?x=1&amp;y=2</a>.") in detail
+    assert (
+        '<a href="http://127.0.0.1:5000/reset/abc?x=1&amp;y=2">http://127.0.0.1:5000/reset/abc?x=1&amp;y=2</a>.'
+    ) in detail
 
 
 def test_only_http_links_become_anchors():
@@ -117,8 +126,9 @@ def test_the_json_api_gives_a_message_with_its_parts_and_links(catcher):
     assert detail["links"] == ["http://127.0.0.1:5000/requests/1"]
 
 
-@pytest.mark.parametrize("path", ["/messages/999", "/messages/abc", "/api/messages/999", "/nowhere",
-                                  "/messages/1/unknown"])
+@pytest.mark.parametrize(
+    "path", ["/messages/999", "/messages/abc", "/api/messages/999", "/nowhere", "/messages/1/unknown"]
+)
 def test_unknown_pages_are_not_found(catcher, path):
     with pytest.raises(urllib.error.HTTPError) as caught:
         get(catcher, path)
@@ -128,8 +138,7 @@ def test_unknown_pages_are_not_found(catcher, path):
 def test_delete_all_empties_the_list(catcher):
     send(catcher, subject="Old", text="x")
     token = re.search(r'name="token" value="([^"]+)"', page(catcher, "/")).group(1)
-    request = urllib.request.Request(catcher.web_url + "messages/delete", data=f"token={token}".encode(),
-                                     method="POST")
+    request = urllib.request.Request(catcher.web_url + "messages/delete", data=f"token={token}".encode(), method="POST")
     with urllib.request.urlopen(request, timeout=10) as response:  # follows the 303 to the list
         assert "No messages yet." in response.read().decode()
     assert api(catcher, "/api/messages") == []

@@ -1,4 +1,5 @@
 """``make run``: the development stack's supervision, and one real start and stop."""
+
 from __future__ import annotations
 
 import io
@@ -68,24 +69,34 @@ def test_children_get_development_defaults_for_what_the_caller_left_unset():
 
 
 def test_the_callers_environment_wins_over_the_defaults():
-    env = child_environment(Ports(), {"MAIL_SERVER": "smtp.local", "MAIL_PORT": "2525",
-                                      "PANDA_ISSUER": "http://panda.local:5000"})
+    env = child_environment(
+        Ports(), {"MAIL_SERVER": "smtp.local", "MAIL_PORT": "2525", "PANDA_ISSUER": "http://panda.local:5000"}
+    )
     assert (env["MAIL_SERVER"], env["MAIL_PORT"]) == ("smtp.local", "2525")
     assert env["PANDA_ISSUER"] == "http://panda.local:5000"
 
 
 def test_ports_come_from_the_environment():
-    ports = Ports.from_env({"PANDA_PORT": "7000", "COMMUNITY_PORT": "7001",
-                            "MAILCATCHER_SMTP_PORT": "7025", "MAILCATCHER_WEB_PORT": "7080"})
+    ports = Ports.from_env(
+        {
+            "PANDA_PORT": "7000",
+            "COMMUNITY_PORT": "7001",
+            "MAILCATCHER_SMTP_PORT": "7025",
+            "MAILCATCHER_WEB_PORT": "7080",
+        }
+    )
     assert ports == Ports(panda=7000, community=7001, smtp=7025, mail_web=7080)
     assert Ports.from_env({}) == Ports(panda=5000, community=5001, smtp=1025, mail_web=8025)
 
 
-@pytest.mark.parametrize("environ, message", [
-    ({"PANDA_PORT": "http"}, "PANDA_PORT must be a port number"),
-    ({"COMMUNITY_PORT": "70000"}, "COMMUNITY_PORT must be a port number"),
-    ({"PANDA_PORT": "5001"}, "must all differ"),
-])
+@pytest.mark.parametrize(
+    "environ, message",
+    [
+        ({"PANDA_PORT": "http"}, "PANDA_PORT must be a port number"),
+        ({"COMMUNITY_PORT": "70000"}, "COMMUNITY_PORT must be a port number"),
+        ({"PANDA_PORT": "5001"}, "must all differ"),
+    ],
+)
 def test_wrong_ports_are_refused_by_name(environ, message):
     with pytest.raises(StackError, match=message):
         Ports.from_env(environ)
@@ -144,11 +155,17 @@ def test_a_child_killed_by_a_signal_is_named_with_the_signal(supervisor):
 @linux_only
 def test_stopping_ends_every_child_and_what_each_child_started(supervisor):
     # Like gunicorn: a parent whose own children share its process group.
-    parent = supervisor.start(ChildSpec("parent", python(
-        "import subprocess, sys, time\n"
-        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
-        "print('grandchild', child.pid, flush=True)\n"
-        "time.sleep(600)\n")))
+    parent = supervisor.start(
+        ChildSpec(
+            "parent",
+            python(
+                "import subprocess, sys, time\n"
+                "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+                "print('grandchild', child.pid, flush=True)\n"
+                "time.sleep(600)\n"
+            ),
+        )
+    )
     other = supervisor.start(ChildSpec("other", SLEEPER))
     deadline = time.monotonic() + 30
     while not any(line.startswith("grandchild") for line in parent.lines) and time.monotonic() < deadline:
@@ -164,11 +181,17 @@ def test_stopping_ends_every_child_and_what_each_child_started(supervisor):
 @linux_only
 def test_a_child_that_ignores_sigterm_is_killed(supervisor):
     supervisor.stop_timeout = 1
-    stubborn = supervisor.start(ChildSpec("stubborn", python(
-        "import signal, time\n"
-        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
-        "print('ready', flush=True)\n"
-        "time.sleep(600)\n")))
+    stubborn = supervisor.start(
+        ChildSpec(
+            "stubborn",
+            python(
+                "import signal, time\n"
+                "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                "print('ready', flush=True)\n"
+                "time.sleep(600)\n"
+            ),
+        )
+    )
     deadline = time.monotonic() + 30
     while "ready" not in stubborn.lines and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -179,16 +202,29 @@ def test_a_child_that_ignores_sigterm_is_killed(supervisor):
 
 @linux_only
 def test_children_do_not_outlive_a_supervisor_that_is_killed_outright():
-    supervisor_process = subprocess.Popen([sys.executable, "-c", (
-        "import os, sys, time\n"
-        "from devserver.stack import ChildSpec, Supervisor\n"
-        "child = Supervisor(dict(os.environ)).start(ChildSpec('sleeper', [sys.executable, '-c', "
-        "'import time; time.sleep(600)']))\n"
-        "print('child', child.pid, flush=True)\n"
-        "time.sleep(600)\n")], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
+    supervisor_process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import os, sys, time\n"
+                "from devserver.stack import ChildSpec, Supervisor\n"
+                "child = Supervisor(dict(os.environ)).start(ChildSpec('sleeper', [sys.executable, '-c', "
+                "'import time; time.sleep(600)']))\n"
+                "print('child', child.pid, flush=True)\n"
+                "time.sleep(600)\n"
+            ),
+        ],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
-        child_pid = next(int(line.split()[1]) for line in supervisor_process.stdout  # type: ignore[union-attr]
-                         if line.startswith("child "))
+        child_pid = next(
+            int(line.split()[1])
+            for line in supervisor_process.stdout  # type: ignore[union-attr]
+            if line.startswith("child ")
+        )
         supervisor_process.kill()
         supervisor_process.wait()
         deadline = time.monotonic() + 30
@@ -216,8 +252,17 @@ def test_the_banner_gives_the_addresses_and_the_demo_sign_ins():
 
 
 def test_without_a_list_of_demo_accounts_the_banner_repeats_what_panda_demo_printed():
-    text = "\n".join(banner(Ports(), None, ["2026-01-05 10:00:00,000 INFO alembic.runtime.migration: ...",
-                                            "Demo data loaded.", "Sign in as demo@example.com"]))
+    text = "\n".join(
+        banner(
+            Ports(),
+            None,
+            [
+                "2026-01-05 10:00:00,000 INFO alembic.runtime.migration: ...",
+                "Demo data loaded.",
+                "Sign in as demo@example.com",
+            ],
+        )
+    )
     assert "Sign in as demo@example.com" in text
     assert "alembic" not in text
 
@@ -226,14 +271,27 @@ def test_without_a_list_of_demo_accounts_the_banner_repeats_what_panda_demo_prin
 @linux_only
 @pytest.mark.integration
 def test_make_run_starts_everything_and_ctrl_c_stops_it_all(tmp_path):
-    ports = {"PANDA_PORT": free_port(), "COMMUNITY_PORT": free_port(),
-             "MAILCATCHER_SMTP_PORT": free_port(), "MAILCATCHER_WEB_PORT": free_port()}
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("PANDA_", "COMMUNITY_", "MAIL_", "MAILCATCHER_"))}
+    ports = {
+        "PANDA_PORT": free_port(),
+        "COMMUNITY_PORT": free_port(),
+        "MAILCATCHER_SMTP_PORT": free_port(),
+        "MAILCATCHER_WEB_PORT": free_port(),
+    }
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PANDA_", "COMMUNITY_", "MAIL_", "MAILCATCHER_"))
+    }
     env.update({name: str(port) for name, port in ports.items()})
     env.update({"APP_ENV": "development", "INSTANCE_PATH": str(tmp_path), "WEB_CONCURRENCY": "1"})
-    stack = subprocess.Popen([sys.executable, "-m", "devserver", "--start-timeout", "90"], cwd=PROJECT_ROOT,
-                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    stack = subprocess.Popen(
+        [sys.executable, "-m", "devserver", "--start-timeout", "90"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines: list[str] = []
     ready = threading.Event()
 

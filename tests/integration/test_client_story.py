@@ -7,6 +7,7 @@ opens a case in its name; an agent replies and adds an internal note; the
 accountant sees the reply, not the note, and gets a mail. When she removes the
 access again, the client is gone from his next page there.
 """
+
 from __future__ import annotations
 
 import re
@@ -62,9 +63,16 @@ def test_from_adding_an_organization_to_the_community_listing_the_client_and_bac
     org_path = re.search(r'href="(/orgs/[0-9a-f-]{36})/"', jan.text).group(1)
     jan.get(f"{stack.community_url}{org_path}/cases/new")
     category = re.search(r'<option value="(\d+)"', jan.text).group(1)
-    jan.submit("/cases/new", {"product": "accounting", "category": category, "severity": "high",
-                              "subject": "Btw-aangifte weigert te verzenden",
-                              "description": "De aangifte blijft hangen op 'verzenden'."})
+    jan.submit(
+        "/cases/new",
+        {
+            "product": "accounting",
+            "category": category,
+            "severity": "high",
+            "subject": "Btw-aangifte weigert te verzenden",
+            "description": "De aangifte blijft hangen op 'verzenden'.",
+        },
+    )
     assert jan.has_text("Jan Janssens") and jan.has_text(name), jan.text
     case_url = jan.url
     assert re.search(r"CS-\d{4}-\d{6}", jan.text), jan.text

@@ -3,6 +3,7 @@
 Both services run over real HTTP with their outbox workers and a real SMTP
 server; the person is a cookie-keeping browser without JavaScript.
 """
+
 from __future__ import annotations
 
 import time
@@ -24,8 +25,9 @@ def wait_for_mail(smtp, address: str, *, subject_contains: str = "", timeout: fl
             if subject_contains.lower() in mail.subject.lower():
                 return mail
         time.sleep(0.05)
-    raise AssertionError(f"no mail to {address} about {subject_contains!r}: "
-                         f"{[(m.to, m.subject) for m in smtp.messages]}")
+    raise AssertionError(
+        f"no mail to {address} about {subject_contains!r}: {[(m.to, m.subject) for m in smtp.messages]}"
+    )
 
 
 def register_and_verify(stack, browser: Browser, *, name: str, email: str, language: str = "en") -> None:

@@ -9,6 +9,7 @@ This test plays the browser in between.
 Needs ``node`` and ``npm`` (``npm ci`` fills ``tests/interop/node_modules`` once).
 Without them the test is skipped, unless ``CI_REQUIRE_NODE=1``, when it fails.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -62,8 +63,14 @@ def node() -> str:
 
 
 def run_rp(node_bin: str, command: str, payload: dict) -> dict:
-    done = subprocess.run([node_bin, str(HERE / "rp.mjs"), command], input=json.dumps(payload), cwd=HERE,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [node_bin, str(HERE / "rp.mjs"), command],
+        input=json.dumps(payload),
+        cwd=HERE,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, f"rp.mjs {command} failed:\n{done.stderr}"
     return json.loads(done.stdout)
 
@@ -75,11 +82,18 @@ class LivePanda:
         self.port = free_port()
         self.issuer = f"http://127.0.0.1:{self.port}"
         self.database_url = make_database("interop", tempfile.mkdtemp(prefix="panda-interop-"))
-        self.app = create_app({
-            "TESTING": True, "APP_ENV": "testing", "DATABASE_URL": self.database_url,
-            "SECRET_KEY": secrets.token_urlsafe(32), "PANDA_ISSUER": self.issuer,
-            "MAIL_SERVER": smtp.host, "MAIL_PORT": smtp.port, "RATELIMIT_STORAGE_URI": "memory://",
-        })
+        self.app = create_app(
+            {
+                "TESTING": True,
+                "APP_ENV": "testing",
+                "DATABASE_URL": self.database_url,
+                "SECRET_KEY": secrets.token_urlsafe(32),
+                "PANDA_ISSUER": self.issuer,
+                "MAIL_SERVER": smtp.host,
+                "MAIL_PORT": smtp.port,
+                "RATELIMIT_STORAGE_URI": "memory://",
+            }
+        )
         self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -92,16 +106,28 @@ class LivePanda:
 
         with self.app.app_context():
             db.create_all()
-            account = Account(email="interop@example.test", name="Interop Person", language="fr",
-                              email_verified_at=utcnow(), is_support_agent=True)
+            account = Account(
+                email="interop@example.test",
+                name="Interop Person",
+                language="fr",
+                email_verified_at=utcnow(),
+                is_support_agent=True,
+            )
             db.session.add(account)
             _, secret = ensure_client(CLIENT_ID, [REDIRECT_URI], post_logout_redirect_uris=[POST_LOGOUT_URI])
             cookie, sid = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
             now = utcnow()
-            db.session.add(WebSession(
-                id=hashlib.sha256(cookie.encode()).hexdigest(), subject=str(account.id), sid=sid,
-                data={"account_id": str(account.id), "auth_time": int(time.time()), "sid": sid},
-                created_at=now, updated_at=now, expires_at=now + dt.timedelta(hours=1)))
+            db.session.add(
+                WebSession(
+                    id=hashlib.sha256(cookie.encode()).hexdigest(),
+                    subject=str(account.id),
+                    sid=sid,
+                    data={"account_id": str(account.id), "auth_time": int(time.time()), "sid": sid},
+                    created_at=now,
+                    updated_at=now,
+                    expires_at=now + dt.timedelta(hours=1),
+                )
+            )
             db.session.commit()
             return {"account_id": str(account.id), "secret": secret, "cookie": cookie, "sid": sid}
 
@@ -127,8 +153,13 @@ def live_panda(smtp_sink):
 
 def test_openid_client_signs_in_refreshes_and_signs_out_at_panda(node, live_panda):
     seeded = live_panda.seeded
-    settings = {"issuer": live_panda.issuer, "clientId": CLIENT_ID, "clientSecret": seeded["secret"],
-                "redirectUri": REDIRECT_URI, "scope": SCOPE}
+    settings = {
+        "issuer": live_panda.issuer,
+        "clientId": CLIENT_ID,
+        "clientSecret": seeded["secret"],
+        "redirectUri": REDIRECT_URI,
+        "scope": SCOPE,
+    }
     started = run_rp(node, "start", settings)
 
     browser = requests.Session()
@@ -138,9 +169,18 @@ def test_openid_client_signs_in_refreshes_and_signs_out_at_panda(node, live_pand
     callback = authorize.headers["Location"]
     assert callback.startswith(REDIRECT_URI + "?")
 
-    result = run_rp(node, "finish", settings | {
-        "callbackUrl": callback, "codeVerifier": started["codeVerifier"], "state": started["state"],
-        "nonce": started["nonce"], "postLogoutRedirectUri": POST_LOGOUT_URI})
+    result = run_rp(
+        node,
+        "finish",
+        settings
+        | {
+            "callbackUrl": callback,
+            "codeVerifier": started["codeVerifier"],
+            "state": started["state"],
+            "nonce": started["nonce"],
+            "postLogoutRedirectUri": POST_LOGOUT_URI,
+        },
+    )
 
     claims = result["claims"]
     assert claims["iss"] == live_panda.issuer

@@ -10,6 +10,7 @@
 Everything is written in the test's transaction (rolled back afterwards), except in
 ``concurrent_app``, which has a database of its own.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -29,8 +30,15 @@ def make_account(panda_db):
     from panda_portal.accounts.models import Account, normalize_email
     from shared.database import utcnow
 
-    def make(*, email: str | None = None, name: str | None = None, language: str = "en", verified: bool = True,
-             password: str | None = PASSWORD, support_agent: bool = False) -> Account:
+    def make(
+        *,
+        email: str | None = None,
+        name: str | None = None,
+        language: str = "en",
+        verified: bool = True,
+        password: str | None = PASSWORD,
+        support_agent: bool = False,
+    ) -> Account:
         n = next(_counter)
         account = Account(
             email=normalize_email(email or f"person{n}@example.test"),
@@ -51,12 +59,15 @@ def make_account(panda_db):
 def make_customer(panda_db):
     from panda_portal.organizations.models import CustomerRecord
 
-    def make(*, customer_number: str | None = None, enterprise_number: str | None = None,
-             name: str | None = None) -> CustomerRecord:
+    def make(
+        *, customer_number: str | None = None, enterprise_number: str | None = None, name: str | None = None
+    ) -> CustomerRecord:
         n = next(_counter)
-        record = CustomerRecord(customer_number=customer_number or f"C{n:06d}",
-                                enterprise_number=enterprise_number or valid_enterprise_number(n),
-                                name=name or f"Customer {n} BV")
+        record = CustomerRecord(
+            customer_number=customer_number or f"C{n:06d}",
+            enterprise_number=enterprise_number or valid_enterprise_number(n),
+            name=name or f"Customer {n} BV",
+        )
         panda_db.session.add(record)
         panda_db.session.flush()
         return record
@@ -68,8 +79,13 @@ def make_customer(panda_db):
 def make_org(panda_db, make_customer):
     from panda_portal.organizations.models import Organization
 
-    def make(*, name: str | None = None, customer_number: str | None = None,
-             enterprise_number: str | None = None, in_register: bool = True) -> Organization:
+    def make(
+        *,
+        name: str | None = None,
+        customer_number: str | None = None,
+        enterprise_number: str | None = None,
+        in_register: bool = True,
+    ) -> Organization:
         n = next(_counter)
         customer_number = customer_number or f"K{n:06d}"
         enterprise_number = enterprise_number or valid_enterprise_number(n)
@@ -98,13 +114,22 @@ def make_membership(panda_db, applications):
     from panda_portal.organizations.models import ApplicationGrant
     from shared.database import utcnow
 
-    def make(account, org, *, role: Role | str = Role.MEMBER,
-             status: MembershipStatus | str = MembershipStatus.ACTIVE,
-             grants: list[str] | tuple[str, ...] = (), message: str | None = None) -> Membership:
+    def make(
+        account,
+        org,
+        *,
+        role: Role | str = Role.MEMBER,
+        status: MembershipStatus | str = MembershipStatus.ACTIVE,
+        grants: list[str] | tuple[str, ...] = (),
+        message: str | None = None,
+    ) -> Membership:
         status = MembershipStatus(status)
         now = utcnow()
         membership = Membership(
-            organization_id=org.id, account_id=account.id, role=Role(role), status=status,
+            organization_id=org.id,
+            account_id=account.id,
+            role=Role(role),
+            status=status,
             requested_at=now if status != MembershipStatus.ACTIVE else None,
             request_message=message,
             active_since=now if status == MembershipStatus.ACTIVE else None,
@@ -144,18 +169,29 @@ def concurrent_app(smtp_sink, tmp_path):
     and connection; the database is dropped afterwards.
     """
     if not is_postgres():
-        pytest.skip("needs PostgreSQL (set TEST_DATABASE_URL): two transactions that really overlap cannot "
-                    "be shown on SQLite, which lets one writer at a time through")
+        pytest.skip(
+            "needs PostgreSQL (set TEST_DATABASE_URL): two transactions that really overlap cannot "
+            "be shown on SQLite, which lets one writer at a time through"
+        )
     from panda_portal import create_app
     from panda_portal.extensions import db
 
     url = make_database("concurrency", str(tmp_path))
-    app = create_app({
-        "TESTING": True, "APP_ENV": "testing", "DATABASE_URL": url, "SECRET_KEY": "concurrency-test",
-        "MAIL_SERVER": smtp_sink.host, "MAIL_PORT": smtp_sink.port, "MAIL_USE_TLS": False,
-        "RATELIMIT_STORAGE_URI": "memory://", "SERVER_NAME": None,
-        "PANDA_ISSUER": "http://panda.test", "COMMUNITY_URL": "http://community.test",
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "APP_ENV": "testing",
+            "DATABASE_URL": url,
+            "SECRET_KEY": "concurrency-test",
+            "MAIL_SERVER": smtp_sink.host,
+            "MAIL_PORT": smtp_sink.port,
+            "MAIL_USE_TLS": False,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "SERVER_NAME": None,
+            "PANDA_ISSUER": "http://panda.test",
+            "COMMUNITY_URL": "http://community.test",
+        }
+    )
     with app.app_context():
         db.create_all()
     yield app

@@ -1,9 +1,10 @@
 """Plain helpers and constants of the Panda tests (the fixtures that use them are in ``conftest.py``).
 
-    PASSWORD                              # the password of every account ``make_account`` makes
-    sign_in_client(client, account)       # a browser signed in as ``account`` (a fresh session)
-    switch_to(client, login_as, account)  # the same, with the test's rows committed first
+PASSWORD                              # the password of every account ``make_account`` makes
+sign_in_client(client, account)       # a browser signed in as ``account`` (a fresh session)
+switch_to(client, login_as, account)  # the same, with the test's rows committed first
 """
+
 from __future__ import annotations
 
 import functools

@@ -1,4 +1,5 @@
 """``panda demo`` loads a usable demo, twice without harm."""
+
 from __future__ import annotations
 
 import json
@@ -17,12 +18,16 @@ def test_the_demo_loads_twice_and_tells_the_sign_ins(panda, panda_db):
     runner = panda.test_cli_runner()
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
-    counts = (panda_db.session.scalar(select(func.count()).select_from(Account)),
-              panda_db.session.scalar(select(func.count()).select_from(Membership)))
+    counts = (
+        panda_db.session.scalar(select(func.count()).select_from(Account)),
+        panda_db.session.scalar(select(func.count()).select_from(Membership)),
+    )
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0, second.output
-    assert (panda_db.session.scalar(select(func.count()).select_from(Account)),
-            panda_db.session.scalar(select(func.count()).select_from(Membership))) == counts
+    assert (
+        panda_db.session.scalar(select(func.count()).select_from(Account)),
+        panda_db.session.scalar(select(func.count()).select_from(Membership)),
+    ) == counts
     for email, password, _ in DEMO_ACCOUNTS:
         assert email in second.output and password == DEMO_PASSWORD
 

@@ -5,6 +5,7 @@ deciding who may see it. Organization routes answer 404 to anyone who is not an
 active member (a pending requester included), so an organization's existence
 does not leak; members who lack a capability get 403.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -49,29 +50,45 @@ ROUTES: dict[str, tuple[str, dict[str, int]]] = {
     "/orgs/add/confirm": ("POST", {"anonymous": 401, "*": 302}),
     "/requests/<membership_id>/withdraw": ("POST", {"anonymous": 401, "pending": 302, "*": 404}),
     "/orgs/<org_id>/": ("GET", {"anonymous": 302, "outsider": 404, "pending": 404, "*": 200}),
-    "/orgs/<org_id>/audit": ("GET", {"anonymous": 302, "outsider": 404, "pending": 404, "member": 403,
-                                     "admin": 200}),
-    "/orgs/<org_id>/members": ("GET", {"anonymous": 302, "outsider": 404, "pending": 404, "member": 403,
-                                       "admin": 200}),
-    "/orgs/<org_id>/members/<membership_id>": ("GET", {"anonymous": 302, "outsider": 404, "pending": 404,
-                                                       "member": 403, "admin": 200}),
-    "/orgs/<org_id>/members/<membership_id>/remove": ("GET", {"anonymous": 302, "outsider": 404,
-                                                              "pending": 404, "member": 403, "admin": 200}),
-    "/orgs/<org_id>/requests/<membership_id>": ("GET", {"anonymous": 302, "outsider": 404, "pending": 404,
-                                                        "member": 403, "admin": 200}),
-    "/orgs/<org_id>/requests/<membership_id>/approve": ("POST", {"anonymous": 401, "outsider": 404,
-                                                                 "pending": 404, "member": 403, "admin": 302}),
-    "/orgs/<org_id>/requests/<membership_id>/reject": ("POST", {"anonymous": 401, "outsider": 404,
-                                                                "pending": 404, "member": 403, "admin": 302}),
-    "/orgs/<org_id>/invitations/new": ("GET", {"anonymous": 302, "outsider": 404, "pending": 404,
-                                               "member": 403, "admin": 200}),
-    "/orgs/<org_id>/invitations/<invitation_id>/resend": ("POST", {"anonymous": 401, "outsider": 404,
-                                                                   "pending": 404, "member": 403, "admin": 302}),
-    "/orgs/<org_id>/invitations/<invitation_id>/revoke": ("POST", {"anonymous": 401, "outsider": 404,
-                                                                   "pending": 404, "member": 403, "admin": 302}),
+    "/orgs/<org_id>/audit": ("GET", {"anonymous": 302, "outsider": 404, "pending": 404, "member": 403, "admin": 200}),
+    "/orgs/<org_id>/members": ("GET", {"anonymous": 302, "outsider": 404, "pending": 404, "member": 403, "admin": 200}),
+    "/orgs/<org_id>/members/<membership_id>": (
+        "GET",
+        {"anonymous": 302, "outsider": 404, "pending": 404, "member": 403, "admin": 200},
+    ),
+    "/orgs/<org_id>/members/<membership_id>/remove": (
+        "GET",
+        {"anonymous": 302, "outsider": 404, "pending": 404, "member": 403, "admin": 200},
+    ),
+    "/orgs/<org_id>/requests/<membership_id>": (
+        "GET",
+        {"anonymous": 302, "outsider": 404, "pending": 404, "member": 403, "admin": 200},
+    ),
+    "/orgs/<org_id>/requests/<membership_id>/approve": (
+        "POST",
+        {"anonymous": 401, "outsider": 404, "pending": 404, "member": 403, "admin": 302},
+    ),
+    "/orgs/<org_id>/requests/<membership_id>/reject": (
+        "POST",
+        {"anonymous": 401, "outsider": 404, "pending": 404, "member": 403, "admin": 302},
+    ),
+    "/orgs/<org_id>/invitations/new": (
+        "GET",
+        {"anonymous": 302, "outsider": 404, "pending": 404, "member": 403, "admin": 200},
+    ),
+    "/orgs/<org_id>/invitations/<invitation_id>/resend": (
+        "POST",
+        {"anonymous": 401, "outsider": 404, "pending": 404, "member": 403, "admin": 302},
+    ),
+    "/orgs/<org_id>/invitations/<invitation_id>/revoke": (
+        "POST",
+        {"anonymous": 401, "outsider": 404, "pending": 404, "member": 403, "admin": 302},
+    ),
     "/orgs/<org_id>/leave": ("GET", {"anonymous": 302, "outsider": 404, "pending": 404, "*": 200}),
-    "/orgs/<org_id>/step-down": ("GET", {"anonymous": 302, "outsider": 404, "pending": 404, "member": 403,
-                                         "admin": 200}),
+    "/orgs/<org_id>/step-down": (
+        "GET",
+        {"anonymous": 302, "outsider": 404, "pending": 404, "member": 403, "admin": 200},
+    ),
     # Client-authenticated endpoints: no client credentials, no tokens.
     "/token": ("POST", {"*": 400}),
     "/revoke": ("POST", {"*": 401}),
@@ -99,13 +116,17 @@ def scene(panda, panda_db, make_account, make_org, make_membership):
     make_membership(people["admin"], org, role=Role.ADMIN, grants=["support_community"])
     member = make_membership(people["member"], org)
     pending = make_membership(people["pending"], org, status=MembershipStatus.PENDING)
-    invitation = Invitation(organization_id=org.id, email="invitee@example.test", role=Role.MEMBER,
-                            application_keys=[], token_hash=hash_token("invitation-token"),
-                            expires_at=utcnow() + dt.timedelta(days=7))
+    invitation = Invitation(
+        organization_id=org.id,
+        email="invitee@example.test",
+        role=Role.MEMBER,
+        application_keys=[],
+        token_hash=hash_token("invitation-token"),
+        expires_at=utcnow() + dt.timedelta(days=7),
+    )
     panda_db.session.add(invitation)
     panda_db.session.commit()
-    values = {"org_id": org.id, "membership_id": member.id, "invitation_id": invitation.id,
-              "token": "not-a-real-token"}
+    values = {"org_id": org.id, "membership_id": member.id, "invitation_id": invitation.id, "token": "not-a-real-token"}
     return people, values, {"pending_request": pending.id}
 
 

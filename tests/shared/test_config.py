@@ -1,4 +1,5 @@
 """Configuration: production refuses to start without its secrets; development makes and keeps its own."""
+
 from __future__ import annotations
 
 import importlib
@@ -14,19 +15,30 @@ import pytest
 from shared.config import PROJECT_ROOT, ConfigurationError
 from shared.settings import DEPLOY, readme_table
 
-SECRET_SETTINGS = ["SECRET_KEY", "PANDA_SECRET_KEY", "COMMUNITY_SECRET_KEY", "COMMUNITY_CLIENT_SECRET",
-                   "COMMUNITY_CLIENT_ID", "PANDA_DATABASE_URL", "COMMUNITY_DATABASE_URL", "REDIS_URL"]
+SECRET_SETTINGS = [
+    "SECRET_KEY",
+    "PANDA_SECRET_KEY",
+    "COMMUNITY_SECRET_KEY",
+    "COMMUNITY_CLIENT_SECRET",
+    "COMMUNITY_CLIENT_ID",
+    "PANDA_DATABASE_URL",
+    "COMMUNITY_DATABASE_URL",
+    "REDIS_URL",
+]
 STRONG = "s" * 48
 
 
 @pytest.fixture()
 def complete_production(production, monkeypatch):
     """Production with every required setting set well; a test then spoils one."""
-    for name, value in {"PANDA_SECRET_KEY": "p" * 40, "COMMUNITY_SECRET_KEY": "c" * 40,
-                        "COMMUNITY_CLIENT_SECRET": "client-secret",
-                        "PANDA_DATABASE_URL": "postgresql://panda@db/panda",
-                        "COMMUNITY_DATABASE_URL": "postgresql://community@db/community",
-                        "REDIS_URL": "redis://redis:6379/0"}.items():
+    for name, value in {
+        "PANDA_SECRET_KEY": "p" * 40,
+        "COMMUNITY_SECRET_KEY": "c" * 40,
+        "COMMUNITY_CLIENT_SECRET": "client-secret",
+        "PANDA_DATABASE_URL": "postgresql://panda@db/panda",
+        "COMMUNITY_DATABASE_URL": "postgresql://community@db/community",
+        "REDIS_URL": "redis://redis:6379/0",
+    }.items():
         monkeypatch.setenv(name, value)
     return production
 
@@ -72,8 +84,13 @@ def test_the_community_names_every_missing_secret_in_production(production):
 
 def test_the_command_line_refuses_to_start_in_production_without_secrets(production):
     env = {key: value for key, value in os.environ.items() if key not in SECRET_SETTINGS}
-    result = subprocess.run([sys.executable, "-c", "from panda_portal.cli import main; main()", "db", "upgrade"],
-                            env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", "from panda_portal.cli import main; main()", "db", "upgrade"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
     last_line = result.stderr.strip().splitlines()[-1]
     assert "SECRET_KEY" in last_line and "production" in last_line
@@ -104,17 +121,28 @@ WEAK_SETTINGS = [
     ("PANDA_DATABASE_URL", None, "PANDA_DATABASE_URL", ["panda_portal"]),
     ("COMMUNITY_DATABASE_URL", None, "COMMUNITY_DATABASE_URL", ["support_community"]),
     ("REDIS_URL", None, "REDIS_URL", ["panda_portal", "support_community"]),
-    ("PANDA_ISSUER", "http://panda.example.com", "PANDA_ISSUER must be an https:// URL",
-     ["panda_portal", "support_community"]),
-    ("COMMUNITY_URL", "http://community.example.com", "COMMUNITY_URL must be an https:// URL",
-     ["panda_portal", "support_community"]),
+    (
+        "PANDA_ISSUER",
+        "http://panda.example.com",
+        "PANDA_ISSUER must be an https:// URL",
+        ["panda_portal", "support_community"],
+    ),
+    (
+        "COMMUNITY_URL",
+        "http://community.example.com",
+        "COMMUNITY_URL must be an https:// URL",
+        ["panda_portal", "support_community"],
+    ),
 ]
 
 
-@pytest.mark.parametrize("service, name, value, complaint", [
-    (service, name, value, complaint) for name, value, complaint, services in WEAK_SETTINGS for service in services])
-def test_production_refuses_a_weak_or_missing_setting_and_names_it(complete_production, monkeypatch, service, name,
-                                                                   value, complaint):
+@pytest.mark.parametrize(
+    "service, name, value, complaint",
+    [(service, name, value, complaint) for name, value, complaint, services in WEAK_SETTINGS for service in services],
+)
+def test_production_refuses_a_weak_or_missing_setting_and_names_it(
+    complete_production, monkeypatch, service, name, value, complaint
+):
     if value is None:
         monkeypatch.delenv(name)
     else:
@@ -137,8 +165,13 @@ def test_production_never_falls_back_to_sqlite(complete_production, monkeypatch)
 def test_the_migration_commands_exit_non_zero_and_name_the_weak_setting(complete_production, command):
     env = dict(os.environ, PANDA_SECRET_KEY="short", COMMUNITY_SECRET_KEY="short")
     module = {"panda": "panda_portal.cli", "community": "support_community.cli"}[command[0]]
-    result = subprocess.run([sys.executable, "-c", f"from {module} import main; main()", *command[1:]],
-                            env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", f"from {module} import main; main()", *command[1:]],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
     assert "_SECRET_KEY must be at least 32 bytes" in result.stderr.strip().splitlines()[-1]
 
@@ -147,8 +180,13 @@ def test_the_migration_commands_exit_non_zero_and_name_the_weak_setting(complete
 def test_the_servers_exit_non_zero_and_name_the_missing_setting(complete_production, monkeypatch, app):
     monkeypatch.delenv("REDIS_URL")
     env = dict(os.environ, PORT="0", WEB_CONCURRENCY="1")
-    result = subprocess.run([sys.executable, "-m", "gunicorn", "-c", str(PROJECT_ROOT / "deploy/gunicorn.conf.py"),
-                             app], env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", str(PROJECT_ROOT / "deploy/gunicorn.conf.py"), app],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
     assert "REDIS_URL" in result.stderr
 
@@ -202,11 +240,14 @@ def test_a_setting_from_the_environment_wins_over_a_generated_one(development, m
 
 
 # -- wrong values ------------------------------------------------------------------------
-@pytest.mark.parametrize("name, value, message", [
-    ("APP_ENV", "staging", "APP_ENV must be development, testing or production"),
-    ("MAIL_USE_TLS", "maybe", "MAIL_USE_TLS must be true or false"),
-    ("MAIL_PORT", "twenty-five", "MAIL_PORT must be a whole number"),
-])
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("APP_ENV", "staging", "APP_ENV must be development, testing or production"),
+        ("MAIL_USE_TLS", "maybe", "MAIL_USE_TLS must be true or false"),
+        ("MAIL_PORT", "twenty-five", "MAIL_PORT must be a whole number"),
+    ],
+)
 def test_a_malformed_setting_is_refused_by_name(development, monkeypatch, name, value, message):
     from panda_portal.config import load_config
 
@@ -218,9 +259,17 @@ def test_a_malformed_setting_is_refused_by_name(development, monkeypatch, name, 
 # -- documentation -----------------------------------------------------------------------
 SERVICES = {"panda_portal": "deploy/panda.env.example", "support_community": "deploy/community.env.example"}
 # Keys a service sets from other settings, or that Flask and its extensions define.
-DERIVED_KEYS = {"TESTING", "RATELIMIT_STORAGE_URI", "PERMANENT_SESSION_LIFETIME", "PREFERRED_URL_SCHEME",
-                "MAX_CONTENT_LENGTH", "MAIL_SUPPRESS_SEND", "BABEL_DEFAULT_LOCALE", "BABEL_TRANSLATION_DIRECTORIES",
-                "WTF_CSRF_FIELD_NAME"}
+DERIVED_KEYS = {
+    "TESTING",
+    "RATELIMIT_STORAGE_URI",
+    "PERMANENT_SESSION_LIFETIME",
+    "PREFERRED_URL_SCHEME",
+    "MAX_CONTENT_LENGTH",
+    "MAIL_SUPPRESS_SEND",
+    "BABEL_DEFAULT_LOCALE",
+    "BABEL_TRANSLATION_DIRECTORIES",
+    "WTF_CSRF_FIELD_NAME",
+}
 READS_CONFIG = re.compile(r"""config(?:\.get\(|\[)\s*["']([A-Z][A-Z0-9_]*)["']""")
 READS_WITH_A_DEFAULT = re.compile(r"""config\.get\(\s*["']([A-Z][A-Z0-9_]*)["']\s*,""")
 
@@ -231,8 +280,12 @@ def declarations(service: str):
 
 
 def sources(*packages: str) -> list[Path]:
-    return [path for package in packages for path in (PROJECT_ROOT / package).rglob("*.py")
-            if "migrations" not in path.parts]
+    return [
+        path
+        for package in packages
+        for path in (PROJECT_ROOT / package).rglob("*.py")
+        if "migrations" not in path.parts
+    ]
 
 
 def documented_in(path: Path) -> set[str]:
@@ -242,7 +295,7 @@ def documented_in(path: Path) -> set[str]:
 def readme_configuration_table() -> str:
     readme = (PROJECT_ROOT / "README.md").read_text()
     start = readme.index("| Variable | Used by | Default | Meaning |")
-    return readme[start:readme.index("\n\n", start)]
+    return readme[start : readme.index("\n\n", start)]
 
 
 def test_the_readme_table_is_the_declared_settings():
@@ -251,7 +304,8 @@ def test_the_readme_table_is_the_declared_settings():
 
     expected = readme_table(panda, community)
     assert readme_configuration_table() == expected, (
-        "The README's configuration table and the declarations disagree; the declared table is:\n" + expected)
+        "The README's configuration table and the declarations disagree; the declared table is:\n" + expected
+    )
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -280,9 +334,12 @@ def test_no_setting_is_read_with_a_default_of_its_own():
     """The declaration holds the one default; a second one at the place of use would drift from it."""
     declared = {s.config_key for service in SERVICES for s in declarations(service)[0]}
     declared |= {key for service in SERVICES for key in declarations(service)[1]}
-    found = {f"{path.relative_to(PROJECT_ROOT)}: {key}" for path in sources("panda_portal", "support_community",
-                                                                             "shared")
-             for key in READS_WITH_A_DEFAULT.findall(path.read_text()) if key in declared}
+    found = {
+        f"{path.relative_to(PROJECT_ROOT)}: {key}"
+        for path in sources("panda_portal", "support_community", "shared")
+        for key in READS_WITH_A_DEFAULT.findall(path.read_text())
+        if key in declared
+    }
     assert not found, f"read these with config[KEY]: {sorted(found)}"
 
 

@@ -1,4 +1,5 @@
 """Installs are reproducible: every dependency comes pinned, with hashes, from the lock files."""
+
 from __future__ import annotations
 
 import re

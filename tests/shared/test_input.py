@@ -1,4 +1,5 @@
 """Control characters are refused in one place, for both services, before any view runs."""
+
 from __future__ import annotations
 
 import pytest
@@ -47,8 +48,9 @@ def test_a_header_with_control_characters_gets_400(client):
 def test_an_upload_whose_file_name_holds_control_characters_gets_400(client):
     from io import BytesIO
 
-    response = client.post_form("/language", {"language": "nl", "file": (BytesIO(b"x"), "a\x00.pdf")},
-                                content_type="multipart/form-data")
+    response = client.post_form(
+        "/language", {"language": "nl", "file": (BytesIO(b"x"), "a\x00.pdf")}, content_type="multipart/form-data"
+    )
     assert response.status_code == 400
 
 
@@ -66,7 +68,16 @@ def test_safe_next_keeps_an_ordinary_path():
     assert safe_next("/orgs/5?tab=members", "/") == "/orgs/5?tab=members"
 
 
-@pytest.mark.parametrize("text, refused", [("Jan Janssens", False), ("line\r\nbreak\ttab", False),
-                                           ("\x00", True), ("\x1b[2J", True), ("\x7f", True), ("\x9b", True)])
+@pytest.mark.parametrize(
+    "text, refused",
+    [
+        ("Jan Janssens", False),
+        ("line\r\nbreak\ttab", False),
+        ("\x00", True),
+        ("\x1b[2J", True),
+        ("\x7f", True),
+        ("\x9b", True),
+    ],
+)
 def test_has_control_characters(text, refused):
     assert has_control_characters(text) is refused

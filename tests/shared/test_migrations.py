@@ -1,4 +1,5 @@
 """Each service's migrations build exactly the schema its models describe, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,8 +29,15 @@ def _service(name: str):
 def fresh(request, smtp_sink):
     create_app, db, migrations_dir = _service(request.param)
     url = make_database(f"migr{request.param}", TEST_INSTANCE)
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "x", "COMMUNITY_CLIENT_SECRET": "x",
-                      "MAIL_SERVER": smtp_sink.host, "MAIL_PORT": smtp_sink.port})
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": "x",
+            "COMMUNITY_CLIENT_SECRET": "x",
+            "MAIL_SERVER": smtp_sink.host,
+            "MAIL_PORT": smtp_sink.port,
+        }
+    )
     yield app, db, migrations_dir
     db.state(app).engine.dispose()
     drop_database(url)

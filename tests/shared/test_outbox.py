@@ -1,4 +1,5 @@
 """The mail outbox, through Panda's instance: nothing sent before delivery, nothing lost, nothing twice."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,8 +23,12 @@ from tests.support import TEST_INSTANCE, base_config, drop_database, free_port, 
 
 
 def queue(db, to: str = "ada@example.com", subject: str = "Verify your address") -> int:
-    row = outbox.enqueue_mail(to=to, subject=subject, text="Open http://panda.test/verify/abc",
-                              html="<p>Open <a href='http://panda.test/verify/abc'>the link</a></p>")
+    row = outbox.enqueue_mail(
+        to=to,
+        subject=subject,
+        text="Open http://panda.test/verify/abc",
+        html="<p>Open <a href='http://panda.test/verify/abc'>the link</a></p>",
+    )
     db.session.commit()
     return row.id
 
@@ -160,8 +165,13 @@ def committed_outbox(mail_sink):
 
     url = make_database("outbox", tempfile.mkdtemp(prefix="outbox-"))
     app = Flask("outbox-workers")
-    app.config.update(DATABASE_URL=url, MAIL_SERVER=mail_sink.host, MAIL_PORT=mail_sink.port,
-                      MAIL_DEFAULT_SENDER="Panda <no-reply@panda.test>", MAIL_SUPPRESS_SEND=False)
+    app.config.update(
+        DATABASE_URL=url,
+        MAIL_SERVER=mail_sink.host,
+        MAIL_PORT=mail_sink.port,
+        MAIL_DEFAULT_SENDER="Panda <no-reply@panda.test>",
+        MAIL_SUPPRESS_SEND=False,
+    )
     db.init_app(app)
     mail.init_app(app)
     engine = db.state(app).engine
@@ -172,16 +182,31 @@ def committed_outbox(mail_sink):
 
 
 @pytest.mark.postgres_only
-@pytest.mark.skipif(not is_postgres(), reason="needs PostgreSQL (TEST_DATABASE_URL): two workers claim "
-                                              "rows with FOR UPDATE SKIP LOCKED, which SQLite lacks")
+@pytest.mark.skipif(
+    not is_postgres(),
+    reason="needs PostgreSQL (TEST_DATABASE_URL): two workers claim "
+    "rows with FOR UPDATE SKIP LOCKED, which SQLite lacks",
+)
 def test_two_workers_at_once_deliver_each_message_exactly_once(committed_outbox, mail_sink):
     app, db = committed_outbox
     count = 40
     with db.state(app).sessionmaker() as session:
         for number in range(count):
-            session.add(OutboxMessage(kind="mail", attempts=0, next_attempt_at=utcnow(), payload={
-                "to": f"person{number}@example.com", "subject": f"Message {number}", "text": "hello",
-                "html": None, "sender": None, "headers": {}}))
+            session.add(
+                OutboxMessage(
+                    kind="mail",
+                    attempts=0,
+                    next_attempt_at=utcnow(),
+                    payload={
+                        "to": f"person{number}@example.com",
+                        "subject": f"Message {number}",
+                        "text": "hello",
+                        "html": None,
+                        "sender": None,
+                        "headers": {},
+                    },
+                )
+            )
         session.commit()
 
     start = threading.Barrier(2)
@@ -295,11 +320,20 @@ def test_a_worker_killed_mid_delivery_loses_nothing(smtp_sink, tmp_path):
             db.session.commit()
             message_id = row.id
         smtp_sink.delay = 1.5
-        env = dict(os.environ, APP_ENV="testing", INSTANCE_PATH=str(tmp_path), PANDA_DATABASE_URL=url,
-                   MAIL_SERVER=smtp_sink.host, MAIL_PORT=str(smtp_sink.port))
-        worker = subprocess.Popen([sys.executable, "-c", "from panda_portal.cli import main; main()", "outbox",
-                                   "work", "--interval", "0.1"], env=env, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
+        env = dict(
+            os.environ,
+            APP_ENV="testing",
+            INSTANCE_PATH=str(tmp_path),
+            PANDA_DATABASE_URL=url,
+            MAIL_SERVER=smtp_sink.host,
+            MAIL_PORT=str(smtp_sink.port),
+        )
+        worker = subprocess.Popen(
+            [sys.executable, "-c", "from panda_portal.cli import main; main()", "outbox", "work", "--interval", "0.1"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         assert smtp_sink.receiving.wait(timeout=60), "the worker never reached the SMTP server"
         worker.kill()  # no chance to record anything
         worker.wait(timeout=10)
@@ -321,8 +355,9 @@ def test_a_worker_killed_mid_delivery_loses_nothing(smtp_sink, tmp_path):
         drop_database(url)
 
 
-def test_a_mail_sent_again_after_a_crash_before_its_record_is_recognisably_the_same(panda, panda_db, mail_sink,
-                                                                                   monkeypatch):
+def test_a_mail_sent_again_after_a_crash_before_its_record_is_recognisably_the_same(
+    panda, panda_db, mail_sink, monkeypatch
+):
     """At least once: a worker that stops between the server's acceptance and the record sends it again."""
     message_id = queue(panda_db)
     sessions = panda_db.state(panda).sessionmaker

@@ -1,4 +1,5 @@
 """Faults the services cannot help: the database goes away, a client sends too much."""
+
 from __future__ import annotations
 
 import os
@@ -28,11 +29,16 @@ PAGES = {"panda": ["/", "/sign-in", "/orgs"], "community": ["/", "/auth/sign-in"
 
 def make_app(service: str, database_url: str, smtp_sink):
     create_app = __import__(SERVICES[service], fromlist=["create_app"]).create_app
-    app = create_app(base_config(smtp_sink, database_url) | {
-        "PANDA_ISSUER": "http://panda.test", "COMMUNITY_URL": "http://community.test",
-        "COMMUNITY_CLIENT_SECRET": "community-test-secret",
-        # As in production: an error outside a view reaches the error handlers instead of the test.
-        "PROPAGATE_EXCEPTIONS": False})
+    app = create_app(
+        base_config(smtp_sink, database_url)
+        | {
+            "PANDA_ISSUER": "http://panda.test",
+            "COMMUNITY_URL": "http://community.test",
+            "COMMUNITY_CLIENT_SECRET": "community-test-secret",
+            # As in production: an error outside a view reaches the error handlers instead of the test.
+            "PROPAGATE_EXCEPTIONS": False,
+        }
+    )
     app.test_client_class = FormClient
     return app
 
@@ -59,8 +65,9 @@ def test_the_service_recovers_by_itself_when_the_database_comes_back(service, sm
         pytest.skip("needs PostgreSQL (TEST_DATABASE_URL): a database server that goes away and comes back")
     real = sa.engine.make_url(make_database(f"outage_{service}", TEST_INSTANCE))
     relay = TcpRelay(real.host or "127.0.0.1", real.port or 5432).start()
-    app = make_app(service, real.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False),
-                   smtp_sink)
+    app = make_app(
+        service, real.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False), smtp_sink
+    )
     database = __import__(f"{SERVICES[service]}.extensions", fromlist=["db"]).db
     with app.app_context():
         database.create_all()
@@ -90,13 +97,34 @@ def test_the_service_recovers_by_itself_when_the_database_comes_back(service, sm
 def test_a_body_that_is_too_large_gets_413_and_the_connection_is_closed(tmp_path):
     """A keep-alive connection must not carry the unread rest of a refused body into the next request."""
     port = free_port()
-    env = dict(os.environ, APP_ENV="development", INSTANCE_PATH=str(tmp_path), PORT=str(port), WEB_CONCURRENCY="1",
-               PANDA_DATABASE_URL=f"sqlite:///{tmp_path}/panda.db")
-    subprocess.run([sys.executable, "-c", "from panda_portal.cli import main; main()", "db", "upgrade"], env=env,
-                   check=True, capture_output=True, timeout=120)
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(PROJECT_ROOT / "deploy/gunicorn.conf.py"),
-                               "panda_portal:create_app()"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    env = dict(
+        os.environ,
+        APP_ENV="development",
+        INSTANCE_PATH=str(tmp_path),
+        PORT=str(port),
+        WEB_CONCURRENCY="1",
+        PANDA_DATABASE_URL=f"sqlite:///{tmp_path}/panda.db",
+    )
+    subprocess.run(
+        [sys.executable, "-c", "from panda_portal.cli import main; main()", "db", "upgrade"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(PROJECT_ROOT / "deploy/gunicorn.conf.py"),
+            "panda_portal:create_app()",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -108,9 +136,13 @@ def test_a_body_that_is_too_large_gets_413_and_the_connection_is_closed(tmp_path
                 time.sleep(0.2)
         declared = 3 * 1024 * 1024  # Panda accepts 2 MB
         with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
-            conn.sendall(b"POST /sign-in HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                         b"Content-Type: application/x-www-form-urlencoded\r\n"
-                         + f"Content-Length: {declared}\r\n\r\n".encode() + b"email=" + b"a" * 10_000)
+            conn.sendall(
+                b"POST /sign-in HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\n"
+                + f"Content-Length: {declared}\r\n\r\n".encode()
+                + b"email="
+                + b"a" * 10_000
+            )
             received = b""
             while chunk := conn.recv(65536):
                 received += chunk

@@ -5,6 +5,7 @@ them with the committed catalogs: a new English text without translation, a fuzz
 or empty translation, or a translation whose English text is gone all fail here.
 Fix with `python -m shared.i18n_catalogs update`, then translate what it added.
 """
+
 from __future__ import annotations
 
 from shared.i18n_catalogs import check

@@ -2,6 +2,7 @@
 
 Links are absolute and built from ``PANDA_ISSUER``: a mail is read outside the site.
 """
+
 from __future__ import annotations
 
 from flask import current_app

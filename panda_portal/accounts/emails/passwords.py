@@ -1,4 +1,5 @@
 """Mails about passwords: the reset link, and the notice that the password changed."""
+
 from __future__ import annotations
 
 from flask import current_app
@@ -11,12 +12,26 @@ from shared.outbox.rendering import queue_mail
 
 def send_password_reset(account: Account, token: str) -> None:
     minutes = int(current_app.config["PASSWORD_RESET_LINK_MINUTES"])
-    queue_mail(outbox, "accounts_reset_password", to=account.email, locale=account.language,
-               person_name=account.name, link=f"{issuer()}/reset-password/{token}",
-               minutes=minutes, **account_links())
+    queue_mail(
+        outbox,
+        "accounts_reset_password",
+        to=account.email,
+        locale=account.language,
+        person_name=account.name,
+        link=f"{issuer()}/reset-password/{token}",
+        minutes=minutes,
+        **account_links(),
+    )
 
 
 def send_password_changed(account: Account, *, reset: bool) -> None:
     """Tell the owner, so a change they did not make does not go unnoticed."""
-    queue_mail(outbox, "accounts_password_changed", to=account.email, locale=account.language,
-               person_name=account.name, reset=reset, **account_links())
+    queue_mail(
+        outbox,
+        "accounts_password_changed",
+        to=account.email,
+        locale=account.language,
+        person_name=account.name,
+        reset=reset,
+        **account_links(),
+    )

@@ -1,4 +1,5 @@
 """Accounts managed by an operator (command line, demo data): errors are told, not hidden."""
+
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -15,8 +16,16 @@ from panda_portal.extensions import db
 from shared.database import utcnow
 
 
-def create_account(email: str, name: str, password: str, language: str = "en", *, verified: bool,
-                   support_agent: bool = False, actor: Account | None = None) -> Account:
+def create_account(
+    email: str,
+    name: str,
+    password: str,
+    language: str = "en",
+    *,
+    verified: bool,
+    support_agent: bool = False,
+    actor: Account | None = None,
+) -> Account:
     """An account made by an operator, confirmed or not, a support agent or not."""
     address = normalize_email(email)
     name = name.strip()
@@ -25,16 +34,20 @@ def create_account(email: str, name: str, password: str, language: str = "en", *
     if not name:
         raise AccountError(_("Enter a name."), field="name")
     if find_account(address) is not None:
-        raise EmailTakenError(_("An account with the address %(email)s already exists.", email=address),
-                              field="email")
+        raise EmailTakenError(_("An account with the address %(email)s already exists.", email=address), field="email")
     check_password_strength(password, email=address, name=name)
     now = utcnow()
-    account = Account(email=address, name=name, language=supported_language(language),
-                      password_hash=hash_password(password), password_changed_at=now,
-                      email_verified_at=now if verified else None, is_support_agent=support_agent)
+    account = Account(
+        email=address,
+        name=name,
+        language=supported_language(language),
+        password_hash=hash_password(password),
+        password_changed_at=now,
+        email_verified_at=now if verified else None,
+        is_support_agent=support_agent,
+    )
     if not insert_account(account):
-        raise EmailTakenError(_("An account with the address %(email)s already exists.", email=address),
-                              field="email")
+        raise EmailTakenError(_("An account with the address %(email)s already exists.", email=address), field="email")
     record_change("created", account, actor=actor, verified=verified, support_agent=support_agent)
     return account
 

@@ -1,4 +1,5 @@
 """The domain errors of accounts; views show their ``message`` with ``shared.errors.report_error``."""
+
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -42,8 +43,9 @@ class UnverifiedAccountError(AccountError):
     """
 
     def __init__(self, account: Account, message: str | None = None) -> None:
-        super().__init__(message or _("Your e-mail address is not confirmed yet. Open the link we sent you, "
-                                      "or ask for a new one."))
+        super().__init__(
+            message or _("Your e-mail address is not confirmed yet. Open the link we sent you, or ask for a new one.")
+        )
         self.account = account
 
 

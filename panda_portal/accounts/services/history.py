@@ -1,4 +1,5 @@
 """The one place where a change to an account is recorded: the log line and the audit event."""
+
 from __future__ import annotations
 
 import logging
@@ -19,11 +20,16 @@ def record_change(action: str, account: Account, *, actor: Account | None, **det
     ``actor`` is the signed-in person who acted, or ``None``: the person themselves
     through a mailed link or a registration form, or an operator at the command line.
     """
-    log.info("account %s: %s by %s%s", account.id, action, actor.id if actor else "-",
-             f" {details}" if details else "")
-    record(f"account.{action}", actor=actor, actor_label=None if actor else _self_or_operator(action, account),
-           target_type="account", target_id=account.id, subject_account_id=account.id,
-           after=details or None)
+    log.info("account %s: %s by %s%s", account.id, action, actor.id if actor else "-", f" {details}" if details else "")
+    record(
+        f"account.{action}",
+        actor=actor,
+        actor_label=None if actor else _self_or_operator(action, account),
+        target_type="account",
+        target_id=account.id,
+        subject_account_id=account.id,
+        after=details or None,
+    )
 
 
 def _self_or_operator(action: str, account: Account) -> str:

@@ -4,6 +4,7 @@ Only the SHA-256 of a link's random token is stored. Using a link is a
 compare-and-set on its row, so of two requests racing with the same link only one
 gets through; older links of the same kind die with it.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,8 +38,15 @@ def issue_link(account: Account, purpose: str, lifetime: dt.timedelta, next_path
     next_path = safe_next(next_path, "") or None
     if next_path and len(next_path) > 2000:
         next_path = None
-    db.session.add(AccountToken(account=account, purpose=purpose, token_hash=digest(token),
-                                expires_at=utcnow() + lifetime, next_path=next_path))
+    db.session.add(
+        AccountToken(
+            account=account,
+            purpose=purpose,
+            token_hash=digest(token),
+            expires_at=utcnow() + lifetime,
+            next_path=next_path,
+        )
+    )
     db.session.flush()
     return token
 
@@ -46,8 +54,7 @@ def issue_link(account: Account, purpose: str, lifetime: dt.timedelta, next_path
 def expire_links(account: Account, purpose: str) -> None:
     db.session.execute(
         update(AccountToken)
-        .where(AccountToken.account_id == account.id, AccountToken.purpose == purpose,
-               AccountToken.used_at.is_(None))
+        .where(AccountToken.account_id == account.id, AccountToken.purpose == purpose, AccountToken.used_at.is_(None))
         .values(used_at=utcnow())
     )
 
@@ -72,12 +79,15 @@ def use_link(token: str, purpose: str) -> AccountToken:
     """Use the link up (``InvalidLinkError`` when it cannot be used, or another request used it first)."""
     row = check_link(token, purpose)
     # Compare-and-set: of two requests racing with the same link only one updates the row.
-    claimed = cast(CursorResult, db.session.execute(
-        update(AccountToken)
-        .where(AccountToken.id == row.id, AccountToken.used_at.is_(None))
-        .values(used_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )).rowcount
+    claimed = cast(
+        CursorResult,
+        db.session.execute(
+            update(AccountToken)
+            .where(AccountToken.id == row.id, AccountToken.used_at.is_(None))
+            .values(used_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
     if claimed != 1:
         raise InvalidLinkError(InvalidLinkError.USED, purpose)
     # Older links of the same kind die with it.

@@ -1,4 +1,5 @@
 """Accounts by their e-mail address: find one, or add one when the address is free."""
+
 from __future__ import annotations
 
 from flask_babel import gettext as _

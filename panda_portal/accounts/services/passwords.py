@@ -1,4 +1,5 @@
 """Passwords: the rules a new one must meet, a reset through a mailed link, a change knowing the current one."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -45,8 +46,9 @@ def request_password_reset(email: str, *, locale: str | None = None) -> None:
     if account.disabled_at is not None:
         log.info("account %s: reset link not sent, account disabled", account.id)
         return
-    token = issue_link(account, AccountToken.RESET,
-                       dt.timedelta(minutes=int(current_app.config["PASSWORD_RESET_LINK_MINUTES"])))
+    token = issue_link(
+        account, AccountToken.RESET, dt.timedelta(minutes=int(current_app.config["PASSWORD_RESET_LINK_MINUTES"]))
+    )
     mails.send_password_reset(account, token)
 
 

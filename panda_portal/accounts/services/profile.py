@@ -1,4 +1,5 @@
 """A person's own details: name and language."""
+
 from __future__ import annotations
 
 from flask_babel import gettext as _

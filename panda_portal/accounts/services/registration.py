@@ -1,4 +1,5 @@
 """Registering an account and confirming its address."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,8 +37,9 @@ def register(email: str, name: str, password: str, language: str, *, next_path: 
     password_hash = hash_password(password)
     existing = find_account(address)
     if existing is None:
-        account = Account(email=address, name=name, language=language, password_hash=password_hash,
-                          password_changed_at=utcnow())
+        account = Account(
+            email=address, name=name, language=language, password_hash=password_hash, password_changed_at=utcnow()
+        )
         if insert_account(account):
             token = issue_link(account, AccountToken.VERIFY, _verification_lifetime(), next_path)
             mails.send_verification(account, token)

@@ -1,4 +1,5 @@
 """Signing in to Panda with an address and a password, and signing out."""
+
 from __future__ import annotations
 
 from panda_portal.accounts import signals

@@ -1,4 +1,5 @@
 """Mails about invitations: the invitation itself, and the notice to the inviter that it was accepted."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -12,20 +13,32 @@ from shared.outbox.rendering import queue_mail
 
 
 def send_invitation(invitation: Invitation, token: str, *, inviter: Account) -> None:
-    queue_mail(outbox, "invitation", to=invitation.email, locale=invitation.language,
-               organization=invitation.organization, inviter=inviter,
-               administrator=invitation.role == Role.ADMIN,
-               applications=_applications(invitation.application_keys or []),
-               expires_at=invitation.expires_at,
-               link=panda_url("organizations.invitation", token=token))
+    queue_mail(
+        outbox,
+        "invitation",
+        to=invitation.email,
+        locale=invitation.language,
+        organization=invitation.organization,
+        inviter=inviter,
+        administrator=invitation.role == Role.ADMIN,
+        applications=_applications(invitation.application_keys or []),
+        expires_at=invitation.expires_at,
+        link=panda_url("organizations.invitation", token=token),
+    )
 
 
 def send_invitation_accepted(invitation: Invitation, membership: Membership, *, inviter: Account) -> None:
-    queue_mail(outbox, "invitation_accepted", to=inviter.email, locale=inviter.language,
-               recipient=inviter.name, organization=invitation.organization, member=membership.account,
-               administrator=membership.role == Role.ADMIN,
-               link=panda_url("organizations.member_detail", org_id=invitation.organization_id,
-                              membership_id=membership.id))
+    queue_mail(
+        outbox,
+        "invitation_accepted",
+        to=inviter.email,
+        locale=inviter.language,
+        recipient=inviter.name,
+        organization=invitation.organization,
+        member=membership.account,
+        administrator=membership.role == Role.ADMIN,
+        link=panda_url("organizations.member_detail", org_id=invitation.organization_id, membership_id=membership.id),
+    )
 
 
 def _applications(keys: list[str]) -> list[Application]:

@@ -1,4 +1,5 @@
 """Forms of "Add an organization" and of the decision on a request to join."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -13,22 +14,24 @@ from panda_portal.organizations.services.joining import MESSAGE_MAX
 class AddOrganizationForm(FlaskForm):
     customer_number = StringField(
         _l("Customer number"),
-        validators=[DataRequired(_l("Enter the customer number.")),
-                    Length(max=32, message=_l("A customer number has at most 32 characters."))],
-        description=_l("The number your client has as a customer of ours, for example 100234. "
-                       "It is on every invoice."),
+        validators=[
+            DataRequired(_l("Enter the customer number.")),
+            Length(max=32, message=_l("A customer number has at most 32 characters.")),
+        ],
+        description=_l("The number your client has as a customer of ours, for example 100234. It is on every invoice."),
     )
     enterprise_number = StringField(
         _l("Enterprise number"),
         validators=[DataRequired(_l("Enter the enterprise number.")), Length(max=40)],
-        description=_l("The Belgian company registration number, for example 0403.170.701 "
-                       "or BE 0403.170.701."),
+        description=_l("The Belgian company registration number, for example 0403.170.701 or BE 0403.170.701."),
     )
     message = TextAreaField(
         _l("Message for the administrators (optional)"),
         validators=[Length(max=MESSAGE_MAX)],
-        description=_l("If the organization is already in Panda, your request to join goes to its "
-                       "administrators with this message."),
+        description=_l(
+            "If the organization is already in Panda, your request to join goes to its "
+            "administrators with this message."
+        ),
     )
 
     def validate_enterprise_number(self, field: StringField) -> None:

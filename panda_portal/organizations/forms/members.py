@@ -4,6 +4,7 @@ Application choices are rows in the database; views fill them in with
 ``set_application_choices`` before validating, so a tampered or stale key
 (also in the hidden fields of a confirmation page) fails validation.
 """
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -53,9 +54,10 @@ def _plausible_email(_form: FlaskForm, field: EmailField) -> None:
 
 class InviteForm(FlaskForm):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254), _plausible_email])
-    role = RadioField(_l("Invite as"), choices=ROLE_CHOICES, default=Role.MEMBER.value,
-                      validators=[DataRequired()])
+    role = RadioField(_l("Invite as"), choices=ROLE_CHOICES, default=Role.MEMBER.value, validators=[DataRequired()])
     applications = ApplicationsField(_l("Application access"), choices=[], validate_choice=True)
-    language = SelectField(_l("Language of the invitation"),
-                           choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
-                           validators=[DataRequired()])
+    language = SelectField(
+        _l("Language of the invitation"),
+        choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
+        validators=[DataRequired()],
+    )

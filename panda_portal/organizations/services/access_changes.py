@@ -6,6 +6,7 @@ Every such service calls ``access_reduced`` in the same transaction as the
 change, which announces it with ``signals.access_reduced``: the OpenID Provider
 receives it and tells the clients (back-channel logout through the outbox).
 """
+
 from __future__ import annotations
 
 from panda_portal.accounts.models import Account

@@ -5,6 +5,7 @@ import works in batches: each batch is validated in Python, compared with what
 is stored (one ``SELECT … IN``), and only new or changed rows are written with
 one ``INSERT … ON CONFLICT DO UPDATE`` statement.
 """
+
 from __future__ import annotations
 
 import csv
@@ -43,8 +44,10 @@ class NotInRegisterError(DomainError):
     """
 
     def __init__(self) -> None:
-        super().__init__(str(_l("This customer number and enterprise number do not belong together "
-                                "in our customer register.")), field="customer_number")
+        super().__init__(
+            str(_l("This customer number and enterprise number do not belong together in our customer register.")),
+            field="customer_number",
+        )
 
 
 class RegisterFileError(DomainError):
@@ -105,8 +108,7 @@ def read_register_csv(stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
     delimiter = ";" if first.count(";") > first.count(",") else ","
     header = tuple(column.strip().lower() for column in next(csv.reader([first], delimiter=delimiter), []))
     if header != HEADER:
-        raise RegisterFileError(
-            f"the first line must be {','.join(HEADER)!r} (found {first.strip()[:100]!r})")
+        raise RegisterFileError(f"the first line must be {','.join(HEADER)!r} (found {first.strip()[:100]!r})")
     reader = csv.reader(text, delimiter=delimiter)
     try:
         for fields in reader:
@@ -123,8 +125,13 @@ def read_register_csv(stream: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
 def _enterprise_number(value: str) -> str:
     # Most register rows hold the ten stored digits already: check those without
     # the general parser, which is the slowest step of a large import.
-    if len(value) == 10 and value.isdigit() and value[0] in "01" and int(value[:8]) != 0 \
-            and 97 - int(value[:8]) % 97 == int(value[8:]):
+    if (
+        len(value) == 10
+        and value.isdigit()
+        and value[0] in "01"
+        and int(value[:8]) != 0
+        and 97 - int(value[:8]) % 97 == int(value[8:])
+    ):
         return value
     return normalize_enterprise_number(value)
 
@@ -177,8 +184,9 @@ def _write_batch(batch: list[tuple[str, str, str]], report: ImportReport) -> Non
     stored = dict(
         (customer, (enterprise, name))
         for customer, enterprise, name in db.session.execute(
-            select(CustomerRecord.customer_number, CustomerRecord.enterprise_number, CustomerRecord.name)
-            .where(CustomerRecord.customer_number.in_([row[0] for row in batch]))
+            select(CustomerRecord.customer_number, CustomerRecord.enterprise_number, CustomerRecord.name).where(
+                CustomerRecord.customer_number.in_([row[0] for row in batch])
+            )
         )
     )
     now = utcnow()
@@ -192,18 +200,20 @@ def _write_batch(batch: list[tuple[str, str, str]], report: ImportReport) -> Non
             report.added += 1
         else:
             report.updated += 1
-        changes.append({"customer_number": customer, "enterprise_number": enterprise, "name": name,
-                        "updated_at": now})
+        changes.append({"customer_number": customer, "enterprise_number": enterprise, "name": name, "updated_at": now})
     if changes:
         # One cached statement, executed for many parameter sets: PostgreSQL gets
         # multi-row VALUES pages, SQLite the driver's executemany loop.
-        db.session.execute(_upsert_statement().execution_options(insertmanyvalues_page_size=BATCH_SIZE),
-                           changes)
+        db.session.execute(_upsert_statement().execution_options(insertmanyvalues_page_size=BATCH_SIZE), changes)
 
 
-def import_customers(rows: Iterable[tuple[int, list[str]]], *, actor: Account | None,
-                     batch_size: int = BATCH_SIZE,
-                     progress: Callable[[int], None] | None = None) -> ImportReport:
+def import_customers(
+    rows: Iterable[tuple[int, list[str]]],
+    *,
+    actor: Account | None,
+    batch_size: int = BATCH_SIZE,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
     """Add or update register rows; invalid rows are reported, not imported.
 
     ``rows`` are ``(line number, fields)`` pairs (see ``read_register_csv``);
@@ -233,9 +243,17 @@ def import_customers(rows: Iterable[tuple[int, list[str]]], *, actor: Account | 
             _write_batch(batch, report)
         if progress and handled:
             progress(handled)
-    record("customers.imported", actor=actor, target_type="customer_register",
-           actor_label=None if actor else "operator (command line)",
-           after={"added": report.added, "updated": report.updated, "unchanged": report.unchanged,
-                  "rejected": len(report.rejected)})
+    record(
+        "customers.imported",
+        actor=actor,
+        target_type="customer_register",
+        actor_label=None if actor else "operator (command line)",
+        after={
+            "added": report.added,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "rejected": len(report.rejected),
+        },
+    )
     db.session.flush()
     return report

@@ -5,6 +5,7 @@ SHA-256 of its random token is stored, so re-sending it (a new token) makes the
 old link stop working, and a copy of the table gives no usable link. It can only
 be accepted by the account whose verified address is the invited one.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -60,8 +61,9 @@ class InvitationClosedError(InvitationError):
 
 class WrongAccountError(InvitationError):
     def __init__(self) -> None:
-        super().__init__(_("This invitation was sent to another e-mail address. "
-                           "Sign in with the invited address to accept it."))
+        super().__init__(
+            _("This invitation was sent to another e-mail address. Sign in with the invited address to accept it.")
+        )
 
 
 def hash_token(token: str) -> str:
@@ -80,17 +82,23 @@ def invitation_status(invitation: Invitation, now: dt.datetime | None = None) ->
 
 def find_invitation(organization: Organization, invitation_id: uuid.UUID) -> Invitation | None:
     """An invitation of ``organization`` only."""
-    return db.session.execute(
-        select(Invitation).where(Invitation.id == invitation_id, Invitation.organization_id == organization.id)
-    ).unique().scalar_one_or_none()
+    return (
+        db.session.execute(
+            select(Invitation).where(Invitation.id == invitation_id, Invitation.organization_id == organization.id)
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
 
 
 def invitation_for_token(token: str) -> Invitation | None:
     if not token or len(token) > 128:
         return None
-    return db.session.execute(
-        select(Invitation).where(Invitation.token_hash == hash_token(token))
-    ).unique().scalar_one_or_none()
+    return (
+        db.session.execute(select(Invitation).where(Invitation.token_hash == hash_token(token)))
+        .unique()
+        .scalar_one_or_none()
+    )
 
 
 def _account_for(email: str) -> Account | None:
@@ -98,10 +106,13 @@ def _account_for(email: str) -> Account | None:
 
 
 def _membership_of(organization_id: uuid.UUID, account_id: uuid.UUID) -> Membership | None:
-    return db.session.execute(
-        select(Membership).where(Membership.organization_id == organization_id,
-                                 Membership.account_id == account_id)
-    ).unique().scalar_one_or_none()
+    return (
+        db.session.execute(
+            select(Membership).where(Membership.organization_id == organization_id, Membership.account_id == account_id)
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
 
 
 def _new_token(invitation: Invitation) -> str:
@@ -122,13 +133,23 @@ def _mail_language(invitation: Invitation, fallback: str) -> str:
 
 
 def _snapshot(invitation: Invitation) -> dict:
-    return {"email": invitation.email, "role": invitation.role.value,
-            "applications": sorted(invitation.application_keys or []),
-            "status": invitation_status(invitation)}
+    return {
+        "email": invitation.email,
+        "role": invitation.role.value,
+        "applications": sorted(invitation.application_keys or []),
+        "status": invitation_status(invitation),
+    }
 
 
-def invite(organization: Organization, *, email: str, role: Role | str, application_keys: list[str],
-           language: str, actor: Account) -> Invitation:
+def invite(
+    organization: Organization,
+    *,
+    email: str,
+    role: Role | str,
+    application_keys: list[str],
+    language: str,
+    actor: Account,
+) -> Invitation:
     """Invite ``email`` as member or administrator with the chosen application accesses, and mail the link.
 
     An open invitation to the same address is replaced, so one link at a time works.
@@ -145,22 +166,47 @@ def invite(organization: Organization, *, email: str, role: Role | str, applicat
         if membership is not None and membership.status == MembershipStatus.ACTIVE:
             raise AlreadyMemberError(membership, email=address)
     now = utcnow()
-    for previous in db.session.scalars(select(Invitation).where(
-            Invitation.organization_id == organization.id, Invitation.email == address,
-            Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))).unique():
+    for previous in db.session.scalars(
+        select(Invitation).where(
+            Invitation.organization_id == organization.id,
+            Invitation.email == address,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+    ).unique():
         previous.revoked_at = now
-        record("invitation.replaced", actor=actor, target_type="invitation", target_id=previous.id,
-               organization_id=organization.id, subject_account_id=account.id if account else None,
-               before={"status": OPEN}, after={"status": REVOKED})
-    invitation = Invitation(id=uuid.uuid4(), organization=organization, organization_id=organization.id,
-                            email=address, role=role, application_keys=keys, invited_by_id=actor.id,
-                            created_at=now)
+        record(
+            "invitation.replaced",
+            actor=actor,
+            target_type="invitation",
+            target_id=previous.id,
+            organization_id=organization.id,
+            subject_account_id=account.id if account else None,
+            before={"status": OPEN},
+            after={"status": REVOKED},
+        )
+    invitation = Invitation(
+        id=uuid.uuid4(),
+        organization=organization,
+        organization_id=organization.id,
+        email=address,
+        role=role,
+        application_keys=keys,
+        invited_by_id=actor.id,
+        created_at=now,
+    )
     invitation.language = _mail_language(invitation, language)
     token = _new_token(invitation)
     db.session.add(invitation)
-    record("invitation.created", actor=actor, target_type="invitation", target_id=invitation.id,
-           organization_id=organization.id, subject_account_id=account.id if account else None,
-           after=_snapshot(invitation))
+    record(
+        "invitation.created",
+        actor=actor,
+        target_type="invitation",
+        target_id=invitation.id,
+        organization_id=organization.id,
+        subject_account_id=account.id if account else None,
+        after=_snapshot(invitation),
+    )
     invitation_mails.send_invitation(invitation, token, inviter=actor)
     db.session.flush()
     return invitation
@@ -172,8 +218,15 @@ def revoke_invitation(invitation: Invitation, *, actor: Account) -> None:
         raise InvitationClosedError(status)
     before = _snapshot(invitation)
     invitation.revoked_at = utcnow()
-    record("invitation.revoked", actor=actor, target_type="invitation", target_id=invitation.id,
-           organization_id=invitation.organization_id, before=before, after=_snapshot(invitation))
+    record(
+        "invitation.revoked",
+        actor=actor,
+        target_type="invitation",
+        target_id=invitation.id,
+        organization_id=invitation.organization_id,
+        before=before,
+        after=_snapshot(invitation),
+    )
     db.session.flush()
 
 
@@ -185,9 +238,15 @@ def resend_invitation(invitation: Invitation, *, actor: Account) -> None:
     before = _snapshot(invitation) | {"expires_at": invitation.expires_at.isoformat()}
     invitation.language = _mail_language(invitation, invitation.language)
     token = _new_token(invitation)
-    record("invitation.resent", actor=actor, target_type="invitation", target_id=invitation.id,
-           organization_id=invitation.organization_id, before=before,
-           after=_snapshot(invitation) | {"expires_at": invitation.expires_at.isoformat()})
+    record(
+        "invitation.resent",
+        actor=actor,
+        target_type="invitation",
+        target_id=invitation.id,
+        organization_id=invitation.organization_id,
+        before=before,
+        after=_snapshot(invitation) | {"expires_at": invitation.expires_at.isoformat()},
+    )
     invitation_mails.send_invitation(invitation, token, inviter=actor)
     db.session.flush()
 
@@ -200,8 +259,7 @@ def check_acceptance(invitation: Invitation, account: Account) -> None:
     if normalize_email(account.email) != normalize_email(invitation.email):
         raise WrongAccountError()
     if not account.is_verified:
-        raise UnverifiedAccountError(account, _("Confirm your e-mail address first, then open the invitation "
-                                                "again."))
+        raise UnverifiedAccountError(account, _("Confirm your e-mail address first, then open the invitation again."))
     membership = _membership_of(invitation.organization_id, account.id)
     if membership is not None and membership.status == MembershipStatus.ACTIVE:
         raise AlreadyMemberError(membership, email=account.email)
@@ -219,13 +277,15 @@ def accept_invitation(invitation: Invitation, *, actor: Account) -> Membership:
     membership = _membership_of(invitation.organization_id, actor.id)
     before = None
     if membership is None:
-        membership = Membership(organization_id=invitation.organization_id, account_id=actor.id,
-                                created_at=now)
+        membership = Membership(organization_id=invitation.organization_id, account_id=actor.id, created_at=now)
         db.session.add(membership)
     else:
         # A pending request, or an earlier membership that ended, is reused (one row per person).
-        before = {"status": membership.status.value, "role": membership.role.value,
-                  "applications": sorted(membership.granted_keys)}
+        before = {
+            "status": membership.status.value,
+            "role": membership.role.value,
+            "applications": sorted(membership.granted_keys),
+        }
         membership.grants.clear()
         db.session.flush()
     membership.role = invitation.role
@@ -233,15 +293,27 @@ def accept_invitation(invitation: Invitation, *, actor: Account) -> Membership:
     membership.active_since = now
     membership.decided_at = now
     membership.decided_by_id = invitation.invited_by_id
-    membership.grants.extend(ApplicationGrant(application_key=key, granted_at=now,
-                                              granted_by_id=invitation.invited_by_id) for key in keys)
+    membership.grants.extend(
+        ApplicationGrant(application_key=key, granted_at=now, granted_by_id=invitation.invited_by_id) for key in keys
+    )
     invitation.accepted_at = now
     invitation.accepted_by_id = actor.id
     db.session.flush()
-    record("invitation.accepted", actor=actor, target_type="membership", target_id=membership.id,
-           organization_id=invitation.organization_id, subject_account_id=actor.id, before=before,
-           after={"status": MembershipStatus.ACTIVE.value, "role": membership.role.value,
-                  "applications": sorted(keys), "invitation": str(invitation.id)})
+    record(
+        "invitation.accepted",
+        actor=actor,
+        target_type="membership",
+        target_id=membership.id,
+        organization_id=invitation.organization_id,
+        subject_account_id=actor.id,
+        before=before,
+        after={
+            "status": MembershipStatus.ACTIVE.value,
+            "role": membership.role.value,
+            "applications": sorted(keys),
+            "invitation": str(invitation.id),
+        },
+    )
     inviter = db.session.get(Account, invitation.invited_by_id) if invitation.invited_by_id else None
     if inviter is not None and inviter.disabled_at is None:
         invitation_mails.send_invitation_accepted(invitation, membership, inviter=inviter)

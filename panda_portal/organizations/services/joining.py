@@ -14,6 +14,7 @@ Two moments need the database to arbitrate:
   was decided (SQLite ignores FOR UPDATE but lets one writer at a time through,
   and the status condition does the rest).
 """
+
 from __future__ import annotations
 
 import uuid
@@ -54,8 +55,12 @@ class RequestAlreadyPendingError(JoiningError):
 
     def __init__(self, membership: Membership | None, organization: Organization) -> None:
         self.membership = membership
-        super().__init__(_("Your request to join %(organization)s is already waiting for an "
-                           "administrator's decision.", organization=organization.name))
+        super().__init__(
+            _(
+                "Your request to join %(organization)s is already waiting for an administrator's decision.",
+                organization=organization.name,
+            )
+        )
 
 
 class RequestNotFoundError(JoiningError):
@@ -73,11 +78,17 @@ class RequestAlreadyDecidedError(JoiningError):
         decider = decider_of(membership)
         requester = membership.account.name
         if membership.status == MembershipStatus.ACTIVE:
-            message = (_("This request was already approved by %(name)s.", name=decider.name) if decider
-                       else _("%(name)s is already a member.", name=requester))
+            message = (
+                _("This request was already approved by %(name)s.", name=decider.name)
+                if decider
+                else _("%(name)s is already a member.", name=requester)
+            )
         elif membership.status == MembershipStatus.REJECTED:
-            message = (_("This request was already rejected by %(name)s.", name=decider.name) if decider
-                       else _("This request was already rejected."))
+            message = (
+                _("This request was already rejected by %(name)s.", name=decider.name)
+                if decider
+                else _("This request was already rejected.")
+            )
         else:
             message = _("This request was withdrawn.")
         super().__init__(message)
@@ -91,8 +102,9 @@ class NewOrganization:
     customer: CustomerRecord
 
 
-def add_organization(customer_number: str, enterprise_number: str, *, actor: Account,
-                     message: str | None = None) -> NewOrganization | Membership:
+def add_organization(
+    customer_number: str, enterprise_number: str, *, actor: Account, message: str | None = None
+) -> NewOrganization | Membership:
     """Look the pair up in the register: a new organization to confirm, or a request to join.
 
     Raises ``InvalidEnterpriseNumber``, ``NotInRegisterError``, ``AlreadyMemberError``
@@ -105,8 +117,9 @@ def add_organization(customer_number: str, enterprise_number: str, *, actor: Acc
     return request_to_join(organization, actor=actor, message=message)
 
 
-def create_organization(customer_number: str, enterprise_number: str, *, actor: Account,
-                        message: str | None = None) -> Membership:
+def create_organization(
+    customer_number: str, enterprise_number: str, *, actor: Account, message: str | None = None
+) -> Membership:
     """Create the organization with ``actor`` as its administrator holding every application.
 
     The pair is checked against the register again. If the organization exists by
@@ -117,9 +130,12 @@ def create_organization(customer_number: str, enterprise_number: str, *, actor: 
     organization = _organization_of(customer)
     if organization is not None:
         return request_to_join(organization, actor=actor, message=message)
-    organization = Organization(customer_number=customer.customer_number,
-                                enterprise_number=customer.enterprise_number,
-                                name=customer.name, created_by_id=actor.id)
+    organization = Organization(
+        customer_number=customer.customer_number,
+        enterprise_number=customer.enterprise_number,
+        name=customer.name,
+        created_by_id=actor.id,
+    )
     try:
         with db.session.begin_nested():
             db.session.add(organization)
@@ -133,23 +149,49 @@ def create_organization(customer_number: str, enterprise_number: str, *, actor: 
 
     now = utcnow()
     keys = list(db.session.scalars(select(Application.key).order_by(Application.position, Application.key)))
-    membership = Membership(organization=organization, account=actor, role=Role.ADMIN,
-                            status=MembershipStatus.ACTIVE, active_since=now, last_used_at=now)
-    membership.grants = [ApplicationGrant(application_key=key, granted_at=now, granted_by_id=actor.id)
-                         for key in keys]
+    membership = Membership(
+        organization=organization,
+        account=actor,
+        role=Role.ADMIN,
+        status=MembershipStatus.ACTIVE,
+        active_since=now,
+        last_used_at=now,
+    )
+    membership.grants = [ApplicationGrant(application_key=key, granted_at=now, granted_by_id=actor.id) for key in keys]
     db.session.add(membership)
     db.session.flush()
 
-    record("organization.created", actor=actor, target_type="organization", target_id=organization.id,
-           organization_id=organization.id,
-           after={"name": organization.name, "customer_number": organization.customer_number,
-                  "enterprise_number": organization.enterprise_number})
-    record("membership.created", actor=actor, target_type="membership", target_id=membership.id,
-           organization_id=organization.id, subject_account_id=actor.id,
-           after={"role": Role.ADMIN, "status": MembershipStatus.ACTIVE, "grants": keys})
+    record(
+        "organization.created",
+        actor=actor,
+        target_type="organization",
+        target_id=organization.id,
+        organization_id=organization.id,
+        after={
+            "name": organization.name,
+            "customer_number": organization.customer_number,
+            "enterprise_number": organization.enterprise_number,
+        },
+    )
+    record(
+        "membership.created",
+        actor=actor,
+        target_type="membership",
+        target_id=membership.id,
+        organization_id=organization.id,
+        subject_account_id=actor.id,
+        after={"role": Role.ADMIN, "status": MembershipStatus.ACTIVE, "grants": keys},
+    )
     for key in keys:
-        record("grant.added", actor=actor, target_type="membership", target_id=membership.id,
-               organization_id=organization.id, subject_account_id=actor.id, after={"application": key})
+        record(
+            "grant.added",
+            actor=actor,
+            target_type="membership",
+            target_id=membership.id,
+            organization_id=organization.id,
+            subject_account_id=actor.id,
+            after={"application": key},
+        )
     return membership
 
 
@@ -161,10 +203,13 @@ def _organization_of(customer: CustomerRecord) -> Organization | None:
 def request_to_join(organization: Organization, *, actor: Account, message: str | None = None) -> Membership:
     """A pending membership, and a mail to every active administrator in their own language."""
     message = _clean_message(message)
-    existing = db.session.execute(
-        select(Membership).where(Membership.organization_id == organization.id,
-                                 Membership.account_id == actor.id)
-    ).unique().scalar_one_or_none()
+    existing = (
+        db.session.execute(
+            select(Membership).where(Membership.organization_id == organization.id, Membership.account_id == actor.id)
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     now = utcnow()
     if existing is not None:
         if existing.status == MembershipStatus.ACTIVE:
@@ -183,8 +228,14 @@ def request_to_join(organization: Organization, *, actor: Account, message: str 
         db.session.flush()
     else:
         before = None
-        membership = Membership(organization=organization, account=actor, role=Role.MEMBER,
-                                status=MembershipStatus.PENDING, requested_at=now, request_message=message)
+        membership = Membership(
+            organization=organization,
+            account=actor,
+            role=Role.MEMBER,
+            status=MembershipStatus.PENDING,
+            requested_at=now,
+            request_message=message,
+        )
         try:
             with db.session.begin_nested():
                 db.session.add(membership)
@@ -193,47 +244,77 @@ def request_to_join(organization: Organization, *, actor: Account, message: str 
             # The same person's other submission got there first.
             raise RequestAlreadyPendingError(None, organization) from None
 
-    record("membership.requested", actor=actor, target_type="membership", target_id=membership.id,
-           organization_id=organization.id, subject_account_id=actor.id, before=before,
-           after={"status": MembershipStatus.PENDING, "message": message})
+    record(
+        "membership.requested",
+        actor=actor,
+        target_type="membership",
+        target_id=membership.id,
+        organization_id=organization.id,
+        subject_account_id=actor.id,
+        before=before,
+        after={"status": MembershipStatus.PENDING, "message": message},
+    )
     joining_mails.send_join_request(membership, active_administrators(organization.id))
     return membership
 
 
 def active_administrators(organization_id: uuid.UUID) -> list[Account]:
-    return list(db.session.scalars(
-        select(Account).join(Membership, Membership.account_id == Account.id).where(
-            Membership.organization_id == organization_id,
-            Membership.status == MembershipStatus.ACTIVE,
-            Membership.role == Role.ADMIN,
-        ).order_by(Account.email)
-    ))
+    return list(
+        db.session.scalars(
+            select(Account)
+            .join(Membership, Membership.account_id == Account.id)
+            .where(
+                Membership.organization_id == organization_id,
+                Membership.status == MembershipStatus.ACTIVE,
+                Membership.role == Role.ADMIN,
+            )
+            .order_by(Account.email)
+        )
+    )
 
 
 def withdraw_request(membership_id: uuid.UUID, *, actor: Account) -> Membership:
     """The requester takes back a pending request (the membership becomes removed)."""
-    membership = db.session.execute(
-        select(Membership).where(Membership.id == membership_id, Membership.account_id == actor.id,
-                                 Membership.requested_at.is_not(None))
-    ).unique().scalar_one_or_none()
+    membership = (
+        db.session.execute(
+            select(Membership).where(
+                Membership.id == membership_id, Membership.account_id == actor.id, Membership.requested_at.is_not(None)
+            )
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     if membership is None:
         raise RequestNotFoundError()
     now = utcnow()
     _change_pending(membership, status=MembershipStatus.REMOVED, updated_at=now)
-    record("membership.request_withdrawn", actor=actor, target_type="membership", target_id=membership.id,
-           organization_id=membership.organization_id, subject_account_id=actor.id,
-           before={"status": MembershipStatus.PENDING}, after={"status": MembershipStatus.REMOVED})
+    record(
+        "membership.request_withdrawn",
+        actor=actor,
+        target_type="membership",
+        target_id=membership.id,
+        organization_id=membership.organization_id,
+        subject_account_id=actor.id,
+        before={"status": MembershipStatus.PENDING},
+        after={"status": MembershipStatus.REMOVED},
+    )
     return membership
 
 
 # -- deciding --------------------------------------------------------------------------------
 def find_request(organization: Organization, membership_id: uuid.UUID) -> Membership | None:
     """A request to join ``organization`` (whatever its state now); another organization's finds nothing."""
-    return db.session.execute(
-        select(Membership).where(Membership.id == membership_id,
-                                 Membership.organization_id == organization.id,
-                                 Membership.requested_at.is_not(None))
-    ).unique().scalar_one_or_none()
+    return (
+        db.session.execute(
+            select(Membership).where(
+                Membership.id == membership_id,
+                Membership.organization_id == organization.id,
+                Membership.requested_at.is_not(None),
+            )
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
 
 
 def decider_of(membership: Membership) -> Account | None:
@@ -242,52 +323,90 @@ def decider_of(membership: Membership) -> Account | None:
 
 
 def pending_requests(organization: Organization) -> list[Membership]:
-    return list(db.session.execute(
-        select(Membership).where(Membership.organization_id == organization.id,
-                                 Membership.status == MembershipStatus.PENDING)
-        .order_by(Membership.requested_at)
-    ).unique().scalars())
+    return list(
+        db.session.execute(
+            select(Membership)
+            .where(Membership.organization_id == organization.id, Membership.status == MembershipStatus.PENDING)
+            .order_by(Membership.requested_at)
+        )
+        .unique()
+        .scalars()
+    )
 
 
-def approve_request(organization: Organization, membership_id: uuid.UUID, *, actor: Account,
-                    message: str | None = None) -> Membership:
+def approve_request(
+    organization: Organization, membership_id: uuid.UUID, *, actor: Account, message: str | None = None
+) -> Membership:
     """The requester becomes a member (no application access yet) and is told by mail."""
     membership = _locked_request(organization, membership_id)
     now = utcnow()
-    _change_pending(membership, status=MembershipStatus.ACTIVE, role=Role.MEMBER, active_since=now,
-                    decided_at=now, decided_by_id=actor.id, decision_message=_clean_message(message),
-                    updated_at=now)
-    record("membership.approved", actor=actor, target_type="membership", target_id=membership.id,
-           organization_id=organization.id, subject_account_id=membership.account_id,
-           before={"status": MembershipStatus.PENDING},
-           after={"status": MembershipStatus.ACTIVE, "role": Role.MEMBER, "message": membership.decision_message})
+    _change_pending(
+        membership,
+        status=MembershipStatus.ACTIVE,
+        role=Role.MEMBER,
+        active_since=now,
+        decided_at=now,
+        decided_by_id=actor.id,
+        decision_message=_clean_message(message),
+        updated_at=now,
+    )
+    record(
+        "membership.approved",
+        actor=actor,
+        target_type="membership",
+        target_id=membership.id,
+        organization_id=organization.id,
+        subject_account_id=membership.account_id,
+        before={"status": MembershipStatus.PENDING},
+        after={"status": MembershipStatus.ACTIVE, "role": Role.MEMBER, "message": membership.decision_message},
+    )
     joining_mails.send_join_approved(membership, actor=actor)
     return membership
 
 
-def reject_request(organization: Organization, membership_id: uuid.UUID, *, actor: Account,
-                   message: str | None = None) -> Membership:
+def reject_request(
+    organization: Organization, membership_id: uuid.UUID, *, actor: Account, message: str | None = None
+) -> Membership:
     """The request is refused and the requester is told by mail."""
     membership = _locked_request(organization, membership_id)
     now = utcnow()
-    _change_pending(membership, status=MembershipStatus.REJECTED, decided_at=now, decided_by_id=actor.id,
-                    decision_message=_clean_message(message), updated_at=now)
-    record("membership.rejected", actor=actor, target_type="membership", target_id=membership.id,
-           organization_id=organization.id, subject_account_id=membership.account_id,
-           before={"status": MembershipStatus.PENDING},
-           after={"status": MembershipStatus.REJECTED, "message": membership.decision_message})
+    _change_pending(
+        membership,
+        status=MembershipStatus.REJECTED,
+        decided_at=now,
+        decided_by_id=actor.id,
+        decision_message=_clean_message(message),
+        updated_at=now,
+    )
+    record(
+        "membership.rejected",
+        actor=actor,
+        target_type="membership",
+        target_id=membership.id,
+        organization_id=organization.id,
+        subject_account_id=membership.account_id,
+        before={"status": MembershipStatus.PENDING},
+        after={"status": MembershipStatus.REJECTED, "message": membership.decision_message},
+    )
     joining_mails.send_join_rejected(membership, actor=actor)
     return membership
 
 
 def _locked_request(organization: Organization, membership_id: uuid.UUID) -> Membership:
-    membership = db.session.execute(
-        select(Membership).where(Membership.id == membership_id,
-                                 Membership.organization_id == organization.id,
-                                 Membership.requested_at.is_not(None))
-        .with_for_update(of=Membership)
-        .execution_options(populate_existing=True)
-    ).unique().scalar_one_or_none()
+    membership = (
+        db.session.execute(
+            select(Membership)
+            .where(
+                Membership.id == membership_id,
+                Membership.organization_id == organization.id,
+                Membership.requested_at.is_not(None),
+            )
+            .with_for_update(of=Membership)
+            .execution_options(populate_existing=True)
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     if membership is None:
         raise RequestNotFoundError()
     return membership
@@ -297,12 +416,15 @@ def _change_pending(membership: Membership, **values) -> None:
     """Apply ``values`` only if the membership is still pending, else say what happened."""
     if membership.status != MembershipStatus.PENDING:
         raise RequestAlreadyDecidedError(membership)
-    changed = cast(CursorResult, db.session.execute(
-        update(Membership)
-        .where(Membership.id == membership.id, Membership.status == MembershipStatus.PENDING)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )).rowcount
+    changed = cast(
+        CursorResult,
+        db.session.execute(
+            update(Membership)
+            .where(Membership.id == membership.id, Membership.status == MembershipStatus.PENDING)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
     db.session.refresh(membership)
     if not changed:
         raise RequestAlreadyDecidedError(membership)

@@ -8,6 +8,7 @@ then counts what the first committed); on SQLite, which ignores FOR UPDATE,
 because it allows one writer at a time and refuses the write of a transaction
 whose snapshot went stale.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -49,8 +50,10 @@ class AlreadyMemberError(MembershipError):
         self.membership = membership
         organization = membership.organization.name
         if email is not None:
-            super().__init__(_("%(email)s is already a member of %(organization)s.",
-                               email=email, organization=organization), field="email")
+            super().__init__(
+                _("%(email)s is already a member of %(organization)s.", email=email, organization=organization),
+                field="email",
+            )
         elif membership.role == Role.ADMIN:
             super().__init__(_("You are already an administrator of %(organization)s.", organization=organization))
             self.category = "success"
@@ -61,8 +64,12 @@ class AlreadyMemberError(MembershipError):
 
 class LastAdministratorError(MembershipError):
     def __init__(self, organization: Organization) -> None:
-        super().__init__(_("%(organization)s must keep at least one administrator: "
-                           "appoint another administrator first.", organization=organization.name))
+        super().__init__(
+            _(
+                "%(organization)s must keep at least one administrator: appoint another administrator first.",
+                organization=organization.name,
+            )
+        )
 
 
 class MembershipNotActiveError(MembershipError):
@@ -96,42 +103,61 @@ def list_applications() -> list[Application]:
 
 def members_overview(organization: Organization) -> MembersOverview:
     # Account and organization are joined eagerly, grants come in one SELECT … IN.
-    memberships = db.session.scalars(
-        select(Membership).where(
-            Membership.organization_id == organization.id,
-            Membership.status.in_([MembershipStatus.ACTIVE, MembershipStatus.PENDING]),
+    memberships = (
+        db.session.scalars(
+            select(Membership).where(
+                Membership.organization_id == organization.id,
+                Membership.status.in_([MembershipStatus.ACTIVE, MembershipStatus.PENDING]),
+            )
         )
-    ).unique().all()
-    members = sorted((m for m in memberships if m.status == MembershipStatus.ACTIVE),
-                     key=lambda m: (m.role != Role.ADMIN, m.account.name.casefold(), m.account.email))
-    requests = sorted((m for m in memberships if m.status == MembershipStatus.PENDING),
-                      key=lambda m: (m.requested_at or m.created_at))
-    invitations = list(db.session.scalars(
-        select(Invitation).where(
-            Invitation.organization_id == organization.id,
-            Invitation.accepted_at.is_(None),
-            Invitation.revoked_at.is_(None),
-        ).order_by(Invitation.created_at.desc())
-    ).unique())
+        .unique()
+        .all()
+    )
+    members = sorted(
+        (m for m in memberships if m.status == MembershipStatus.ACTIVE),
+        key=lambda m: (m.role != Role.ADMIN, m.account.name.casefold(), m.account.email),
+    )
+    requests = sorted(
+        (m for m in memberships if m.status == MembershipStatus.PENDING), key=lambda m: m.requested_at or m.created_at
+    )
+    invitations = list(
+        db.session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.organization_id == organization.id,
+                Invitation.accepted_at.is_(None),
+                Invitation.revoked_at.is_(None),
+            )
+            .order_by(Invitation.created_at.desc())
+        ).unique()
+    )
     return MembersOverview(members, requests, invitations, list_applications())
 
 
 def find_membership(organization: Organization, membership_id: uuid.UUID) -> Membership | None:
     """A membership of ``organization`` only: an id from another organization finds nothing."""
-    return db.session.execute(
-        select(Membership).where(Membership.id == membership_id,
-                                 Membership.organization_id == organization.id)
-    ).unique().scalar_one_or_none()
+    return (
+        db.session.execute(
+            select(Membership).where(Membership.id == membership_id, Membership.organization_id == organization.id)
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
 
 
 def active_administrator_count(organization_id: uuid.UUID) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Membership).where(
-            Membership.organization_id == organization_id,
-            Membership.status == MembershipStatus.ACTIVE,
-            Membership.role == Role.ADMIN,
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(
+                Membership.organization_id == organization_id,
+                Membership.status == MembershipStatus.ACTIVE,
+                Membership.role == Role.ADMIN,
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 # -- changes to one membership ------------------------------------------------------------
@@ -156,8 +182,9 @@ class MembershipChanges:
         return self.role_changed or bool(self.granted) or bool(self.removed)
 
 
-def preview_changes(membership: Membership, *, role: Role | str,
-                    application_keys: list[str] | set[str]) -> MembershipChanges:
+def preview_changes(
+    membership: Membership, *, role: Role | str, application_keys: list[str] | set[str]
+) -> MembershipChanges:
     """What ``update_membership`` would change (for the confirmation page); writes nothing.
 
     Raises ``LastAdministratorError`` already here when the change would leave
@@ -169,8 +196,9 @@ def preview_changes(membership: Membership, *, role: Role | str,
     return changes
 
 
-def update_membership(membership: Membership, *, role: Role | str, application_keys: list[str] | set[str],
-                      actor: Account) -> MembershipChanges:
+def update_membership(
+    membership: Membership, *, role: Role | str, application_keys: list[str] | set[str], actor: Account
+) -> MembershipChanges:
     """Set a member's role and application accesses as an administrator confirmed them."""
     role = Role(role)
     applications = _applications(application_keys)
@@ -184,11 +212,9 @@ def update_membership(membership: Membership, *, role: Role | str, application_k
         _set_grants(membership, changes, actor=actor)
     db.session.flush()
     if changes.demoted:
-        access_changes.access_reduced(membership.account, membership.organization,
-                                      reason=access_changes.ROLE_CHANGED)
+        access_changes.access_reduced(membership.account, membership.organization, reason=access_changes.ROLE_CHANGED)
     elif changes.removed:
-        access_changes.access_reduced(membership.account, membership.organization,
-                                      reason=access_changes.ACCESS_REMOVED)
+        access_changes.access_reduced(membership.account, membership.organization, reason=access_changes.ACCESS_REMOVED)
     return changes
 
 
@@ -199,9 +225,16 @@ def remove_member(membership: Membership, *, actor: Account) -> None:
         _refuse_if_last_administrator(membership)
     before = _snapshot(membership)
     _end_membership(membership)
-    record("membership.removed", actor=actor, target_type="membership", target_id=membership.id,
-           organization_id=membership.organization_id, subject_account_id=membership.account_id,
-           before=before, after=_snapshot(membership))
+    record(
+        "membership.removed",
+        actor=actor,
+        target_type="membership",
+        target_id=membership.id,
+        organization_id=membership.organization_id,
+        subject_account_id=membership.account_id,
+        before=before,
+        after=_snapshot(membership),
+    )
     member_mails.send_member_removed(membership, actor=actor)
     db.session.flush()
     access_changes.access_reduced(membership.account, membership.organization, reason=access_changes.REMOVED)
@@ -215,9 +248,16 @@ def leave_organization(membership: Membership, *, actor: Account) -> None:
         _refuse_if_last_administrator(membership)
     before = _snapshot(membership)
     _end_membership(membership)
-    record("membership.left", actor=actor, target_type="membership", target_id=membership.id,
-           organization_id=membership.organization_id, subject_account_id=membership.account_id,
-           before=before, after=_snapshot(membership))
+    record(
+        "membership.left",
+        actor=actor,
+        target_type="membership",
+        target_id=membership.id,
+        organization_id=membership.organization_id,
+        subject_account_id=membership.account_id,
+        before=before,
+        after=_snapshot(membership),
+    )
     db.session.flush()
     access_changes.access_reduced(membership.account, membership.organization, reason=access_changes.LEFT)
 
@@ -231,8 +271,7 @@ def step_down(membership: Membership, *, actor: Account) -> None:
     _refuse_if_last_administrator(membership)
     _set_role(membership, Role.MEMBER, actor=actor, action="membership.stepped_down", notify=False)
     db.session.flush()
-    access_changes.access_reduced(membership.account, membership.organization,
-                                  reason=access_changes.ROLE_CHANGED)
+    access_changes.access_reduced(membership.account, membership.organization, reason=access_changes.ROLE_CHANGED)
 
 
 # -- internals ----------------------------------------------------------------------------
@@ -248,19 +287,24 @@ def _applications(keys: list[str] | set[str]) -> dict[str, Application]:
 
 def _diff(membership: Membership, role: Role, applications: dict[str, Application]) -> MembershipChanges:
     current = membership.granted_keys
-    granted = sorted((app for key, app in applications.items() if key not in current),
-                     key=lambda app: (app.position, app.key))
+    granted = sorted(
+        (app for key, app in applications.items() if key not in current), key=lambda app: (app.position, app.key)
+    )
     removed_keys = current - set(applications)
-    removed = sorted(db.session.scalars(select(Application).where(Application.key.in_(removed_keys))),
-                     key=lambda app: (app.position, app.key)) if removed_keys else []
+    removed = (
+        sorted(
+            db.session.scalars(select(Application).where(Application.key.in_(removed_keys))),
+            key=lambda app: (app.position, app.key),
+        )
+        if removed_keys
+        else []
+    )
     return MembershipChanges(membership.role, role, granted, removed)
 
 
 def _lock_for_change(membership: Membership) -> None:
     """Lock the organization, then re-read the membership as committed by anyone before us."""
-    db.session.execute(
-        select(Organization.id).where(Organization.id == membership.organization_id).with_for_update()
-    )
+    db.session.execute(select(Organization.id).where(Organization.id == membership.organization_id).with_for_update())
     db.session.refresh(membership)
     if membership.status != MembershipStatus.ACTIVE:
         raise MembershipNotActiveError()
@@ -278,8 +322,11 @@ def _require_own(membership: Membership, actor: Account) -> None:
 
 
 def _snapshot(membership: Membership) -> dict:
-    return {"status": membership.status.value, "role": membership.role.value,
-            "applications": sorted(membership.granted_keys)}
+    return {
+        "status": membership.status.value,
+        "role": membership.role.value,
+        "applications": sorted(membership.granted_keys),
+    }
 
 
 def _end_membership(membership: Membership) -> None:
@@ -293,9 +340,16 @@ def _end_membership(membership: Membership) -> None:
 def _set_role(membership: Membership, role: Role, *, actor: Account, action: str, notify: bool = True) -> None:
     before = membership.role
     membership.role = role
-    record(action, actor=actor, target_type="membership", target_id=membership.id,
-           organization_id=membership.organization_id, subject_account_id=membership.account_id,
-           before={"role": before.value}, after={"role": role.value})
+    record(
+        action,
+        actor=actor,
+        target_type="membership",
+        target_id=membership.id,
+        organization_id=membership.organization_id,
+        subject_account_id=membership.account_id,
+        before={"role": before.value},
+        after={"role": role.value},
+    )
     if notify:
         member_mails.send_role_changed(membership, actor=actor)
 
@@ -308,9 +362,16 @@ def _set_grants(membership: Membership, changes: MembershipChanges, *, actor: Ac
     now = utcnow()
     for app in changes.granted:
         membership.grants.append(ApplicationGrant(application_key=app.key, granted_at=now, granted_by_id=actor.id))
-    record("membership.access_changed", actor=actor, target_type="membership", target_id=membership.id,
-           organization_id=membership.organization_id, subject_account_id=membership.account_id,
-           before={"applications": before}, after={"applications": sorted(membership.granted_keys)})
+    record(
+        "membership.access_changed",
+        actor=actor,
+        target_type="membership",
+        target_id=membership.id,
+        organization_id=membership.organization_id,
+        subject_account_id=membership.account_id,
+        before={"applications": before},
+        after={"applications": sorted(membership.granted_keys)},
+    )
     if changes.granted:
         member_mails.send_access_granted(membership, changes.granted, actor=actor)
     if changes.removed:

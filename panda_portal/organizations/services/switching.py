@@ -5,6 +5,7 @@ is a fixed number of index-backed queries (``ix_memberships_account_status``)
 that select plain columns, with the total counted by a window function in the
 same statement. Nothing loads per organization.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -75,9 +76,16 @@ class OrganizationList:
 
 def _active_memberships(account: Account) -> Select:
     return (
-        select(Membership.id, Organization.id, Organization.name, Organization.customer_number,
-               Organization.enterprise_number, Membership.role, Membership.last_used_at,
-               func.count().over().label("total"))
+        select(
+            Membership.id,
+            Organization.id,
+            Organization.name,
+            Organization.customer_number,
+            Organization.enterprise_number,
+            Membership.role,
+            Membership.last_used_at,
+            func.count().over().label("total"),
+        )
         .join(Organization, Organization.id == Membership.organization_id)
         .where(Membership.account_id == account.id, Membership.status == MembershipStatus.ACTIVE)
     )
@@ -91,8 +99,9 @@ def _entries(statement: Select) -> tuple[list[OrganizationEntry], int]:
 
 def _most_recent_first(statement: Select) -> Select:
     # Portable "NULLS LAST": organizations never opened come after the used ones.
-    return statement.order_by(Membership.last_used_at.is_(None), Membership.last_used_at.desc(),
-                              Organization.name, Organization.id)
+    return statement.order_by(
+        Membership.last_used_at.is_(None), Membership.last_used_at.desc(), Organization.name, Organization.id
+    )
 
 
 def switcher_menu(account: Account, size: int = MENU_SIZE) -> OrganizationList:
@@ -101,8 +110,9 @@ def switcher_menu(account: Account, size: int = MENU_SIZE) -> OrganizationList:
     return OrganizationList(entries, total, per_page=size)
 
 
-def search_organizations(account: Account, query: str = "", page: int = 1,
-                         per_page: int = PAGE_SIZE) -> OrganizationList:
+def search_organizations(
+    account: Account, query: str = "", page: int = 1, per_page: int = PAGE_SIZE
+) -> OrganizationList:
     """One page of the account's organizations, by name, filtered by ``query``.
 
     The query matches part of the name, of the customer number, or of the
@@ -114,8 +124,9 @@ def search_organizations(account: Account, query: str = "", page: int = 1,
     statement = _active_memberships(account)
     if query:
         statement = statement.where(_matches(query))
-    statement = (statement.order_by(func.lower(Organization.name), Organization.id)
-                 .limit(per_page).offset((page - 1) * per_page))
+    statement = (
+        statement.order_by(func.lower(Organization.name), Organization.id).limit(per_page).offset((page - 1) * per_page)
+    )
     entries, total = _entries(statement)
     _add_application_keys(entries)
     return OrganizationList(entries, total, page=page, per_page=per_page, query=query)
@@ -148,8 +159,10 @@ def _add_application_keys(entries: list[OrganizationEntry]) -> None:
 
 def application_names(language: str) -> dict[str, str]:
     """Every application's name in ``language``, by key."""
-    return {application.key: application.name(language)
-            for application in db.session.scalars(select(Application).order_by(Application.position))}
+    return {
+        application.key: application.name(language)
+        for application in db.session.scalars(select(Application).order_by(Application.position))
+    }
 
 
 @dataclass
@@ -175,19 +188,30 @@ def home_overview(account: Account, size: int = HOME_SIZE) -> HomeOverview:
     """What the home page shows: recent organizations, pending requests, open invitations."""
     organizations = switcher_menu(account, size)
     _add_application_keys(organizations.entries)
-    requests = [PendingRequest(*row) for row in db.session.execute(
-        select(Membership.id, Organization.name, Organization.enterprise_number, Membership.requested_at)
-        .join(Organization, Organization.id == Membership.organization_id)
-        .where(Membership.account_id == account.id, Membership.status == MembershipStatus.PENDING)
-        .order_by(Membership.requested_at.desc())
-    )]
+    requests = [
+        PendingRequest(*row)
+        for row in db.session.execute(
+            select(Membership.id, Organization.name, Organization.enterprise_number, Membership.requested_at)
+            .join(Organization, Organization.id == Membership.organization_id)
+            .where(Membership.account_id == account.id, Membership.status == MembershipStatus.PENDING)
+            .order_by(Membership.requested_at.desc())
+        )
+    ]
     invitations = 0
     if account.is_verified:
-        invitations = db.session.scalar(
-            select(func.count()).select_from(Invitation).where(
-                Invitation.email == account.email, Invitation.accepted_at.is_(None),
-                Invitation.revoked_at.is_(None), Invitation.expires_at > utcnow())
-        ) or 0
+        invitations = (
+            db.session.scalar(
+                select(func.count())
+                .select_from(Invitation)
+                .where(
+                    Invitation.email == account.email,
+                    Invitation.accepted_at.is_(None),
+                    Invitation.revoked_at.is_(None),
+                    Invitation.expires_at > utcnow(),
+                )
+            )
+            or 0
+        )
     return HomeOverview(organizations, requests, invitations)
 
 
@@ -195,7 +219,10 @@ def note_organization_used(membership: Membership) -> None:
     """Remember that the member opened this organization (the menu lists it first)."""
     now = utcnow()
     # A visit is not a change to the membership: keep updated_at as it is.
-    db.session.execute(update(Membership).where(Membership.id == membership.id)
-                       .values(last_used_at=now, updated_at=Membership.updated_at)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(Membership)
+        .where(Membership.id == membership.id)
+        .values(last_used_at=now, updated_at=Membership.updated_at)
+        .execution_options(synchronize_session=False)
+    )
     set_committed_value(membership, "last_used_at", now)

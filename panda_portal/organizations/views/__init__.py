@@ -1,4 +1,5 @@
 """HTTP views of the organizations domain, one module per concern, on one blueprint."""
+
 from flask import Blueprint
 
 bp = Blueprint("organizations", __name__)

@@ -1,4 +1,5 @@
 """The home page, each organization's page and "Switch organization"."""
+
 from __future__ import annotations
 
 import uuid
@@ -39,16 +40,16 @@ def _switcher_context() -> dict:
         context = g.get("org_context")
         return context[0].id if context else None
 
-    return {"organization_switcher": organization_switcher,
-            "current_organization_id": current_organization_id}
+    return {"organization_switcher": organization_switcher, "current_organization_id": current_organization_id}
 
 
 @bp.get("/")
 @authenticated
 def home() -> ResponseReturnValue:
     overview = service.home_overview(signed_in_account())
-    return render_template("organizations/home.html", overview=overview,
-                           application_names=service.application_names(current_language()))
+    return render_template(
+        "organizations/home.html", overview=overview, application_names=service.application_names(current_language())
+    )
 
 
 @bp.get("/orgs")
@@ -59,8 +60,9 @@ def organizations() -> ResponseReturnValue:
     except ValueError:
         page = 1
     result = service.search_organizations(signed_in_account(), request.args.get("q", ""), min(max(page, 1), 10**6))
-    return render_template("organizations/switch.html", result=result,
-                           application_names=service.application_names(current_language()))
+    return render_template(
+        "organizations/switch.html", result=result, application_names=service.application_names(current_language())
+    )
 
 
 @bp.get("/orgs/<org_id>/")
@@ -70,9 +72,14 @@ def organization_home(org_id: str) -> ResponseReturnValue:
     service.note_organization_used(membership)
     db.session.commit()
     requests = joining_service.pending_requests(organization) if membership.is_admin else []
-    return render_template("organizations/org_home.html", organization=organization, membership=membership,
-                           application_names=service.application_names(current_language()), requests=requests,
-                           members_url=_url_if_built("organizations.members", org_id=organization.id))
+    return render_template(
+        "organizations/org_home.html",
+        organization=organization,
+        membership=membership,
+        application_names=service.application_names(current_language()),
+        requests=requests,
+        members_url=_url_if_built("organizations.members", org_id=organization.id),
+    )
 
 
 def _url_if_built(endpoint: str, **values) -> str | None:

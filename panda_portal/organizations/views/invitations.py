@@ -1,4 +1,5 @@
 """Inviting people by e-mail, and the page where an invitee accepts."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -30,15 +31,24 @@ def invitation_or_404(invitation_id: str) -> Invitation:
 def invite(org_id: str) -> ResponseReturnValue:
     applications = list_applications()
     admin_language = signed_in_account().language
-    form = InviteForm(data={"role": request.args.get("role", "member"),
-                            "language": admin_language if admin_language in LANGUAGES else "en"})
+    form = InviteForm(
+        data={
+            "role": request.args.get("role", "member"),
+            "language": admin_language if admin_language in LANGUAGES else "en",
+        }
+    )
     set_application_choices(form.applications, applications, current_language())
     status = 200
     if form.validate_on_submit():
         try:
-            invitation = service.invite(current_organization(), email=form.email.data, role=form.role.data,
-                                        application_keys=form.applications.data, language=form.language.data,
-                                        actor=signed_in_account())
+            invitation = service.invite(
+                current_organization(),
+                email=form.email.data,
+                role=form.role.data,
+                application_keys=form.applications.data,
+                language=form.language.data,
+                actor=signed_in_account(),
+            )
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
@@ -49,8 +59,13 @@ def invite(org_id: str) -> ResponseReturnValue:
             return redirect(url_for(".members", org_id=org_id))
     elif form.is_submitted():
         status = 400
-    return render_template("organizations/invitation_new.html", organization=current_organization(),
-                           form=form, applications=applications, language=current_language()), status
+    return render_template(
+        "organizations/invitation_new.html",
+        organization=current_organization(),
+        form=form,
+        applications=applications,
+        language=current_language(),
+    ), status
 
 
 @bp.post("/orgs/<org_id>/invitations/<invitation_id>/revoke")
@@ -67,8 +82,9 @@ def revoke_invitation(org_id: str, invitation_id: str) -> ResponseReturnValue:
         db.session.rollback()
         report_error(error, form)
     else:
-        flash(_("The invitation to %(email)s was withdrawn; its link no longer works.",
-                email=invitation.email), "success")
+        flash(
+            _("The invitation to %(email)s was withdrawn; its link no longer works.", email=invitation.email), "success"
+        )
     return redirect(url_for(".members", org_id=org_id))
 
 
@@ -86,8 +102,10 @@ def resend_invitation(org_id: str, invitation_id: str) -> ResponseReturnValue:
         db.session.rollback()
         report_error(error, form)
     else:
-        flash(_("A new invitation was sent to %(email)s; the previous link no longer works.",
-                email=invitation.email), "success")
+        flash(
+            _("A new invitation was sent to %(email)s; the previous link no longer works.", email=invitation.email),
+            "success",
+        )
     return redirect(url_for(".members", org_id=org_id))
 
 
@@ -96,13 +114,21 @@ def resend_invitation(org_id: str, invitation_id: str) -> ResponseReturnValue:
 def invitation(token: str) -> ResponseReturnValue:
     invitation = service.invitation_for_token(token)
     if invitation is None:
-        return render_template("organizations/invitation_closed.html", invitation=None,
-                               message=_("This invitation link is not valid. Check that you copied the "
-                                         "whole link from the mail, or ask for a new invitation.")), 404
+        return render_template(
+            "organizations/invitation_closed.html",
+            invitation=None,
+            message=_(
+                "This invitation link is not valid. Check that you copied the "
+                "whole link from the mail, or ask for a new invitation."
+            ),
+        ), 404
     status = service.invitation_status(invitation)
     if status != service.OPEN:
-        return render_template("organizations/invitation_closed.html", invitation=invitation,
-                               message=service.InvitationClosedError(status).message), 410
+        return render_template(
+            "organizations/invitation_closed.html",
+            invitation=invitation,
+            message=service.InvitationClosedError(status).message,
+        ), 410
     account = current_account()
     here = url_for(".invitation", token=token)
     form = ActionForm()
@@ -127,10 +153,15 @@ def invitation(token: str) -> ResponseReturnValue:
         except DomainError as error:
             problem = error
     return render_template(
-        "organizations/invitation.html", invitation=invitation, account=account, form=form,
-        problem=problem, wrong_account=isinstance(problem, service.WrongAccountError),
+        "organizations/invitation.html",
+        invitation=invitation,
+        account=account,
+        form=form,
+        problem=problem,
+        wrong_account=isinstance(problem, service.WrongAccountError),
         applications=[app for app in list_applications() if app.key in (invitation.application_keys or [])],
-        language=current_language(), here=here,
+        language=current_language(),
+        here=here,
         sign_in_url=url_for("accounts.sign_in", next=here),
         register_url=url_for("accounts.register", next=here, email=invitation.email),
     )

@@ -1,4 +1,5 @@
 """Adding an organization, requests to join and the decisions on them."""
+
 from __future__ import annotations
 
 from flask import Response, abort, current_app, flash, g, redirect, render_template, session, url_for
@@ -45,16 +46,29 @@ def _lookup_failed(_response: Response) -> bool:
 
 def _too_many_attempts(_limit: RequestLimit) -> Response:
     form = AddOrganizationForm(formdata=None)
-    return current_app.make_response((render_template(
-        "organizations/add.html", form=form,
-        problem=_("Too many attempts with numbers that are not in our customer register. "
-                  "Please wait an hour and try again, or ask your client for the numbers on an invoice.")),
-        429))
+    return current_app.make_response(
+        (
+            render_template(
+                "organizations/add.html",
+                form=form,
+                problem=_(
+                    "Too many attempts with numbers that are not in our customer register. "
+                    "Please wait an hour and try again, or ask your client for the numbers on an invoice."
+                ),
+            ),
+            429,
+        )
+    )
 
 
 add_organization_limit = limiter.limit(
-    lambda: current_app.config["ADD_ORGANIZATION_LIMIT"], key_func=_account_key,
-    methods=["POST"], deduct_when=_lookup_failed, on_breach=_too_many_attempts, scope="add-organization")
+    lambda: current_app.config["ADD_ORGANIZATION_LIMIT"],
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_lookup_failed,
+    on_breach=_too_many_attempts,
+    scope="add-organization",
+)
 
 
 # -- the confirmation token ------------------------------------------------------------------
@@ -65,10 +79,15 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret, salt="organizations.add")
 
 
-def _confirmation_token(account: Account, customer_number: str, enterprise_number: str,
-                        message: str | None) -> str:
-    return _serializer().dumps({"account": str(account.id), "customer_number": customer_number,
-                                "enterprise_number": enterprise_number, "message": message or ""})
+def _confirmation_token(account: Account, customer_number: str, enterprise_number: str, message: str | None) -> str:
+    return _serializer().dumps(
+        {
+            "account": str(account.id),
+            "customer_number": customer_number,
+            "enterprise_number": enterprise_number,
+            "message": message or "",
+        }
+    )
 
 
 def _read_confirmation_token(token: str | None, account: Account) -> dict | None:
@@ -95,8 +114,9 @@ def add() -> ResponseReturnValue:
     if form.validate_on_submit():
         account = signed_in_account()
         try:
-            outcome = service.add_organization(form.customer_number.data, form.enterprise_number.data,
-                                               actor=account, message=form.message.data)
+            outcome = service.add_organization(
+                form.customer_number.data, form.enterprise_number.data, actor=account, message=form.message.data
+            )
         except InvalidEnterpriseNumber as error:
             report_error(error, form)
             status = 422
@@ -116,15 +136,22 @@ def add() -> ResponseReturnValue:
             if isinstance(outcome, service.NewOrganization):
                 # Rendered in answer to the post, not redirected: the numbers stay out of URLs
                 # (history, logs); the confirmation carries them signed, for this account only.
-                confirm_form = ConfirmOrganizationForm(formdata=None, token=_confirmation_token(
-                    account, outcome.customer.customer_number, outcome.customer.enterprise_number,
-                    form.message.data))
-                return render_template("organizations/add_confirm.html", form=confirm_form,
-                                       customer=outcome.customer)
+                confirm_form = ConfirmOrganizationForm(
+                    formdata=None,
+                    token=_confirmation_token(
+                        account, outcome.customer.customer_number, outcome.customer.enterprise_number, form.message.data
+                    ),
+                )
+                return render_template("organizations/add_confirm.html", form=confirm_form, customer=outcome.customer)
             db.session.commit()
-            flash(_("%(organization)s is already in Panda. Your request to join has been sent to its "
+            flash(
+                _(
+                    "%(organization)s is already in Panda. Your request to join has been sent to its "
                     "administrators; you will receive an e-mail when they have decided.",
-                    organization=outcome.organization.name), "success")
+                    organization=outcome.organization.name,
+                ),
+                "success",
+            )
             return redirect(url_for(".home"))
     elif form.is_submitted():
         status = 422
@@ -141,8 +168,9 @@ def add_confirm() -> ResponseReturnValue:
         flash(_("This confirmation has expired. Please enter the numbers again."), "warning")
         return redirect(url_for(".add"))
     try:
-        membership = service.create_organization(data["customer_number"], data["enterprise_number"],
-                                                 actor=account, message=data["message"])
+        membership = service.create_organization(
+            data["customer_number"], data["enterprise_number"], actor=account, message=data["message"]
+        )
     except (InvalidEnterpriseNumber, NotInRegisterError):
         # The register changed since the look-up: whichever number it was, the pair no longer holds.
         report_error(NotInRegisterError())
@@ -155,11 +183,19 @@ def add_confirm() -> ResponseReturnValue:
         return redirect(url_for(".home"))
     db.session.commit()
     if membership.status == MembershipStatus.ACTIVE:
-        flash(_("%(organization)s has been added. You are its administrator.",
-                organization=membership.organization.name), "success")
+        flash(
+            _("%(organization)s has been added. You are its administrator.", organization=membership.organization.name),
+            "success",
+        )
         return redirect(url_for(".organization_home", org_id=membership.organization_id))
-    flash(_("%(organization)s was added to Panda by someone else a moment ago. Your request to join "
-            "has been sent to its administrators.", organization=membership.organization.name), "success")
+    flash(
+        _(
+            "%(organization)s was added to Panda by someone else a moment ago. Your request to join "
+            "has been sent to its administrators.",
+            organization=membership.organization.name,
+        ),
+        "success",
+    )
     return redirect(url_for(".home"))
 
 
@@ -178,8 +214,10 @@ def withdraw_request(membership_id: str) -> ResponseReturnValue:
         report_error(error, form)
         return redirect(url_for(".home"))
     db.session.commit()
-    flash(_("Your request to join %(organization)s has been withdrawn.",
-            organization=membership.organization.name), "success")
+    flash(
+        _("Your request to join %(organization)s has been withdrawn.", organization=membership.organization.name),
+        "success",
+    )
     return redirect(url_for(".home"))
 
 
@@ -191,11 +229,17 @@ def _request_or_404(membership_id: str) -> Membership:
     return membership
 
 
-def _decision_page(membership: Membership, approve_form: DecisionForm, reject_form: DecisionForm,
-                   status: int = 200) -> ResponseReturnValue:
-    return render_template("organizations/request_detail.html", organization=current_organization(),
-                           membership=membership, approve_form=approve_form, reject_form=reject_form,
-                           decider=service.decider_of(membership)), status
+def _decision_page(
+    membership: Membership, approve_form: DecisionForm, reject_form: DecisionForm, status: int = 200
+) -> ResponseReturnValue:
+    return render_template(
+        "organizations/request_detail.html",
+        organization=current_organization(),
+        membership=membership,
+        approve_form=approve_form,
+        reject_form=reject_form,
+        decider=service.decider_of(membership),
+    ), status
 
 
 @bp.get("/orgs/<org_id>/requests/<membership_id>")
@@ -237,11 +281,15 @@ def _decide(membership_id: str, *, approve: bool) -> ResponseReturnValue:
     db.session.commit()
     name = membership.account.name
     if approve:
-        flash(_("%(name)s is now a member of %(organization)s and has been told by e-mail. To let them "
+        flash(
+            _(
+                "%(name)s is now a member of %(organization)s and has been told by e-mail. To let them "
                 "manage cases in the organization's name, tick “Support Community” below and confirm.",
-                name=name, organization=organization.name), "success")
-        return redirect(url_for(".member_detail", org_id=organization.id, membership_id=membership.id)
-                        + "#access")
-    flash(_("The request to join of %(name)s has been rejected; they have been told by e-mail.", name=name),
-          "success")
+                name=name,
+                organization=organization.name,
+            ),
+            "success",
+        )
+        return redirect(url_for(".member_detail", org_id=organization.id, membership_id=membership.id) + "#access")
+    flash(_("The request to join of %(name)s has been rejected; they have been told by e-mail.", name=name), "success")
     return redirect(url_for(".organization_home", org_id=organization.id))

@@ -1,4 +1,5 @@
 """Members, their roles and application accesses, removal and hand-over."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
@@ -30,7 +31,9 @@ def member_or_404(membership_id: str) -> Membership:
 def members(org_id: str) -> ResponseReturnValue:
     overview = service.members_overview(current_organization())
     return render_template(
-        "organizations/members.html", organization=current_organization(), overview=overview,
+        "organizations/members.html",
+        organization=current_organization(),
+        overview=overview,
         application_names={app.key: app.name(current_language()) for app in overview.applications},
         action_form=ActionForm(),
     )
@@ -47,17 +50,16 @@ def member_detail(org_id: str, membership_id: str) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             if form.is_confirmation:
-                changes = service.update_membership(membership, role=form.role.data,
-                                                    application_keys=form.applications.data,
-                                                    actor=signed_in_account())
+                changes = service.update_membership(
+                    membership, role=form.role.data, application_keys=form.applications.data, actor=signed_in_account()
+                )
                 db.session.commit()
                 if changes:
                     flash(_("The changes for %(name)s are saved.", name=membership.account.name), "success")
                 else:
                     flash(_("Nothing was changed."), "success")
                 return redirect(url_for(".member_detail", org_id=org_id, membership_id=membership.id))
-            changes = service.preview_changes(membership, role=form.role.data,
-                                              application_keys=form.applications.data)
+            changes = service.preview_changes(membership, role=form.role.data, application_keys=form.applications.data)
         except service.MembershipError as error:
             db.session.rollback()
             report_error(error, form)
@@ -66,15 +68,26 @@ def member_detail(org_id: str, membership_id: str) -> ResponseReturnValue:
             if not changes:
                 flash(_("Nothing was changed."), "success")
                 return redirect(url_for(".member_detail", org_id=org_id, membership_id=membership.id))
-            return render_template("organizations/members_confirm.html", organization=current_organization(),
-                                   membership=membership, changes=changes, form=form,
-                                   language=current_language())
+            return render_template(
+                "organizations/members_confirm.html",
+                organization=current_organization(),
+                membership=membership,
+                changes=changes,
+                form=form,
+                language=current_language(),
+            )
     elif form.is_submitted():
         status = 400
-    return render_template("organizations/member_detail.html", organization=current_organization(),
-                           membership=membership, form=form, applications=applications,
-                           language=current_language(), is_self=membership.id == current_membership().id,
-                           action_form=ActionForm()), status
+    return render_template(
+        "organizations/member_detail.html",
+        organization=current_organization(),
+        membership=membership,
+        form=form,
+        applications=applications,
+        language=current_language(),
+        is_self=membership.id == current_membership().id,
+        action_form=ActionForm(),
+    ), status
 
 
 @bp.route("/orgs/<org_id>/members/<membership_id>/remove", methods=["GET", "POST"])
@@ -92,13 +105,22 @@ def remove_member(org_id: str, membership_id: str) -> ResponseReturnValue:
             db.session.rollback()
             report_error(error, form)
             return redirect(url_for(".member_detail", org_id=org_id, membership_id=membership_id))
-        flash(_("%(name)s is no longer a member of %(organization)s.", name=membership.account.name,
-                organization=current_organization().name), "success")
+        flash(
+            _(
+                "%(name)s is no longer a member of %(organization)s.",
+                name=membership.account.name,
+                organization=current_organization().name,
+            ),
+            "success",
+        )
         return redirect(url_for(".members", org_id=org_id))
-    return render_template("organizations/members_remove.html", organization=current_organization(),
-                           membership=membership, form=form,
-                           last_administrator=_is_last_administrator(membership)), \
-        400 if form.is_submitted() else 200
+    return render_template(
+        "organizations/members_remove.html",
+        organization=current_organization(),
+        membership=membership,
+        form=form,
+        last_administrator=_is_last_administrator(membership),
+    ), 400 if form.is_submitted() else 200
 
 
 @bp.route("/orgs/<org_id>/leave", methods=["GET", "POST"])
@@ -116,10 +138,14 @@ def leave(org_id: str) -> ResponseReturnValue:
             return redirect(url_for(".leave", org_id=org_id))
         flash(_("You left %(organization)s.", organization=current_organization().name), "success")
         return redirect(url_for(".home"))
-    return render_template("organizations/members_leave.html", organization=current_organization(),
-                           membership=membership, form=form, step_down=False,
-                           last_administrator=_is_last_administrator(membership)), \
-        400 if form.is_submitted() else 200
+    return render_template(
+        "organizations/members_leave.html",
+        organization=current_organization(),
+        membership=membership,
+        form=form,
+        step_down=False,
+        last_administrator=_is_last_administrator(membership),
+    ), 400 if form.is_submitted() else 200
 
 
 @bp.route("/orgs/<org_id>/step-down", methods=["GET", "POST"])
@@ -135,15 +161,23 @@ def step_down(org_id: str) -> ResponseReturnValue:
             db.session.rollback()
             report_error(error, form)
             return redirect(url_for(".step_down", org_id=org_id))
-        flash(_("You are now a member of %(organization)s, no longer an administrator.",
-                organization=current_organization().name), "success")
+        flash(
+            _(
+                "You are now a member of %(organization)s, no longer an administrator.",
+                organization=current_organization().name,
+            ),
+            "success",
+        )
         return redirect(url_for(".organization_home", org_id=org_id))
-    return render_template("organizations/members_leave.html", organization=current_organization(),
-                           membership=membership, form=form, step_down=True,
-                           last_administrator=_is_last_administrator(membership)), \
-        400 if form.is_submitted() else 200
+    return render_template(
+        "organizations/members_leave.html",
+        organization=current_organization(),
+        membership=membership,
+        form=form,
+        step_down=True,
+        last_administrator=_is_last_administrator(membership),
+    ), 400 if form.is_submitted() else 200
 
 
 def _is_last_administrator(membership: Membership) -> bool:
-    return membership.role == Role.ADMIN and \
-        service.active_administrator_count(membership.organization_id) <= 1
+    return membership.role == Role.ADMIN and service.active_administrator_count(membership.organization_id) <= 1

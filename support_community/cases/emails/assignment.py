@@ -1,4 +1,5 @@
 """The mail to an agent who was given a case."""
+
 from __future__ import annotations
 
 from support_community.cases.emails.recipients import Recipient, agent_case_url, send
@@ -11,5 +12,9 @@ def send_case_assigned(case: Case, *, actor: Person) -> None:
     assignee = case.assignee or (db.session.get(Person, case.assignee_sub) if case.assignee_sub else None)
     if assignee is None or assignee.sub == actor.sub or not assignee.email:
         return
-    send("case_assigned", [Recipient(assignee.email, assignee.locale, assignee.name, agent_case_url(case))],
-         case, actor=actor)
+    send(
+        "case_assigned",
+        [Recipient(assignee.email, assignee.locale, assignee.name, agent_case_url(case))],
+        case,
+        actor=actor,
+    )

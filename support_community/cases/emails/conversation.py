@@ -1,4 +1,5 @@
 """Mails about replies: a customer's to the agent side, an agent's public one to the customer side."""
+
 from __future__ import annotations
 
 from support_community.cases.emails.recipients import agent_side, customer_side, send

@@ -1,4 +1,5 @@
 """The mail about a new case."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -10,8 +11,10 @@ from support_community.extensions import db
 
 def _description(case: Case) -> str:
     body = db.session.scalars(
-        select(CaseMessage.body).where(CaseMessage.case_id == case.id, CaseMessage.kind == MessageKind.DESCRIPTION)
-        .order_by(CaseMessage.created_at).limit(1)
+        select(CaseMessage.body)
+        .where(CaseMessage.case_id == case.id, CaseMessage.kind == MessageKind.DESCRIPTION)
+        .order_by(CaseMessage.created_at)
+        .limit(1)
     ).first()
     return body or ""
 

@@ -1,4 +1,5 @@
 """Who hears about a case: its customer side or its agent side, with the link each of them opens."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -54,8 +55,10 @@ def customer_side(case: Case, *, actor: Person) -> list[Recipient]:
     """The opener and the followers who want mails about followed cases, never the actor."""
     people: dict[str, Person] = {case.opened_by.sub: case.opened_by}
     followers = db.session.scalars(
-        select(Person).join(CaseFollower, CaseFollower.person_sub == Person.sub)
-        .where(CaseFollower.case_id == case.id).order_by(Person.sub)
+        select(Person)
+        .join(CaseFollower, CaseFollower.person_sub == Person.sub)
+        .where(CaseFollower.case_id == case.id)
+        .order_by(Person.sub)
     ).all()
     for follower in followers:
         if follower.sub not in people and follower.notify_followed:
@@ -80,7 +83,17 @@ def agent_side(case: Case, *, actor: Person) -> list[Recipient]:
 def send(name: str, recipients: list[Recipient], case: Case, *, actor: Person, **context: Any) -> None:
     """Queue the mail ``name`` about ``case`` for each recipient, in their language, with their link."""
     for recipient in recipients:
-        queue_mail(outbox, name, to=recipient.email, locale=recipient.locale,
-                   recipient=recipient.name, link=recipient.link, case=case,
-                   organization=case.organization_name, actor=actor, status_labels=STATUS_LABELS,
-                   severity_labels=SEVERITY_LABELS, **context)
+        queue_mail(
+            outbox,
+            name,
+            to=recipient.email,
+            locale=recipient.locale,
+            recipient=recipient.name,
+            link=recipient.link,
+            case=case,
+            organization=case.organization_name,
+            actor=actor,
+            status_labels=STATUS_LABELS,
+            severity_labels=SEVERITY_LABELS,
+            **context,
+        )

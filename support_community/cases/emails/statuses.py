@@ -1,12 +1,14 @@
 """The mail about a status change."""
+
 from __future__ import annotations
 
 from support_community.cases.emails.recipients import agent_side, customer_side, send
 from support_community.cases.models import Case, CaseMessage, MessageKind, Person, Status
 
 
-def send_status_changed(case: Case, old: str, new: str, *, actor: Person, comment: CaseMessage | None = None,
-                        by_agent: bool = True) -> None:
+def send_status_changed(
+    case: Case, old: str, new: str, *, actor: Person, comment: CaseMessage | None = None, by_agent: bool = True
+) -> None:
     """The opener and followers hear of a status change, with the public comment that came with it.
 
     When a customer closes or reopens a case, the agent side hears of it too.

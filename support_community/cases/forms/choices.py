@@ -1,4 +1,5 @@
 """The choices of statuses and severities, in the reader's language and in display order."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -1,4 +1,5 @@
 """The forms of a case's page: a reply, files on their own, closing, and the buttons."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l

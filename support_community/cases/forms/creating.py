@@ -1,4 +1,5 @@
 """The "New case" form."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -27,7 +28,8 @@ class NewCaseForm(FlaskForm):
         names = {p.key: p.name(language) for p in products}
         self.product.choices = [("", str(_l("Choose a product")))] + list(names.items())
         self.category.choices = [("", str(_l("Choose a category")))] + [
-            (str(c.id), f"{names.get(c.product_key, c.product_key)}: {c.name(language)}") for c in categories]
+            (str(c.id), f"{names.get(c.product_key, c.product_key)}: {c.name(language)}") for c in categories
+        ]
         self.severity.choices = severity_choices()
 
 

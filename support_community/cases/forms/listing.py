@@ -1,4 +1,5 @@
 """The lists' query strings (whitelisted) and the choices of their filters, in the reader's language."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -28,8 +29,11 @@ def _page(raw: str | None) -> int:
 
 def status_filter_choices(*, open_only: bool = False) -> Choices:
     statuses = [s for s in STATUS_ORDER if not open_only or s in OPEN_STATUSES]
-    first = [("", _("All open cases"))] if open_only else [("", _("All statuses")),
-                                                          ("open", _("Open (not solved or closed)"))]
+    first = (
+        [("", _("All open cases"))]
+        if open_only
+        else [("", _("All statuses")), ("open", _("Open (not solved or closed)"))]
+    )
     return first + status_choices(statuses)
 
 
@@ -53,17 +57,22 @@ def _severity_filter_choices() -> Choices:
     return [("", _("All severities"))] + severity_choices()
 
 
-def organization_list_choices(products: Iterable[Product], openers: Iterable[Row], *, viewer_sub: str,
-                              language: str) -> dict[str, Choices]:
+def organization_list_choices(
+    products: Iterable[Product], openers: Iterable[Row], *, viewer_sub: str, language: str
+) -> dict[str, Choices]:
     """The filters of an organization's list: status, severity, product, opener, sort and order."""
     return {
         "status": status_filter_choices(),
         "severity": _severity_filter_choices(),
         "product": [("", _("All products"))] + [(product.key, product.name(language)) for product in products],
-        "opener": [("", _("Anyone")), ("me", _("Opened by me"))] + [
-            (person.sub, person.name) for person in openers if person.sub != viewer_sub],
-        "sort": [("activity", _("Last activity")), ("created", _("Opened on")), ("severity", _("Severity")),
-                 ("number", _("Case number"))],
+        "opener": [("", _("Anyone")), ("me", _("Opened by me"))]
+        + [(person.sub, person.name) for person in openers if person.sub != viewer_sub],
+        "sort": [
+            ("activity", _("Last activity")),
+            ("created", _("Opened on")),
+            ("severity", _("Severity")),
+            ("number", _("Case number")),
+        ],
         "direction": [("desc", _("Descending")), ("asc", _("Ascending"))],
     }
 

@@ -1,4 +1,5 @@
 """Who works on a case: assigning it to an agent (oneself or a colleague), or to nobody."""
+
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -43,9 +44,15 @@ def assign(case: Case, assignee: Person | None, *, actor: Person) -> CaseEvent |
     old = case.assignee
     case.assignee_sub = new_sub
     case.assignee = assignee
-    event = CaseEvent(case_id=case.id, actor_sub=actor.sub, actor=actor, field="assignee",
-                      old_value=old.name if old is not None else None,
-                      new_value=assignee.name if assignee is not None else None, created_at=utcnow())
+    event = CaseEvent(
+        case_id=case.id,
+        actor_sub=actor.sub,
+        actor=actor,
+        field="assignee",
+        old_value=old.name if old is not None else None,
+        new_value=assignee.name if assignee is not None else None,
+        created_at=utcnow(),
+    )
     db.session.add(event)
     db.session.flush()
     if assignee is not None:

@@ -6,6 +6,7 @@ GIF, WEBP, UTF-8 text, Word/Excel OOXML, OpenDocument text/spreadsheet, ZIP; see
 XML), scripts and executables are refused whatever they are called. The files
 themselves live in ``cases.storage``.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -40,8 +41,10 @@ class AttachmentError(CaseError):
 
 
 def allowed_types_text() -> str:
-    return _("PDF, PNG, JPEG, GIF, WEBP, text (.txt, .csv, .log), Word (.docx), Excel (.xlsx), "
-             "OpenDocument (.odt, .ods) and ZIP")
+    return _(
+        "PDF, PNG, JPEG, GIF, WEBP, text (.txt, .csv, .log), Word (.docx), Excel (.xlsx), "
+        "OpenDocument (.odt, .ods) and ZIP"
+    )
 
 
 def max_file_bytes() -> int:
@@ -64,7 +67,7 @@ def clean_filename(raw: str | None) -> str:
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip().strip(".")
     if len(name) > FILENAME_MAX:
         stem, extension = os.path.splitext(name)
-        name = stem[:FILENAME_MAX - len(extension)] + extension
+        name = stem[: FILENAME_MAX - len(extension)] + extension
     return name
 
 
@@ -93,21 +96,33 @@ def check_file(upload: Upload) -> CheckedFile:
     try:
         scanned = file_types.scan(upload.stream, max_file_bytes())
     except file_types.FileTooLarge:
-        raise AttachmentError(_("“%(name)s” is larger than %(max)s MB.", name=shown,
-                                max=_megabytes("ATTACHMENT_MAX_MB"))) from None
+        raise AttachmentError(
+            _("“%(name)s” is larger than %(max)s MB.", name=shown, max=_megabytes("ATTACHMENT_MAX_MB"))
+        ) from None
     if scanned.size == 0:
         raise AttachmentError(_("“%(name)s” is empty.", name=shown))
     kind = file_types.detect_kind(upload.stream, scanned)
     if kind is None:
-        raise AttachmentError(_("“%(name)s” is not a type of file that can be attached. Allowed: %(types)s.",
-                                name=shown, types=allowed_types_text()))
+        raise AttachmentError(
+            _(
+                "“%(name)s” is not a type of file that can be attached. Allowed: %(types)s.",
+                name=shown,
+                types=allowed_types_text(),
+            )
+        )
     file_type = file_types.TYPES[kind]
     if extension not in file_type.extensions:
-        raise AttachmentError(_("“%(name)s” is a %(kind)s file, so its name must end in %(extensions)s.",
-                                name=shown, kind=file_type.description,
-                                extensions=" / ".join(sorted(file_type.extensions))))
-    return CheckedFile(filename=name, stream=upload.stream, file_type=file_type, size=scanned.size,
-                       sha256=scanned.sha256)
+        raise AttachmentError(
+            _(
+                "“%(name)s” is a %(kind)s file, so its name must end in %(extensions)s.",
+                name=shown,
+                kind=file_type.description,
+                extensions=" / ".join(sorted(file_type.extensions)),
+            )
+        )
+    return CheckedFile(
+        filename=name, stream=upload.stream, file_type=file_type, size=scanned.size, sha256=scanned.sha256
+    )
 
 
 def check_files(uploads: Sequence[Upload], *, case: Case | None = None) -> list[CheckedFile]:
@@ -117,11 +132,17 @@ def check_files(uploads: Sequence[Upload], *, case: Case | None = None) -> list[
     checked = [check_file(upload) for upload in uploads]
     already = 0
     if case is not None:
-        already = db.session.scalar(select(func.coalesce(func.sum(Attachment.size), 0))
-                                    .where(Attachment.case_id == case.id)) or 0
+        already = (
+            db.session.scalar(select(func.coalesce(func.sum(Attachment.size), 0)).where(Attachment.case_id == case.id))
+            or 0
+        )
     if already + sum(item.size for item in checked) > max_case_bytes():
-        raise AttachmentError(_("A case can hold at most %(max)s MB of attachments; these files would "
-                                "take it over that limit.", max=_megabytes("ATTACHMENTS_PER_CASE_MAX_MB")))
+        raise AttachmentError(
+            _(
+                "A case can hold at most %(max)s MB of attachments; these files would take it over that limit.",
+                max=_megabytes("ATTACHMENTS_PER_CASE_MAX_MB"),
+            )
+        )
     return checked
 
 
@@ -142,24 +163,45 @@ def write_files(checked: Sequence[CheckedFile]) -> list[StoredFile]:
     return written
 
 
-def add_rows(case_id: uuid.UUID, written: Sequence[StoredFile], *, actor: Person,
-             message: CaseMessage | None = None, internal: bool = False) -> list[Attachment]:
+def add_rows(
+    case_id: uuid.UUID,
+    written: Sequence[StoredFile],
+    *,
+    actor: Person,
+    message: CaseMessage | None = None,
+    internal: bool = False,
+) -> list[Attachment]:
     """The attachment rows of files ``write_files`` stored (the case's row must exist)."""
     now = utcnow()
     rows = []
     for item in written:
-        rows.append(Attachment(case_id=case_id, message_id=message.id if message is not None else None,
-                               uploaded_by_sub=actor.sub, filename=item.checked.filename,
-                               content_type=item.checked.file_type.content_type, size=item.checked.size,
-                               sha256=item.checked.sha256, storage_key=item.key, is_internal=internal,
-                               created_at=now))
+        rows.append(
+            Attachment(
+                case_id=case_id,
+                message_id=message.id if message is not None else None,
+                uploaded_by_sub=actor.sub,
+                filename=item.checked.filename,
+                content_type=item.checked.file_type.content_type,
+                size=item.checked.size,
+                sha256=item.checked.sha256,
+                storage_key=item.key,
+                is_internal=internal,
+                created_at=now,
+            )
+        )
     db.session.add_all(rows)
     db.session.flush()
     return rows
 
 
-def store_files(case: Case, checked: Sequence[CheckedFile], *, actor: Person,
-                message: CaseMessage | None = None, internal: bool = False) -> list[Attachment]:
+def store_files(
+    case: Case,
+    checked: Sequence[CheckedFile],
+    *,
+    actor: Person,
+    message: CaseMessage | None = None,
+    internal: bool = False,
+) -> list[Attachment]:
     """Write checked files and add their rows to an existing case."""
     return add_rows(case.id, write_files(checked), actor=actor, message=message, internal=internal)
 

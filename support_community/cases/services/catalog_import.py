@@ -14,6 +14,7 @@ default to ``name_en``, ``position`` to the row's order, ``active`` to yes)::
 
     product,category,name_en,name_nl,name_fr,position,active
 """
+
 from __future__ import annotations
 
 import csv
@@ -116,7 +117,7 @@ def parse_json(text: str) -> list[ProductSpec]:
         raise CatalogFileError(f"not valid JSON: {error}") from None
     items = data.get("products") if isinstance(data, dict) else data
     if not isinstance(items, list):
-        raise CatalogFileError("expected a list of products (or an object with \"products\")")
+        raise CatalogFileError('expected a list of products (or an object with "products")')
     specs = []
     for number, item in enumerate(items, start=1):
         where = f"product {number}"
@@ -127,16 +128,24 @@ def parse_json(text: str) -> list[ProductSpec]:
         raw_categories = item.get("categories") or []
         if not isinstance(raw_categories, list):
             raise CatalogFileError(f"{where}: categories must be a list")
-        product = ProductSpec(key=key, names=_names(item.get("names"), where),
-                              position=_position(item.get("position"), number, where),
-                              active=_flag(item.get("active"), where))
+        product = ProductSpec(
+            key=key,
+            names=_names(item.get("names"), where),
+            position=_position(item.get("position"), number, where),
+            active=_flag(item.get("active"), where),
+        )
         for position, raw in enumerate(raw_categories, start=1):
             inner = f"{where}, category {position}"
             if not isinstance(raw, dict):
                 raise CatalogFileError(f"{inner}: expected an object")
-            product.categories.append(CategorySpec(
-                key=_key(raw.get("key"), inner), names=_names(raw.get("names"), inner),
-                position=_position(raw.get("position"), position, inner), active=_flag(raw.get("active"), inner)))
+            product.categories.append(
+                CategorySpec(
+                    key=_key(raw.get("key"), inner),
+                    names=_names(raw.get("names"), inner),
+                    position=_position(raw.get("position"), position, inner),
+                    active=_flag(raw.get("active"), inner),
+                )
+            )
         specs.append(product)
     _no_duplicates(specs)
     return specs
@@ -149,8 +158,9 @@ def parse_csv(text: str) -> list[ProductSpec]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = {"product", "name_en"} - set(reader.fieldnames or [])
     if missing:
-        raise CatalogFileError(f"the header must name the columns {', '.join(CSV_COLUMNS)} "
-                               f"(missing: {', '.join(sorted(missing))})")
+        raise CatalogFileError(
+            f"the header must name the columns {', '.join(CSV_COLUMNS)} (missing: {', '.join(sorted(missing))})"
+        )
     specs: dict[str, ProductSpec] = {}
     for row in reader:
         where = f"line {reader.line_num}"
@@ -166,10 +176,14 @@ def parse_csv(text: str) -> list[ProductSpec]:
             spec.active = _flag(row.get("active"), where)
             continue
         spec = specs.setdefault(product_key, ProductSpec(key=product_key, names={}))
-        spec.categories.append(CategorySpec(
-            key=_key(category_key, where), names=names,
-            position=_position(row.get("position"), len(spec.categories) + 1, where),
-            active=_flag(row.get("active"), where)))
+        spec.categories.append(
+            CategorySpec(
+                key=_key(category_key, where),
+                names=names,
+                position=_position(row.get("position"), len(spec.categories) + 1, where),
+                active=_flag(row.get("active"), where),
+            )
+        )
     result = list(specs.values())
     _no_duplicates(result)
     return result
@@ -202,8 +216,7 @@ def _no_duplicates(specs: Iterable[ProductSpec]) -> None:
 
 
 def _apply(row: Product | Category, names: dict[str, str], position: int, active: bool) -> bool:
-    wanted = {f"name_{language}": names[language] for language in LANGUAGES} | {"position": position,
-                                                                                "active": active}
+    wanted = {f"name_{language}": names[language] for language in LANGUAGES} | {"position": position, "active": active}
     changed = False
     for name, value in wanted.items():
         if getattr(row, name) != value:

@@ -5,6 +5,7 @@ the whole case file and add public replies or internal notes. Internal notes and
 their attachments never leave this module towards a customer. Cases are found with
 ``loading``.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -54,14 +55,20 @@ class TimelineEntry:
 def public_timeline(case: Case) -> list[TimelineEntry]:
     """Messages, files and changes of ``case`` in order, without anything internal (three queries)."""
     messages = db.session.scalars(
-        select(CaseMessage).where(CaseMessage.case_id == case.id, CaseMessage.kind.in_(PUBLIC_MESSAGE_KINDS))
-        .order_by(CaseMessage.created_at, CaseMessage.id)).all()
+        select(CaseMessage)
+        .where(CaseMessage.case_id == case.id, CaseMessage.kind.in_(PUBLIC_MESSAGE_KINDS))
+        .order_by(CaseMessage.created_at, CaseMessage.id)
+    ).all()
     files = db.session.scalars(
-        select(Attachment).where(Attachment.case_id == case.id, Attachment.is_internal.is_(False))
-        .order_by(Attachment.created_at, Attachment.filename)).all()
+        select(Attachment)
+        .where(Attachment.case_id == case.id, Attachment.is_internal.is_(False))
+        .order_by(Attachment.created_at, Attachment.filename)
+    ).all()
     events = db.session.scalars(
-        select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.field.in_(PUBLIC_EVENT_FIELDS))
-        .order_by(CaseEvent.created_at, CaseEvent.id)).all()
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case.id, CaseEvent.field.in_(PUBLIC_EVENT_FIELDS))
+        .order_by(CaseEvent.created_at, CaseEvent.id)
+    ).all()
 
     by_message: dict[uuid.UUID, TimelineEntry] = {}
     entries: list[tuple[tuple, TimelineEntry]] = []
@@ -100,23 +107,31 @@ class CaseFile:
 
 def case_file(case: Case) -> CaseFile:
     """The agents' view of ``case`` (three queries)."""
-    messages = list(db.session.scalars(
-        select(CaseMessage).where(CaseMessage.case_id == case.id).order_by(CaseMessage.created_at, CaseMessage.id)
-    ).unique())
+    messages = list(
+        db.session.scalars(
+            select(CaseMessage).where(CaseMessage.case_id == case.id).order_by(CaseMessage.created_at, CaseMessage.id)
+        ).unique()
+    )
     by_message: dict[uuid.UUID | None, list[Attachment]] = {}
     for attachment in db.session.scalars(
         select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.created_at, Attachment.id)
     ):
         by_message.setdefault(attachment.message_id, []).append(attachment)
-    events = list(db.session.scalars(
-        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.created_at, CaseEvent.id)
-    ).unique())
+    events = list(
+        db.session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.created_at, CaseEvent.id)
+        ).unique()
+    )
     return CaseFile(case=case, messages=messages, attachments=by_message, events=events)
 
 
 def is_following(case: Case, sub: str) -> bool:
-    return db.session.scalar(select(CaseFollower.person_sub).where(CaseFollower.case_id == case.id,
-                                                                   CaseFollower.person_sub == sub)) is not None
+    return (
+        db.session.scalar(
+            select(CaseFollower.person_sub).where(CaseFollower.case_id == case.id, CaseFollower.person_sub == sub)
+        )
+        is not None
+    )
 
 
 def can_reply(case: Case) -> bool:
@@ -129,15 +144,23 @@ def _refuse_if_closed(case: Case) -> None:
         raise CaseError(_("This case is closed. Reopen it to continue, or open a new case."))
 
 
-def customer_reply(case: Case, *, actor: Person, body: str | None,
-                   uploads: Sequence[attachments.Upload] = ()) -> CaseMessage:
+def customer_reply(
+    case: Case, *, actor: Person, body: str | None, uploads: Sequence[attachments.Upload] = ()
+) -> CaseMessage:
     """A customer's public reply (with files); a case waiting for the customer goes back in progress."""
     _refuse_if_closed(case)
     text = clean_body(body, what="body")
     checked = attachments.check_files(uploads, case=case)
     now = utcnow()
-    message = CaseMessage(case_id=case.id, author_sub=actor.sub, author=actor, kind=MessageKind.REPLY,
-                          body=text, by_agent=False, created_at=now)
+    message = CaseMessage(
+        case_id=case.id,
+        author_sub=actor.sub,
+        author=actor,
+        kind=MessageKind.REPLY,
+        body=text,
+        by_agent=False,
+        created_at=now,
+    )
     db.session.add(message)
     db.session.flush()
     if checked:
@@ -149,8 +172,9 @@ def customer_reply(case: Case, *, actor: Person, body: str | None,
     return message
 
 
-def agent_reply(case: Case, *, actor: Person, body: str | None, internal: bool = False,
-                uploads: Sequence[attachments.Upload] = ()) -> CaseMessage:
+def agent_reply(
+    case: Case, *, actor: Person, body: str | None, internal: bool = False, uploads: Sequence[attachments.Upload] = ()
+) -> CaseMessage:
     """An agent's public reply (mailed to the customer side) or internal note (shown to agents only).
 
     Files attached to an internal note are as internal as the note. An internal note
@@ -161,8 +185,15 @@ def agent_reply(case: Case, *, actor: Person, body: str | None, internal: bool =
     text = clean_body(body, what="body")
     checked = attachments.check_files(uploads, case=case)
     now = utcnow()
-    message = CaseMessage(case_id=case.id, author_sub=actor.sub, author=actor, body=text, by_agent=True,
-                          kind=MessageKind.INTERNAL_NOTE if internal else MessageKind.REPLY, created_at=now)
+    message = CaseMessage(
+        case_id=case.id,
+        author_sub=actor.sub,
+        author=actor,
+        body=text,
+        by_agent=True,
+        kind=MessageKind.INTERNAL_NOTE if internal else MessageKind.REPLY,
+        created_at=now,
+    )
     db.session.add(message)
     if not internal:
         case.last_activity_at = now
@@ -202,10 +233,14 @@ def follow(case: Case, *, actor: Person) -> None:
     """Hear about the case by mail (idempotent: following twice is following)."""
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(insert(CaseFollower).values(case_id=case.id, person_sub=actor.sub, created_at=utcnow())
-                       .on_conflict_do_nothing(index_elements=["case_id", "person_sub"]))
+    db.session.execute(
+        insert(CaseFollower)
+        .values(case_id=case.id, person_sub=actor.sub, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["case_id", "person_sub"])
+    )
 
 
 def unfollow(case: Case, *, actor: Person) -> None:
-    db.session.execute(delete(CaseFollower).where(CaseFollower.case_id == case.id,
-                                                  CaseFollower.person_sub == actor.sub))
+    db.session.execute(
+        delete(CaseFollower).where(CaseFollower.case_id == case.id, CaseFollower.person_sub == actor.sub)
+    )

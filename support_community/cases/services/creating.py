@@ -1,4 +1,5 @@
 """Opening a case in an organization's name."""
+
 from __future__ import annotations
 
 import uuid
@@ -43,9 +44,17 @@ def clean_severity(severity: str | Severity | None) -> Severity:
         raise CaseError(_("Choose a severity."), field="severity") from None
 
 
-def open_case(*, org: OrganizationClaim, actor: Person, product_key: str | None, category_id: int | None,
-              severity: str | Severity | None, subject: str | None, description: str | None,
-              uploads: Sequence[attachments.Upload] = ()) -> Case:
+def open_case(
+    *,
+    org: OrganizationClaim,
+    actor: Person,
+    product_key: str | None,
+    category_id: int | None,
+    severity: str | Severity | None,
+    subject: str | None,
+    description: str | None,
+    uploads: Sequence[attachments.Upload] = (),
+) -> Case:
     """Open a case for ``org``, acted by ``actor``; its description and attachments come with it.
 
     Everything is checked before the case number is taken, so a refused case uses
@@ -59,20 +68,49 @@ def open_case(*, org: OrganizationClaim, actor: Person, product_key: str | None,
 
     now = utcnow()
     case_id = new_uuid()
-    message = CaseMessage(id=new_uuid(), case_id=case_id, author_sub=actor.sub, author=actor,
-                          kind=MessageKind.DESCRIPTION, body=text, by_agent=False, created_at=now)
+    message = CaseMessage(
+        id=new_uuid(),
+        case_id=case_id,
+        author_sub=actor.sub,
+        author=actor,
+        kind=MessageKind.DESCRIPTION,
+        body=text,
+        by_agent=False,
+        created_at=now,
+    )
     # Files first (the slow part), the number last.
     written = attachments.write_files(checked)
-    case = Case(id=case_id, number=numbering.next_case_number(now), organization_id=uuid.UUID(str(org.id)),
-                organization_name=org.name[:300], product_key=product.key, product=product,
-                category_id=category.id if category else None, category=category, severity=level,
-                status=Status.NEW, subject=title, opened_by_sub=actor.sub, opened_by=actor,
-                created_at=now, last_activity_at=now)
+    case = Case(
+        id=case_id,
+        number=numbering.next_case_number(now),
+        organization_id=uuid.UUID(str(org.id)),
+        organization_name=org.name[:300],
+        product_key=product.key,
+        product=product,
+        category_id=category.id if category else None,
+        category=category,
+        severity=level,
+        status=Status.NEW,
+        subject=title,
+        opened_by_sub=actor.sub,
+        opened_by=actor,
+        created_at=now,
+        last_activity_at=now,
+    )
     db.session.add(case)
     db.session.flush()
     db.session.add(message)
-    db.session.add(CaseEvent(case_id=case.id, actor_sub=actor.sub, actor=actor, field="opened",
-                             old_value=None, new_value=Status.NEW.value, created_at=now))
+    db.session.add(
+        CaseEvent(
+            case_id=case.id,
+            actor_sub=actor.sub,
+            actor=actor,
+            field="opened",
+            old_value=None,
+            new_value=Status.NEW.value,
+            created_at=now,
+        )
+    )
     db.session.flush()
     attachments.add_rows(case.id, written, actor=actor, message=message)
     send_case_opened(case, actor=actor)

@@ -1,4 +1,5 @@
 """The domain error of cases; views show its ``message`` with ``shared.errors.report_error``."""
+
 from __future__ import annotations
 
 from shared.errors import DomainError

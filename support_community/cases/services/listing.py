@@ -11,6 +11,7 @@ Full-text search on PostgreSQL uses ``to_tsvector('simple', …)`` with
 messages; SQLite falls back to ``LIKE``. Customers' searches never look at
 internal notes.
 """
+
 from __future__ import annotations
 
 import re
@@ -44,8 +45,10 @@ SORTS = ("activity", "created", "severity", "number")
 DIRECTIONS = ("desc", "asc")
 CUSTOMER_SEARCHABLE = (MessageKind.DESCRIPTION, MessageKind.REPLY)
 _SEVERITY_RANK = case(
-    (Case.severity == Severity.CRITICAL, 4), (Case.severity == Severity.HIGH, 3),
-    (Case.severity == Severity.NORMAL, 2), else_=1,
+    (Case.severity == Severity.CRITICAL, 4),
+    (Case.severity == Severity.HIGH, 3),
+    (Case.severity == Severity.NORMAL, 2),
+    else_=1,
 )
 _NUMBER = re.compile(r"^CS-\d{4}-\d{1,9}$", re.IGNORECASE)
 
@@ -54,10 +57,10 @@ _NUMBER = re.compile(r"^CS-\d{4}-\d{1,9}$", re.IGNORECASE)
 class CaseFilters:
     """What a list asks for; ``forms.listing.case_filters`` builds it from the query string (whitelisted)."""
 
-    status: str = ""       # "", "open" or a Status value
-    severity: str = ""     # "" or a Severity value
-    product: str = ""      # "" or a product key
-    opener: str = ""       # "", "me" or a person's sub
+    status: str = ""  # "", "open" or a Status value
+    severity: str = ""  # "" or a Severity value
+    product: str = ""  # "" or a product key
+    opener: str = ""  # "", "me" or a person's sub
     q: str = ""
     sort: str = "activity"
     direction: str = "desc"
@@ -111,9 +114,11 @@ def _search_condition(q: str, org_id: uuid.UUID | None) -> ColumnElement[bool] |
     if db.session.get_bind().dialect.name == "postgresql":
         query = func.websearch_to_tsquery(SEARCH_CONFIGURATION, bindparam("search_query", q))
         subject_hits = select(Case.id).where(search_vector(Case.subject).op("@@")(query))
-        message_hits = (select(CaseMessage.case_id).join(Case, Case.id == CaseMessage.case_id)
-                        .where(search_vector(CaseMessage.body).op("@@")(query),
-                               CaseMessage.kind.in_(CUSTOMER_SEARCHABLE)))
+        message_hits = (
+            select(CaseMessage.case_id)
+            .join(Case, Case.id == CaseMessage.case_id)
+            .where(search_vector(CaseMessage.body).op("@@")(query), CaseMessage.kind.in_(CUSTOMER_SEARCHABLE))
+        )
         if org_id is not None:
             subject_hits = subject_hits.where(Case.organization_id == org_id)
             message_hits = message_hits.where(Case.organization_id == org_id)
@@ -125,8 +130,11 @@ def _search_condition(q: str, org_id: uuid.UUID | None) -> ColumnElement[bool] |
     if not patterns:
         return None
     in_subject = and_(*(Case.subject.ilike(p, escape="\\") for p in patterns))
-    in_a_message = Case.id.in_(select(CaseMessage.case_id).where(
-        CaseMessage.kind.in_(CUSTOMER_SEARCHABLE), *(CaseMessage.body.ilike(p, escape="\\") for p in patterns)))
+    in_a_message = Case.id.in_(
+        select(CaseMessage.case_id).where(
+            CaseMessage.kind.in_(CUSTOMER_SEARCHABLE), *(CaseMessage.body.ilike(p, escape="\\") for p in patterns)
+        )
+    )
     found = or_(in_subject, in_a_message)
     return or_(found, number_hit) if number_hit is not None else found
 
@@ -136,8 +144,12 @@ def _like_pattern(term: str) -> str:
 
 
 def _order(query: Select, filters: CaseFilters) -> Select:
-    column = {"activity": Case.last_activity_at, "created": Case.created_at,
-              "severity": _SEVERITY_RANK, "number": Case.number}.get(filters.sort, Case.last_activity_at)
+    column = {
+        "activity": Case.last_activity_at,
+        "created": Case.created_at,
+        "severity": _SEVERITY_RANK,
+        "number": Case.number,
+    }.get(filters.sort, Case.last_activity_at)
     if filters.direction == "asc":
         return query.order_by(column.asc(), Case.id.asc())
     return query.order_by(column.desc(), Case.id.desc())
@@ -188,16 +200,23 @@ def openers(org_id: uuid.UUID | str) -> list[Row]:
     """
     org_uuid = org_id if isinstance(org_id, uuid.UUID) else uuid.UUID(str(org_id))
     subs = select(Case.opened_by_sub).where(Case.organization_id == org_uuid).distinct()
-    return list(db.session.execute(select(Person.sub, Person.name).where(Person.sub.in_(subs))
-                                   .order_by(Person.name, Person.sub).limit(OPENERS_MAX)))
+    return list(
+        db.session.execute(
+            select(Person.sub, Person.name)
+            .where(Person.sub.in_(subs))
+            .order_by(Person.name, Person.sub)
+            .limit(OPENERS_MAX)
+        )
+    )
 
 
 def _organization_condition(org_ids: Sequence[uuid.UUID]) -> ColumnElement[bool]:
     """``organization_id`` among ``org_ids`` as one bound value (PostgreSQL) or a list SQLite accepts."""
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
-        return Case.organization_id == any_(bindparam("org_ids", list(org_ids),
-                                                      type_=postgresql.ARRAY(Case.organization_id.type)))
+        return Case.organization_id == any_(
+            bindparam("org_ids", list(org_ids), type_=postgresql.ARRAY(Case.organization_id.type))
+        )
     if len(org_ids) > SQLITE_BOUND_VALUES:
         # Written into the statement itself (ids are UUIDs: nothing to escape) instead of bound values.
         return Case.organization_id.in_(bindparam("org_ids", list(org_ids), expanding=True, literal_execute=True))
@@ -215,8 +234,7 @@ def open_cases_across(org_ids: Sequence[uuid.UUID | str], filters: CaseFilters) 
     if not ids:
         return CasePage(cases=[], page=1, per_page=PER_PAGE, has_next=False)
     query = select(Case).where(_organization_condition(ids))
-    status = _status_condition(filters.status, allowed=OPEN_STATUSES) if filters.status not in ("", "open") \
-        else None
+    status = _status_condition(filters.status, allowed=OPEN_STATUSES) if filters.status not in ("", "open") else None
     query = query.where(status if status is not None else Case.status.in_(OPEN_STATUSES))
     if filters.severity in {s.value for s in Severity}:
         query = query.where(Case.severity == Severity(filters.severity))

@@ -6,6 +6,7 @@ Agents work across organizations (the token's ``roles`` decide that at the route
 load a case by its id alone, locked when they are about to change it. Customers never
 get a file of an internal note.
 """
+
 from __future__ import annotations
 
 import uuid

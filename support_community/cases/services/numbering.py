@@ -13,6 +13,7 @@ the first case of a new year: when two transactions insert that row at once, the
 second waits for the first and then updates instead of failing. SQLite has one
 writer at a time, so the same statement is enough there.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,10 +47,15 @@ def next_sequence(year: int) -> int:
     """Take the next number of ``year``; the row stays locked until the transaction ends."""
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    take = insert(CaseCounter).values(year=year, last_number=1).on_conflict_do_update(
-        index_elements=[CaseCounter.year],
-        set_={"last_number": CaseCounter.last_number + 1},
-    ).returning(CaseCounter.last_number)
+    take = (
+        insert(CaseCounter)
+        .values(year=year, last_number=1)
+        .on_conflict_do_update(
+            index_elements=[CaseCounter.year],
+            set_={"last_number": CaseCounter.last_number + 1},
+        )
+        .returning(CaseCounter.last_number)
+    )
     return int(db.session.execute(take).scalar_one())
 
 

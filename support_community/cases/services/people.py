@@ -6,6 +6,7 @@ address, language and agent flag are refreshed from the token at every sign-in,
 every "Switch organization" and whenever they act, so mails reach them in the
 language they chose in Panda.
 """
+
 from __future__ import annotations
 
 import datetime as dt

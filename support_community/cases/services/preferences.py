@@ -1,4 +1,5 @@
 """Mail preferences: whether someone hears about cases they only follow."""
+
 from __future__ import annotations
 
 from support_community.cases.models import Person

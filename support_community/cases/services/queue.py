@@ -6,6 +6,7 @@ Who counts as an agent is decided by the token's ``roles`` at the route (see
 The filters an agent chose last are remembered (``QueuePreference``) and the
 queue opens on them again, also after signing out.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -30,12 +31,12 @@ FILTER_NAMES = ("status", "severity", "product", "organization", "assignee", "so
 class QueueFilters:
     """A choice of cases in the queue. The default is "my open cases"."""
 
-    status: str = "open"        # "open", "all" or a status
-    severity: str = ""          # "" (any) or a severity
-    product: str = ""           # "" (any) or a product key
-    organization: str = ""      # part of the organization's name, or its id
-    assignee: str = "me"        # "me", "unassigned", "any" or an agent's sub
-    sort: str = "activity"      # "activity" (latest first) or "severity" (highest first)
+    status: str = "open"  # "open", "all" or a status
+    severity: str = ""  # "" (any) or a severity
+    product: str = ""  # "" (any) or a product key
+    organization: str = ""  # part of the organization's name, or its id
+    assignee: str = "me"  # "me", "unassigned", "any" or an agent's sub
+    sort: str = "activity"  # "activity" (latest first) or "severity" (highest first)
 
     @classmethod
     def parse(cls, values: Mapping[str, object]) -> QueueFilters:
@@ -56,8 +57,14 @@ class QueueFilters:
         sort = text("sort")
         if sort not in SORTS:
             sort = default.sort
-        return cls(status=status, severity=severity, product=text("product", 64),
-                   organization=text("organization"), assignee=assignee, sort=sort)
+        return cls(
+            status=status,
+            severity=severity,
+            product=text("product", 64),
+            organization=text("organization"),
+            assignee=assignee,
+            sort=sort,
+        )
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -112,8 +119,8 @@ def _remember(agent: Person, preference: QueuePreference | None, filters: QueueF
 class QueuePage:
     filters: QueueFilters
     cases: list[Case]
-    counts: dict[Status, int]      # per status, under every filter but the status
-    total: int                     # cases matching every filter
+    counts: dict[Status, int]  # per status, under every filter but the status
+    total: int  # cases matching every filter
     page: int
     per_page: int
     pages: int = field(init=False)
@@ -179,8 +186,11 @@ def queue(filters: QueueFilters, *, agent: Person, page: int = 1, per_page: int 
     if filters.status != "all":
         query = query.where(Case.status.in_(statuses))
     if filters.sort == "severity":
-        rank = sql_case({severity.value: index for index, severity in enumerate(SEVERITY_ORDER)},
-                        value=Case.severity, else_=len(SEVERITY_ORDER))
+        rank = sql_case(
+            {severity.value: index for index, severity in enumerate(SEVERITY_ORDER)},
+            value=Case.severity,
+            else_=len(SEVERITY_ORDER),
+        )
         query = query.order_by(rank, Case.last_activity_at.desc(), Case.id)
     else:
         query = query.order_by(Case.last_activity_at.desc(), Case.id)

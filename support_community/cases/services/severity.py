@@ -1,4 +1,5 @@
 """How urgent a case is: agents change its severity, and the history keeps each change."""
+
 from __future__ import annotations
 
 from shared.database import utcnow
@@ -11,8 +12,15 @@ def change_severity(case: Case, severity: Severity | str, *, actor: Person) -> C
     severity = Severity(severity)
     if case.severity == severity:
         return None
-    event = CaseEvent(case_id=case.id, actor_sub=actor.sub, actor=actor, field="severity",
-                      old_value=case.severity.value, new_value=severity.value, created_at=utcnow())
+    event = CaseEvent(
+        case_id=case.id,
+        actor_sub=actor.sub,
+        actor=actor,
+        field="severity",
+        old_value=case.severity.value,
+        new_value=severity.value,
+        created_at=utcnow(),
+    )
     case.severity = severity
     db.session.add(event)
     db.session.flush()

@@ -5,6 +5,7 @@ close a case (from any open status, or once solved) and reopen a solved or
 closed case within ``CASE_REOPEN_DAYS`` of it being solved or closed. Every change
 leaves a ``CaseEvent`` (who, old, new, when) and tells the people concerned.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -50,8 +51,13 @@ class InvalidTransitionError(StatusChangeError):
 
 class ReopenWindowClosedError(StatusChangeError):
     def __init__(self, days: int) -> None:
-        super().__init__(_("This case can no longer be reopened: it was finished more than %(days)s days ago. "
-                           "Please open a new case.", days=days))
+        super().__init__(
+            _(
+                "This case can no longer be reopened: it was finished more than %(days)s days ago. "
+                "Please open a new case.",
+                days=days,
+            )
+        )
 
 
 def reopen_days() -> int:
@@ -97,8 +103,7 @@ def _check(case: Case, new: Status, *, by_agent: bool, now: dt.datetime) -> None
     table = AGENT_TRANSITIONS if by_agent else CUSTOMER_TRANSITIONS
     if new not in table.get(case.status, frozenset()):
         raise InvalidTransitionError()
-    if not by_agent and case.status in REOPENABLE and new not in REOPENABLE \
-            and not reopen_window_open(case, now=now):
+    if not by_agent and case.status in REOPENABLE and new not in REOPENABLE and not reopen_window_open(case, now=now):
         raise ReopenWindowClosedError(reopen_days())
 
 
@@ -114,14 +119,28 @@ def _record(case: Case, old: Status, new: Status, *, actor: Person, now: dt.date
         case.solved_at = None
         case.closed_at = None
     case.last_activity_at = now
-    event = CaseEvent(case_id=case.id, actor_sub=actor.sub, actor=actor, field="status",
-                      old_value=old.value, new_value=new.value, created_at=now)
+    event = CaseEvent(
+        case_id=case.id,
+        actor_sub=actor.sub,
+        actor=actor,
+        field="status",
+        old_value=old.value,
+        new_value=new.value,
+        created_at=now,
+    )
     db.session.add(event)
     return event
 
 
-def change_status(case: Case, new: Status, *, actor: Person, comment: str | None = None,
-                  by_agent: bool = False, internal: bool = False) -> CaseEvent:
+def change_status(
+    case: Case,
+    new: Status,
+    *,
+    actor: Person,
+    comment: str | None = None,
+    by_agent: bool = False,
+    internal: bool = False,
+) -> CaseEvent:
     """Move ``case`` to ``new`` if the machine allows it; records history and notifies.
 
     ``by_agent`` applies the agents' table (the caller has checked the person is
@@ -139,12 +158,25 @@ def change_status(case: Case, new: Status, *, actor: Person, comment: str | None
     message = None
     text = (comment or "").strip()
     if text:
-        message = CaseMessage(case_id=case.id, author_sub=actor.sub, author=actor, body=text, by_agent=by_agent,
-                              kind=MessageKind.INTERNAL_NOTE if internal else MessageKind.REPLY, created_at=now)
+        message = CaseMessage(
+            case_id=case.id,
+            author_sub=actor.sub,
+            author=actor,
+            body=text,
+            by_agent=by_agent,
+            kind=MessageKind.INTERNAL_NOTE if internal else MessageKind.REPLY,
+            created_at=now,
+        )
         db.session.add(message)
     db.session.flush()
-    send_status_changed(case, old.value, new.value, actor=actor,
-                        comment=None if message is None or message.is_internal else message, by_agent=by_agent)
+    send_status_changed(
+        case,
+        old.value,
+        new.value,
+        actor=actor,
+        comment=None if message is None or message.is_internal else message,
+        by_agent=by_agent,
+    )
     return event
 
 

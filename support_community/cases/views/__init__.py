@@ -7,6 +7,7 @@ when the token does not list that organization. A case is always loaded with
 Mail preferences (``/account/notifications``) are on a blueprint of their own
 (``views.preferences``).
 """
+
 from flask import Blueprint
 
 bp = Blueprint("cases", __name__)

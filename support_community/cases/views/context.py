@@ -1,4 +1,5 @@
 """What the case views work with: the acting person, the organization and case from the URL, the upload limits."""
+
 from __future__ import annotations
 
 import uuid
@@ -37,6 +38,9 @@ def get_case_or_404(org_id: uuid.UUID | str, case_id: uuid.UUID | str) -> Case:
 
 def upload_limits() -> dict[str, Any]:
     """What the upload hints say: the size of a file and of a case, the types, the files at a time."""
-    return {"file_mb": current_app.config["ATTACHMENT_MAX_MB"],
-            "case_mb": current_app.config["ATTACHMENTS_PER_CASE_MAX_MB"],
-            "types": attachments.allowed_types_text(), "count": attachments.FILES_PER_UPLOAD}
+    return {
+        "file_mb": current_app.config["ATTACHMENT_MAX_MB"],
+        "case_mb": current_app.config["ATTACHMENTS_PER_CASE_MAX_MB"],
+        "types": attachments.allowed_types_text(),
+        "count": attachments.FILES_PER_UPLOAD,
+    }

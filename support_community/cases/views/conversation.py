@@ -1,4 +1,5 @@
 """A case's page and what customers do there: reply, add files, close, reopen, follow."""
+
 from __future__ import annotations
 
 import uuid
@@ -22,18 +23,29 @@ from support_community.cases.views.context import acting_organization, acting_pe
 from support_community.extensions import db
 
 
-def _detail_page(case: Case, *, reply_form: ReplyForm | None = None, attach_form: AttachForm | None = None,
-                 close_form: CloseForm | None = None, status: int = 200) -> ResponseReturnValue:
+def _detail_page(
+    case: Case,
+    *,
+    reply_form: ReplyForm | None = None,
+    attach_form: AttachForm | None = None,
+    close_form: CloseForm | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
     page = render_template(
-        "cases/detail.html", org=acting_organization(), case=case, timeline=conversation.public_timeline(case),
+        "cases/detail.html",
+        org=acting_organization(),
+        case=case,
+        timeline=conversation.public_timeline(case),
         following=conversation.is_following(case, signed_in_user().sub),
-        can_reply=conversation.can_reply(case), can_close=statuses.customer_can_close(case),
+        can_reply=conversation.can_reply(case),
+        can_close=statuses.customer_can_close(case),
         can_reopen=statuses.customer_can_reopen(case),
         reopen_days=current_app.config["CASE_REOPEN_DAYS"],
         reply_form=reply_form or ReplyForm(formdata=None),
         attach_form=attach_form or AttachForm(formdata=None),
         close_form=close_form or CloseForm(formdata=None),
-        action_form=ActionForm(formdata=None), limits=upload_limits(),
+        action_form=ActionForm(formdata=None),
+        limits=upload_limits(),
     )
     return page, status
 
@@ -56,8 +68,9 @@ def reply(org_id: uuid.UUID, case_id: uuid.UUID) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _detail_page(case, reply_form=form, status=400)
     try:
-        message = conversation.customer_reply(case, actor=acting_person(), body=form.body.data,
-                                              uploads=uploads(form.attachments))
+        message = conversation.customer_reply(
+            case, actor=acting_person(), body=form.body.data, uploads=uploads(form.attachments)
+        )
         db.session.commit()
     except CaseError as error:
         db.session.rollback()
@@ -81,8 +94,15 @@ def attach(org_id: uuid.UUID, case_id: uuid.UUID) -> ResponseReturnValue:
         db.session.rollback()
         report_error(error, form)
         return _detail_page(get_case_or_404(org_id, case_id), attach_form=form, status=400)
-    flash(ngettext("%(num)s file was added to case %(number)s.", "%(num)s files were added to case %(number)s.",
-                   len(added), number=case.number), "success")
+    flash(
+        ngettext(
+            "%(num)s file was added to case %(number)s.",
+            "%(num)s files were added to case %(number)s.",
+            len(added),
+            number=case.number,
+        ),
+        "success",
+    )
     return _back_to(case)
 
 

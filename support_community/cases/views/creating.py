@@ -1,4 +1,5 @@
 """Opening a case in an organization's name."""
+
 from __future__ import annotations
 
 import uuid
@@ -30,9 +31,15 @@ def new_case(org_id: uuid.UUID) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             case = creating.open_case(
-                org=org, actor=acting_person(), product_key=form.product.data,
-                category_id=category_id(form.category.data), severity=form.severity.data,
-                subject=form.subject.data, description=form.description.data, uploads=uploads(form.attachments))
+                org=org,
+                actor=acting_person(),
+                product_key=form.product.data,
+                category_id=category_id(form.category.data),
+                severity=form.severity.data,
+                subject=form.subject.data,
+                description=form.description.data,
+                uploads=uploads(form.attachments),
+            )
             db.session.commit()
         except CaseError as error:
             db.session.rollback()
@@ -43,5 +50,6 @@ def new_case(org_id: uuid.UUID) -> ResponseReturnValue:
             return redirect(url_for(".case_detail", org_id=org_id, case_id=case.id))
     elif form.is_submitted():
         status = 400
-    return render_template("cases/new.html", org=org, form=form, products=products,
-                           categories=categories, limits=upload_limits()), status
+    return render_template(
+        "cases/new.html", org=org, form=form, products=products, categories=categories, limits=upload_limits()
+    ), status

@@ -1,4 +1,5 @@
 """Attachment downloads, the same for customers and agents: a file to save, never a page to render."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """The start pages: the community's, an organization's, and choosing the organization of a new case."""
+
 from __future__ import annotations
 
 import uuid

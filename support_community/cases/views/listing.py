@@ -1,4 +1,5 @@
 """The lists of cases: an organization's, and the open cases of all the person's clients."""
+
 from __future__ import annotations
 
 import uuid
@@ -18,9 +19,17 @@ from support_community.cases.views.context import acting_organization
 
 def _list_url(filters: listing.CaseFilters, endpoint: str, **changes: Any) -> str:
     """The list's URL with ``filters`` changed by ``changes`` (empty values dropped)."""
-    values: dict[str, Any] = {"status": filters.status, "severity": filters.severity, "product": filters.product,
-                              "opener": filters.opener, "q": filters.q, "sort": filters.sort,
-                              "direction": filters.direction, "page": filters.page, "org": filters.organization}
+    values: dict[str, Any] = {
+        "status": filters.status,
+        "severity": filters.severity,
+        "product": filters.product,
+        "opener": filters.opener,
+        "q": filters.q,
+        "sort": filters.sort,
+        "direction": filters.direction,
+        "page": filters.page,
+        "org": filters.organization,
+    }
     values.update(changes)
     defaults = {"sort": "activity", "direction": "desc", "page": 1}
     arguments = {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}
@@ -33,10 +42,18 @@ def case_list(org_id: uuid.UUID) -> ResponseReturnValue:
     user = signed_in_user()
     filters = case_filters(request.args)
     page = listing.organization_cases(org_id, filters, viewer_sub=user.sub)
-    choices = organization_list_choices(catalog.products(include_inactive=True), listing.openers(org_id),
-                                        viewer_sub=user.sub, language=current_language())
+    choices = organization_list_choices(
+        catalog.products(include_inactive=True),
+        listing.openers(org_id),
+        viewer_sub=user.sub,
+        language=current_language(),
+    )
     return render_template(
-        "cases/list.html", org=acting_organization(), page=page, filters=filters, choices=choices,
+        "cases/list.html",
+        org=acting_organization(),
+        page=page,
+        filters=filters,
+        choices=choices,
         list_url=lambda **changes: _list_url(filters, "cases.case_list", **changes),
     )
 
@@ -60,7 +77,11 @@ def all_clients() -> ResponseReturnValue:
     # Beyond this many organizations a text field finds one faster than a select.
     organization_select = len(user.orgs) <= current_app.config["ORGANIZATION_SELECT_LIMIT"]
     return render_template(
-        "cases/all_clients.html", page=page, filters=filters, orgs=user.orgs, organizations=by_id,
+        "cases/all_clients.html",
+        page=page,
+        filters=filters,
+        orgs=user.orgs,
+        organizations=by_id,
         choices=all_clients_choices(user.orgs if organization_select else ()),
         organization_select=organization_select,
         list_url=lambda **changes: _list_url(filters, "cases.all_clients", **changes),

@@ -1,4 +1,5 @@
 """Mail preferences: whether someone hears about cases they only follow (on a blueprint of their own)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for

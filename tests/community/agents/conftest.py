@@ -1,4 +1,5 @@
 """An agent signed in to the community: a token with ``roles: ["support_agent"]``."""
+
 from __future__ import annotations
 
 import pytest

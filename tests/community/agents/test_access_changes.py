@@ -1,4 +1,5 @@
 """When Panda changes an agent's access, or is away: the workspace follows the token's roles."""
+
 from __future__ import annotations
 
 import pytest
@@ -41,7 +42,8 @@ def test_a_back_channel_logout_ends_the_agents_session(community, community_clie
 
 @pytest.mark.parametrize("endpoint", ["token", "jwks"])
 def test_while_panda_is_away_a_signed_in_agent_keeps_working_until_a_refresh_is_due(
-        community, community_client, fake_panda, sam, endpoint):
+    community, community_client, fake_panda, sam, endpoint
+):
     from support_community.auth.provider import panda
 
     case = make_case(make_person())

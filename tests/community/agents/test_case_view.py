@@ -1,4 +1,5 @@
 """An agent's view of a case: the whole conversation, replies and internal notes, assignment, status, severity."""
+
 from __future__ import annotations
 
 import io
@@ -27,15 +28,24 @@ def page_of(client, case) -> str:
 
 
 def messages(case) -> list[CaseMessage]:
-    return list(db.session.scalars(select(CaseMessage).where(CaseMessage.case_id == case.id,
-                                                             CaseMessage.kind != MessageKind.DESCRIPTION)
-                                   .order_by(CaseMessage.created_at)))
+    return list(
+        db.session.scalars(
+            select(CaseMessage)
+            .where(CaseMessage.case_id == case.id, CaseMessage.kind != MessageKind.DESCRIPTION)
+            .order_by(CaseMessage.created_at)
+        )
+    )
 
 
 def events(case, field: str) -> list[tuple]:
-    return [(e.old_value, e.new_value, e.actor_sub) for e in db.session.scalars(
-        select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.field == field)
-        .order_by(CaseEvent.created_at))]
+    return [
+        (e.old_value, e.new_value, e.actor_sub)
+        for e in db.session.scalars(
+            select(CaseEvent)
+            .where(CaseEvent.case_id == case.id, CaseEvent.field == field)
+            .order_by(CaseEvent.created_at)
+        )
+    ]
 
 
 @pytest.fixture()
@@ -45,8 +55,15 @@ def customer():
 
 def test_the_case_shows_the_whole_conversation_with_internal_notes_marked(community_client, agent, customer):
     case = make_case(customer, organization_name="Bakkerij Peeters BV", description="Box 54 is wrong.")
-    db.session.add(CaseMessage(case_id=case.id, author_sub=agent.sub, kind=MessageKind.INTERNAL_NOTE,
-                               body="Known bug #4711.", by_agent=True))
+    db.session.add(
+        CaseMessage(
+            case_id=case.id,
+            author_sub=agent.sub,
+            kind=MessageKind.INTERNAL_NOTE,
+            body="Known bug #4711.",
+            by_agent=True,
+        )
+    )
 
     page = page_of(community_client, case)
 
@@ -69,12 +86,10 @@ def test_a_customer_cannot_open_a_case_through_the_agent_url(community_client, l
     assert community_client.post_form(url(case, "messages"), {"body": "hi"}).status_code == 403
 
 
-def test_a_public_reply_is_added_and_mailed_to_the_customer(community, community_client, agent, customer,
-                                                            mail_sink):
+def test_a_public_reply_is_added_and_mailed_to_the_customer(community, community_client, agent, customer, mail_sink):
     case = make_case(customer)
 
-    response = community_client.post_form(url(case, "messages"), {"body": "Please send the export."},
-                                          page=url(case))
+    response = community_client.post_form(url(case, "messages"), {"body": "Please send the export."}, page=url(case))
 
     assert response.status_code == 302
     [reply] = messages(case)
@@ -87,8 +102,9 @@ def test_an_internal_note_is_added_without_a_mail(community, community_client, a
     case = make_case(customer)
     activity = case.last_activity_at
 
-    response = community_client.post_form(url(case, "messages"), {"body": "Escalated to R&D.", "internal": "y"},
-                                          page=url(case))
+    response = community_client.post_form(
+        url(case, "messages"), {"body": "Escalated to R&D.", "internal": "y"}, page=url(case)
+    )
 
     assert response.status_code == 302
     [note] = messages(case)
@@ -117,9 +133,16 @@ def test_a_reply_can_carry_files_and_a_note_keeps_its_files_internal(community_c
     case = make_case(customer)
     token = community_client.csrf_token(url(case))
 
-    response = community_client.post(url(case, "messages"), data={
-        "csrf_token": token, "body": "Our analysis.", "internal": "y",
-        "attachments": (io.BytesIO(PDF), "analysis.pdf")}, content_type="multipart/form-data")
+    response = community_client.post(
+        url(case, "messages"),
+        data={
+            "csrf_token": token,
+            "body": "Our analysis.",
+            "internal": "y",
+            "attachments": (io.BytesIO(PDF), "analysis.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
 
     assert response.status_code == 302
     [attachment] = db.session.scalars(select(Attachment).where(Attachment.case_id == case.id)).all()
@@ -131,14 +154,16 @@ def test_a_reply_can_carry_files_and_a_note_keeps_its_files_internal(community_c
     assert download.headers["Content-Disposition"].startswith("attachment")
 
 
-def test_an_agent_downloads_a_file_with_the_same_headers_as_its_customers(community, community_client, agent,
-                                                                          fake_panda, store):
+def test_an_agent_downloads_a_file_with_the_same_headers_as_its_customers(
+    community, community_client, agent, fake_panda, store
+):
     peeters = org("Bakkerij Peeters BV")
     ann = fake_panda.add_user(name="Ann Accountant", email="ann@example.test", orgs=[peeters])
     customer = make_person(ann.sub, name=ann.name, email=ann.email)
     case = make_case(customer, organization_id=peeters["id"], organization_name=peeters["name"])
     [attachment] = attachments.store_files(
-        case, attachments.check_files([upload("Aangifte btw – Q1 “2026”.pdf", PDF)]), actor=customer)
+        case, attachments.check_files([upload("Aangifte btw – Q1 “2026”.pdf", PDF)]), actor=customer
+    )
     customer_browser = community.test_client()
     login_as(customer_browser, fake_panda, ann)
 
@@ -147,23 +172,35 @@ def test_an_agent_downloads_a_file_with_the_same_headers_as_its_customers(commun
 
     assert customers.status_code == agents.status_code == 200
     assert agents.data == customers.data == PDF
-    for header in ("Content-Type", "Content-Length", "Content-Disposition", "X-Content-Type-Options",
-                   "Cache-Control", "Content-Security-Policy"):
+    for header in (
+        "Content-Type",
+        "Content-Length",
+        "Content-Disposition",
+        "X-Content-Type-Options",
+        "Cache-Control",
+        "Content-Security-Policy",
+    ):
         assert agents.headers.get(header) == customers.headers.get(header), header
     assert agents.headers["Cache-Control"] == "private, no-store"
     assert agents.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
     assert agents.headers["Content-Disposition"] == (
-        "attachment; filename=\"Aangifte btw  Q1 2026.pdf\"; "
-        "filename*=UTF-8''Aangifte%20btw%20%E2%80%93%20Q1%20%E2%80%9C2026%E2%80%9D.pdf")
+        'attachment; filename="Aangifte btw  Q1 2026.pdf"; '
+        "filename*=UTF-8''Aangifte%20btw%20%E2%80%93%20Q1%20%E2%80%9C2026%E2%80%9D.pdf"
+    )
 
 
 def test_a_file_of_the_wrong_type_is_refused(community_client, agent, customer):
     case = make_case(customer)
     token = community_client.csrf_token(url(case))
-    response = community_client.post(url(case, "messages"), data={
-        "csrf_token": token, "body": "See attached.",
-        "attachments": (io.BytesIO(b"<html><script>alert(1)</script></html>"), "invoice.pdf")},
-        content_type="multipart/form-data")
+    response = community_client.post(
+        url(case, "messages"),
+        data={
+            "csrf_token": token,
+            "body": "See attached.",
+            "attachments": (io.BytesIO(b"<html><script>alert(1)</script></html>"), "invoice.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 400
     assert "invoice.pdf" in response.get_data(as_text=True)
     assert messages(case) == []
@@ -172,8 +209,15 @@ def test_a_file_of_the_wrong_type_is_refused(community_client, agent, customer):
 def test_an_attachment_of_another_case_is_not_found(community_client, agent, customer):
     case = make_case(customer)
     other = make_case(customer)
-    attachment = Attachment(case_id=other.id, uploaded_by_sub=customer.sub, filename="a.pdf",
-                            content_type="application/pdf", size=3, sha256="0" * 64, storage_key=uuid.uuid4().hex)
+    attachment = Attachment(
+        case_id=other.id,
+        uploaded_by_sub=customer.sub,
+        filename="a.pdf",
+        content_type="application/pdf",
+        size=3,
+        sha256="0" * 64,
+        storage_key=uuid.uuid4().hex,
+    )
     db.session.add(attachment)
     db.session.flush()
     assert community_client.get(url(case, f"attachments/{attachment.id}")).status_code == 404
@@ -194,8 +238,11 @@ def test_an_agent_assigns_the_case_to_themself_and_to_a_colleague(community_clie
     community_client.post_form(url(case, "assignee"), {"assignee": ""}, page=url(case))
     db.session.refresh(case)
     assert case.assignee_sub is None
-    assert events(case, "assignee") == [(None, "Sam Support", agent.sub), ("Sam Support", "Eva Claes", agent.sub),
-                                        ("Eva Claes", None, agent.sub)]
+    assert events(case, "assignee") == [
+        (None, "Sam Support", agent.sub),
+        ("Sam Support", "Eva Claes", agent.sub),
+        ("Eva Claes", None, agent.sub),
+    ]
     page = page_of(community_client, case)
     assert "Assigned to: Sam Support → Eva Claes" in page
 
@@ -218,9 +265,9 @@ def test_the_assign_choices_are_the_agents(community_client, agent, customer):
 def test_an_agent_changes_the_status_with_a_comment(community, community_client, agent, customer, mail_sink):
     case = make_case(customer)
 
-    response = community_client.post_form(url(case, "status"), {"status": "waiting_for_customer",
-                                                                 "comment": "Which version do you run?"},
-                                          page=url(case))
+    response = community_client.post_form(
+        url(case, "status"), {"status": "waiting_for_customer", "comment": "Which version do you run?"}, page=url(case)
+    )
 
     assert response.status_code == 302
     db.session.refresh(case)
@@ -254,8 +301,10 @@ def test_an_agent_changes_the_severity_and_it_is_in_the_history(community_client
     assert case.severity == Severity.CRITICAL
     assert events(case, "severity") == [("normal", "critical", agent.sub)]
     assert "Severity: Normal → Critical" in page_of(community_client, case)
-    assert community_client.post_form(url(case, "severity"), {"severity": "apocalyptic"},
-                                      page=url(case)).status_code == 400
+    assert (
+        community_client.post_form(url(case, "severity"), {"severity": "apocalyptic"}, page=url(case)).status_code
+        == 400
+    )
 
 
 def test_the_history_names_who_changed_what(community_client, agent, customer):

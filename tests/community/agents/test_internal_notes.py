@@ -1,4 +1,5 @@
 """Internal notes stay with the agents: not on the customer's case page, not in their search, files or mails."""
+
 from __future__ import annotations
 
 import io
@@ -13,8 +14,9 @@ from tests.community.factories import make_case, make_person
 from tests.community.files import PDF
 
 
-def test_the_customer_sees_the_reply_and_never_the_internal_note(community, community_client, login, fake_panda,
-                                                                 mail_sink):
+def test_the_customer_sees_the_reply_and_never_the_internal_note(
+    community, community_client, login, fake_panda, mail_sink
+):
     peeters = org("Bakkerij Peeters BV")
     ann = login(name="Ann Accountant", email="ann@example.test", orgs=[peeters])
     customer = make_person(ann.sub, name=ann.name, email=ann.email)
@@ -22,15 +24,22 @@ def test_the_customer_sees_the_reply_and_never_the_internal_note(community, comm
     login(name="Sam Support", email="sam@vendor.test", roles=["support_agent"])  # the agent, in the same browser
     agent_page = f"/agent/cases/{case.id}"
 
-    community_client.post_form(f"{agent_page}/messages", {"body": "Publicly: please update to 12.3."},
-                               page=agent_page)
-    community_client.post(f"{agent_page}/messages", data={
-        "csrf_token": community_client.csrf_token(agent_page), "internal": "y",
-        "body": "Zanzibar: the customer runs a pirated copy.", "attachments": (io.BytesIO(PDF), "licence.pdf")},
-        content_type="multipart/form-data")
-    community_client.post_form(f"{agent_page}/status", {"status": "waiting_for_customer", "comment_internal": "y",
-                                                        "comment": "Quokka: chase them on Friday."},
-                               page=agent_page)
+    community_client.post_form(f"{agent_page}/messages", {"body": "Publicly: please update to 12.3."}, page=agent_page)
+    community_client.post(
+        f"{agent_page}/messages",
+        data={
+            "csrf_token": community_client.csrf_token(agent_page),
+            "internal": "y",
+            "body": "Zanzibar: the customer runs a pirated copy.",
+            "attachments": (io.BytesIO(PDF), "licence.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+    community_client.post_form(
+        f"{agent_page}/status",
+        {"status": "waiting_for_customer", "comment_internal": "y", "comment": "Quokka: chase them on Friday."},
+        page=agent_page,
+    )
     assert "Zanzibar" in community_client.get(agent_page).get_data(as_text=True)
     outbox.deliver_due(community)
 

@@ -1,4 +1,5 @@
 """The agents' queue: every organization, filters, counts per status, the remembered choice, constant queries."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -64,7 +65,8 @@ def test_filters_by_status_severity_and_product(community_client, agent):
     on_payroll = make_case(customer, product=payroll)
 
     assert rows(get(community_client, assignee="any", status="waiting_for_customer", severity="critical")) == [
-        critical.number]
+        critical.number
+    ]
     assert rows(get(community_client, assignee="any", status="all", product="payroll")) == [on_payroll.number]
 
 
@@ -115,7 +117,10 @@ def test_sorted_by_last_activity_or_by_severity(community_client, agent):
 
     assert rows(get(community_client, assignee="any")) == [recent_low.number, old_critical.number, older_high.number]
     assert rows(get(community_client, assignee="any", sort="severity")) == [
-        old_critical.number, older_high.number, recent_low.number]
+        old_critical.number,
+        older_high.number,
+        recent_low.number,
+    ]
 
 
 def test_the_queue_is_paginated(community_client, agent):
@@ -172,14 +177,26 @@ def _bulk_cases(count: int, agent) -> None:
     customer = make_person()
     product = make_product()
     now = utcnow()
-    db.session.execute(insert(Case), [
-        {"id": uuid.uuid4(), "number": f"CS-2000-{n:06d}", "organization_id": uuid.uuid4(),
-         "organization_name": f"Client {n:04d}", "product_key": product.key, "severity": Severity.NORMAL,
-         "status": Status.NEW if n % 2 else Status.IN_PROGRESS, "subject": f"Question {n}",
-         "opened_by_sub": customer.sub, "assignee_sub": agent.sub if n % 3 else None,
-         "created_at": now, "last_activity_at": now - dt.timedelta(minutes=n)}
-        for n in range(count)
-    ])
+    db.session.execute(
+        insert(Case),
+        [
+            {
+                "id": uuid.uuid4(),
+                "number": f"CS-2000-{n:06d}",
+                "organization_id": uuid.uuid4(),
+                "organization_name": f"Client {n:04d}",
+                "product_key": product.key,
+                "severity": Severity.NORMAL,
+                "status": Status.NEW if n % 2 else Status.IN_PROGRESS,
+                "subject": f"Question {n}",
+                "opened_by_sub": customer.sub,
+                "assignee_sub": agent.sub if n % 3 else None,
+                "created_at": now,
+                "last_activity_at": now - dt.timedelta(minutes=n),
+            }
+            for n in range(count)
+        ],
+    )
     db.session.flush()
 
 
@@ -199,8 +216,10 @@ def _queries_of(community_client, url: str) -> int:
     return len(statements)
 
 
-@pytest.mark.parametrize("url", ["/agent", "/agent?assignee=any&status=all&sort=severity",
-                                 "/agent?assignee=unassigned&organization=client&page=2"])
+@pytest.mark.parametrize(
+    "url",
+    ["/agent", "/agent?assignee=any&status=all&sort=severity", "/agent?assignee=unassigned&organization=client&page=2"],
+)
 def test_the_queue_runs_the_same_number_of_queries_for_1_10_and_1000_cases(community_client, agent, url):
     counts = []
     for total in (1, 10, 1000):

@@ -1,4 +1,5 @@
 """The agent's half of the story, through the pages: a client's case comes in, an agent works it."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -12,17 +13,25 @@ from tests.community.factories import make_product
 TEAM = "support-team@community.localhost"
 
 
-def test_an_accountants_case_is_worked_by_an_agent_and_the_note_stays_internal(community, community_client, login,
-                                                                             fake_panda, mail_sink):
+def test_an_accountants_case_is_worked_by_an_agent_and_the_note_stays_internal(
+    community, community_client, login, fake_panda, mail_sink
+):
     make_product("accounting", "Accounting")
     peeters = org("Bakkerij Peeters BV")
     cases = f"/orgs/{peeters['id']}/cases"
 
     # Jan, the accountant, opens a case in his client's name.
     jan = login(name="Jan Janssens", email="jan@example.test", orgs=[peeters], locale="nl")
-    response = community_client.post_form(f"{cases}/new", {
-        "product": "accounting", "severity": "high", "subject": "Btw-aangifte klopt niet",
-        "description": "Vak 54 en vak 59 verschillen."}, page=f"{cases}/new")
+    response = community_client.post_form(
+        f"{cases}/new",
+        {
+            "product": "accounting",
+            "severity": "high",
+            "subject": "Btw-aangifte klopt niet",
+            "description": "Vak 54 en vak 59 verschillen.",
+        },
+        page=f"{cases}/new",
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     case = db.session.scalars(select(Case)).one()
     case_page = f"{cases}/{case.id}"
@@ -39,10 +48,10 @@ def test_an_accountants_case_is_worked_by_an_agent_and_the_note_stays_internal(c
     here = f"/agent/cases/{case.id}"
     sam_sub = fake_panda.signed_in
     community_client.post_form(f"{here}/assignee", {"assignee": sam_sub}, page=here)
-    community_client.post_form(f"{here}/messages", {"internal": "y", "body": "Klant draait nog versie 11."},
-                               page=here)
-    community_client.post_form(f"{here}/status", {"status": "waiting_for_customer",
-                                                  "comment": "Welke versie gebruikt u?"}, page=here)
+    community_client.post_form(f"{here}/messages", {"internal": "y", "body": "Klant draait nog versie 11."}, page=here)
+    community_client.post_form(
+        f"{here}/status", {"status": "waiting_for_customer", "comment": "Welke versie gebruikt u?"}, page=here
+    )
     mine = community_client.get("/agent", query_string={"view": "mine"}).get_data(as_text=True)
     assert case.number in mine
     outbox.deliver_due(community)

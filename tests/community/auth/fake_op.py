@@ -6,6 +6,7 @@ userinfo, end-session, RFC 9207 ``iss``) and lets a test bend any part of it:
 sign with another key, name another issuer, drop the ``iss`` parameter, refuse
 refresh tokens, answer 503, answer slowly. Everything it receives is recorded.
 """
+
 from __future__ import annotations
 
 import base64
@@ -41,10 +42,21 @@ SIGNING_KEY = new_key("panda-1")
 FORGED_KEY = new_key("panda-1")  # same kid, different key: a forged signature
 
 
-def org(name: str, *, enterprise_number: str = "0403.170.701", customer_number: str = "100234",
-        role: str = "member", id: str | None = None) -> dict:
-    return {"id": id or str(uuid.uuid4()), "name": name, "enterprise_number": enterprise_number,
-            "customer_number": customer_number, "role": role}
+def org(
+    name: str,
+    *,
+    enterprise_number: str = "0403.170.701",
+    customer_number: str = "100234",
+    role: str = "member",
+    id: str | None = None,
+) -> dict:
+    return {
+        "id": id or str(uuid.uuid4()),
+        "name": name,
+        "enterprise_number": enterprise_number,
+        "customer_number": customer_number,
+        "role": role,
+    }
 
 
 @dataclass
@@ -57,8 +69,13 @@ class PandaUser:
     roles: list[str] = field(default_factory=list)
 
     def claims(self) -> dict:
-        claims = {"name": self.name, "email": self.email, "email_verified": True, "locale": self.locale,
-                  "orgs": list(self.orgs)}
+        claims = {
+            "name": self.name,
+            "email": self.email,
+            "email_verified": True,
+            "locale": self.locale,
+            "orgs": list(self.orgs),
+        }
         if self.roles:
             claims["roles"] = list(self.roles)
         return claims
@@ -110,10 +127,24 @@ class FakePanda:
         self.hits: dict[str, int] = {}
 
     # -- people -------------------------------------------------------------------------
-    def add_user(self, sub: str | None = None, *, name: str = "Ann Accountant", email: str = "ann@example.test",
-                 orgs: list[dict] | None = None, roles: list[str] | None = None, locale: str = "en") -> PandaUser:
-        user = PandaUser(sub=sub or str(uuid.uuid4()), name=name, email=email, locale=locale,
-                         orgs=list(orgs or []), roles=list(roles or []))
+    def add_user(
+        self,
+        sub: str | None = None,
+        *,
+        name: str = "Ann Accountant",
+        email: str = "ann@example.test",
+        orgs: list[dict] | None = None,
+        roles: list[str] | None = None,
+        locale: str = "en",
+    ) -> PandaUser:
+        user = PandaUser(
+            sub=sub or str(uuid.uuid4()),
+            name=name,
+            email=email,
+            locale=locale,
+            orgs=list(orgs or []),
+            roles=list(roles or []),
+        )
         self.users[user.sub] = user
         return user
 
@@ -128,8 +159,16 @@ class FakePanda:
 
     def id_token(self, user: PandaUser, *, nonce: str | None, sid: str, auth_time: int) -> str:
         now = int(time.time())
-        claims = {"iss": self.issuer, "sub": user.sub, "aud": CLIENT_ID, "iat": now, "exp": now + 300,
-                  "auth_time": auth_time, "sid": sid, **user.claims()}
+        claims = {
+            "iss": self.issuer,
+            "sub": user.sub,
+            "aud": CLIENT_ID,
+            "iat": now,
+            "exp": now + 300,
+            "auth_time": auth_time,
+            "sid": sid,
+            **user.claims(),
+        }
         if nonce:
             claims["nonce"] = nonce
         claims.update(self.id_token_changes)
@@ -139,19 +178,40 @@ class FakePanda:
 
     def access_token(self, user: PandaUser) -> str:
         now = int(time.time())
-        claims = {"iss": self.issuer, "sub": user.sub, "aud": CLIENT_ID, "client_id": CLIENT_ID, "iat": now,
-                  "exp": now + self.access_token_lifetime, "jti": secrets.token_hex(8),
-                  "scope": "openid profile email orgs offline_access"}
+        claims = {
+            "iss": self.issuer,
+            "sub": user.sub,
+            "aud": CLIENT_ID,
+            "client_id": CLIENT_ID,
+            "iat": now,
+            "exp": now + self.access_token_lifetime,
+            "jti": secrets.token_hex(8),
+            "scope": "openid profile email orgs offline_access",
+        }
         if self.access_token_has_orgs:
             claims["orgs"] = list(user.orgs)
             claims["roles"] = list(user.roles)
         return self.sign(claims, header={"typ": "at+jwt"})
 
-    def logout_token(self, *, sub: str | None = None, sid: str | None = None, header: dict | None = None,
-                     key: RSAKey | None = None, drop: tuple[str, ...] = (), **changes: Any) -> str:
+    def logout_token(
+        self,
+        *,
+        sub: str | None = None,
+        sid: str | None = None,
+        header: dict | None = None,
+        key: RSAKey | None = None,
+        drop: tuple[str, ...] = (),
+        **changes: Any,
+    ) -> str:
         now = int(time.time())
-        claims: dict[str, Any] = {"iss": self.issuer, "aud": CLIENT_ID, "iat": now, "exp": now + 120,
-                                  "jti": secrets.token_hex(12), "events": {BACKCHANNEL_EVENT: {}}}
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": CLIENT_ID,
+            "iat": now,
+            "exp": now + 120,
+            "jti": secrets.token_hex(12),
+            "events": {BACKCHANNEL_EVENT: {}},
+        }
         if sub is not None:
             claims["sub"] = sub
         if sid is not None:
@@ -164,17 +224,22 @@ class FakePanda:
     def _issue(self, user: PandaUser, *, nonce: str | None, sid: str, auth_time: int, family: str) -> dict:
         refresh_token = secrets.token_urlsafe(24)
         self.refresh_tokens[refresh_token] = {"sub": user.sub, "sid": sid, "auth_time": auth_time, "family": family}
-        answer = {"access_token": self.access_token(user), "token_type": "Bearer",
-                  "expires_in": self.access_token_lifetime, "refresh_token": refresh_token,
-                  "scope": "openid profile email orgs offline_access"}
+        answer = {
+            "access_token": self.access_token(user),
+            "token_type": "Bearer",
+            "expires_in": self.access_token_lifetime,
+            "refresh_token": refresh_token,
+            "scope": "openid profile email orgs offline_access",
+        }
         if nonce is not None:
             answer["id_token"] = self.id_token(user, nonce=nonce, sid=sid, auth_time=auth_time)
         return answer
 
     def issue_tokens(self, user: PandaUser) -> dict:
         """What the token endpoint would answer after ``user`` signed in (for tests that skip the redirects)."""
-        return self._issue(user, nonce="", sid=self.panda_sid or "", auth_time=int(time.time()),
-                           family=secrets.token_hex(4))
+        return self._issue(
+            user, nonce="", sid=self.panda_sid or "", auth_time=int(time.time()), family=secrets.token_hex(4)
+        )
 
     def revoke_family_of(self, sub: str) -> None:
         for token, record in list(self.refresh_tokens.items()):
@@ -199,24 +264,26 @@ class FakePanda:
 
         @app.get("/.well-known/openid-configuration")
         def discovery():
-            return jsonify({
-                "issuer": op.issuer,
-                "authorization_endpoint": op.issuer + "/oidc/authorize",
-                "token_endpoint": op.issuer + "/oidc/token",
-                "userinfo_endpoint": op.issuer + "/oidc/userinfo",
-                "jwks_uri": op.issuer + "/oidc/jwks",
-                "end_session_endpoint": op.issuer + "/oidc/end-session",
-                "response_types_supported": ["code"],
-                "grant_types_supported": ["authorization_code", "refresh_token"],
-                "code_challenge_methods_supported": ["S256"],
-                "scopes_supported": ["openid", "profile", "email", "orgs", "offline_access"],
-                "id_token_signing_alg_values_supported": ["RS256"],
-                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-                "authorization_response_iss_parameter_supported": op.advertise_iss_parameter,
-                "backchannel_logout_supported": True,
-                "backchannel_logout_session_supported": True,
-                "subject_types_supported": ["public"],
-            })
+            return jsonify(
+                {
+                    "issuer": op.issuer,
+                    "authorization_endpoint": op.issuer + "/oidc/authorize",
+                    "token_endpoint": op.issuer + "/oidc/token",
+                    "userinfo_endpoint": op.issuer + "/oidc/userinfo",
+                    "jwks_uri": op.issuer + "/oidc/jwks",
+                    "end_session_endpoint": op.issuer + "/oidc/end-session",
+                    "response_types_supported": ["code"],
+                    "grant_types_supported": ["authorization_code", "refresh_token"],
+                    "code_challenge_methods_supported": ["S256"],
+                    "scopes_supported": ["openid", "profile", "email", "orgs", "offline_access"],
+                    "id_token_signing_alg_values_supported": ["RS256"],
+                    "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+                    "authorization_response_iss_parameter_supported": op.advertise_iss_parameter,
+                    "backchannel_logout_supported": True,
+                    "backchannel_logout_session_supported": True,
+                    "subject_types_supported": ["public"],
+                }
+            )
 
         @app.get("/oidc/jwks")
         def jwks():
@@ -247,9 +314,14 @@ class FakePanda:
                     return "<h1>Sign in to Panda</h1>", 200
                 op.sign_in_at_panda(op.users[op.login_as])
             code = secrets.token_urlsafe(16)
-            op.codes[code] = {"sub": op.signed_in, "nonce": params.get("nonce"), "sid": op.panda_sid,
-                              "challenge": params["code_challenge"], "redirect_uri": params["redirect_uri"],
-                              "auth_time": int(time.time())}
+            op.codes[code] = {
+                "sub": op.signed_in,
+                "nonce": params.get("nonce"),
+                "sid": op.panda_sid,
+                "challenge": params["code_challenge"],
+                "redirect_uri": params["redirect_uri"],
+                "auth_time": int(time.time()),
+            }
             return back(code=code)
 
         def client_authenticated() -> bool:
@@ -277,8 +349,15 @@ class FakePanda:
                 if challenge != record["challenge"]:
                     return token_error("invalid_grant")
                 user = op.users[record["sub"]]
-                return jsonify(op._issue(user, nonce=record["nonce"] or "", sid=record["sid"],
-                                         auth_time=record["auth_time"], family=secrets.token_hex(4)))
+                return jsonify(
+                    op._issue(
+                        user,
+                        nonce=record["nonce"] or "",
+                        sid=record["sid"],
+                        auth_time=record["auth_time"],
+                        family=secrets.token_hex(4),
+                    )
+                )
             if grant == "refresh_token":
                 presented = form.get("refresh_token", "")
                 record = op.refresh_tokens.pop(presented, None)
@@ -286,8 +365,9 @@ class FakePanda:
                     return token_error("invalid_grant")
                 op.spent_refresh_tokens.add(presented)
                 user = op.users[record["sub"]]
-                answer = op._issue(user, nonce=None, sid=record["sid"], auth_time=record["auth_time"],
-                                   family=record["family"])
+                answer = op._issue(
+                    user, nonce=None, sid=record["sid"], auth_time=record["auth_time"], family=record["family"]
+                )
                 return jsonify(answer)
             return token_error("unsupported_grant_type")
 
@@ -300,7 +380,7 @@ class FakePanda:
             try:
                 registry = JWSRegistry(algorithms=["RS256"])
                 registry.max_payload_length = 4_000_000  # thousands of organizations
-                claims = jwt.decode(header[len("Bearer "):], KeySet(op.keys), registry=registry).claims
+                claims = jwt.decode(header[len("Bearer ") :], KeySet(op.keys), registry=registry).claims
             except Exception:
                 return "", 401
             if claims.get("exp", 0) < time.time() or claims.get("sub") not in op.users:
@@ -353,9 +433,12 @@ def login_as(client, op: FakePanda, user: PandaUser) -> None:
         session["sub"] = user.sub
         session["sid"] = op.panda_sid
         session["claims"] = {"sub": user.sub, **user.claims()}
-        session["tokens"] = {"access_token": answer["access_token"],
-                             "expires_at": int(time.time()) + answer["expires_in"],
-                             "refresh_token": answer["refresh_token"], "id_token": answer["id_token"]}
+        session["tokens"] = {
+            "access_token": answer["access_token"],
+            "expires_at": int(time.time()) + answer["expires_in"],
+            "refresh_token": answer["refresh_token"],
+            "id_token": answer["id_token"],
+        }
 
 
 def expire_access_token(client) -> None:

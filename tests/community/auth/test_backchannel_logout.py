@@ -1,4 +1,5 @@
 """Back-channel logout: Panda ends community sessions; anything but a valid, fresh, unseen token is a 400."""
+
 from __future__ import annotations
 
 import time
@@ -28,8 +29,7 @@ def ann(fake_panda, community_client):
     return user
 
 
-def test_a_valid_logout_token_for_a_sid_ends_that_session(community, community_client, community_db,
-                                                          fake_panda, ann):
+def test_a_valid_logout_token_for_a_sid_ends_that_session(community, community_client, community_db, fake_panda, ann):
     other_browser = community.test_client()
     sign_in(other_browser, fake_panda, ann)  # a second Panda session (another sid)
 
@@ -42,8 +42,9 @@ def test_a_valid_logout_token_for_a_sid_ends_that_session(community, community_c
     assert "Ann Accountant" in other_browser.get("/").get_data(as_text=True)
 
 
-def test_a_logout_token_with_only_a_sub_ends_every_session_of_that_person(community, community_client,
-                                                                          community_db, fake_panda, ann):
+def test_a_logout_token_with_only_a_sub_ends_every_session_of_that_person(
+    community, community_client, community_db, fake_panda, ann
+):
     sign_in(community.test_client(), fake_panda, ann)
     assert sessions_of(community_db, ann.sub) == 2
     assert post(community.test_client(), fake_panda.logout_token(sub=ann.sub)).status_code == 200
@@ -110,27 +111,31 @@ def test_a_replayed_logout_token_is_refused(community_client, community_db, fake
     assert community_db.session.execute(select(func.count()).select_from(SeenLogoutToken)).scalar() == 1
 
 
-@pytest.mark.parametrize("bend", [
-    pytest.param(lambda op, ann: op.logout_token(sid=ann.sid, aud="another-client"), id="wrong aud"),
-    pytest.param(lambda op, ann: op.logout_token(sid=ann.sid, iss="http://127.0.0.1:1/not-panda"), id="wrong iss"),
-    pytest.param(lambda op, ann: op.logout_token(sid=ann.sid, key=FORGED_KEY), id="bad signature"),
-    pytest.param(lambda op, ann: op.logout_token(sid=ann.sid, nonce="n-0S6_WzA2Mj"), id="nonce present"),
-    pytest.param(lambda op, ann: op.logout_token(sid=ann.sid, drop=("events",)), id="missing events"),
-    pytest.param(lambda op, ann: op.logout_token(sid=ann.sid, events={"other": {}}), id="other event"),
-    pytest.param(lambda op, ann: op.logout_token(), id="neither sub nor sid"),
-    pytest.param(lambda op, ann: op.logout_token(sid=ann.sid, drop=("jti",)), id="missing jti"),
-    pytest.param(lambda op, ann: op.logout_token(sid=ann.sid, drop=("iat",)), id="missing iat"),
-    pytest.param(lambda op, ann: op.logout_token(sid=ann.sid, iat=int(time.time()) + 3600), id="iat in the future"),
-    pytest.param(lambda op, ann: op.logout_token(sid=ann.sid, iat=int(time.time()) - 3600,
-                                                 exp=int(time.time()) + 60), id="too old"),
-    pytest.param(lambda op, ann: op.logout_token(sid=ann.sid, exp=int(time.time()) - 3600), id="expired"),
-    pytest.param(lambda op, ann: op.logout_token(sid=ann.sid, header={"typ": "JWT"}), id="wrong typ"),
-    pytest.param(lambda op, ann: op.id_token(ann, nonce=None, sid=ann.sid, auth_time=0), id="an ID token"),
-    pytest.param(lambda op, ann: "not.a.jwt", id="garbage"),
-    pytest.param(lambda op, ann: "", id="empty"),
-])
-def test_an_invalid_logout_token_is_refused_and_ends_nothing(community_client, community_db, fake_panda, ann,
-                                                             bend):
+@pytest.mark.parametrize(
+    "bend",
+    [
+        pytest.param(lambda op, ann: op.logout_token(sid=ann.sid, aud="another-client"), id="wrong aud"),
+        pytest.param(lambda op, ann: op.logout_token(sid=ann.sid, iss="http://127.0.0.1:1/not-panda"), id="wrong iss"),
+        pytest.param(lambda op, ann: op.logout_token(sid=ann.sid, key=FORGED_KEY), id="bad signature"),
+        pytest.param(lambda op, ann: op.logout_token(sid=ann.sid, nonce="n-0S6_WzA2Mj"), id="nonce present"),
+        pytest.param(lambda op, ann: op.logout_token(sid=ann.sid, drop=("events",)), id="missing events"),
+        pytest.param(lambda op, ann: op.logout_token(sid=ann.sid, events={"other": {}}), id="other event"),
+        pytest.param(lambda op, ann: op.logout_token(), id="neither sub nor sid"),
+        pytest.param(lambda op, ann: op.logout_token(sid=ann.sid, drop=("jti",)), id="missing jti"),
+        pytest.param(lambda op, ann: op.logout_token(sid=ann.sid, drop=("iat",)), id="missing iat"),
+        pytest.param(lambda op, ann: op.logout_token(sid=ann.sid, iat=int(time.time()) + 3600), id="iat in the future"),
+        pytest.param(
+            lambda op, ann: op.logout_token(sid=ann.sid, iat=int(time.time()) - 3600, exp=int(time.time()) + 60),
+            id="too old",
+        ),
+        pytest.param(lambda op, ann: op.logout_token(sid=ann.sid, exp=int(time.time()) - 3600), id="expired"),
+        pytest.param(lambda op, ann: op.logout_token(sid=ann.sid, header={"typ": "JWT"}), id="wrong typ"),
+        pytest.param(lambda op, ann: op.id_token(ann, nonce=None, sid=ann.sid, auth_time=0), id="an ID token"),
+        pytest.param(lambda op, ann: "not.a.jwt", id="garbage"),
+        pytest.param(lambda op, ann: "", id="empty"),
+    ],
+)
+def test_an_invalid_logout_token_is_refused_and_ends_nothing(community_client, community_db, fake_panda, ann, bend):
     response = post(community_client, bend(fake_panda, ann))
     assert response.status_code == 400
     assert response.json == {"error": "invalid_request"}
@@ -143,8 +148,14 @@ def test_a_logout_token_signed_with_another_algorithm_is_refused(community_clien
     from joserfc.jwk import OctKey
 
     now = int(time.time())
-    claims = {"iss": fake_panda.issuer, "aud": "support-community", "iat": now, "jti": "hs-1", "sid": ann.sid,
-              "events": {"http://schemas.openid.net/event/backchannel-logout": {}}}
+    claims = {
+        "iss": fake_panda.issuer,
+        "aud": "support-community",
+        "iat": now,
+        "jti": "hs-1",
+        "sid": ann.sid,
+        "events": {"http://schemas.openid.net/event/backchannel-logout": {}},
+    }
     token = jwt.encode({"alg": "HS256", "kid": "panda-1"}, claims, OctKey.generate_key(256))
     assert post(community_client, token).status_code == 400
     assert sessions_of(community_db, ann.sub) == 1
@@ -155,8 +166,9 @@ def test_the_endpoint_needs_no_csrf_token_and_no_session(community, fake_panda, 
     assert post(panda_server, fake_panda.logout_token(sub=ann.sub)).status_code == 200
 
 
-def test_panda_unreachable_for_its_keys_answers_503_so_the_message_is_retried(community, community_client,
-                                                                              community_db, fake_panda, ann):
+def test_panda_unreachable_for_its_keys_answers_503_so_the_message_is_retried(
+    community, community_client, community_db, fake_panda, ann
+):
     from support_community.auth.provider import panda
 
     panda(community).clear_cache()
@@ -166,8 +178,9 @@ def test_panda_unreachable_for_its_keys_answers_503_so_the_message_is_retried(co
     assert sessions_of(community_db, ann.sub) == 1
 
 
-def test_a_public_page_still_shows_when_panda_is_down_for_the_silent_attempt(community, community_client,
-                                                                             fake_panda, ann):
+def test_a_public_page_still_shows_when_panda_is_down_for_the_silent_attempt(
+    community, community_client, fake_panda, ann
+):
     from support_community.auth.provider import panda
 
     post(community_client, fake_panda.logout_token(sid=ann.sid))
@@ -182,7 +195,8 @@ def test_a_public_page_still_shows_when_panda_is_down_for_the_silent_attempt(com
 
 
 def test_a_private_page_shows_the_unavailable_page_when_panda_is_down_for_the_silent_attempt(
-        community, community_client, fake_panda, ann):
+    community, community_client, fake_panda, ann
+):
     from support_community.auth.provider import panda
 
     post(community_client, fake_panda.logout_token(sid=ann.sid))

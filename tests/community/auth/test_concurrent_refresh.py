@@ -5,6 +5,7 @@ whole family), so the community serializes the renewal on the session row.
 That needs two real concurrent transactions, hence PostgreSQL and an app whose
 requests commit for real (no per-test rollback).
 """
+
 from __future__ import annotations
 
 import threading
@@ -28,8 +29,9 @@ def test_two_concurrent_requests_renew_the_tokens_once(committing_community, fak
     op.delays["token"] = 0.5  # keep the first renewal in flight while the second request arrives
 
     statuses: list[int] = []
-    threads = [threading.Thread(target=lambda c=c: statuses.append(c.get("/switch").status_code))
-               for c in (first, second)]
+    threads = [
+        threading.Thread(target=lambda c=c: statuses.append(c.get("/switch").status_code)) for c in (first, second)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

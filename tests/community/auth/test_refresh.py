@@ -1,4 +1,5 @@
 """Session freshness: an expired access token is renewed (rotating refresh tokens) and orgs re-read."""
+
 from __future__ import annotations
 
 import pytest
@@ -71,8 +72,9 @@ def test_a_refused_refresh_ends_the_session_and_sends_the_person_to_sign_in(comm
 
 
 @pytest.mark.parametrize("endpoint", ["token", "jwks"])
-def test_a_refresh_while_panda_is_down_shows_the_unavailable_page(community, community_client, fake_panda, ann,
-                                                                  endpoint):
+def test_a_refresh_while_panda_is_down_shows_the_unavailable_page(
+    community, community_client, fake_panda, ann, endpoint
+):
     from support_community.auth.provider import panda
 
     panda(community).clear_cache()
@@ -100,8 +102,7 @@ def test_a_second_request_adopts_tokens_another_request_just_renewed(community, 
     spent = len([r for r in fake_panda.token_requests if r["grant_type"] == "refresh_token"])
     # Request B opened the session before A stored the new tokens, so it still holds the expired ones.
     with community.test_request_context("/", headers={"Cookie": f"community_session={cookie}"}) as ctx:
-        ctx.session["tokens"] = dict(ctx.session["tokens"], expires_at=0,
-                                     refresh_token="the-spent-refresh-token")
+        ctx.session["tokens"] = dict(ctx.session["tokens"], expires_at=0, refresh_token="the-spent-refresh-token")
         assert refresh_session() is True
         assert session_tokens().refresh_token != "the-spent-refresh-token"
         assert not session_tokens().expired()

@@ -1,4 +1,5 @@
 """The community's session lives in its database; the browser holds only an opaque identifier."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -7,10 +8,8 @@ from support_community.auth.models import WebSession
 from tests.community.auth.fake_op import org, sign_in
 
 
-def test_the_cookie_holds_only_an_opaque_id_even_with_2000_organizations(community_client, community_db,
-                                                                         fake_panda):
-    user = fake_panda.add_user(orgs=[org(f"Client {n:04d} BV", customer_number=str(200000 + n))
-                                     for n in range(2000)])
+def test_the_cookie_holds_only_an_opaque_id_even_with_2000_organizations(community_client, community_db, fake_panda):
+    user = fake_panda.add_user(orgs=[org(f"Client {n:04d} BV", customer_number=str(200000 + n)) for n in range(2000)])
     response = sign_in(community_client, fake_panda, user)
 
     cookie_header = response.headers["Set-Cookie"]
@@ -44,8 +43,7 @@ def test_the_community_cookie_name_differs_from_pandas(community):
     assert community.config["SESSION_COOKIE_NAME"] == "community_session"
 
 
-def test_a_session_ended_during_a_request_is_not_written_back(community, community_client, community_db,
-                                                              fake_panda):
+def test_a_session_ended_during_a_request_is_not_written_back(community, community_client, community_db, fake_panda):
     """A back-channel logout racing a page load must win: the page's save does not resurrect the session."""
     from flask import session
 
@@ -65,8 +63,9 @@ def test_a_session_ended_during_a_request_is_not_written_back(community, communi
     assert "community_session=;" in response.headers["Set-Cookie"]
 
 
-def test_a_request_that_changes_nothing_does_not_overwrite_newer_data(community, community_client, community_db,
-                                                                     fake_panda):
+def test_a_request_that_changes_nothing_does_not_overwrite_newer_data(
+    community, community_client, community_db, fake_panda
+):
     import datetime as dt
 
     from shared.sessions import stored_session_id

@@ -1,4 +1,5 @@
 """Signing in through Panda: authorization code + PKCE, and every way the answer can be wrong."""
+
 from __future__ import annotations
 
 import base64
@@ -26,8 +27,9 @@ def come_back(client, authorize_url):
 
 @pytest.fixture()
 def ann(fake_panda):
-    user = fake_panda.add_user(orgs=[org("Bakkerij Peeters BV", enterprise_number="0403.170.701",
-                                         customer_number="100234")])
+    user = fake_panda.add_user(
+        orgs=[org("Bakkerij Peeters BV", enterprise_number="0403.170.701", customer_number="100234")]
+    )
     fake_panda.sign_in_at_panda(user)
     return user
 
@@ -45,8 +47,9 @@ def test_sign_in_sends_the_browser_to_panda_with_code_pkce_s256_state_and_nonce(
     assert "prompt" not in params  # someone signed in to Panda is not asked for the password again
 
 
-def test_a_full_sign_in_exchanges_the_code_with_the_pkce_verifier_and_returns_to_next(community_client,
-                                                                                        fake_panda, ann):
+def test_a_full_sign_in_exchanges_the_code_with_the_pkce_verifier_and_returns_to_next(
+    community_client, fake_panda, ann
+):
     location = start(community_client, "/switch")
     response = come_back(community_client, location)
 
@@ -126,13 +129,16 @@ def test_a_tampered_code_is_refused(community_client, fake_panda, ann):
     assert "Try again" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("change", [
-    {"nonce": "another-nonce"},
-    {"iss": "http://127.0.0.1:1/not-panda"},
-    {"aud": "another-client"},
-    {"exp": 1_000_000},
-    {"sub": "s" * 65},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"nonce": "another-nonce"},
+        {"iss": "http://127.0.0.1:1/not-panda"},
+        {"aud": "another-client"},
+        {"exp": 1_000_000},
+        {"sub": "s" * 65},
+    ],
+)
 def test_an_id_token_with_wrong_claims_is_refused(community_client, fake_panda, ann, change):
     fake_panda.id_token_changes = change
     response = come_back(community_client, start(community_client))
@@ -218,8 +224,9 @@ def test_sign_in_shows_the_unavailable_page_when_discovery_fails(community_clien
     assert "The sign-in service is unavailable" in page and "Try again" in page
 
 
-def test_sign_in_shows_the_unavailable_page_when_panda_refuses_connections(community, community_client,
-                                                                           fake_panda, monkeypatch):
+def test_sign_in_shows_the_unavailable_page_when_panda_refuses_connections(
+    community, community_client, fake_panda, monkeypatch
+):
     from tests.support import free_port
 
     monkeypatch.setitem(community.config, "PANDA_INTERNAL_URL", f"http://127.0.0.1:{free_port()}")
@@ -228,16 +235,16 @@ def test_sign_in_shows_the_unavailable_page_when_panda_refuses_connections(commu
     assert "The sign-in service is unavailable" in response.get_data(as_text=True)
 
 
-def test_sign_in_shows_the_unavailable_page_when_panda_is_too_slow(community, community_client, fake_panda,
-                                                                   monkeypatch):
+def test_sign_in_shows_the_unavailable_page_when_panda_is_too_slow(
+    community, community_client, fake_panda, monkeypatch
+):
     monkeypatch.setitem(community.config, "OIDC_HTTP_TIMEOUT", 0.2)
     fake_panda.delays["discovery"] = 1.0
     assert community_client.get("/auth/sign-in").status_code == 503
 
 
 @pytest.mark.parametrize("endpoint", ["token", "jwks"])
-def test_the_callback_shows_the_unavailable_page_when_panda_fails_midway(community_client, fake_panda, ann,
-                                                                         endpoint):
+def test_the_callback_shows_the_unavailable_page_when_panda_fails_midway(community_client, fake_panda, ann, endpoint):
     location = start(community_client)
     fake_panda.failures[endpoint] = 502
     response = come_back(community_client, location)
@@ -247,8 +254,9 @@ def test_the_callback_shows_the_unavailable_page_when_panda_fails_midway(communi
     assert "/auth/sign-in" in page  # try again starts a new sign-in, not the spent callback
 
 
-def test_server_to_server_calls_use_the_internal_url_while_the_browser_uses_the_issuer(community, community_client,
-                                                                                      fake_panda, ann, monkeypatch):
+def test_server_to_server_calls_use_the_internal_url_while_the_browser_uses_the_issuer(
+    community, community_client, fake_panda, ann, monkeypatch
+):
     internal = fake_panda.issuer.replace("127.0.0.1", "localhost")
     monkeypatch.setitem(community.config, "PANDA_INTERNAL_URL", internal)
     location = start(community_client)

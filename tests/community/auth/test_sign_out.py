@@ -1,4 +1,5 @@
 """Signing out ends the community session and Panda's (RP-initiated logout)."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,8 +16,9 @@ def ann(fake_panda, community_client):
     return user
 
 
-def test_sign_out_ends_the_session_and_sends_the_browser_to_pandas_end_session(community_client, community_db,
-                                                                               fake_panda, ann):
+def test_sign_out_ends_the_session_and_sends_the_browser_to_pandas_end_session(
+    community_client, community_db, fake_panda, ann
+):
     with community_client.session_transaction() as session:
         id_token = session["tokens"]["id_token"]
 
@@ -46,8 +48,7 @@ def test_sign_out_needs_the_csrf_token(community_client, ann):
     assert "Ann Accountant" in community_client.get("/").get_data(as_text=True)
 
 
-def test_sign_out_while_panda_is_unreachable_still_ends_the_local_session(community, community_client, fake_panda,
-                                                                          ann):
+def test_sign_out_while_panda_is_unreachable_still_ends_the_local_session(community, community_client, fake_panda, ann):
     from support_community.auth.provider import panda
 
     token = community_client.csrf_token("/")

@@ -1,4 +1,5 @@
 """Switch organization: the token's orgs, top right and on /switch (re-read from Panda)."""
+
 from __future__ import annotations
 
 import re
@@ -74,10 +75,12 @@ def test_the_switch_page_renews_a_rejected_access_token(community_client, login,
 
 
 def test_the_switch_page_filters_by_name_customer_or_enterprise_number(community_client, login):
-    login(orgs=[
-        org("Bakkerij Peeters BV", enterprise_number="0403.170.701", customer_number="100234"),
-        org("Garage Janssens NV", enterprise_number="0202.239.951", customer_number="100999"),
-    ])
+    login(
+        orgs=[
+            org("Bakkerij Peeters BV", enterprise_number="0403.170.701", customer_number="100234"),
+            org("Garage Janssens NV", enterprise_number="0202.239.951", customer_number="100999"),
+        ]
+    )
 
     def listed(query: str) -> set[str]:
         page = community_client.get("/switch", query_string={"q": query}).get_data(as_text=True)
@@ -108,8 +111,7 @@ def test_the_switch_page_without_organizations_explains_what_to_do(community_cli
     assert "administrator must approve your membership" in page
 
 
-def test_the_switch_page_shows_the_known_list_when_panda_is_unreachable(community, community_client, login,
-                                                                        fake_panda):
+def test_the_switch_page_shows_the_known_list_when_panda_is_unreachable(community, community_client, login, fake_panda):
     from support_community.auth.provider import panda
 
     login(orgs=[org("Bakkerij Peeters BV")])

@@ -1,4 +1,5 @@
 """Access removed in Panda: from the next request on, the organization's cases are gone for that person."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,16 +22,19 @@ def jan(fake_panda, community_client, demo_catalog, store):
 
 @pytest.fixture()
 def peeters_case(jan):
-    case = open_case(PEETERS, acting_as(jan), subject="Peeters VAT question",
-                     uploads=[upload("aangifte.pdf", PDF)])
+    case = open_case(PEETERS, acting_as(jan), subject="Peeters VAT question", uploads=[upload("aangifte.pdf", PDF)])
     attachment = db.session.scalar(select(Attachment).where(Attachment.case_id == case.id))
     return case, attachment
 
 
 def urls(case, attachment) -> dict[str, str]:
     base = f"/orgs/{PEETERS['id']}/cases"
-    return {"list": base, "case": f"{base}/{case.id}", "download": f"{base}/{case.id}/attachments/{attachment.id}",
-            "new": f"{base}/new"}
+    return {
+        "list": base,
+        "case": f"{base}/{case.id}",
+        "download": f"{base}/{case.id}/attachments/{attachment.id}",
+        "new": f"{base}/new",
+    }
 
 
 def remove_peeters(user) -> None:
@@ -44,8 +48,9 @@ def test_before_the_change_everything_is_there(community_client, peeters_case):
     assert "Peeters VAT question" in community_client.get("/cases").get_data(as_text=True)
 
 
-def test_after_a_refresh_without_the_organization_its_pages_and_files_are_gone(community_client, fake_panda, jan,
-                                                                               peeters_case):
+def test_after_a_refresh_without_the_organization_its_pages_and_files_are_gone(
+    community_client, fake_panda, jan, peeters_case
+):
     case, attachment = peeters_case
     remove_peeters(jan)
     expire_access_token(community_client)
@@ -66,12 +71,14 @@ def test_after_a_refresh_the_organization_is_gone_even_when_asked_for_by_id(comm
     assert "Peeters VAT question" not in page
 
 
-def test_after_a_back_channel_logout_the_next_sign_in_brings_the_shorter_list(community, community_client,
-                                                                               fake_panda, jan, peeters_case):
+def test_after_a_back_channel_logout_the_next_sign_in_brings_the_shorter_list(
+    community, community_client, fake_panda, jan, peeters_case
+):
     case, attachment = peeters_case
     remove_peeters(jan)
-    logout = community.test_client().post("/auth/backchannel-logout",
-                                          data={"logout_token": fake_panda.logout_token(sub=jan.sub, sid=jan.sid)})
+    logout = community.test_client().post(
+        "/auth/backchannel-logout", data={"logout_token": fake_panda.logout_token(sub=jan.sub, sid=jan.sid)}
+    )
     assert logout.status_code == 200
 
     # The next page asks Panda silently (prompt=none) and comes back with today's organizations.

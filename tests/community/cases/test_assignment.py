@@ -1,4 +1,5 @@
 """Who works on a case: agents only, the history keeps each change, and the new assignee hears of it."""
+
 from __future__ import annotations
 
 import pytest

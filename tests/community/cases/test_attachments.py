@@ -1,4 +1,5 @@
 """Attachments: the type must fit the name, sizes are limited, files are stored and purged when orphaned."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,15 +17,18 @@ from tests.community.factories import PEETERS, acting_as, open_case, user_with
 from tests.community.files import PDF, PNG, TEXT, docx, stored_files, upload, xlsx, zipped
 
 
-@pytest.mark.parametrize("name,content", [
-    ("photo.pdf", PNG),
-    ("report.png", PDF),
-    ("script.js", TEXT),
-    ("export", TEXT),
-    ("brief.zip", docx()),
-    ("archive.docx", zipped({"a.txt": b"x"})),
-    ("cijfers.docx", xlsx()),
-])
+@pytest.mark.parametrize(
+    "name,content",
+    [
+        ("photo.pdf", PNG),
+        ("report.png", PDF),
+        ("script.js", TEXT),
+        ("export", TEXT),
+        ("brief.zip", docx()),
+        ("archive.docx", zipped({"a.txt": b"x"})),
+        ("cijfers.docx", xlsx()),
+    ],
+)
 def test_the_extension_must_fit_the_content(community, name, content):
     with pytest.raises(AttachmentError, match="so its name must end in"):
         check_file(upload(name, content))
@@ -58,14 +62,17 @@ def test_at_most_ten_files_at_a_time(community):
         attachments.check_files([upload(f"{n}.txt", b"x") for n in range(11)])
 
 
-@pytest.mark.parametrize("raw,clean", [
-    ("C:\\Users\\jan\\Desktop\\factuur.pdf", "factuur.pdf"),
-    ("../../etc/passwd.txt", "passwd.txt"),
-    ("rapport\u0000\r\n.pdf", "rapport.pdf"),
-    ("e\u0301te\u0301.txt", "été.txt"),
-    ("  .hidden.txt. ", "hidden.txt"),
-    ("x" * 300 + ".pdf", "x" * 251 + ".pdf"),
-])
+@pytest.mark.parametrize(
+    "raw,clean",
+    [
+        ("C:\\Users\\jan\\Desktop\\factuur.pdf", "factuur.pdf"),
+        ("../../etc/passwd.txt", "passwd.txt"),
+        ("rapport\u0000\r\n.pdf", "rapport.pdf"),
+        ("e\u0301te\u0301.txt", "été.txt"),
+        ("  .hidden.txt. ", "hidden.txt"),
+        ("x" * 300 + ".pdf", "x" * 251 + ".pdf"),
+    ],
+)
 def test_file_names_keep_only_their_last_part_without_control_characters(raw, clean):
     assert clean_filename(raw) == clean
 

@@ -1,4 +1,5 @@
 """Products and categories as choices: only active ones are offered, a category must be the product's own."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The cases' command line: ``community demo``, ``community catalog import``, ``community attachments purge``."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,8 +36,10 @@ def test_community_demo_loads_the_catalog_and_can_run_again(cli):
 def test_community_catalog_import_reads_a_json_file(cli, tmp_path):
     path = tmp_path / "catalog.json"
     names = {"en": "Panda Cash", "nl": "Panda Kassa", "fr": "Panda Caisse"}
-    path.write_text(json.dumps([{"key": "cash", "names": names,
-                                 "categories": [{"key": "tickets", "names": {"en": "Receipts"}}]}]), encoding="utf-8")
+    path.write_text(
+        json.dumps([{"key": "cash", "names": names, "categories": [{"key": "tickets", "names": {"en": "Receipts"}}]}]),
+        encoding="utf-8",
+    )
     result = cli("catalog", "import", str(path))
     assert result.exit_code == 0, result.output
     assert "2 added, 0 updated, 0 unchanged." in result.output

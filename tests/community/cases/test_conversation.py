@@ -1,4 +1,5 @@
 """The conversation: customers see it without anything internal, reply, close, follow; agents reply or note."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,8 +27,15 @@ def sam(community):
 
 
 def agent_message(case, agent, body, *, internal=False) -> CaseMessage:
-    message = CaseMessage(case_id=case.id, author_sub=agent.sub, author=agent, body=body, by_agent=True,
-                          kind=MessageKind.INTERNAL_NOTE if internal else MessageKind.REPLY, created_at=utcnow())
+    message = CaseMessage(
+        case_id=case.id,
+        author_sub=agent.sub,
+        author=agent,
+        body=body,
+        by_agent=True,
+        kind=MessageKind.INTERNAL_NOTE if internal else MessageKind.REPLY,
+        created_at=utcnow(),
+    )
     db.session.add(message)
     db.session.flush()
     return message
@@ -51,8 +59,11 @@ def test_the_timeline_never_holds_internal_notes_or_their_files(demo_catalog, st
 def test_the_timeline_shows_status_and_severity_changes_but_not_assignments(demo_catalog, ann, sam):
     case = open_case(PEETERS, ann)
     statuses.change_status(case, Status.IN_PROGRESS, actor=sam, by_agent=True)
-    db.session.add(CaseEvent(case_id=case.id, actor_sub=sam.sub, field="assignee", old_value=None,
-                             new_value=sam.sub, created_at=utcnow()))
+    db.session.add(
+        CaseEvent(
+            case_id=case.id, actor_sub=sam.sub, field="assignee", old_value=None, new_value=sam.sub, created_at=utcnow()
+        )
+    )
     db.session.flush()
     events = [entry.event.field for entry in conversation.public_timeline(case) if entry.event]
     assert events == ["status"]
@@ -160,15 +171,17 @@ def test_an_agent_reply_is_public_and_moves_the_last_activity(demo_catalog, ann,
     assert told == [message]
 
 
-def test_an_internal_note_and_its_files_stay_internal_and_leave_the_last_activity(demo_catalog, store, ann, sam,
-                                                                                 monkeypatch):
+def test_an_internal_note_and_its_files_stay_internal_and_leave_the_last_activity(
+    demo_catalog, store, ann, sam, monkeypatch
+):
     case = open_case(PEETERS, ann)
     activity = case.last_activity_at
     told = []
     monkeypatch.setattr(conversation, "send_agent_replied", lambda case, message, *, actor: told.append(message))
 
-    note = conversation.agent_reply(case, actor=sam, body="Known bug #4711.", internal=True,
-                                    uploads=[upload("analysis.pdf", PDF)])
+    note = conversation.agent_reply(
+        case, actor=sam, body="Known bug #4711.", internal=True, uploads=[upload("analysis.pdf", PDF)]
+    )
 
     assert note.kind == MessageKind.INTERNAL_NOTE and note.is_internal
     [attachment] = db.session.scalars(select(Attachment).where(Attachment.case_id == case.id)).all()
@@ -187,8 +200,9 @@ def test_an_empty_agent_reply_is_refused_before_anything_is_written(demo_catalog
 
 def test_the_case_file_holds_everything_internal_notes_included(demo_catalog, store, ann, sam):
     case = open_case(PEETERS, ann, uploads=[upload("a.pdf", PDF)])
-    note = conversation.agent_reply(case, actor=sam, body="Known bug #4711.", internal=True,
-                                    uploads=[upload("internal.png", PNG)])
+    note = conversation.agent_reply(
+        case, actor=sam, body="Known bug #4711.", internal=True, uploads=[upload("internal.png", PNG)]
+    )
     conversation.add_attachments(case, actor=ann, uploads=[upload("later.png", PNG)])
 
     file = conversation.case_file(case)

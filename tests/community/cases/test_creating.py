@@ -1,4 +1,5 @@
 """Opening a case in an organization's name: what it records, what it refuses."""
+
 from __future__ import annotations
 
 import re
@@ -43,8 +44,12 @@ def test_a_case_records_the_organization_the_person_and_a_readable_number(demo_c
 def test_the_description_is_the_first_message(demo_catalog, ann):
     case = open_case(PEETERS, ann, description="Box 54\r\nand box 59 differ.")
     [message] = db.session.scalars(select(CaseMessage).where(CaseMessage.case_id == case.id)).all()
-    assert (message.kind, message.body, message.author_sub, message.by_agent) == \
-        (MessageKind.DESCRIPTION, "Box 54\nand box 59 differ.", ann.sub, False)
+    assert (message.kind, message.body, message.author_sub, message.by_agent) == (
+        MessageKind.DESCRIPTION,
+        "Box 54\nand box 59 differ.",
+        ann.sub,
+        False,
+    )
 
 
 def test_opening_is_in_the_history_and_tells_the_agents(demo_catalog, ann, monkeypatch):
@@ -66,20 +71,26 @@ def test_attachments_come_with_the_description(demo_catalog, ann, store):
     message = db.session.scalar(select(CaseMessage).where(CaseMessage.case_id == case.id))
     [attachment] = db.session.scalars(select(Attachment).where(Attachment.case_id == case.id)).all()
     assert attachment.message_id == message.id
-    assert (attachment.filename, attachment.content_type, attachment.size) == ("aangifte.pdf", "application/pdf",
-                                                                               len(PDF))
+    assert (attachment.filename, attachment.content_type, attachment.size) == (
+        "aangifte.pdf",
+        "application/pdf",
+        len(PDF),
+    )
     assert stored_files(store) == [attachment.storage_key]
 
 
-@pytest.mark.parametrize("changes,field", [
-    ({"subject": "   "}, "subject"),
-    ({"subject": "x" * 201}, "subject"),
-    ({"description": " \n "}, "description"),
-    ({"description": "x" * 20_001}, "description"),
-    ({"severity": "apocalyptic"}, "severity"),
-    ({"product": "nonsense", "category_key": None}, "product"),
-    ({"product": "payroll", "category_key": None}, "category"),
-])
+@pytest.mark.parametrize(
+    "changes,field",
+    [
+        ({"subject": "   "}, "subject"),
+        ({"subject": "x" * 201}, "subject"),
+        ({"description": " \n "}, "description"),
+        ({"description": "x" * 20_001}, "description"),
+        ({"severity": "apocalyptic"}, "severity"),
+        ({"product": "nonsense", "category_key": None}, "product"),
+        ({"product": "payroll", "category_key": None}, "category"),
+    ],
+)
 def test_a_case_that_cannot_be_opened_says_why_and_takes_no_number(demo_catalog, ann, changes, field):
     with pytest.raises(CaseError) as refused:
         open_case(PEETERS, ann, **changes)
@@ -89,9 +100,15 @@ def test_a_case_that_cannot_be_opened_says_why_and_takes_no_number(demo_catalog,
 
 def test_a_category_of_another_product_is_refused(demo_catalog, ann):
     with pytest.raises(CaseError, match="category of Panda Accounting"):
-        creating.open_case(org=organization(PEETERS), actor=ann, product_key="accounting",
-                           category_id=category("payroll", "payslips").id, severity="normal",
-                           subject="s", description="d")
+        creating.open_case(
+            org=organization(PEETERS),
+            actor=ann,
+            product_key="accounting",
+            category_id=category("payroll", "payslips").id,
+            severity="normal",
+            subject="s",
+            description="d",
+        )
 
 
 def test_a_refused_file_stops_the_case_before_anything_is_stored(demo_catalog, ann, store):

@@ -1,4 +1,5 @@
 """The demo set: accounting products named in three languages, safe to load again."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -16,8 +17,11 @@ def count(model) -> int:
 def test_the_demo_set_names_accounting_products_in_three_languages(community):
     load_demo()
     accounting = db.session.get(Product, "accounting")
-    assert (accounting.name("en"), accounting.name("nl"), accounting.name("fr")) == \
-        ("Panda Accounting", "Panda Boekhouding", "Panda Comptabilité")
+    assert (accounting.name("en"), accounting.name("nl"), accounting.name("fr")) == (
+        "Panda Accounting",
+        "Panda Boekhouding",
+        "Panda Comptabilité",
+    )
     assert [p.name("nl") for p in catalog.products()][:3] == ["Panda Boekhouding", "Panda Facturatie", "Panda Loon"]
     keys = {c.key for c in catalog.categories() if c.product_key == "payroll"}
     assert {"installation", "payslips", "other"} <= keys

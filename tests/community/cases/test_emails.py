@@ -1,4 +1,5 @@
 """Who hears what about a case, in which language, and that the outbox delivers it once, also after SMTP was down."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,8 +29,15 @@ def recipients(mail_sink) -> list[str]:
 
 
 def customer_reply(case, person, body="Here is the export you asked for.") -> CaseMessage:
-    message = CaseMessage(case_id=case.id, author_sub=person.sub, author=person, kind=MessageKind.REPLY, body=body,
-                          by_agent=False, created_at=utcnow())
+    message = CaseMessage(
+        case_id=case.id,
+        author_sub=person.sub,
+        author=person,
+        kind=MessageKind.REPLY,
+        body=body,
+        by_agent=False,
+        created_at=utcnow(),
+    )
     db.session.add(message)
     db.session.flush()
     return message
@@ -59,8 +67,9 @@ def test_an_internal_note_is_never_mailed(community, mail_sink):
     case = make_case(opener)
     follow(case, make_person(email="bart@example.test"))
 
-    conversation.agent_reply(case, actor=make_agent(), body="Customer is on an old version; secret workaround.",
-                             internal=True)
+    conversation.agent_reply(
+        case, actor=make_agent(), body="Customer is on an old version; secret workaround.", internal=True
+    )
     deliver(community)
 
     assert mail_sink.messages == []
@@ -71,8 +80,14 @@ def test_an_internal_comment_on_a_status_change_stays_out_of_the_mail(community,
     opener = make_person(email="ann@example.test")
     case = make_case(opener)
 
-    statuses.change_status(case, Status.WAITING_FOR_CUSTOMER, actor=make_agent(), by_agent=True,
-                           comment="They never read our mails.", internal=True)
+    statuses.change_status(
+        case,
+        Status.WAITING_FOR_CUSTOMER,
+        actor=make_agent(),
+        by_agent=True,
+        comment="They never read our mails.",
+        internal=True,
+    )
     deliver(community)
 
     mail = mail_sink.last_to("ann@example.test")
@@ -85,8 +100,7 @@ def test_a_status_change_reaches_the_customer_side_once_with_its_comment(communi
     case = make_case(opener)
     follow(case, opener)  # following one's own case does not double the mail
 
-    statuses.change_status(case, Status.SOLVED, actor=make_agent(), by_agent=True,
-                           comment="Fixed in version 12.3.")
+    statuses.change_status(case, Status.SOLVED, actor=make_agent(), by_agent=True, comment="Fixed in version 12.3.")
     deliver(community)
 
     assert recipients(mail_sink) == ["ann@example.test"]

@@ -1,4 +1,5 @@
 """The lists: an organization's cases (filters, search, sort, pages) and the open cases of all clients."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -73,8 +74,15 @@ def test_search_finds_words_in_the_subject_and_in_public_messages(demo_catalog, 
     open_case(PEETERS, ann, subject="VAT return does not balance", description="Box 54 differs.")
     open_case(PEETERS, ann, subject="Payslips missing", description="January payslips for Bakkerij.")
     other = open_case(PEETERS, ann, subject="Login problem", description="Cannot sign in.")
-    db.session.add(CaseMessage(case_id=other.id, author_sub=ann.sub, kind=MessageKind.REPLY,
-                               body="The error mentions the CODA import.", created_at=utcnow()))
+    db.session.add(
+        CaseMessage(
+            case_id=other.id,
+            author_sub=ann.sub,
+            kind=MessageKind.REPLY,
+            body="The error mentions the CODA import.",
+            created_at=utcnow(),
+        )
+    )
     db.session.flush()
 
     assert listed(CaseFilters(q="vat")) == ["VAT return does not balance"]
@@ -89,8 +97,16 @@ def test_search_finds_words_in_the_subject_and_in_public_messages(demo_catalog, 
 def test_search_never_finds_the_text_of_an_internal_note(demo_catalog, ann):
     sam = acting_as(user_with(sub="sam", name="Sam Support", roles=("support_agent",)))
     case = open_case(PEETERS, ann, subject="Invoices", description="Credit notes look wrong.")
-    db.session.add(CaseMessage(case_id=case.id, author_sub=sam.sub, kind=MessageKind.INTERNAL_NOTE, by_agent=True,
-                               body="Customer uses a pirated licence xylophone", created_at=utcnow()))
+    db.session.add(
+        CaseMessage(
+            case_id=case.id,
+            author_sub=sam.sub,
+            kind=MessageKind.INTERNAL_NOTE,
+            by_agent=True,
+            body="Customer uses a pirated licence xylophone",
+            created_at=utcnow(),
+        )
+    )
     db.session.flush()
     assert listed(CaseFilters(q="xylophone")) == []
     assert listed(CaseFilters(q="pirated licence")) == []
@@ -135,8 +151,9 @@ def test_pages_of_twenty_five(demo_catalog, ann):
     for n in range(27):
         open_case(PEETERS, ann, subject=f"Case {n:02d}")
     first = listing.organization_cases(PEETERS["id"], CaseFilters(sort="number", direction="asc"), viewer_sub="ann")
-    second = listing.organization_cases(PEETERS["id"], CaseFilters(sort="number", direction="asc", page=2),
-                                        viewer_sub="ann")
+    second = listing.organization_cases(
+        PEETERS["id"], CaseFilters(sort="number", direction="asc", page=2), viewer_sub="ann"
+    )
     assert len(first.cases) == 25 and first.has_next and not first.has_previous
     assert subjects(second) == ["Case 25", "Case 26"] and not second.has_next and second.has_previous
 

@@ -1,4 +1,5 @@
 """Finding a case and its files: within the organization for customers, anywhere for agents."""
+
 from __future__ import annotations
 
 import uuid
@@ -33,8 +34,9 @@ def test_agents_find_a_case_of_any_organization_by_its_id(demo_catalog, ann):
 def test_the_file_of_an_internal_note_is_found_only_for_agents(demo_catalog, store, ann):
     case = open_case(PEETERS, ann)
     [public] = attachments.store_files(case, attachments.check_files([upload("public.pdf", PDF)]), actor=ann)
-    [internal] = attachments.store_files(case, attachments.check_files([upload("note.pdf", PDF)]), actor=ann,
-                                         internal=True)
+    [internal] = attachments.store_files(
+        case, attachments.check_files([upload("note.pdf", PDF)]), actor=ann, internal=True
+    )
     other = open_case(PEETERS, ann)
 
     assert loading.find_attachment(case, public.id) is public

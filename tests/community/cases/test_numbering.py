@@ -1,4 +1,5 @@
 """Case numbers: CS-<year>-<6 digits>, unique, counted per year, distinct under concurrent creation."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
 """The people the community knows: made from the token on their first action, kept up to date."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,16 +13,22 @@ from tests.community.factories import PEETERS, user_with
 
 def test_the_first_action_makes_a_person_from_the_token(community):
     person = person_for(user_with(PEETERS, sub="s-1", name="Jan Janssens", email="jan@example.test", locale="nl"))
-    assert (person.sub, person.name, person.email, person.locale, person.is_agent) == \
-        ("s-1", "Jan Janssens", "jan@example.test", "nl", False)
+    assert (person.sub, person.name, person.email, person.locale, person.is_agent) == (
+        "s-1",
+        "Jan Janssens",
+        "jan@example.test",
+        "nl",
+        False,
+    )
     assert person.notify_followed is True
     assert db.session.get(Person, "s-1") is person
 
 
 def test_a_later_action_refreshes_name_address_language_and_agent_role(community):
     person_for(user_with(sub="s-1", name="Jan", email="jan@old.test", locale="en"))
-    person = person_for(user_with(sub="s-1", name="Jan Janssens", email="jan@new.test", locale="fr-BE",
-                                  roles=("support_agent",)))
+    person = person_for(
+        user_with(sub="s-1", name="Jan Janssens", email="jan@new.test", locale="fr-BE", roles=("support_agent",))
+    )
     assert (person.name, person.email, person.locale, person.is_agent) == ("Jan Janssens", "jan@new.test", "fr", True)
     assert db.session.query(Person).filter_by(sub="s-1").count() == 1
 

@@ -1,4 +1,5 @@
 """Mails follow the language the person chose in Panda, from their next sign-in or switch on."""
+
 from __future__ import annotations
 
 from support_community.cases.models import Person
@@ -13,7 +14,8 @@ def test_signing_in_records_the_person_and_their_language(community, community_c
 
 
 def test_a_language_changed_in_panda_reaches_the_person_at_the_next_sign_in_or_switch(
-        community, community_client, community_db, fake_panda):
+    community, community_client, community_db, fake_panda
+):
     ann = fake_panda.add_user(locale="nl")
     sign_in(community_client, fake_panda, ann)
     ann.locale = "fr"  # changed in Panda

@@ -1,4 +1,5 @@
 """Mail preferences: someone who only follows a case can stop hearing about it; their own cases still mail."""
+
 from __future__ import annotations
 
 import re
@@ -28,8 +29,9 @@ def test_turning_followed_case_mails_off_and_on_says_whether_anything_changed(co
     assert set_followed_case_mails(person, False) is False
 
 
-def test_a_person_turns_off_mails_about_followed_cases_on_their_preferences_page(community, community_client, login,
-                                                                                 mail_sink):
+def test_a_person_turns_off_mails_about_followed_cases_on_their_preferences_page(
+    community, community_client, login, mail_sink
+):
     bart = login(name="Bart Boekhouder", email="bart@example.test")
     page = community_client.get("/account/notifications").get_data(as_text=True)
     [checkbox] = re.findall(r'<input[^>]*name="notify_followed"[^>]*>', page)

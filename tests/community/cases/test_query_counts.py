@@ -1,4 +1,5 @@
 """The lists run the same number of SQL statements for 1, 10 or 1,000 organizations (no N+1)."""
+
 from __future__ import annotations
 
 import itertools
@@ -44,11 +45,21 @@ def add_cases(orgs: list[dict], opener_sub: str) -> None:
     rows = []
     for claim in orgs:
         for n in range(CASES_PER_ORGANIZATION):
-            rows.append({"id": uuid.uuid4(), "number": f"CS-2000-{next(_numbers):06d}",
-                         "organization_id": uuid.UUID(claim["id"]), "organization_name": claim["name"],
-                         "product_key": "accounting", "severity": Severity.NORMAL, "status": Status.NEW,
-                         "subject": f"Question {n}", "opened_by_sub": opener_sub, "created_at": now,
-                         "last_activity_at": now})
+            rows.append(
+                {
+                    "id": uuid.uuid4(),
+                    "number": f"CS-2000-{next(_numbers):06d}",
+                    "organization_id": uuid.UUID(claim["id"]),
+                    "organization_name": claim["name"],
+                    "product_key": "accounting",
+                    "severity": Severity.NORMAL,
+                    "status": Status.NEW,
+                    "subject": f"Question {n}",
+                    "opened_by_sub": opener_sub,
+                    "created_at": now,
+                    "last_activity_at": now,
+                }
+            )
     db.session.execute(insert(Case), rows)
     db.session.flush()
 
@@ -61,11 +72,19 @@ def statements_for(app, client, url: str) -> int:
     return len(statements)
 
 
-@pytest.mark.parametrize("url", ["/cases", "/cases?page=2", "/cases?severity=normal&status=new",
-                                 f"/orgs/{PEETERS['id']}/cases",
-                                 f"/orgs/{PEETERS['id']}/cases?q=question&sort=severity&opener=me"])
-def test_the_lists_run_as_many_statements_for_one_ten_or_a_thousand_organizations(community, community_client,
-                                                                                  login, demo_catalog, url):
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/cases",
+        "/cases?page=2",
+        "/cases?severity=normal&status=new",
+        f"/orgs/{PEETERS['id']}/cases",
+        f"/orgs/{PEETERS['id']}/cases?q=question&sort=severity&opener=me",
+    ],
+)
+def test_the_lists_run_as_many_statements_for_one_ten_or_a_thousand_organizations(
+    community, community_client, login, demo_catalog, url
+):
     counts = {}
     for size in (1, 10, 1000):
         orgs = organizations(size)
@@ -76,15 +95,19 @@ def test_the_lists_run_as_many_statements_for_one_ten_or_a_thousand_organization
     assert counts[1] == counts[10] == counts[1000], counts
 
 
-def test_a_case_page_runs_as_many_statements_for_one_or_many_messages_and_files(community, community_client, login,
-                                                                               demo_catalog, store):
+def test_a_case_page_runs_as_many_statements_for_one_or_many_messages_and_files(
+    community, community_client, login, demo_catalog, store
+):
     user = login(orgs=[PEETERS])
     person = acting_as(user)
     small = open_case(PEETERS, person)
     large = open_case(PEETERS, person, uploads=[upload(f"{n}.pdf", PDF) for n in range(5)])
     for n in range(20):
-        db.session.add(CaseMessage(case_id=large.id, author_sub=person.sub, kind=MessageKind.REPLY,
-                                   body=f"Reply {n}", created_at=utcnow()))
+        db.session.add(
+            CaseMessage(
+                case_id=large.id, author_sub=person.sub, kind=MessageKind.REPLY, body=f"Reply {n}", created_at=utcnow()
+            )
+        )
     db.session.flush()
     one = statements_for(community, community_client, f"/orgs/{PEETERS['id']}/cases/{small.id}")
     many = statements_for(community, community_client, f"/orgs/{PEETERS['id']}/cases/{large.id}")

@@ -1,4 +1,5 @@
 """The agents' queue as a service: filters from a query string or a stored choice, counts per status."""
+
 from __future__ import annotations
 
 from support_community.cases.models import QueuePreference, Status
@@ -8,8 +9,9 @@ from tests.community.factories import make_agent, make_case, make_person
 
 
 def test_unknown_filters_fall_back_to_my_open_cases():
-    filters = QueueFilters.parse({"status": "<script>", "severity": "urgent!!", "sort": "random", "assignee": "",
-                                  "product": 42})
+    filters = QueueFilters.parse(
+        {"status": "<script>", "severity": "urgent!!", "sort": "random", "assignee": "", "product": 42}
+    )
     assert filters == QueueFilters()
     assert filters.is_my_open_cases
 

@@ -1,4 +1,5 @@
 """Text people write is shown escaped, with its line breaks, and with web addresses as safe links."""
+
 from __future__ import annotations
 
 from markupsafe import Markup
@@ -21,8 +22,10 @@ def test_line_breaks_are_kept():
 
 def test_web_addresses_become_links_that_pass_nothing_on():
     html = render_text("See https://help.panda.test/vat?box=54&year=2026 for details")
-    assert html == Markup(f'See <a href="https://help.panda.test/vat?box=54&amp;year=2026" {REL}>'
-                          'https://help.panda.test/vat?box=54&amp;year=2026</a> for details')
+    assert html == Markup(
+        f'See <a href="https://help.panda.test/vat?box=54&amp;year=2026" {REL}>'
+        "https://help.panda.test/vat?box=54&amp;year=2026</a> for details"
+    )
 
 
 def test_only_http_and_https_become_links():

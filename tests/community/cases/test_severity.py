@@ -1,4 +1,5 @@
 """How urgent a case is: an agent changes its severity, and the history says who did, from what to what."""
+
 from __future__ import annotations
 
 from support_community.cases.models import Severity
@@ -13,8 +14,12 @@ def test_a_severity_change_is_recorded_with_who_and_what(community):
     event = change_severity(case, "critical", actor=sam)
 
     assert case.severity == Severity.CRITICAL
-    assert (event.field, event.old_value, event.new_value, event.actor_sub) == ("severity", "normal", "critical",
-                                                                                sam.sub)
+    assert (event.field, event.old_value, event.new_value, event.actor_sub) == (
+        "severity",
+        "normal",
+        "critical",
+        sam.sub,
+    )
 
 
 def test_the_same_severity_again_changes_nothing(community):

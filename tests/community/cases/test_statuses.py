@@ -2,6 +2,7 @@
 
 Two agents changing one case at the same moment: the second change is checked against the first.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,19 +22,36 @@ from support_community.extensions import db
 from tests.community.concurrency import someone_waits_for_a_lock
 from tests.community.factories import make_agent, make_case, make_person
 
-NEW, IN_PROGRESS, WAITING, SOLVED, CLOSED = (Status.NEW, Status.IN_PROGRESS, Status.WAITING_FOR_CUSTOMER,
-                                             Status.SOLVED, Status.CLOSED)
+NEW, IN_PROGRESS, WAITING, SOLVED, CLOSED = (
+    Status.NEW,
+    Status.IN_PROGRESS,
+    Status.WAITING_FOR_CUSTOMER,
+    Status.SOLVED,
+    Status.CLOSED,
+)
 
 AGENT_ALLOWED = {
-    (NEW, IN_PROGRESS), (NEW, WAITING), (NEW, SOLVED), (NEW, CLOSED),
-    (IN_PROGRESS, WAITING), (IN_PROGRESS, SOLVED), (IN_PROGRESS, CLOSED),
-    (WAITING, IN_PROGRESS), (WAITING, SOLVED), (WAITING, CLOSED),
-    (SOLVED, CLOSED), (SOLVED, IN_PROGRESS),
+    (NEW, IN_PROGRESS),
+    (NEW, WAITING),
+    (NEW, SOLVED),
+    (NEW, CLOSED),
+    (IN_PROGRESS, WAITING),
+    (IN_PROGRESS, SOLVED),
+    (IN_PROGRESS, CLOSED),
+    (WAITING, IN_PROGRESS),
+    (WAITING, SOLVED),
+    (WAITING, CLOSED),
+    (SOLVED, CLOSED),
+    (SOLVED, IN_PROGRESS),
     (CLOSED, IN_PROGRESS),
 }
 CUSTOMER_ALLOWED = {
-    (NEW, CLOSED), (IN_PROGRESS, CLOSED), (WAITING, CLOSED), (SOLVED, CLOSED),
-    (SOLVED, IN_PROGRESS), (CLOSED, IN_PROGRESS),
+    (NEW, CLOSED),
+    (IN_PROGRESS, CLOSED),
+    (WAITING, CLOSED),
+    (SOLVED, CLOSED),
+    (SOLVED, IN_PROGRESS),
+    (CLOSED, IN_PROGRESS),
 }
 EVERY_PAIR = list(itertools.product(Status, Status))
 
@@ -44,8 +62,7 @@ def _ids(pairs):
 
 def _finished(status: Status, ago: dt.timedelta = dt.timedelta(days=1)) -> dict:
     at = utcnow() - ago
-    return {"solved_at": at if status in (SOLVED, CLOSED) else None,
-            "closed_at": at if status == CLOSED else None}
+    return {"solved_at": at if status in (SOLVED, CLOSED) else None, "closed_at": at if status == CLOSED else None}
 
 
 @pytest.mark.parametrize("old,new", EVERY_PAIR, ids=_ids(EVERY_PAIR))
@@ -111,8 +128,9 @@ def test_the_reopen_period_is_configurable(community):
 
 def test_a_closed_case_counts_its_period_from_the_closing(community):
     customer = make_person()
-    case = make_case(customer, status=CLOSED, solved_at=utcnow() - dt.timedelta(days=40),
-                     closed_at=utcnow() - dt.timedelta(days=2))
+    case = make_case(
+        customer, status=CLOSED, solved_at=utcnow() - dt.timedelta(days=40), closed_at=utcnow() - dt.timedelta(days=2)
+    )
     assert statuses.customer_can_reopen(case)
 
 
@@ -131,8 +149,11 @@ def test_every_change_is_in_the_history_with_who_and_when(community):
     statuses.change_status(case, IN_PROGRESS, actor=agent, by_agent=True)
     statuses.change_status(case, SOLVED, actor=agent, by_agent=True)
 
-    events = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.field == "status")
-                                .order_by(CaseEvent.created_at)).all()
+    events = db.session.scalars(
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case.id, CaseEvent.field == "status")
+        .order_by(CaseEvent.created_at)
+    ).all()
     assert [(e.old_value, e.new_value) for e in events] == [("new", "in_progress"), ("in_progress", "solved")]
     assert all(e.actor_sub == agent.sub and e.created_at >= before for e in events)
 
@@ -165,8 +186,9 @@ def test_a_comment_becomes_a_public_reply(community):
     customer = make_person()
     case = make_case(customer)
     statuses.change_status(case, CLOSED, actor=customer, comment="  Found it myself, thanks.  ")
-    message = db.session.scalars(select(CaseMessage).where(CaseMessage.case_id == case.id,
-                                                           CaseMessage.kind == MessageKind.REPLY)).one()
+    message = db.session.scalars(
+        select(CaseMessage).where(CaseMessage.case_id == case.id, CaseMessage.kind == MessageKind.REPLY)
+    ).one()
     assert message.body == "Found it myself, thanks."
     assert message.author_sub == customer.sub and not message.by_agent
 
@@ -175,8 +197,9 @@ def test_an_agent_may_keep_the_comment_internal(community):
     agent = make_agent()
     case = make_case(make_person())
     statuses.change_status(case, WAITING, actor=agent, by_agent=True, comment="Asked for the export.", internal=True)
-    message = db.session.scalars(select(CaseMessage).where(CaseMessage.case_id == case.id,
-                                                           CaseMessage.kind != MessageKind.DESCRIPTION)).one()
+    message = db.session.scalars(
+        select(CaseMessage).where(CaseMessage.case_id == case.id, CaseMessage.kind != MessageKind.DESCRIPTION)
+    ).one()
     assert message.kind == MessageKind.INTERNAL_NOTE and message.by_agent
 
 
@@ -196,7 +219,11 @@ def test_a_customer_reply_puts_a_waiting_case_back_in_progress(community):
 
     assert case.status == IN_PROGRESS
     assert (event.field, event.old_value, event.new_value, event.actor_sub) == (
-        "status", "waiting_for_customer", "in_progress", customer.sub)
+        "status",
+        "waiting_for_customer",
+        "in_progress",
+        customer.sub,
+    )
 
 
 @pytest.mark.parametrize("status", [NEW, IN_PROGRESS, SOLVED, CLOSED])
@@ -222,10 +249,19 @@ def test_a_status_change_is_checked_against_what_the_other_agent_just_committed(
         sam = Person(sub="sam", name="Sam Support", email="sam@vendor.test", is_agent=True)
         eva = Person(sub="eva", name="Eva Claes", email="eva@vendor.test", is_agent=True)
         product = Product(key="accounting", name_en="Accounting", name_nl="Boekhouding", name_fr="Comptabilité")
-        case = Case(id=uuid.uuid4(), number="CS-2026-000001", organization_id=uuid.uuid4(),
-                    organization_name="Bakkerij Peeters BV", product=product, severity=Severity.NORMAL,
-                    status=Status.NEW, subject="VAT", opened_by=customer, created_at=utcnow(),
-                    last_activity_at=utcnow())
+        case = Case(
+            id=uuid.uuid4(),
+            number="CS-2026-000001",
+            organization_id=uuid.uuid4(),
+            organization_name="Bakkerij Peeters BV",
+            product=product,
+            severity=Severity.NORMAL,
+            status=Status.NEW,
+            subject="VAT",
+            opened_by=customer,
+            created_at=utcnow(),
+            last_activity_at=utcnow(),
+        )
         db.session.add_all([customer, sam, eva, product, case])
         db.session.commit()
         case_id = case.id
@@ -258,8 +294,9 @@ def test_a_status_change_is_checked_against_what_the_other_agent_just_committed(
             with app.app_context():
                 locked = loading.find_any_case(case_id, for_update=True)
                 try:
-                    statuses.change_status(locked, Status.WAITING_FOR_CUSTOMER,
-                                           actor=db.session.get(Person, "eva"), by_agent=True)
+                    statuses.change_status(
+                        locked, Status.WAITING_FOR_CUSTOMER, actor=db.session.get(Person, "eva"), by_agent=True
+                    )
                 except statuses.StatusChangeError as error:
                     refused.append(error)
                     db.session.rollback()

@@ -1,4 +1,5 @@
 """Where attachment files live: a folder outside the web root, random names, no file left by a rollback."""
+
 from __future__ import annotations
 
 import io

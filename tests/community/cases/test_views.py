@@ -1,4 +1,5 @@
 """The customer pages of cases, through the browser's eyes (CSRF on, one app context per request)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -45,8 +46,13 @@ def case(jan):
 
 
 def post_new_case(client, **changes):
-    data = {"product": "accounting", "category": str(category("accounting", "vat").id), "severity": "high",
-            "subject": "Box 54 is wrong", "description": "Since the update, box 54 is wrong.\nSee https://x.test/a"}
+    data = {
+        "product": "accounting",
+        "category": str(category("accounting", "vat").id),
+        "severity": "high",
+        "subject": "Box 54 is wrong",
+        "description": "Since the update, box 54 is wrong.\nSee https://x.test/a",
+    }
     data.update(changes)
     return client.post_form(NEW, data, page=NEW, content_type="multipart/form-data")
 
@@ -64,15 +70,25 @@ def test_the_list_shows_the_cases_with_their_facts_and_whom_the_person_acts_for(
 def test_the_list_filters_searches_and_sorts_from_the_query_string(community_client, jan, case):
     open_case(PEETERS, acting_as(jan), subject="Payslips", product="payroll", category_key="payslips")
     assert "Payslips" not in main_of(community_client.get(LIST, query_string={"product": "accounting"}))
-    assert "Payslips" in main_of(community_client.get(LIST, query_string={"q": "payslips", "sort": "severity",
-                                                                          "direction": "asc"}))
+    assert "Payslips" in main_of(
+        community_client.get(LIST, query_string={"q": "payslips", "sort": "severity", "direction": "asc"})
+    )
     page = main_of(community_client.get(LIST, query_string={"q": "nothing like it"}))
     assert "No case matches these filters." in page
 
 
-@pytest.mark.parametrize("query", [{"status": "<script>"}, {"sort": "id; drop table cases"}, {"page": "-3"},
-                                   {"page": "x"}, {"direction": "sideways"}, {"opener": "x" * 500},
-                                   {"q": "x" * 5000}])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"status": "<script>"},
+        {"sort": "id; drop table cases"},
+        {"page": "-3"},
+        {"page": "x"},
+        {"direction": "sideways"},
+        {"opener": "x" * 500},
+        {"q": "x" * 5000},
+    ],
+)
 def test_odd_query_strings_are_ignored_not_errors(community_client, case, query):
     response = community_client.get(LIST, query_string=query)
     assert response.status_code == 200
@@ -118,13 +134,17 @@ def test_the_form_speaks_the_persons_language_for_product_names(community_client
 
 
 def test_opening_a_case_goes_to_it_and_records_who_acted_for_whom(community_client, community_db, jan, store):
-    response = post_new_case(community_client, attachments=[(io.BytesIO(PDF), "aangifte.pdf"),
-                                                            (io.BytesIO(PNG), "scherm.png")])
+    response = post_new_case(
+        community_client, attachments=[(io.BytesIO(PDF), "aangifte.pdf"), (io.BytesIO(PNG), "scherm.png")]
+    )
     assert response.status_code == 302
     case = community_db.session.scalar(select(Case))
     assert response.headers["Location"] == detail_url(case)
-    assert (case.organization_id, case.opened_by_sub, case.subject) == (uuid.UUID(PEETERS["id"]), jan.sub,
-                                                                        "Box 54 is wrong")
+    assert (case.organization_id, case.opened_by_sub, case.subject) == (
+        uuid.UUID(PEETERS["id"]),
+        jan.sub,
+        "Box 54 is wrong",
+    )
     assert community_db.session.get(Person, jan.sub).name == "Jan Janssens"
     assert len(stored_files(store)) == 2
 
@@ -157,8 +177,9 @@ def test_a_pdf_that_is_html_is_refused_and_nothing_is_kept(community_client, com
     assert stored_files(store) == []
 
 
-def test_a_file_over_the_limit_is_refused_with_a_clear_message(community, community_client, community_db, jan,
-                                                               store, monkeypatch):
+def test_a_file_over_the_limit_is_refused_with_a_clear_message(
+    community, community_client, community_db, jan, store, monkeypatch
+):
     monkeypatch.setitem(community.config, "ATTACHMENT_MAX_MB", 1)
     response = post_new_case(community_client, attachments=[(io.BytesIO(b"a" * (1024 * 1024 + 10)), "big.txt")])
     assert response.status_code == 400
@@ -166,26 +187,29 @@ def test_a_file_over_the_limit_is_refused_with_a_clear_message(community, commun
     assert community_db.session.scalar(select(Case)) is None
 
 
-def test_a_request_over_the_size_limit_gets_a_friendly_page_not_a_crash(community, community_client, jan,
-                                                                        monkeypatch):
+def test_a_request_over_the_size_limit_gets_a_friendly_page_not_a_crash(community, community_client, jan, monkeypatch):
     token = community_client.csrf_token(NEW)
     monkeypatch.setitem(community.config, "MAX_CONTENT_LENGTH", 2048)
-    response = community_client.post(NEW, data={"csrf_token": token, "subject": "x",
-                                                "attachments": (io.BytesIO(b"a" * 10_000), "big.txt")},
-                                     content_type="multipart/form-data")
+    response = community_client.post(
+        NEW,
+        data={"csrf_token": token, "subject": "x", "attachments": (io.BytesIO(b"a" * 10_000), "big.txt")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 413
     page = page_of(response)
     assert "The files are too large" in page and "Nothing was saved." in page
     assert f'href="{NEW}"' in page
 
 
-def test_a_case_cannot_be_opened_for_an_organization_the_token_does_not_list(community_client, community_db, login,
-                                                                           demo_catalog):
+def test_a_case_cannot_be_opened_for_an_organization_the_token_does_not_list(
+    community_client, community_db, login, demo_catalog
+):
     login(orgs=[JANSSENS])
     assert community_client.get(NEW).status_code == 404
     token = community_client.csrf_token("/")
-    response = community_client.post(NEW, data={"csrf_token": token, "product": "accounting", "subject": "x",
-                                                "description": "y", "severity": "low"})
+    response = community_client.post(
+        NEW, data={"csrf_token": token, "product": "accounting", "subject": "x", "description": "y", "severity": "low"}
+    )
     assert response.status_code == 404
     assert community_db.session.scalar(select(Case)) is None
 
@@ -215,8 +239,9 @@ def test_times_are_shown_in_the_persons_time_zone(community_client, case):
 def test_internal_notes_and_their_files_never_reach_the_customer(community_client, case, store):
     sam = acting_as_agent()
     note = add_message(case, sam, "Internal: known bug in release 12.3", MessageKind.INTERNAL_NOTE)
-    [hidden] = attachment_service.store_files(case, attachment_service.check_files([upload("secret.pdf", PDF)]),
-                                              actor=sam, message=note, internal=True)
+    [hidden] = attachment_service.store_files(
+        case, attachment_service.check_files([upload("secret.pdf", PDF)]), actor=sam, message=note, internal=True
+    )
     response = community_client.get(detail_url(case))
     page = page_of(response)
     assert "known bug" not in page and "secret.pdf" not in page and str(hidden.id) not in page
@@ -224,8 +249,12 @@ def test_internal_notes_and_their_files_never_reach_the_customer(community_clien
 
 
 def test_user_text_is_escaped_with_line_breaks_and_safe_links(community_client, jan):
-    case = open_case(PEETERS, acting_as(jan), subject="<b>bold</b>",
-                     description='<script>alert(1)</script>\nhttps://x.test/a?b="c" javascript:alert(2)')
+    case = open_case(
+        PEETERS,
+        acting_as(jan),
+        subject="<b>bold</b>",
+        description='<script>alert(1)</script>\nhttps://x.test/a?b="c" javascript:alert(2)',
+    )
     page = main_of(community_client.get(detail_url(case)))
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;<br>" in page
     assert "&lt;b&gt;bold&lt;/b&gt;" in page
@@ -241,8 +270,9 @@ def test_a_case_is_only_reached_through_its_own_organization(community_client, c
 
 def test_a_reply_is_added_and_the_page_jumps_to_it(community_client, community_db, case):
     url = detail_url(case)
-    response = community_client.post_form(f"{url}/reply", {"body": "Here is the export."}, page=url,
-                                          content_type="multipart/form-data")
+    response = community_client.post_form(
+        f"{url}/reply", {"body": "Here is the export."}, page=url, content_type="multipart/form-data"
+    )
     assert response.status_code == 302
     message = community_db.session.scalar(select(CaseMessage).where(CaseMessage.kind == MessageKind.REPLY))
     assert response.headers["Location"] == f"{url}#message-{message.id}"
@@ -266,12 +296,14 @@ def test_an_empty_reply_shows_the_error_on_the_page(community_client, case):
 
 def test_files_are_added_to_the_case_and_wrong_ones_explained(community_client, community_db, case, store):
     url = detail_url(case)
-    ok = community_client.post_form(f"{url}/attachments", {"files": [(io.BytesIO(PNG), "scherm.png")]}, page=url,
-                                    content_type="multipart/form-data")
+    ok = community_client.post_form(
+        f"{url}/attachments", {"files": [(io.BytesIO(PNG), "scherm.png")]}, page=url, content_type="multipart/form-data"
+    )
     assert ok.status_code == 302
     assert community_db.session.scalar(select(Attachment.filename)) == "scherm.png"
-    wrong = community_client.post_form(f"{url}/attachments", {"files": [(io.BytesIO(HTML), "page.png")]}, page=url,
-                                       content_type="multipart/form-data")
+    wrong = community_client.post_form(
+        f"{url}/attachments", {"files": [(io.BytesIO(HTML), "page.png")]}, page=url, content_type="multipart/form-data"
+    )
     assert wrong.status_code == 400
     assert "“page.png” is not a type of file that can be attached." in page_of(wrong)
     none = community_client.post_form(f"{url}/attachments", {}, page=url, content_type="multipart/form-data")
@@ -293,8 +325,7 @@ def test_closing_with_a_comment_then_reopening(community_client, community_db, c
     assert "is open again" in page_of(community_client.get(url))
 
 
-def test_a_case_finished_too_long_ago_cannot_be_reopened(community, community_client, community_db, case,
-                                                         monkeypatch):
+def test_a_case_finished_too_long_ago_cannot_be_reopened(community, community_client, community_db, case, monkeypatch):
     monkeypatch.setitem(community.config, "CASE_REOPEN_DAYS", 14)
     case.status = Status.CLOSED
     case.solved_at = case.closed_at = utcnow() - dt.timedelta(days=15)
@@ -336,13 +367,15 @@ def test_a_download_is_an_attachment_that_is_never_sniffed_or_cached(community_c
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Cache-Control"] == "private, no-store"
     assert response.headers["Content-Disposition"] == (
-        "attachment; filename=\"Aangifte btw  Q1 2026.pdf\"; "
-        "filename*=UTF-8''Aangifte%20btw%20%E2%80%93%20Q1%20%E2%80%9C2026%E2%80%9D.pdf")
+        'attachment; filename="Aangifte btw  Q1 2026.pdf"; '
+        "filename*=UTF-8''Aangifte%20btw%20%E2%80%93%20Q1%20%E2%80%9C2026%E2%80%9D.pdf"
+    )
 
 
 def test_text_is_served_as_plain_text(community_client, case, store):
-    [text] = attachment_service.store_files(case, attachment_service.check_files([upload("a.csv", b"a;b\n")]),
-                                            actor=case.opened_by)
+    [text] = attachment_service.store_files(
+        case, attachment_service.check_files([upload("a.csv", b"a;b\n")]), actor=case.opened_by
+    )
     response = community_client.get(f"{detail_url(case)}/attachments/{text.id}")
     assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
 
@@ -385,16 +418,16 @@ def test_all_my_clients_filters_by_organization(community_client, jan, case):
     assert "The VAT return" in by_name and "Garage question" not in by_name.split("<tbody>")[1]
 
 
-def test_all_my_clients_with_many_organizations_filters_by_text(community, community_client, login, demo_catalog,
-                                                                 monkeypatch):
+def test_all_my_clients_with_many_organizations_filters_by_text(
+    community, community_client, login, demo_catalog, monkeypatch
+):
     monkeypatch.setitem(community.config, "ORGANIZATION_SELECT_LIMIT", 1)
     login(orgs=[PEETERS, JANSSENS])
     page = main_of(community_client.get("/cases"))
     assert '<input type="search" id="filter-org" name="org"' in page
 
 
-def test_all_my_clients_shows_nothing_of_organizations_outside_the_token(community_client, login, demo_catalog,
-                                                                        store):
+def test_all_my_clients_shows_nothing_of_organizations_outside_the_token(community_client, login, demo_catalog, store):
     jan = login(name="Jan Janssens", orgs=[PEETERS, JANSSENS])
     open_case(JANSSENS, acting_as(jan), subject="Garage question")
     login(name="Eve", orgs=[PEETERS])
@@ -431,9 +464,15 @@ def acting_as_agent() -> Person:
 
 
 def add_message(case, author, body, kind) -> CaseMessage:
-    message = CaseMessage(case_id=case.id, author_sub=author.sub, author=author, body=body, kind=kind,
-                          by_agent=author.is_agent, created_at=utcnow())
+    message = CaseMessage(
+        case_id=case.id,
+        author_sub=author.sub,
+        author=author,
+        body=body,
+        kind=kind,
+        by_agent=author.is_agent,
+        created_at=utcnow(),
+    )
     db.session.add(message)
     db.session.flush()
     return message
-

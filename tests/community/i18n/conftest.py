@@ -7,6 +7,7 @@
 The languages, organizations and ``World`` itself: ``tests.community.i18n.helpers``;
 ``page_text`` and ``html_lang``: ``tests.i18n_checks``.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -57,46 +58,89 @@ def make_world(community, fake_panda: FakePanda, demo_catalog, store):
     """Build the world in ``language``: everyone in it reads that language; mails wait in the outbox."""
 
     def make(language: str) -> World:
-        griet = fake_panda.add_user(name="Griet Vermeulen", email="griet.vermeulen@boekhouding-vermeulen.test",
-                                    locale=language, orgs=[PEETERS, DUPONT, DE_SMEDT])
-        sam = fake_panda.add_user(name="Sam Claes", email="sam.claes@panda-support.test", locale=language,
-                                  roles=["support_agent"])
+        griet = fake_panda.add_user(
+            name="Griet Vermeulen",
+            email="griet.vermeulen@boekhouding-vermeulen.test",
+            locale=language,
+            orgs=[PEETERS, DUPONT, DE_SMEDT],
+        )
+        sam = fake_panda.add_user(
+            name="Sam Claes", email="sam.claes@panda-support.test", locale=language, roles=["support_agent"]
+        )
         customer, agent = acting_as(griet), acting_as(sam)
-        eva = acting_as(user_with(sub=f"eva-{uuid.uuid4().hex[:8]}", name="Eva Lambert", email="eva@panda-support.test",
-                                  roles=("support_agent",), locale=OTHER[language]))
+        eva = acting_as(
+            user_with(
+                sub=f"eva-{uuid.uuid4().hex[:8]}",
+                name="Eva Lambert",
+                email="eva@panda-support.test",
+                roles=("support_agent",),
+                locale=OTHER[language],
+            )
+        )
 
-        case = open_case(PEETERS, customer, subject="De btw-aangifte van het tweede kwartaal klopt niet",
-                         description="Vak 54 en vak 59 verschillen één cent.\nZie https://btw.example.test/q2",
-                         severity="high", uploads=[upload("aangifte-q2.pdf", PDF)])
+        case = open_case(
+            PEETERS,
+            customer,
+            subject="De btw-aangifte van het tweede kwartaal klopt niet",
+            description="Vak 54 en vak 59 verschillen één cent.\nZie https://btw.example.test/q2",
+            severity="high",
+            uploads=[upload("aangifte-q2.pdf", PDF)],
+        )
         case.created_at = OPENED_AT
         assignment.assign(case, agent, actor=eva)
-        statuses.change_status(case, Status.IN_PROGRESS, actor=agent, comment="We bekijken het meteen.",
-                               by_agent=True)
-        conversation.agent_reply(case, actor=agent, body="Gekende fout #4711 in de btw-module.", internal=True,
-                                 uploads=[upload("logboek-4711.txt", TEXT)])
+        statuses.change_status(case, Status.IN_PROGRESS, actor=agent, comment="We bekijken het meteen.", by_agent=True)
+        conversation.agent_reply(
+            case,
+            actor=agent,
+            body="Gekende fout #4711 in de btw-module.",
+            internal=True,
+            uploads=[upload("logboek-4711.txt", TEXT)],
+        )
         conversation.agent_reply(case, actor=agent, body="Kunt u ons de export van het dagboek bezorgen?")
         statuses.change_status(case, Status.WAITING_FOR_CUSTOMER, actor=agent, by_agent=True)
-        conversation.customer_reply(case, actor=customer, body="Hierbij de export van het dagboek.",
-                                    uploads=[upload("dagboek.csv", TEXT)])
+        conversation.customer_reply(
+            case, actor=customer, body="Hierbij de export van het dagboek.", uploads=[upload("dagboek.csv", TEXT)]
+        )
         conversation.add_attachments(case, actor=customer, uploads=[upload("scherm.png", PNG)])
         severity.change_severity(case, Severity.CRITICAL, actor=agent)
         conversation.follow(case, actor=customer)
 
-        solved = open_case(DUPONT, customer, subject="Facture électronique refusée par Peppol",
-                           description="Le client reçoit une erreur de validation.", product="invoicing",
-                           category_key="peppol")
-        statuses.change_status(solved, Status.SOLVED, actor=agent, comment="Le certificat est renouvelé.",
-                               by_agent=True)
-        closed = make_case(customer, organization_id=DUPONT["id"], organization_name=DUPONT["name"],
-                           subject="Ancienne question sur les fiches de paie",
-                           description="Question résolue depuis longtemps.", status=Status.CLOSED,
-                           closed_at=utcnow() - dt.timedelta(days=90),
-                           last_activity_at=utcnow() - dt.timedelta(days=90))
+        solved = open_case(
+            DUPONT,
+            customer,
+            subject="Facture électronique refusée par Peppol",
+            description="Le client reçoit une erreur de validation.",
+            product="invoicing",
+            category_key="peppol",
+        )
+        statuses.change_status(
+            solved, Status.SOLVED, actor=agent, comment="Le certificat est renouvelé.", by_agent=True
+        )
+        closed = make_case(
+            customer,
+            organization_id=DUPONT["id"],
+            organization_name=DUPONT["name"],
+            subject="Ancienne question sur les fiches de paie",
+            description="Question résolue depuis longtemps.",
+            status=Status.CLOSED,
+            closed_at=utcnow() - dt.timedelta(days=90),
+            last_activity_at=utcnow() - dt.timedelta(days=90),
+        )
         db.session.flush()
         files = {a.filename: a for a in db.session.query(Attachment).filter_by(case_id=case.id)}
         db.session.commit()
-        return World(language, griet, sam, customer, agent, case, solved, closed,
-                     files["aangifte-q2.pdf"], files["logboek-4711.txt"])
+        return World(
+            language,
+            griet,
+            sam,
+            customer,
+            agent,
+            case,
+            solved,
+            closed,
+            files["aangifte-q2.pdf"],
+            files["logboek-4711.txt"],
+        )
 
     return make
 
@@ -105,8 +149,9 @@ def make_world(community, fake_panda: FakePanda, demo_catalog, store):
 def browser(community, fake_panda: FakePanda):
     """A fresh browser, signed in or not, with an Accept-Language header or a language chosen in the menu."""
 
-    def open_browser(*, signed_in: PandaUser | None = None, accept_language: str | None = None,
-                     chosen_language: str | None = None):
+    def open_browser(
+        *, signed_in: PandaUser | None = None, accept_language: str | None = None, chosen_language: str | None = None
+    ):
         client = community.test_client()
         client.csrf_page = "/"
         if accept_language:

@@ -3,6 +3,7 @@
 Every name and text in the data is Dutch or French, so English on a page can
 only come from the code.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,20 +17,41 @@ from tests.community.auth.fake_op import PandaUser, org
 LANGUAGES = ("nl", "fr")
 OTHER = {"nl": "fr", "fr": "nl", "en": "nl"}
 
-PEETERS = org("Bakkerij Peeters BV", enterprise_number="0403.170.701", customer_number="100234",
-              id="7b2f1c3d-2222-4d4d-9e9e-000000000001")
-DUPONT = org("Boulangerie Dupont SRL", enterprise_number="0202.239.951", customer_number="100235", role="admin",
-             id="7b2f1c3d-2222-4d4d-9e9e-000000000002")
-DE_SMEDT = org("Brouwerij De Smedt NV", enterprise_number="0417.497.106", customer_number="100236",
-               id="7b2f1c3d-2222-4d4d-9e9e-000000000003")
+PEETERS = org(
+    "Bakkerij Peeters BV",
+    enterprise_number="0403.170.701",
+    customer_number="100234",
+    id="7b2f1c3d-2222-4d4d-9e9e-000000000001",
+)
+DUPONT = org(
+    "Boulangerie Dupont SRL",
+    enterprise_number="0202.239.951",
+    customer_number="100235",
+    role="admin",
+    id="7b2f1c3d-2222-4d4d-9e9e-000000000002",
+)
+DE_SMEDT = org(
+    "Brouwerij De Smedt NV",
+    enterprise_number="0417.497.106",
+    customer_number="100236",
+    id="7b2f1c3d-2222-4d4d-9e9e-000000000003",
+)
 # 14 July 2026, 22:30 UTC: already the 15th in Brussels (UTC+2 in summer).
 OPENED_AT = dt.datetime(2026, 7, 14, 22, 30, tzinfo=dt.UTC)
 
 # English that does not come from the community's catalog but could still reach a page:
 # WTForms' own messages, Werkzeug's error pages, Flask-WTF's CSRF errors.
-FOREIGN_ENGLISH = ("This field is required", "Field cannot be longer than", "Not a valid choice",
-                   "The requested URL was not found", "You don't have the permission", "The CSRF token",
-                   "The server could not verify", "Method Not Allowed", "Internal Server Error")
+FOREIGN_ENGLISH = (
+    "This field is required",
+    "Field cannot be longer than",
+    "Not a valid choice",
+    "The requested URL was not found",
+    "You don't have the permission",
+    "The CSRF token",
+    "The server could not verify",
+    "Method Not Allowed",
+    "Internal Server Error",
+)
 
 
 def deliver(app) -> None:
@@ -41,13 +63,13 @@ def deliver(app) -> None:
 @dataclass
 class World:
     language: str
-    customer: PandaUser          # Griet, an accountant: Bakkerij Peeters BV, Boulangerie Dupont SRL, De Smedt
-    agent: PandaUser             # Sam, a support agent
+    customer: PandaUser  # Griet, an accountant: Bakkerij Peeters BV, Boulangerie Dupont SRL, De Smedt
+    agent: PandaUser  # Sam, a support agent
     customer_person: Person
     agent_person: Person
-    case: Case                   # a whole conversation: replies, a note, files, status and severity changes
-    solved: Case                 # solved last week: may be reopened
-    closed: Case                 # closed long ago: too late to reopen
+    case: Case  # a whole conversation: replies, a note, files, status and severity changes
+    solved: Case  # solved last week: may be reopened
+    closed: Case  # closed long ago: too late to reopen
     public_file: Attachment
     internal_file: Attachment
 

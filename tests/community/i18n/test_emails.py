@@ -4,6 +4,7 @@ The mails are the real ones: the notification services put them in the outbox
 while the world is built (a case opened, assigned, answered, its status changed,
 reopened by the customer), the outbox delivers them to the SMTP sink.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,25 +28,33 @@ TEAM = "support-team@community.localhost"
 HREF = re.compile(r'href="([^"]*)"')
 GREETING = {"nl": "Beste Griet Vermeulen,", "fr": "Bonjour Griet Vermeulen,"}
 SUMMARY = {"nl": ["Organisatie", "Case"], "fr": ["Organisation", "Cas"]}
-FOOTER = {"nl": "U ontvangt deze mail omdat u deze case aanmaakte of volgt.",
-          "fr": "Vous recevez cet e-mail parce que vous avez ouvert ou suivez ce cas."}
+FOOTER = {
+    "nl": "U ontvangt deze mail omdat u deze case aanmaakte of volgt.",
+    "fr": "Vous recevez cet e-mail parce que vous avez ouvert ou suivez ce cas.",
+}
 # What each mail must say in the language under test, besides the summary.
 WORDS = {
-    ("case_opened", None): {"nl": ["heeft een nieuwe case aangemaakt voor", "Ernst", "Hallo,"],
-                            "fr": ["a ouvert un nouveau cas pour", "Gravité", "Bonjour,"]},
-    ("case_assigned", None): {"nl": ["Eva Lambert heeft u een case van Bakkerij Peeters BV toegewezen.",
-                                     "Beste Sam Claes,"],
-                              "fr": ["Eva Lambert vous a attribué un cas de Bakkerij Peeters BV.",
-                                     "Bonjour Sam Claes,"]},
-    ("case_agent_replied", None): {"nl": ["van het supportteam heeft geantwoord op de case van",
-                                          "Lees de case en antwoord"],
-                                   "fr": ["de l'équipe de support a répondu au cas de", "Lire le cas et répondre"]},
-    ("case_customer_replied", None): {"nl": ["heeft geantwoord op een case van", "Case openen"],
-                                      "fr": ["a répondu à un cas de", "Ouvrir le cas"]},
-    ("case_status_changed", False): {"nl": ["heeft de status van de case van"],
-                                     "fr": ["a changé le statut du cas de"]},
-    ("case_status_changed", True): {"nl": ["van ‘Opgelost’ naar ‘In behandeling’", "Hallo,"],
-                                    "fr": ["de «\u00a0Résolu\u00a0» en «\u00a0En cours\u00a0»", "Bonjour,"]},
+    ("case_opened", None): {
+        "nl": ["heeft een nieuwe case aangemaakt voor", "Ernst", "Hallo,"],
+        "fr": ["a ouvert un nouveau cas pour", "Gravité", "Bonjour,"],
+    },
+    ("case_assigned", None): {
+        "nl": ["Eva Lambert heeft u een case van Bakkerij Peeters BV toegewezen.", "Beste Sam Claes,"],
+        "fr": ["Eva Lambert vous a attribué un cas de Bakkerij Peeters BV.", "Bonjour Sam Claes,"],
+    },
+    ("case_agent_replied", None): {
+        "nl": ["van het supportteam heeft geantwoord op de case van", "Lees de case en antwoord"],
+        "fr": ["de l'équipe de support a répondu au cas de", "Lire le cas et répondre"],
+    },
+    ("case_customer_replied", None): {
+        "nl": ["heeft geantwoord op een case van", "Case openen"],
+        "fr": ["a répondu à un cas de", "Ouvrir le cas"],
+    },
+    ("case_status_changed", False): {"nl": ["heeft de status van de case van"], "fr": ["a changé le statut du cas de"]},
+    ("case_status_changed", True): {
+        "nl": ["van ‘Opgelost’ naar ‘In behandeling’", "Hallo,"],
+        "fr": ["de «\u00a0Résolu\u00a0» en «\u00a0En cours\u00a0»", "Bonjour,"],
+    },
 }
 CUSTOMER_MAILS = {("case_agent_replied", None), ("case_status_changed", False)}
 
@@ -86,8 +95,9 @@ def mail_for(mail_sink, item: Sent):
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_every_mail_speaks_the_recipients_language(language, community, make_world, sent, mail_sink, monkeypatch,
-                                                   english_left):
+def test_every_mail_speaks_the_recipients_language(
+    language, community, make_world, sent, mail_sink, monkeypatch, english_left
+):
     monkeypatch.setitem(community.config, "AGENTS_TEAM_LOCALE", language)
     world = make_world(language)
     # The customer reopens the solved case: the agents' side hears of it.
@@ -115,28 +125,31 @@ def test_every_mail_speaks_the_recipients_language(language, community, make_wor
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_the_subjects_name_the_case_and_what_happened(language, community, make_world, sent, mail_sink,
-                                                      monkeypatch):
+def test_the_subjects_name_the_case_and_what_happened(language, community, make_world, sent, mail_sink, monkeypatch):
     monkeypatch.setitem(community.config, "AGENTS_TEAM_LOCALE", language)
     world = make_world(language)
     deliver(community)
     subjects = {item.subject for item in sent}
     number, subject = world.case.number, world.case.subject
     expected = {
-        "nl": [f"[{number}] Nieuwe case voor Bakkerij Peeters BV: {subject}",
-               f"[{number}] Aan u toegewezen: {subject}",
-               f"[{number}] Nieuw antwoord van support: {subject}",
-               f"[{number}] Case in behandeling: {subject}",
-               f"[{number}] Case wacht op klant: {subject}",
-               f"[{number}] Griet Vermeulen antwoordde: {subject}",
-               f"[{world.solved.number}] Case opgelost: {world.solved.subject}"],
-        "fr": [f"[{number}] Nouveau cas pour Bakkerij Peeters BV : {subject}",
-               f"[{number}] Cas qui vous est attribué : {subject}",
-               f"[{number}] Nouvelle réponse du support : {subject}",
-               f"[{number}] Cas en cours : {subject}",
-               f"[{number}] Cas en attente du client : {subject}",
-               f"[{number}] Griet Vermeulen a répondu : {subject}",
-               f"[{world.solved.number}] Cas résolu : {world.solved.subject}"],
+        "nl": [
+            f"[{number}] Nieuwe case voor Bakkerij Peeters BV: {subject}",
+            f"[{number}] Aan u toegewezen: {subject}",
+            f"[{number}] Nieuw antwoord van support: {subject}",
+            f"[{number}] Case in behandeling: {subject}",
+            f"[{number}] Case wacht op klant: {subject}",
+            f"[{number}] Griet Vermeulen antwoordde: {subject}",
+            f"[{world.solved.number}] Case opgelost: {world.solved.subject}",
+        ],
+        "fr": [
+            f"[{number}] Nouveau cas pour Bakkerij Peeters BV : {subject}",
+            f"[{number}] Cas qui vous est attribué : {subject}",
+            f"[{number}] Nouvelle réponse du support : {subject}",
+            f"[{number}] Cas en cours : {subject}",
+            f"[{number}] Cas en attente du client : {subject}",
+            f"[{number}] Griet Vermeulen a répondu : {subject}",
+            f"[{world.solved.number}] Cas résolu : {world.solved.subject}",
+        ],
     }[language]
     for line in expected:
         assert line in subjects
@@ -145,8 +158,13 @@ def test_the_subjects_name_the_case_and_what_happened(language, community, make_
 def test_each_person_reads_the_conversation_in_their_own_language(community, mail_sink):
     luc = make_person(name="Luc Dubois", email="luc.dubois@fiduciaire-lambert.test", locale="fr")
     sofie = make_agent(name="Sofie Claes", email="sofie.claes@panda-support.test", locale="nl")
-    case = make_case(luc, organization_id=PEETERS["id"], organization_name="Bakkerij Peeters BV",
-                     subject="Extraits CODA manquants", assignee=sofie)
+    case = make_case(
+        luc,
+        organization_id=PEETERS["id"],
+        organization_name="Bakkerij Peeters BV",
+        subject="Extraits CODA manquants",
+        assignee=sofie,
+    )
 
     conversation.agent_reply(case, actor=sofie, body="Kunt u het CODA-bestand van maart sturen?")
     conversation.customer_reply(case, actor=luc, body="Voici le fichier de mars.")
@@ -179,7 +197,8 @@ def test_the_agents_team_address_reads_english_unless_told_otherwise(community, 
 
 
 def test_a_language_changed_in_panda_reaches_the_mails_once_the_person_signs_in_and_acts(
-        community, community_client, fake_panda, make_world, mail_sink):
+    community, community_client, fake_panda, make_world, mail_sink
+):
     world = make_world("nl")
     deliver(community)
     mail_sink.clear()
@@ -197,12 +216,15 @@ def test_a_language_changed_in_panda_reaches_the_mails_once_the_person_signs_in_
     assert "Nouvelle réponse du support" in mail.subject
 
 
-@pytest.mark.parametrize("subject", [
-    "[CS-2026-000002] Nouveau cas pour Boulangerie Dupont SRL : facture électronique refusée par Peppol",
-    "[CS-2026-000003] Cas en attente du client : les extraits CODA de mars n'arrivent plus dans la comptabilité "
-    "depuis la mise à jour — données bancaires à vérifier",
-    "[CS-2026-000004] Nieuwe case voor Brouwerij De Smedt NV: één btw-aangifte te veel ingediend",
-])
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "[CS-2026-000002] Nouveau cas pour Boulangerie Dupont SRL : facture électronique refusée par Peppol",
+        "[CS-2026-000003] Cas en attente du client : les extraits CODA de mars n'arrivent plus dans la comptabilité "
+        "depuis la mise à jour — données bancaires à vérifier",
+        "[CS-2026-000004] Nieuwe case voor Brouwerij De Smedt NV: één btw-aangifte te veel ingediend",
+    ],
+)
 def test_a_long_subject_with_accents_arrives_with_every_space(community, mail_sink, subject):
     outbox.enqueue_mail(to="luc.dubois@fiduciaire-lambert.test", subject=subject, text="Bonjour,")
     deliver(community)

@@ -3,6 +3,7 @@
 Times are shown in the configured time zone (``TIMEZONE``, Brussels by default):
 a case opened at 22:30 UTC on 14 July was opened on the 15th for a Belgian reader.
 """
+
 from __future__ import annotations
 
 import io
@@ -37,8 +38,7 @@ def written(moment, format: str, language: str, zone=BRUSSELS) -> str:
 
 # -- dates and times -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("language", ["en", *LANGUAGES])
-def test_the_customer_reads_when_a_case_was_opened_in_brussels_time_and_their_language(language, make_world,
-                                                                                        browser):
+def test_the_customer_reads_when_a_case_was_opened_in_brussels_time_and_their_language(language, make_world, browser):
     world = make_world(language)
     page = text_of(browser(signed_in=world.customer).get(world.case_url()))
     assert written(OPENED_AT, "medium", language) in page
@@ -67,14 +67,26 @@ def test_the_moment_stays_machine_readable_whatever_the_language(make_world, bro
 
 
 # -- file sizes and numbers ---------------------------------------------------------------------------
-@pytest.mark.parametrize(("size", "language", "expected"), [
-    (1, "en", "1 byte"), (1, "nl", "1 byte"), (1, "fr", "1 octet"),
-    (999, "en", "999 bytes"), (999, "nl", "999 bytes"), (999, "fr", "999 octets"),
-    (12_345, "en", "12 KB"), (12_345, "nl", "12 KB"), (12_345, "fr", "12 Ko"),
-    (2_621_440, "en", "2.5 MB"), (2_621_440, "nl", "2,5 MB"), (2_621_440, "fr", "2,5 Mo"),
-    (1_288_490_189, "en", "1,228.8 MB"), (1_288_490_189, "nl", "1.228,8 MB"),
-    (1_288_490_189, "fr", "1\u202f228,8 Mo"),
-])
+@pytest.mark.parametrize(
+    ("size", "language", "expected"),
+    [
+        (1, "en", "1 byte"),
+        (1, "nl", "1 byte"),
+        (1, "fr", "1 octet"),
+        (999, "en", "999 bytes"),
+        (999, "nl", "999 bytes"),
+        (999, "fr", "999 octets"),
+        (12_345, "en", "12 KB"),
+        (12_345, "nl", "12 KB"),
+        (12_345, "fr", "12 Ko"),
+        (2_621_440, "en", "2.5 MB"),
+        (2_621_440, "nl", "2,5 MB"),
+        (2_621_440, "fr", "2,5 Mo"),
+        (1_288_490_189, "en", "1,228.8 MB"),
+        (1_288_490_189, "nl", "1.228,8 MB"),
+        (1_288_490_189, "fr", "1\u202f228,8 Mo"),
+    ],
+)
 def test_a_file_size_is_written_the_way_the_language_writes_numbers(community, size, language, expected):
     with community.test_request_context("/"), force_locale(language):
         assert render_template_string("{{ size|filesize }}", size=size) == expected
@@ -84,8 +96,9 @@ def test_a_file_size_is_written_the_way_the_language_writes_numbers(community, s
 def test_an_attachments_size_on_the_page_is_in_the_pages_language(language, make_world, browser):
     world = make_world(language)
     text = b"Datum;Bedrag\n" + b"2026-01-31;1.234,56\n" * 131_072  # 2.5 MB of bookkeeping export
-    conversation.add_attachments(world.case, actor=world.customer_person,
-                                 uploads=[Upload("grootboek.csv", io.BytesIO(text))])
+    conversation.add_attachments(
+        world.case, actor=world.customer_person, uploads=[Upload("grootboek.csv", io.BytesIO(text))]
+    )
     db.session.commit()
     expected = {"nl": "grootboek.csv (2,5 MB)", "fr": "grootboek.csv (2,5 Mo)"}[language]
     assert expected in text_of(browser(signed_in=world.customer).get(world.case_url()))
@@ -126,9 +139,11 @@ def test_a_refused_choice_names_the_product_in_the_pages_language(language, make
     world = make_world(language)
     url = f"/orgs/{world.case.organization_id}/cases/new"
     response = browser(signed_in=world.customer).post_form(
-        url, {"product": "accounting", "severity": "high", "subject": "Vak 54", "description": "Klopt niet."},
-        page=url)
+        url, {"product": "accounting", "severity": "high", "subject": "Vak 54", "description": "Klopt niet."}, page=url
+    )
     assert response.status_code == 400
-    expected = {"nl": "Kies een categorie van Panda Boekhouding.",
-                "fr": "Choisissez une catégorie de Panda Comptabilité."}[language]
+    expected = {
+        "nl": "Kies een categorie van Panda Boekhouding.",
+        "fr": "Choisissez une catégorie de Panda Comptabilité.",
+    }[language]
     assert expected in page_text(response.get_data(as_text=True))

@@ -4,6 +4,7 @@ The token's ``locale`` is the language of the person's account in Panda; a chang
 there reaches the community when it reads the claims again: at the next sign-in,
 or when the organization switcher asks Panda for the newest list.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,8 +24,9 @@ def lang_of(response) -> str | None:
 
 @pytest.fixture()
 def griet(fake_panda):
-    return fake_panda.add_user(name="Griet Vermeulen", email="griet.vermeulen@boekhouding-vermeulen.test",
-                               locale="nl", orgs=[PEETERS])
+    return fake_panda.add_user(
+        name="Griet Vermeulen", email="griet.vermeulen@boekhouding-vermeulen.test", locale="nl", orgs=[PEETERS]
+    )
 
 
 # -- a visitor: the browser, else English ------------------------------------------------------------
@@ -32,12 +34,15 @@ def test_a_visitor_whose_browser_says_nothing_reads_english(browser):
     assert lang_of(browser().get("/")) == "en"
 
 
-@pytest.mark.parametrize(("accept_language", "language"), [
-    ("nl-BE,nl;q=0.9,en;q=0.5", "nl"),
-    ("fr-BE,fr;q=0.9,nl;q=0.6", "fr"),
-    ("de-DE,fr;q=0.5", "fr"),
-    ("de-DE,de;q=0.9", "en"),
-])
+@pytest.mark.parametrize(
+    ("accept_language", "language"),
+    [
+        ("nl-BE,nl;q=0.9,en;q=0.5", "nl"),
+        ("fr-BE,fr;q=0.9,nl;q=0.6", "fr"),
+        ("de-DE,fr;q=0.5", "fr"),
+        ("de-DE,de;q=0.9", "en"),
+    ],
+)
 def test_a_visitor_reads_the_browsers_language_when_the_community_speaks_it(browser, accept_language, language):
     assert lang_of(browser(accept_language=accept_language).get("/")) == language
 
@@ -88,8 +93,11 @@ def test_choosing_a_language_in_the_menu_is_remembered_for_every_page(browser, g
 def test_the_menu_offers_each_language_in_its_own_name_with_the_current_one_chosen(browser, griet):
     page = browser(signed_in=griet).get("/").get_data(as_text=True)
     options = re.findall(r'<option value="(\w+)" lang="(\w+)"\s*(selected)?\s*>([^<]+)</option>', page)
-    assert options == [("en", "en", "", "English"), ("nl", "nl", "selected", "Nederlands"),
-                       ("fr", "fr", "", "Français")]
+    assert options == [
+        ("en", "en", "", "English"),
+        ("nl", "nl", "selected", "Nederlands"),
+        ("fr", "fr", "", "Français"),
+    ]
 
 
 @pytest.mark.parametrize("code", ["de", "", "nl-BE", "<script>"])
@@ -121,8 +129,9 @@ def test_a_language_changed_in_panda_shows_at_the_next_sign_in(community_client,
     assert html_lang(page) == "fr" and "Changer d'organisation" in page
 
 
-def test_a_language_changed_in_panda_shows_when_the_switcher_reads_the_claims_again(community_client, fake_panda,
-                                                                                    griet):
+def test_a_language_changed_in_panda_shows_when_the_switcher_reads_the_claims_again(
+    community_client, fake_panda, griet
+):
     sign_in(community_client, fake_panda, griet)
     griet.locale = "fr"
 

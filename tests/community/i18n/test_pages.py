@@ -6,6 +6,7 @@ message), plus the pages that only an error shows. Customer pages are seen by
 Griet, an accountant whose token says the language under test; the agent's by
 Sam, a support agent; public pages by a visitor whose browser asks for it.
 """
+
 from __future__ import annotations
 
 import io
@@ -24,11 +25,15 @@ from tests.i18n_checks import html_lang, page_text
 
 # Routes that answer machines or hand over a file, not people with a page.
 NOT_PAGES = {
-    "static", "shared.static", "health.healthz", "health.readyz",
-    "auth.sign_in",              # a redirect to Panda
-    "auth.sign_out",             # a redirect to Panda's end-session endpoint
-    "auth.backchannel_logout",   # Panda's server posts a logout token
-    "cases.download", "agents.case_attachment",  # the attachment's own bytes
+    "static",
+    "shared.static",
+    "health.healthz",
+    "health.readyz",
+    "auth.sign_in",  # a redirect to Panda
+    "auth.sign_out",  # a redirect to Panda's end-session endpoint
+    "auth.backchannel_logout",  # Panda's server posts a logout token
+    "cases.download",
+    "agents.case_attachment",  # the attachment's own bytes
 }
 SWITCH = {"nl": "Wissel van organisatie", "fr": "Changer d'organisation"}
 SIGN_IN = {"nl": "Aanmelden met Panda", "fr": "Se connecter avec Panda"}
@@ -88,14 +93,23 @@ def _post_agent(v: Visit, action: str, data: dict, *, follow: bool = True):
 
 
 # -- public pages ------------------------------------------------------------------------------------
-@page("cases.home", signed_in=False, nl=["Support Community", "Aanmelden met Panda"],
-      fr=["Support Community", "Se connecter avec Panda"])
+@page(
+    "cases.home",
+    signed_in=False,
+    nl=["Support Community", "Aanmelden met Panda"],
+    fr=["Support Community", "Se connecter avec Panda"],
+)
 def start_page_for_a_visitor(v: Visit):
     return v.anonymous().get("/")
 
 
-@page("auth.callback", 400, signed_in=False, nl=["Aanmelden is niet gelukt", "Opnieuw proberen"],
-      fr=["La connexion n'a pas abouti", "Réessayer"])
+@page(
+    "auth.callback",
+    400,
+    signed_in=False,
+    nl=["Aanmelden is niet gelukt", "Opnieuw proberen"],
+    fr=["La connexion n'a pas abouti", "Réessayer"],
+)
 def failed_sign_in(v: Visit):
     return v.anonymous().get("/auth/callback", query_string={"state": "verlopen", "code": "x"})
 
@@ -107,39 +121,54 @@ def language_chosen_in_the_menu(v: Visit):
 
 
 # -- the customer's pages ---------------------------------------------------------------------------
-@page("cases.home", nl=["Al mijn klanten", "Klantnummer 100234", "Ondernemingsnummer 0403.170.701"],
-      fr=["Tous mes clients", "Numéro client 100234", "Numéro d'entreprise 0403.170.701"])
+@page(
+    "cases.home",
+    nl=["Al mijn klanten", "Klantnummer 100234", "Ondernemingsnummer 0403.170.701"],
+    fr=["Tous mes clients", "Numéro client 100234", "Numéro d'entreprise 0403.170.701"],
+)
 def start_page_of_an_accountant(v: Visit):
     return v.customer().get("/")
 
 
-@page("cases.org_home",
-      nl=["Beheerder", "Klantnummer", "Ondernemingsnummer", "Boulangerie Dupont SRL heeft geen open cases."],
-      fr=["Administrateur", "Numéro client", "Numéro d'entreprise", "Boulangerie Dupont SRL n'a aucun cas ouvert."])
+@page(
+    "cases.org_home",
+    nl=["Beheerder", "Klantnummer", "Ondernemingsnummer", "Boulangerie Dupont SRL heeft geen open cases."],
+    fr=["Administrateur", "Numéro client", "Numéro d'entreprise", "Boulangerie Dupont SRL n'a aucun cas ouvert."],
+)
 def organization_start_page(v: Visit):
     return v.customer().get(_org(DUPONT))
 
 
-@page("cases.case_list", nl=["Kritiek", "In behandeling", "Panda Boekhouding", "Ernst"],
-      fr=["Critique", "En cours", "Panda Comptabilité", "Gravité"])
+@page(
+    "cases.case_list",
+    nl=["Kritiek", "In behandeling", "Panda Boekhouding", "Ernst"],
+    fr=["Critique", "En cours", "Panda Comptabilité", "Gravité"],
+)
 def case_list(v: Visit):
     return v.customer().get(_org(PEETERS, "cases"))
 
 
-@page("cases.case_list", nl=["Geen enkele case voldoet aan deze filters."],
-      fr=["Aucun cas ne correspond à ces filtres."])
+@page(
+    "cases.case_list", nl=["Geen enkele case voldoet aan deze filters."], fr=["Aucun cas ne correspond à ces filtres."]
+)
 def case_list_without_a_match(v: Visit):
     return v.customer().get(_org(PEETERS, "cases"), query_string={"q": "onbestaand", "severity": "low"})
 
 
-@page("cases.case_list", nl=["Brouwerij De Smedt NV heeft nog geen cases."],
-      fr=["Brouwerij De Smedt NV n'a encore aucun cas."])
+@page(
+    "cases.case_list",
+    nl=["Brouwerij De Smedt NV heeft nog geen cases."],
+    fr=["Brouwerij De Smedt NV n'a encore aucun cas."],
+)
 def case_list_of_an_organization_without_cases(v: Visit):
     return v.customer().get(_org(DE_SMEDT, "cases"))
 
 
-@page("cases.new_case", nl=["Panda Boekhouding", "Btw-aangiften", "Ernst", "Bijlagen"],
-      fr=["Panda Comptabilité", "Déclarations TVA", "Gravité", "Pièces jointes"])
+@page(
+    "cases.new_case",
+    nl=["Panda Boekhouding", "Btw-aangiften", "Ernst", "Bijlagen"],
+    fr=["Panda Comptabilité", "Déclarations TVA", "Gravité", "Pièces jointes"],
+)
 def new_case_form(v: Visit):
     return v.customer().get(_org(PEETERS, "cases/new"))
 
@@ -150,36 +179,64 @@ def new_case_form_sent_empty(v: Visit):
     return v.customer().post_form(url, {"product": "accounting", "severity": "normal"}, page=url)
 
 
-@page("cases.new_case", 400, nl=["is geen bestandstype dat u kunt toevoegen"],
-      fr=["n'est pas un type de fichier qui peut être joint"])
+@page(
+    "cases.new_case",
+    400,
+    nl=["is geen bestandstype dat u kunt toevoegen"],
+    fr=["n'est pas un type de fichier qui peut être joint"],
+)
 def new_case_with_a_refused_file(v: Visit):
     url = _org(PEETERS, "cases/new")
-    data = {"product": "accounting", "category": str(category("accounting", "vat").id), "severity": "high",
-            "subject": "Vak 54 klopt niet", "description": "Sinds de update klopt vak 54 niet.",
-            "attachments": (io.BytesIO(HTML), "factuur.html")}
+    data = {
+        "product": "accounting",
+        "category": str(category("accounting", "vat").id),
+        "severity": "high",
+        "subject": "Vak 54 klopt niet",
+        "description": "Sinds de update klopt vak 54 niet.",
+        "attachments": (io.BytesIO(HTML), "factuur.html"),
+    }
     return v.customer().post_form(url, data, page=url, content_type="multipart/form-data")
 
 
-@page("cases.new_case", 400, nl=["Kies een categorie van Panda Boekhouding."],
-      fr=["Choisissez une catégorie de Panda Comptabilité."])
+@page(
+    "cases.new_case",
+    400,
+    nl=["Kies een categorie van Panda Boekhouding."],
+    fr=["Choisissez une catégorie de Panda Comptabilité."],
+)
 def new_case_without_a_category(v: Visit):
     url = _org(PEETERS, "cases/new")
-    data = {"product": "accounting", "severity": "high", "subject": "Vak 54 klopt niet",
-            "description": "Sinds de update klopt vak 54 niet."}
+    data = {
+        "product": "accounting",
+        "severity": "high",
+        "subject": "Vak 54 klopt niet",
+        "description": "Sinds de update klopt vak 54 niet.",
+    }
     return v.customer().post_form(url, data, page=url)
 
 
-@page("cases.new_case", nl=["is aangemaakt. U hoort van ons per e-mail.", "Nieuw"],
-      fr=["a été ouvert. Nous vous répondrons par e-mail.", "Nouveau"])
+@page(
+    "cases.new_case",
+    nl=["is aangemaakt. U hoort van ons per e-mail.", "Nieuw"],
+    fr=["a été ouvert. Nous vous répondrons par e-mail.", "Nouveau"],
+)
 def new_case_opened(v: Visit):
     url = _org(PEETERS, "cases/new")
-    data = {"product": "accounting", "category": str(category("accounting", "vat").id), "severity": "low",
-            "subject": "Vraag over de jaarrekening", "description": "Waar vind ik de balans?"}
+    data = {
+        "product": "accounting",
+        "category": str(category("accounting", "vat").id),
+        "severity": "low",
+        "subject": "Vraag over de jaarrekening",
+        "description": "Waar vind ik de balans?",
+    }
     return v.customer().post_form(url, data, page=url, follow_redirects=True)
 
 
-@page("cases.case_detail", nl=["Wacht op klant", "Niet meer volgen", "Gesprek", "Case sluiten", "Beschrijving"],
-      fr=["En attente du client", "Ne plus suivre", "Conversation", "Fermer le cas", "Description"])
+@page(
+    "cases.case_detail",
+    nl=["Wacht op klant", "Niet meer volgen", "Gesprek", "Case sluiten", "Beschrijving"],
+    fr=["En attente du client", "Ne plus suivre", "Conversation", "Fermer le cas", "Description"],
+)
 def case_with_its_conversation(v: Visit):
     return v.customer().get(v.world.case_url())
 
@@ -189,8 +246,11 @@ def solved_case(v: Visit):
     return v.customer().get(v.world.case_url(v.world.solved))
 
 
-@page("cases.case_detail", nl=["Gesloten", "kan heropend worden tot 30 dagen"],
-      fr=["Fermé", "peut être rouvert jusqu'à 30 jours"])
+@page(
+    "cases.case_detail",
+    nl=["Gesloten", "kan heropend worden tot 30 dagen"],
+    fr=["Fermé", "peut être rouvert jusqu'à 30 jours"],
+)
 def case_closed_long_ago(v: Visit):
     return v.customer().get(v.world.case_url(v.world.closed))
 
@@ -208,17 +268,25 @@ def reply_sent_empty(v: Visit):
 
 @page("cases.attach", nl=["2 bestanden zijn toegevoegd aan case"], fr=["2 fichiers ont été ajoutés au cas"])
 def files_added(v: Visit):
-    return _post_case(v, "attachments", {"files": [(io.BytesIO(PNG), "scherm-2.png"),
-                                                   (io.BytesIO(TEXT), "dagboek-2.csv")]},
-                      content_type="multipart/form-data")
+    return _post_case(
+        v,
+        "attachments",
+        {"files": [(io.BytesIO(PNG), "scherm-2.png"), (io.BytesIO(TEXT), "dagboek-2.csv")]},
+        content_type="multipart/form-data",
+    )
 
 
-@page("cases.attach", 400, nl=["is een PDF-bestand, dus de naam moet eindigen op .pdf"],
-      fr=["est un fichier PDF : son nom doit donc se terminer par .pdf"])
+@page(
+    "cases.attach",
+    400,
+    nl=["is een PDF-bestand, dus de naam moet eindigen op .pdf"],
+    fr=["est un fichier PDF : son nom doit donc se terminer par .pdf"],
+)
 def file_with_a_wrong_name(v: Visit):
     url = v.world.case_url()
-    return v.customer().post_form(f"{url}/attachments", {"files": (io.BytesIO(PDF), "factuur.png")}, page=url,
-                                  content_type="multipart/form-data")
+    return v.customer().post_form(
+        f"{url}/attachments", {"files": (io.BytesIO(PDF), "factuur.png")}, page=url, content_type="multipart/form-data"
+    )
 
 
 @page("cases.close", nl=["is gesloten.", "Gesloten"], fr=["est fermé.", "Fermé"])
@@ -236,8 +304,11 @@ def old_case_reopened_too_late(v: Visit):
     return _post_case(v, "reopen", case=v.world.closed)
 
 
-@page("cases.follow", nl=["U volgt case", "u krijgt een e-mail wanneer er iets verandert"],
-      fr=["Vous suivez le cas", "vous recevrez un e-mail lorsqu'il change"])
+@page(
+    "cases.follow",
+    nl=["U volgt case", "u krijgt een e-mail wanneer er iets verandert"],
+    fr=["Vous suivez le cas", "vous recevrez un e-mail lorsqu'il change"],
+)
 def case_followed(v: Visit):
     return _post_case(v, "follow", case=v.world.solved)
 
@@ -247,68 +318,116 @@ def case_no_longer_followed(v: Visit):
     return _post_case(v, "unfollow")
 
 
-@page("cases.all_clients", nl=["Al mijn klanten", "Bakkerij Peeters BV", "Kritiek"],
-      fr=["Tous mes clients", "Bakkerij Peeters BV", "Critique"])
+@page(
+    "cases.all_clients",
+    nl=["Al mijn klanten", "Bakkerij Peeters BV", "Kritiek"],
+    fr=["Tous mes clients", "Bakkerij Peeters BV", "Critique"],
+)
 def all_clients(v: Visit):
     return v.customer().get("/cases")
 
 
-@page("cases.all_clients", nl=["Geen enkele open case voldoet aan deze filters."],
-      fr=["Aucun cas ouvert ne correspond à ces filtres."])
+@page(
+    "cases.all_clients",
+    nl=["Geen enkele open case voldoet aan deze filters."],
+    fr=["Aucun cas ouvert ne correspond à ces filtres."],
+)
 def all_clients_without_a_match(v: Visit):
     return v.customer().get("/cases", query_string={"severity": "low"})
 
 
-@page("cases.choose_organization", nl=["Nieuwe case: voor welke organisatie?", "Klantnummer"],
-      fr=["Nouveau cas : pour quelle organisation ?", "Numéro client"])
+@page(
+    "cases.choose_organization",
+    nl=["Nieuwe case: voor welke organisatie?", "Klantnummer"],
+    fr=["Nouveau cas : pour quelle organisation ?", "Numéro client"],
+)
 def organization_for_a_new_case(v: Visit):
     return v.customer().get("/cases/new")
 
 
-@page("auth.switch", nl=["Wissel van organisatie", "Klantnummer", "Ondernemingsnummer", "Beheerder", "Lid",
-                         "3 van 3 organisaties"],
-      fr=["Changer d'organisation", "Numéro client", "Numéro d'entreprise", "Administrateur", "Membre",
-          "3 sur 3 organisations"])
+@page(
+    "auth.switch",
+    nl=["Wissel van organisatie", "Klantnummer", "Ondernemingsnummer", "Beheerder", "Lid", "3 van 3 organisaties"],
+    fr=[
+        "Changer d'organisation",
+        "Numéro client",
+        "Numéro d'entreprise",
+        "Administrateur",
+        "Membre",
+        "3 sur 3 organisations",
+    ],
+)
 def switch_organization(v: Visit):
     return v.customer().get("/switch")
 
 
-@page("auth.switch", nl=["Geen enkele organisatie voldoet aan ‘Garage’."],
-      fr=["Aucune organisation ne correspond à « Garage »."])
+@page(
+    "auth.switch",
+    nl=["Geen enkele organisatie voldoet aan ‘Garage’."],
+    fr=["Aucune organisation ne correspond à « Garage »."],
+)
 def switch_organization_without_a_match(v: Visit):
     return v.customer().get("/switch", query_string={"q": "Garage"})
 
 
-@page("preferences.notifications_page", nl=["Mailvoorkeuren", "Stuur mij mails over cases die ik volg"],
-      fr=["Préférences d'e-mail", "M'envoyer des e-mails sur les cas que je suis"])
+@page(
+    "preferences.notifications_page",
+    nl=["Mailvoorkeuren", "Stuur mij mails over cases die ik volg"],
+    fr=["Préférences d'e-mail", "M'envoyer des e-mails sur les cas que je suis"],
+)
 def mail_preferences(v: Visit):
     return v.customer().get("/account/notifications")
 
 
-@page("preferences.notifications_page", nl=["Uw mailvoorkeuren zijn opgeslagen."],
-      fr=["Vos préférences d'e-mail sont enregistrées."])
+@page(
+    "preferences.notifications_page",
+    nl=["Uw mailvoorkeuren zijn opgeslagen."],
+    fr=["Vos préférences d'e-mail sont enregistrées."],
+)
 def mail_preferences_saved(v: Visit):
-    return v.customer().post_form("/account/notifications", {}, page="/account/notifications",
-                                  follow_redirects=True)
+    return v.customer().post_form("/account/notifications", {}, page="/account/notifications", follow_redirects=True)
 
 
 # -- the agent's pages ---------------------------------------------------------------------------------
-@page("agents.queue", nl=["Mijn open cases", "Kritiek", "Bakkerij Peeters BV", "Panda Boekhouding", "1 case"],
-      fr=["Mes cas ouverts", "Critique", "Bakkerij Peeters BV", "Panda Comptabilité", "1 cas"])
+@page(
+    "agents.queue",
+    nl=["Mijn open cases", "Kritiek", "Bakkerij Peeters BV", "Panda Boekhouding", "1 case"],
+    fr=["Mes cas ouverts", "Critique", "Bakkerij Peeters BV", "Panda Comptabilité", "1 cas"],
+)
 def agent_queue(v: Visit):
     return v.agent().get("/agent")
 
 
-@page("agents.queue", nl=["Wachtrij met cases", "Niet toegewezen", "Opgelost", "Gesloten"],
-      fr=["File d'attente des cas", "Non attribué", "Résolu", "Fermé"])
+@page(
+    "agents.queue",
+    nl=["Wachtrij met cases", "Niet toegewezen", "Opgelost", "Gesloten"],
+    fr=["File d'attente des cas", "Non attribué", "Résolu", "Fermé"],
+)
 def agent_queue_of_every_case(v: Visit):
     return v.agent().get("/agent", query_string={"status": "all", "assignee": "any", "sort": "severity"})
 
 
-@page("agents.case_detail", nl=["Interne notitie — niet zichtbaar voor de klant", "Ernst", "Kritiek",
-                                "Toegewezen aan", "Gekende fout #4711", "intern", "Geschiedenis"],
-      fr=["Note interne — non visible pour le client", "Gravité", "Critique", "Attribué à",
-          "Gekende fout #4711", "interne", "Historique"])
+@page(
+    "agents.case_detail",
+    nl=[
+        "Interne notitie — niet zichtbaar voor de klant",
+        "Ernst",
+        "Kritiek",
+        "Toegewezen aan",
+        "Gekende fout #4711",
+        "intern",
+        "Geschiedenis",
+    ],
+    fr=[
+        "Note interne — non visible pour le client",
+        "Gravité",
+        "Critique",
+        "Attribué à",
+        "Gekende fout #4711",
+        "interne",
+        "Historique",
+    ],
+)
 def agent_case(v: Visit):
     return v.agent().get(v.world.agent_case_url())
 
@@ -318,8 +437,9 @@ def agent_note_added(v: Visit):
     return _post_agent(v, "messages", {"body": "Doorgestuurd naar het ontwikkelteam.", "internal": "y"})
 
 
-@page("agents.case_reply", nl=["Uw antwoord is naar de klant verstuurd."],
-      fr=["Votre réponse a été envoyée au client."])
+@page(
+    "agents.case_reply", nl=["Uw antwoord is naar de klant verstuurd."], fr=["Votre réponse a été envoyée au client."]
+)
 def agent_reply_sent(v: Visit):
     return _post_agent(v, "messages", {"body": "De correctie staat in versie 12.4."})
 
@@ -365,31 +485,51 @@ def agent_queue_for_a_customer(v: Visit):
     return v.customer().get("/agent")
 
 
-@page("cases.follow", 401, signed_in=False, nl=["Meld u eerst aan", "Aanmelden met Panda"],
-      fr=["Connectez-vous d'abord", "Se connecter avec Panda"])
+@page(
+    "cases.follow",
+    401,
+    signed_in=False,
+    nl=["Meld u eerst aan", "Aanmelden met Panda"],
+    fr=["Connectez-vous d'abord", "Se connecter avec Panda"],
+)
 def follow_without_signing_in(v: Visit):
     return v.anonymous().post_form(_org(PEETERS, f"cases/{v.world.case.id}/follow"), {}, page="/")
 
 
-@page("cases.follow", 400, nl=["Deze aanvraag kan niet verwerkt worden", "laad de pagina opnieuw"],
-      fr=["Cette demande ne peut pas être traitée", "rechargez la page"])
+@page(
+    "cases.follow",
+    400,
+    nl=["Deze aanvraag kan niet verwerkt worden", "laad de pagina opnieuw"],
+    fr=["Cette demande ne peut pas être traitée", "rechargez la page"],
+)
 def form_without_its_security_token(v: Visit):
     return v.customer().post(_org(PEETERS, f"cases/{v.world.case.id}/follow"), data={})
 
 
-@page("cases.new_case", 413, nl=["De bestanden zijn te groot", "Er werd niets opgeslagen."],
-      fr=["Les fichiers sont trop volumineux", "Rien n'a été enregistré."])
+@page(
+    "cases.new_case",
+    413,
+    nl=["De bestanden zijn te groot", "Er werd niets opgeslagen."],
+    fr=["Les fichiers sont trop volumineux", "Rien n'a été enregistré."],
+)
 def files_too_large_for_any_form(v: Visit):
     client = v.customer()
     url = _org(PEETERS, "cases/new")
     token = client.csrf_token(url)
     v.monkeypatch.setitem(v.app.config, "MAX_CONTENT_LENGTH", 2048)
-    return client.post(url, data={"csrf_token": token, "attachments": (io.BytesIO(b"a" * 10_000), "groot.txt")},
-                       content_type="multipart/form-data")
+    return client.post(
+        url,
+        data={"csrf_token": token, "attachments": (io.BytesIO(b"a" * 10_000), "groot.txt")},
+        content_type="multipart/form-data",
+    )
 
 
-@page("cases.all_clients", 503, nl=["De aanmeldservice is niet beschikbaar"],
-      fr=["Le service de connexion est indisponible"])
+@page(
+    "cases.all_clients",
+    503,
+    nl=["De aanmeldservice is niet beschikbaar"],
+    fr=["Le service de connexion est indisponible"],
+)
 def panda_unreachable(v: Visit):
     client = v.customer()
     with client.session_transaction() as session:

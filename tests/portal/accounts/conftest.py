@@ -1,8 +1,9 @@
 """Fixtures of the accounts tests.
 
-    sign_in(panda_client, "ann@example.org")                       # -> the response
-    outbox_count()                                                 # messages waiting in the outbox
+sign_in(panda_client, "ann@example.org")                       # -> the response
+outbox_count()                                                 # messages waiting in the outbox
 """
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Helpers of the accounts tests."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """Accounts managed by an operator (``accounts.services.administration``)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,8 +25,9 @@ def test_create_account_refuses_a_duplicate_in_any_case(make_account):
 
 def test_disabling_an_account_ends_its_sessions_and_tells_listeners(panda_db, make_account):
     account = make_account(email="ann@example.org")
-    panda_db.session.add(WebSession(id="s1", subject=str(account.id), sid="sid1", data={},
-                                    expires_at=utcnow() + dt.timedelta(hours=1)))
+    panda_db.session.add(
+        WebSession(id="s1", subject=str(account.id), sid="sid1", data={}, expires_at=utcnow() + dt.timedelta(hours=1))
+    )
     panda_db.session.flush()
     disabled = []
 

@@ -19,13 +19,28 @@ def panda_cli(panda):
 
 
 def test_users_add_creates_a_confirmed_support_agent_with_a_password_from_stdin(panda_cli, sign_in, panda_client):
-    result = panda_cli("users", "add", "Agent@Example.org", "--name", "Agent Smith", "--password-stdin",
-                       "--verified", "--support-agent", "--language", "nl", input=PASSWORD + "\n")
+    result = panda_cli(
+        "users",
+        "add",
+        "Agent@Example.org",
+        "--name",
+        "Agent Smith",
+        "--password-stdin",
+        "--verified",
+        "--support-agent",
+        "--language",
+        "nl",
+        input=PASSWORD + "\n",
+    )
     assert result.exit_code == 0, result.output
     assert "agent@example.org created" in result.output
     account = find_account("agent@example.org")
-    assert (account.name, account.language, account.is_support_agent, account.is_verified) == \
-        ("Agent Smith", "nl", True, True)
+    assert (account.name, account.language, account.is_support_agent, account.is_verified) == (
+        "Agent Smith",
+        "nl",
+        True,
+        True,
+    )
     assert sign_in(panda_client, "agent@example.org").status_code == 302
 
 
@@ -43,11 +58,14 @@ def test_users_add_refuses_a_duplicate_address_in_any_case(panda_cli, make_accou
     assert "already exists" in result.output
 
 
-@pytest.mark.parametrize("password, message", [
-    ("short", "at least 15 characters"),
-    ("ann@example.org", "e-mail address or your name"),
-    ("", "at least 15 characters"),
-])
+@pytest.mark.parametrize(
+    "password, message",
+    [
+        ("short", "at least 15 characters"),
+        ("ann@example.org", "e-mail address or your name"),
+        ("", "at least 15 characters"),
+    ],
+)
 def test_users_add_refuses_a_weak_password(panda_cli, password, message):
     result = panda_cli("users", "add", "ann@example.org", "--name", "Ann", "--password-stdin", input=password)
     assert result.exit_code != 0
@@ -67,8 +85,9 @@ def test_users_add_refuses_a_malformed_address(panda_cli):
     assert "not a valid e-mail address" in result.output
 
 
-def test_users_disable_ends_the_sessions_and_enable_lets_the_person_back(panda_cli, panda_client, make_account,
-                                                                        sign_in, panda_db):
+def test_users_disable_ends_the_sessions_and_enable_lets_the_person_back(
+    panda_cli, panda_client, make_account, sign_in, panda_db
+):
     make_account(email="ann@example.org")
     sign_in(panda_client, "ann@example.org")
     assert panda_client.get("/").status_code == 200

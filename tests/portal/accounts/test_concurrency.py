@@ -1,4 +1,5 @@
 """Invariants two simultaneous requests could break, tested with real concurrent transactions."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,8 +37,7 @@ def _in_own_transaction(app, work, results, barrier):
 def _race(app, work) -> list[str]:
     results: list[str] = []
     barrier = threading.Barrier(2)
-    threads = [threading.Thread(target=_in_own_transaction, args=(app, work, results, barrier))
-               for _ in range(2)]
+    threads = [threading.Thread(target=_in_own_transaction, args=(app, work, results, barrier)) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -51,8 +51,14 @@ def test_a_link_used_twice_at_the_same_moment_works_once(concurrent_app):
         account = Account(email="ann@race.example", name="Ann", language="en")
         db.session.add(account)
         db.session.flush()
-        db.session.add(AccountToken(account_id=account.id, purpose=AccountToken.RESET, token_hash=digest(token),
-                                    expires_at=utcnow() + dt.timedelta(hours=1)))
+        db.session.add(
+            AccountToken(
+                account_id=account.id,
+                purpose=AccountToken.RESET,
+                token_hash=digest(token),
+                expires_at=utcnow() + dt.timedelta(hours=1),
+            )
+        )
         db.session.commit()
 
     results = _race(concurrent_app, lambda: reset_password(token, "a fresh and long password"))
@@ -60,8 +66,7 @@ def test_a_link_used_twice_at_the_same_moment_works_once(concurrent_app):
 
 
 def test_two_registrations_of_one_address_at_the_same_moment_make_one_account(concurrent_app):
-    results = _race(concurrent_app,
-                    lambda: register("bob@race.example", "Bob", "correct horse battery staple", "en"))
+    results = _race(concurrent_app, lambda: register("bob@race.example", "Bob", "correct horse battery staple", "en"))
     assert results == ["ok", "ok"]  # neither request tells the other apart
     with concurrent_app.app_context():
         count = db.session.scalar(select(func.count()).select_from(Account).where(Account.email == "bob@race.example"))

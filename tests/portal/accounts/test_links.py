@@ -1,4 +1,5 @@
 """Single-use links sent by mail: confirming an address (``accounts.services.links``, ``registration``)."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,5 +1,6 @@
 """Passwords: how they are stored and which ones may be chosen (``accounts.passwords``), reset and
 changed (``accounts.services.passwords``)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -99,17 +100,22 @@ def test_no_composition_rules_apply(in_request):
 
 def test_the_email_or_the_name_cannot_be_the_password(in_request):
     assert "e-mail address or your name" in password_problem(
-        "Annemarie.Peeters@example.org", email="annemarie.peeters@example.org", name="Ann")
+        "Annemarie.Peeters@example.org", email="annemarie.peeters@example.org", name="Ann"
+    )
     assert "e-mail address or your name" in password_problem(
-        "annemarie van den broeck", email="ann@example.org", name="Annemarie Van den Broeck")
+        "annemarie van den broeck", email="ann@example.org", name="Annemarie Van den Broeck"
+    )
 
 
 # -- password reset --------------------------------------------------------------------------
 def test_a_reset_link_sets_a_new_password_and_ends_every_session(panda_db, make_account, deliver):
     account = make_account(email="ann@example.org")
     for n in range(2):
-        panda_db.session.add(WebSession(id=f"s{n}", subject=str(account.id), sid=f"sid{n}", data={},
-                                        expires_at=utcnow() + dt.timedelta(hours=1)))
+        panda_db.session.add(
+            WebSession(
+                id=f"s{n}", subject=str(account.id), sid=f"sid{n}", data={}, expires_at=utcnow() + dt.timedelta(hours=1)
+            )
+        )
     panda_db.session.flush()
     changed = []
 

@@ -1,4 +1,5 @@
 """A person's own details (``accounts.services.profile``)."""
+
 from __future__ import annotations
 
 import pytest

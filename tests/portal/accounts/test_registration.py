@@ -1,4 +1,5 @@
 """Registering an account (``accounts.services.registration``)."""
+
 from __future__ import annotations
 
 import pytest

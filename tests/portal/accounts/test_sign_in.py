@@ -1,4 +1,5 @@
 """Signing in with an address and a password (``accounts.services.sign_in``)."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Failed sign-ins are throttled per account and per client address; mail-sending forms per address."""
+
 from __future__ import annotations
 
 import pytest
@@ -82,16 +83,35 @@ def test_one_client_address_is_throttled_across_accounts(panda_client, other_cli
 def test_forms_that_send_mail_are_throttled_per_client_address(panda_client, limits):
     limits(EMAIL_LIMIT_PER_ADDRESS="2 per hour")
     here = {"REMOTE_ADDR": "192.0.2.10"}
-    assert panda_client.post_form("/forgot-password", {"email": "a@example.org"}, page="/forgot-password",
-                                  environ_base=here).status_code == 200
-    assert panda_client.post_form("/resend-verification", {"email": "a@example.org"}, page="/resend-verification",
-                                  environ_base=here).status_code == 200
-    throttled = panda_client.post_form("/register", {"email": "a@example.org", "name": "A", "password": PASSWORD,
-                                                     "language": "en"}, page="/register", environ_base=here)
+    assert (
+        panda_client.post_form(
+            "/forgot-password", {"email": "a@example.org"}, page="/forgot-password", environ_base=here
+        ).status_code
+        == 200
+    )
+    assert (
+        panda_client.post_form(
+            "/resend-verification", {"email": "a@example.org"}, page="/resend-verification", environ_base=here
+        ).status_code
+        == 200
+    )
+    throttled = panda_client.post_form(
+        "/register",
+        {"email": "a@example.org", "name": "A", "password": PASSWORD, "language": "en"},
+        page="/register",
+        environ_base=here,
+    )
     assert throttled.status_code == 429
     assert "Too many attempts" in _text(throttled)
-    assert panda_client.post_form("/forgot-password", {"email": "a@example.org"}, page="/forgot-password",
-                                  environ_base={"REMOTE_ADDR": "192.0.2.20"}).status_code == 200
+    assert (
+        panda_client.post_form(
+            "/forgot-password",
+            {"email": "a@example.org"},
+            page="/forgot-password",
+            environ_base={"REMOTE_ADDR": "192.0.2.20"},
+        ).status_code
+        == 200
+    )
 
 
 def test_viewing_the_forms_is_never_throttled(panda_client, limits):

@@ -48,7 +48,7 @@ def test_register_confirm_sign_in_and_see_your_name_on_the_home_page(panda_clien
     assert response.status_code == 302 and response.location == "/"
     home = panda_client.get("/")
     assert home.status_code == 200
-    assert re.search(r'<summary>\s*Ann Peeters\s*</summary>', _text(home))
+    assert re.search(r"<summary>\s*Ann Peeters\s*</summary>", _text(home))
 
 
 def test_an_unconfirmed_account_cannot_sign_in_before_its_link_is_used(panda_client, sign_in):
@@ -140,8 +140,9 @@ def test_a_wrong_password_and_an_unknown_address_get_the_same_answer(panda_clien
     assert same_page(_text(wrong)).replace("ann@", "X@") == same_page(_text(unknown)).replace("nobody@", "X@")
 
 
-def test_an_unconfirmed_account_is_revealed_only_to_who_knows_its_password(panda_client, make_account, sign_in,
-                                                                             deliver):
+def test_an_unconfirmed_account_is_revealed_only_to_who_knows_its_password(
+    panda_client, make_account, sign_in, deliver
+):
     make_account(email="ann@example.org", verified=False)
     wrong = sign_in(panda_client, "ann@example.org", "not the right password")
     assert "not confirmed" not in _text(wrong)
@@ -174,8 +175,9 @@ def test_signing_in_follows_a_same_site_next(panda_client, make_account, sign_in
     assert response.status_code == 302 and response.location == target
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/path", "/\\evil.example",
-                                    "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/path", "/\\evil.example", "javascript:alert(1)"]
+)
 def test_signing_in_refuses_an_off_site_next(panda_client, make_account, sign_in, target):
     make_account(email="ann@example.org")
     response = sign_in(panda_client, "ann@example.org", next=target)
@@ -228,8 +230,9 @@ def test_signing_out_is_only_possible_with_a_post(panda_client, make_account, si
 
 
 # -- no answer tells whether an address is registered ---------------------------------------
-def test_registering_a_taken_address_looks_the_same_and_mails_the_owner(panda_client, make_account, deliver,
-                                                                      mail_sink, outbox_count, panda_db):
+def test_registering_a_taken_address_looks_the_same_and_mails_the_owner(
+    panda_client, make_account, deliver, mail_sink, outbox_count, panda_db
+):
     make_account(email="ann@example.org", name="Ann")
     before = outbox_count()
     taken = _register(panda_client, email="ANN@example.org", name="Someone Else")
@@ -247,13 +250,13 @@ def test_registering_a_taken_address_looks_the_same_and_mails_the_owner(panda_cl
 
 
 @pytest.mark.parametrize("state", ["unconfirmed", "confirmed", "unknown"])
-def test_asking_for_a_new_confirmation_link_looks_the_same_for_every_address(panda_client, make_account, deliver,
-                                                                            mail_sink, outbox_count, state):
+def test_asking_for_a_new_confirmation_link_looks_the_same_for_every_address(
+    panda_client, make_account, deliver, mail_sink, outbox_count, state
+):
     if state != "unknown":
         make_account(email="ann@example.org", verified=state == "confirmed")
     before = outbox_count()
-    response = panda_client.post_form("/resend-verification", {"email": "ann@example.org"},
-                                      page="/resend-verification")
+    response = panda_client.post_form("/resend-verification", {"email": "ann@example.org"}, page="/resend-verification")
     assert response.status_code == 200
     reference = ("<h1>Check your mailbox</h1>", "We sent a mail to ann@example.org.")
     assert all(part in _text(response) for part in reference)
@@ -266,13 +269,13 @@ def test_asking_for_a_new_confirmation_link_looks_the_same_for_every_address(pan
 def test_the_resend_page_is_identical_for_known_and_unknown_addresses(panda_client, make_account):
     make_account(email="ann@example.org", verified=False)
     known = panda_client.post_form("/resend-verification", {"email": "ann@example.org"}, page="/resend-verification")
-    unknown = panda_client.post_form("/resend-verification", {"email": "bob@example.org"},
-                                     page="/resend-verification")
+    unknown = panda_client.post_form("/resend-verification", {"email": "bob@example.org"}, page="/resend-verification")
     assert same_page(_text(known)).replace("ann@", "X@") == same_page(_text(unknown)).replace("bob@", "X@")
 
 
 def test_asking_for_a_password_reset_looks_the_same_for_known_and_unknown_addresses(
-        panda_client, make_account, deliver, mail_sink, outbox_count):
+    panda_client, make_account, deliver, mail_sink, outbox_count
+):
     make_account(email="ann@example.org")
     before = outbox_count()
     known = panda_client.post_form("/forgot-password", {"email": "Ann@example.org"}, page="/forgot-password")
@@ -287,8 +290,7 @@ def test_asking_for_a_password_reset_looks_the_same_for_known_and_unknown_addres
 
 
 # -- passwords -------------------------------------------------------------------------------
-def test_a_password_reset_ends_every_session_of_the_account(panda_client, other_client, make_account, sign_in,
-                                                            deliver):
+def test_a_password_reset_ends_every_session_of_the_account(panda_client, other_client, make_account, sign_in, deliver):
     make_account(email="ann@example.org")
     sign_in(other_client, "ann@example.org")
     sign_in(panda_client, "ann@example.org")
@@ -319,17 +321,18 @@ def test_a_reset_refuses_a_weak_password_and_keeps_the_link(panda_client, make_a
     assert panda_client.post_form(link, {"password": NEW_PASSWORD}, page=link).status_code == 302
 
 
-def test_changing_the_password_keeps_this_session_and_ends_the_others(panda_client, other_client, make_account,
-                                                                     sign_in, deliver):
+def test_changing_the_password_keeps_this_session_and_ends_the_others(
+    panda_client, other_client, make_account, sign_in, deliver
+):
     make_account(email="ann@example.org")
     sign_in(other_client, "ann@example.org")
     sign_in(panda_client, "ann@example.org")
     page = panda_client.get("/account/password")
     assert 'autocomplete="current-password"' in _text(page) and 'autocomplete="new-password"' in _text(page)
 
-    response = panda_client.post_form("/account/password",
-                                      {"current_password": PASSWORD, "new_password": NEW_PASSWORD},
-                                      page="/account/password")
+    response = panda_client.post_form(
+        "/account/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD}, page="/account/password"
+    )
     assert response.status_code == 302 and response.location == "/account"
     assert _is_signed_in(panda_client)
     assert not _is_signed_in(other_client)
@@ -339,9 +342,11 @@ def test_changing_the_password_keeps_this_session_and_ends_the_others(panda_clie
 def test_changing_the_password_needs_the_right_current_password(panda_client, make_account, sign_in):
     make_account(email="ann@example.org")
     sign_in(panda_client, "ann@example.org")
-    response = panda_client.post_form("/account/password",
-                                      {"current_password": "not my password", "new_password": NEW_PASSWORD},
-                                      page="/account/password")
+    response = panda_client.post_form(
+        "/account/password",
+        {"current_password": "not my password", "new_password": NEW_PASSWORD},
+        page="/account/password",
+    )
     assert response.status_code == 400
     assert "Your current password is not correct." in _text(response)
 
@@ -372,17 +377,34 @@ def test_the_profile_needs_a_signed_in_person(panda_client):
 
 
 # -- forms -----------------------------------------------------------------------------------
-FORMS = ["/sign-in", "/register", "/resend-verification", "/forgot-password", "/verify/some-token",
-         "/reset-password/some-token", "/sign-out", "/account", "/account/password"]
+FORMS = [
+    "/sign-in",
+    "/register",
+    "/resend-verification",
+    "/forgot-password",
+    "/verify/some-token",
+    "/reset-password/some-token",
+    "/sign-out",
+    "/account",
+    "/account/password",
+]
 
 
 @pytest.mark.parametrize("url", FORMS)
 def test_every_form_refuses_a_post_without_a_csrf_token(panda_client, make_account, sign_in, url):
     make_account(email="ann@example.org")
     sign_in(panda_client, "ann@example.org")
-    response = panda_client.post(url, data={"email": "ann@example.org", "password": PASSWORD, "name": "X",
-                                            "language": "en", "current_password": PASSWORD,
-                                            "new_password": NEW_PASSWORD})
+    response = panda_client.post(
+        url,
+        data={
+            "email": "ann@example.org",
+            "password": PASSWORD,
+            "name": "X",
+            "language": "en",
+            "current_password": PASSWORD,
+            "new_password": NEW_PASSWORD,
+        },
+    )
     assert response.status_code == 400
     assert _is_signed_in(panda_client)
 

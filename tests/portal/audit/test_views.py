@@ -1,4 +1,5 @@
 """The audit log: recorded with before, after and address; shown to administrators and to each person."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,14 +25,19 @@ def team(make_account, make_org, make_membership, panda_client, login_as):
     return org, admin, member, admin_membership, member_membership
 
 
-def test_a_change_made_through_a_page_is_recorded_with_who_what_before_after_and_address(team, panda_client,
-                                                                                         panda_db):
+def test_a_change_made_through_a_page_is_recorded_with_who_what_before_after_and_address(team, panda_client, panda_db):
     org, admin, member, _, membership = team
     url = f"/orgs/{org.id}/members/{membership.id}"
-    panda_client.post_form(url, {"role": "member", "applications": [SUPPORT], "confirmed": "yes"}, page=url,
-                           environ_base={"REMOTE_ADDR": "203.0.113.7"}, headers={"User-Agent": "Firefox/140"})
-    recorded = panda_db.session.scalars(select(AuditEvent).where(
-        AuditEvent.action == "membership.access_changed")).one()
+    panda_client.post_form(
+        url,
+        {"role": "member", "applications": [SUPPORT], "confirmed": "yes"},
+        page=url,
+        environ_base={"REMOTE_ADDR": "203.0.113.7"},
+        headers={"User-Agent": "Firefox/140"},
+    )
+    recorded = panda_db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "membership.access_changed")
+    ).one()
     assert recorded.actor_id == admin.id
     assert recorded.actor_label == "Ann Admin <ann@example.org>"
     assert recorded.organization_id == org.id
@@ -63,14 +69,19 @@ def test_administrators_read_their_organizations_log_in_words(team, panda_client
 def test_the_log_shows_only_the_organizations_own_events(team, panda_client, make_org):
     org, admin, *_ = team
     other = make_org(name="Transport Willems NV")
-    record("membership.removed", actor=admin, target_type="membership", organization_id=other.id,
-           before={"status": "active"}, after={"status": "removed"})
+    record(
+        "membership.removed",
+        actor=admin,
+        target_type="membership",
+        organization_id=other.id,
+        before={"status": "active"},
+        after={"status": "removed"},
+    )
     html = panda_client.get(f"/orgs/{org.id}/audit").get_data(as_text=True)
     assert "Member removed" not in html
 
 
-def test_a_member_may_not_read_the_log_and_an_outsider_does_not_see_it(team, panda_client, login_as,
-                                                                       make_account):
+def test_a_member_may_not_read_the_log_and_an_outsider_does_not_see_it(team, panda_client, login_as, make_account):
     org, _admin, member, *_ = team
     switch_to(panda_client, login_as, member)
     assert panda_client.get(f"/orgs/{org.id}/audit").status_code == 403
@@ -78,16 +89,34 @@ def test_a_member_may_not_read_the_log_and_an_outsider_does_not_see_it(team, pan
     assert panda_client.get(f"/orgs/{org.id}/audit").status_code == 404
 
 
-def test_everyone_reads_what_they_did_and_what_was_done_to_them(team, panda_client, login_as, panda_db,
-                                                                make_account):
+def test_everyone_reads_what_they_did_and_what_was_done_to_them(team, panda_client, login_as, panda_db, make_account):
     org, admin, member, _, membership = team
     stranger = make_account(name="Stranger")
-    record("membership.role_changed", actor=admin, target_type="membership", organization_id=org.id,
-           subject_account_id=member.id, before={"role": "member"}, after={"role": "admin"})
-    record("membership.left", actor=member, target_type="membership", organization_id=org.id,
-           subject_account_id=member.id, before={"status": "active"}, after={"status": "removed"})
-    record("membership.removed", actor=admin, target_type="membership", organization_id=org.id,
-           subject_account_id=stranger.id)
+    record(
+        "membership.role_changed",
+        actor=admin,
+        target_type="membership",
+        organization_id=org.id,
+        subject_account_id=member.id,
+        before={"role": "member"},
+        after={"role": "admin"},
+    )
+    record(
+        "membership.left",
+        actor=member,
+        target_type="membership",
+        organization_id=org.id,
+        subject_account_id=member.id,
+        before={"status": "active"},
+        after={"status": "removed"},
+    )
+    record(
+        "membership.removed",
+        actor=admin,
+        target_type="membership",
+        organization_id=org.id,
+        subject_account_id=stranger.id,
+    )
     switch_to(panda_client, login_as, member)
     page = panda_client.get("/account/activity")
     assert page.status_code == 200
@@ -108,8 +137,15 @@ def test_the_log_is_paginated_newest_first_with_a_constant_number_of_queries(tea
     org, admin, member, *_ = team
     start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     for minute in range(PER_PAGE + 10):
-        event_ = record("membership.role_changed", actor=admin, target_type="membership", organization_id=org.id,
-                        subject_account_id=member.id, before={"role": "member"}, after={"role": "admin"})
+        event_ = record(
+            "membership.role_changed",
+            actor=admin,
+            target_type="membership",
+            organization_id=org.id,
+            subject_account_id=member.id,
+            before={"role": "member"},
+            after={"role": "admin"},
+        )
         event_.occurred_at = start + dt.timedelta(minutes=minute)
         event_.target_id = f"event-{minute}"
     panda_db.session.commit()

@@ -1,4 +1,5 @@
 """Constants and the populated portal's shape, used by the translation tests and their fixtures."""
+
 from __future__ import annotations
 
 import datetime as dt

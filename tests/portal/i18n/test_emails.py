@@ -5,6 +5,7 @@ gives it (every variant of its ``if``s), then a few are followed end to end: a
 request to join sent by a Dutch-speaking accountant reaches a French-speaking
 administrator in French, and the answer comes back in Dutch.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,9 +23,12 @@ from tests.portal.i18n.helpers import LANGUAGES
 
 EMAILS = Path(__file__).resolve().parents[3] / "panda_portal" / "templates" / "emails"
 LINK = "http://panda.test/orgs/5f0c/"
-LINKS = {"sign_in_url": "http://panda.test/sign-in", "register_url": "http://panda.test/register",
-         "forgot_password_url": "http://panda.test/forgot-password",
-         "resend_url": "http://panda.test/resend-verification"}
+LINKS = {
+    "sign_in_url": "http://panda.test/sign-in",
+    "register_url": "http://panda.test/register",
+    "forgot_password_url": "http://panda.test/forgot-password",
+    "resend_url": "http://panda.test/resend-verification",
+}
 EXPIRES_AT = dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC)  # 1 January 2027 in Brussels
 
 
@@ -35,8 +39,12 @@ def _applications(world):
 
 
 def _about_an_organization(world, **extra) -> dict:
-    return {"recipient": world.member.name, "actor": world.admin, "organization": world.organization,
-            "link": LINK} | extra
+    return {
+        "recipient": world.member.name,
+        "actor": world.admin,
+        "organization": world.organization,
+        "link": LINK,
+    } | extra
 
 
 # mail kind -> {variant: the context its service gives it}
@@ -45,60 +53,95 @@ VARIANTS = {
     "access_removed": {"": lambda w: _about_an_organization(w, applications=_applications(w))},
     "accounts_already_registered": {
         "confirmed": lambda w: {"person_name": w.member.name, "verified": True, **LINKS},
-        "not confirmed": lambda w: {"person_name": w.member.name, "verified": False, **LINKS}},
+        "not confirmed": lambda w: {"person_name": w.member.name, "verified": False, **LINKS},
+    },
     "accounts_already_verified": {"": lambda w: {"person_name": w.member.name, **LINKS}},
     "accounts_no_account": {
         "reset": lambda w: {"address": "onbekend@boekhouding-claes.test", "requested": "reset", **LINKS},
-        "verify": lambda w: {"address": "onbekend@boekhouding-claes.test", "requested": "verify", **LINKS}},
+        "verify": lambda w: {"address": "onbekend@boekhouding-claes.test", "requested": "verify", **LINKS},
+    },
     "accounts_password_changed": {
         "changed": lambda w: {"person_name": w.member.name, "reset": False, **LINKS},
-        "reset": lambda w: {"person_name": w.member.name, "reset": True, **LINKS}},
+        "reset": lambda w: {"person_name": w.member.name, "reset": True, **LINKS},
+    },
     "accounts_reset_password": {"": lambda w: {"person_name": w.member.name, "link": LINK, "minutes": 60, **LINKS}},
     "accounts_verify": {"": lambda w: {"person_name": w.member.name, "link": LINK, "hours": 24, **LINKS}},
     "invitation": {
-        "administrator": lambda w: {"organization": w.organization, "inviter": w.admin, "administrator": True,
-                                    "applications": _applications(w), "expires_at": EXPIRES_AT, "link": LINK},
-        "member": lambda w: {"organization": w.organization, "inviter": w.admin, "administrator": False,
-                             "applications": [], "expires_at": EXPIRES_AT, "link": LINK}},
+        "administrator": lambda w: {
+            "organization": w.organization,
+            "inviter": w.admin,
+            "administrator": True,
+            "applications": _applications(w),
+            "expires_at": EXPIRES_AT,
+            "link": LINK,
+        },
+        "member": lambda w: {
+            "organization": w.organization,
+            "inviter": w.admin,
+            "administrator": False,
+            "applications": [],
+            "expires_at": EXPIRES_AT,
+            "link": LINK,
+        },
+    },
     "invitation_accepted": {
         "administrator": lambda w: _about_an_organization(w, member=w.requester, administrator=True),
-        "member": lambda w: _about_an_organization(w, member=w.requester, administrator=False)},
+        "member": lambda w: _about_an_organization(w, member=w.requester, administrator=False),
+    },
     "join_approved": {
         "with a message": lambda w: _about_an_organization(w, message="Welkom bij de bakkerij!"),
-        "without a message": lambda w: _about_an_organization(w, message=None)},
+        "without a message": lambda w: _about_an_organization(w, message=None),
+    },
     "join_rejected": {
         "with a message": lambda w: _about_an_organization(w, message="Onbekende aanvrager."),
-        "without a message": lambda w: _about_an_organization(w, message=None)},
+        "without a message": lambda w: _about_an_organization(w, message=None),
+    },
     "join_request": {
-        "with a message": lambda w: {"recipient": w.admin.name, "requester": w.requester,
-                                     "organization": w.organization, "message": "Groeten, Sofie", "link": LINK},
-        "without a message": lambda w: {"recipient": w.admin.name, "requester": w.requester,
-                                        "organization": w.organization, "message": None, "link": LINK}},
+        "with a message": lambda w: {
+            "recipient": w.admin.name,
+            "requester": w.requester,
+            "organization": w.organization,
+            "message": "Groeten, Sofie",
+            "link": LINK,
+        },
+        "without a message": lambda w: {
+            "recipient": w.admin.name,
+            "requester": w.requester,
+            "organization": w.organization,
+            "message": None,
+            "link": LINK,
+        },
+    },
     "member_removed": {"": lambda w: _about_an_organization(w)},
     "role_changed": {
         "administrator": lambda w: _about_an_organization(w, administrator=True),
-        "member": lambda w: _about_an_organization(w, administrator=False)},
+        "member": lambda w: _about_an_organization(w, administrator=False),
+    },
 }
 CASES = [(kind, variant) for kind, variants in sorted(VARIANTS.items()) for variant in variants]
 
 GLOSSARY_IN_MAILS = {
     ("join_request", "with a message"): {
         "nl": ["aanvraag tot toetreding", "goedkeuren of weigeren", "beheerder", "Support Community"],
-        "fr": ["demande d'adhésion", "approuver ou refuser", "administrateur", "Support Community"]},
+        "fr": ["demande d'adhésion", "approuver ou refuser", "administrateur", "Support Community"],
+    },
     ("join_approved", "with a message"): {
         "nl": ["Wissel van organisatie", "lid", "cases"],
-        "fr": ["Changer d'organisation", "membre", "cas"]},
+        "fr": ["Changer d'organisation", "membre", "cas"],
+    },
     ("access_granted", ""): {
         "nl": ["Wissel van organisatie", "Boekhouding"],
-        "fr": ["Changer d'organisation", "Comptabilité"]},
+        "fr": ["Changer d'organisation", "Comptabilité"],
+    },
     ("invitation", "administrator"): {
         "nl": ["beheerder", "Toegang tot applicatie"],
-        "fr": ["administrateur", "Accès à l'application"]},
+        "fr": ["administrateur", "Accès à l'application"],
+    },
     ("role_changed", "administrator"): {
         "nl": ["aanvragen tot toetreding", "beheerder"],
-        "fr": ["demandes d'adhésion", "administrateur"]},
+        "fr": ["demandes d'adhésion", "administrateur"],
+    },
 }
-
 
 
 def test_every_mail_template_is_rendered_here():
@@ -140,7 +183,8 @@ def test_the_invitations_end_date_is_written_for_the_language_in_brussels_time(m
 
 # -- end to end: the recipient's language, not the sender's -----------------------------------
 def test_a_dutch_accountants_request_reaches_a_french_administrator_in_french_and_the_answer_comes_back_in_dutch(
-        panda_db, make_account, make_org, make_membership, browser, deliver, english_left):
+    panda_db, make_account, make_org, make_membership, browser, deliver, english_left
+):
     marie = make_account(name="Marie Dubois", email="marie@garage-dubois.test", language="fr")
     jan = make_account(name="Jan Janssens", email="jan@boekhouding-janssens.test", language="nl")
     garage = make_org(name="Garage Dubois SRL", customer_number="100235")
@@ -149,10 +193,16 @@ def test_a_dutch_accountants_request_reaches_a_french_administrator_in_french_an
 
     # Jan reads Panda in Dutch and asks to join.
     jans_browser = browser(signed_in=jan)
-    page = jans_browser.post_form("/orgs/add", {"customer_number": "100235",
-                                                "enterprise_number": garage.enterprise_number,
-                                                "message": "Ik ben jullie boekhouder."},
-                                  page="/orgs/add", follow_redirects=True)
+    page = jans_browser.post_form(
+        "/orgs/add",
+        {
+            "customer_number": "100235",
+            "enterprise_number": garage.enterprise_number,
+            "message": "Ik ben jullie boekhouder.",
+        },
+        page="/orgs/add",
+        follow_redirects=True,
+    )
     assert html_lang(page.get_data(as_text=True)) == "nl"
     assert "Uw aanvraag tot toetreding werd naar haar beheerders verstuurd" in page_text(page.get_data(as_text=True))
 
@@ -166,8 +216,9 @@ def test_a_dutch_accountants_request_reaches_a_french_administrator_in_french_an
     # She decides in French; Jan hears about it in Dutch.
     request_page = mail.link_path("/requests/")
     maries_browser = browser(signed_in=marie)
-    decided = maries_browser.post_form(request_page + "/approve", {"approve-message": "Bienvenue !"},
-                                       page=request_page, follow_redirects=True)
+    decided = maries_browser.post_form(
+        request_page + "/approve", {"approve-message": "Bienvenue !"}, page=request_page, follow_redirects=True
+    )
     assert html_lang(decided.get_data(as_text=True)) == "fr"
     assert "est maintenant membre de Garage Dubois SRL" in page_text(decided.get_data(as_text=True))
     answer = deliver("jan@boekhouding-janssens.test")
@@ -178,7 +229,8 @@ def test_a_dutch_accountants_request_reaches_a_french_administrator_in_french_an
 
 
 def test_an_invitation_to_an_existing_account_is_in_the_invitees_language_not_the_one_chosen(
-        panda_db, make_account, make_org, make_membership, browser, deliver):
+    panda_db, make_account, make_org, make_membership, browser, deliver
+):
     griet = make_account(name="Griet Vermeulen", email="griet@bakkerij-peeters.test", language="nl")
     luc = make_account(name="Luc Dubois", email="luc@fiduciaire-lambert.test", language="fr")
     bakery = make_org(name="Bakkerij Peeters BV")

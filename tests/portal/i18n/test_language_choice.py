@@ -1,4 +1,5 @@
 """Which language a page is in: the menu's choice, then the account's language, then the browser's, then English."""
+
 from __future__ import annotations
 
 import pytest
@@ -24,12 +25,15 @@ def test_without_any_preference_pages_are_in_english(browser):
     assert "Sign in" in page_text(page.get_data(as_text=True))
 
 
-@pytest.mark.parametrize(("header", "expected"), [
-    ("fr-BE,fr;q=0.9,en;q=0.5", "fr"),
-    ("nl-BE", "nl"),
-    ("de-DE,de;q=0.9", "en"),
-    ("de-DE,de;q=0.9,fr;q=0.4", "fr"),
-])
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("fr-BE,fr;q=0.9,en;q=0.5", "fr"),
+        ("nl-BE", "nl"),
+        ("de-DE,de;q=0.9", "en"),
+        ("de-DE,de;q=0.9,fr;q=0.4", "fr"),
+    ],
+)
 def test_a_visitor_gets_the_best_language_their_browser_asks_for(browser, header, expected):
     assert language_of(browser(accept_language=header).get("/sign-in")) == expected
 
@@ -68,8 +72,9 @@ def test_a_language_the_portal_does_not_speak_is_not_remembered(browser):
 def test_changing_the_accounts_language_changes_the_pages(browser, griet, panda_db):
     client = browser(signed_in=griet)
     assert language_of(client.get("/")) == "nl"
-    saved = client.post_form("/account", {"name": "Griet Vermeulen", "language": "fr"}, page="/account",
-                             follow_redirects=True)
+    saved = client.post_form(
+        "/account", {"name": "Griet Vermeulen", "language": "fr"}, page="/account", follow_redirects=True
+    )
     assert language_of(saved) == "fr"
     # The confirmation is already in the new language.
     assert "Vos données ont été enregistrées." in page_text(saved.get_data(as_text=True))
@@ -79,8 +84,9 @@ def test_changing_the_accounts_language_changes_the_pages(browser, griet, panda_
 def test_a_new_account_language_outranks_an_earlier_choice_in_the_menu(browser, griet):
     client = browser(signed_in=griet, chosen_language="en")
     assert language_of(client.get("/")) == "en"
-    saved = client.post_form("/account", {"name": "Griet Vermeulen", "language": "fr"}, page="/account",
-                             follow_redirects=True)
+    saved = client.post_form(
+        "/account", {"name": "Griet Vermeulen", "language": "fr"}, page="/account", follow_redirects=True
+    )
     assert language_of(saved) == "fr"
     assert "Vos données ont été enregistrées." in page_text(saved.get_data(as_text=True))
     assert client.get_cookie(LANGUAGE_COOKIE) is None
@@ -89,8 +95,9 @@ def test_a_new_account_language_outranks_an_earlier_choice_in_the_menu(browser, 
 
 def test_saving_the_profile_without_changing_the_language_keeps_the_menus_choice(browser, griet):
     client = browser(signed_in=griet, chosen_language="fr")
-    saved = client.post_form("/account", {"name": "Griet Peeters", "language": "nl"}, page="/account",
-                             follow_redirects=True)
+    saved = client.post_form(
+        "/account", {"name": "Griet Peeters", "language": "nl"}, page="/account", follow_redirects=True
+    )
     assert language_of(saved) == "fr"
     assert client.get_cookie(LANGUAGE_COOKIE).value == "fr"
 

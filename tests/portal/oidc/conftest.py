@@ -1,10 +1,11 @@
 """Fixtures of the OpenID Provider tests (the helpers they use: ``helpers``).
 
-    account                                                   # a confirmed, active person (in Dutch)
-    rp = make_rp()                                            # a confidential client + its secret
-    browser                                                   # a browser signed in to Panda as ``account``
-    flow                                                      # ``Flow(browser, rp)``
+account                                                   # a confirmed, active person (in Dutch)
+rp = make_rp()                                            # a confidential client + its secret
+browser                                                   # a browser signed in to Panda as ``account``
+flow                                                      # ``Flow(browser, rp)``
 """
+
 from __future__ import annotations
 
 import itertools
@@ -36,14 +37,23 @@ def _reuse_generated_keys(_rsa_key_pool, monkeypatch):
 def make_rp(panda_db):
     from panda_portal.oidc.services import register_client
 
-    def make(*, public: bool = False, post_logout_redirect_uris=(POST_LOGOUT_URI,),
-             backchannel_logout_uri: str | None = None, requires_grant: str | None = None,
-             redirect_uris=(REDIRECT_URI,)) -> RelyingParty:
+    def make(
+        *,
+        public: bool = False,
+        post_logout_redirect_uris=(POST_LOGOUT_URI,),
+        backchannel_logout_uri: str | None = None,
+        requires_grant: str | None = None,
+        redirect_uris=(REDIRECT_URI,),
+    ) -> RelyingParty:
         client_id = f"rp-{next(_counter)}"
-        client, secret = register_client(client_id, list(redirect_uris),
-                                         post_logout_redirect_uris=post_logout_redirect_uris,
-                                         backchannel_logout_uri=backchannel_logout_uri,
-                                         requires_grant=requires_grant, public=public)
+        client, secret = register_client(
+            client_id,
+            list(redirect_uris),
+            post_logout_redirect_uris=post_logout_redirect_uris,
+            backchannel_logout_uri=backchannel_logout_uri,
+            requires_grant=requires_grant,
+            public=public,
+        )
         panda_db.session.commit()
         return RelyingParty(client_id, secret, redirect_uri=list(redirect_uris)[0])
 

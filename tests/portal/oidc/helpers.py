@@ -1,11 +1,12 @@
 """Helpers of the OpenID Provider tests: a relying party's side of the flows, and checking tokens.
 
-    sign_in_as(panda_client, account)                         # a browser signed in to Panda
-    flow = Flow(panda_client, rp)
-    code = flow.code()                                        # /authorize → the code (asserts iss, state)
-    tokens = flow.exchange(code).json                         # /token
-    claims = verify_jwt(panda_client, tokens["id_token"])     # checked with the JWKS
+sign_in_as(panda_client, account)                         # a browser signed in to Panda
+flow = Flow(panda_client, rp)
+code = flow.code()                                        # /authorize → the code (asserts iss, state)
+tokens = flow.exchange(code).json                         # /token
+claims = verify_jwt(panda_client, tokens["id_token"])     # checked with the JWKS
 """
+
 from __future__ import annotations
 
 import base64
@@ -122,15 +123,20 @@ class Flow:
         return "none" if self.rp.public else "basic"
 
     def exchange(self, code: str, *, auth: str | None = None, secret: str | None = None, **overrides):
-        data = {"grant_type": "authorization_code", "code": code, "redirect_uri": self.rp.redirect_uri,
-                "code_verifier": self.verifier}
+        data = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": self.rp.redirect_uri,
+            "code_verifier": self.verifier,
+        }
         data.update(overrides)
         data = {k: v for k, v in data.items() if v is not None}
         return self.token_request(data, auth=auth or self.default_auth(), secret=secret)
 
     def refresh(self, refresh_token: str, *, auth: str | None = None):
-        return self.token_request({"grant_type": "refresh_token", "refresh_token": refresh_token},
-                                  auth=auth or self.default_auth())
+        return self.token_request(
+            {"grant_type": "refresh_token", "refresh_token": refresh_token}, auth=auth or self.default_auth()
+        )
 
     def tokens(self, **overrides) -> dict:
         response = self.exchange(self.code(**overrides))

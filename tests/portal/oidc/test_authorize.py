@@ -1,4 +1,5 @@
 """The authorization endpoint: who is sent back where, and with what."""
+
 from __future__ import annotations
 
 import time
@@ -36,14 +37,17 @@ def test_a_missing_client_id_gets_an_error_page(flow):
     assert_error_page_without_redirect(flow.authorize(client_id=None))
 
 
-@pytest.mark.parametrize("redirect_uri", [
-    "https://evil.example.test/callback",
-    REDIRECT_URI + "/",
-    REDIRECT_URI + "?next=https://evil.example.test",
-    REDIRECT_URI.upper(),
-    REDIRECT_URI + "#fragment",
-    "https://rp.example.test/callback/../evil",
-])
+@pytest.mark.parametrize(
+    "redirect_uri",
+    [
+        "https://evil.example.test/callback",
+        REDIRECT_URI + "/",
+        REDIRECT_URI + "?next=https://evil.example.test",
+        REDIRECT_URI.upper(),
+        REDIRECT_URI + "#fragment",
+        "https://rp.example.test/callback/../evil",
+    ],
+)
 def test_a_redirect_uri_that_does_not_match_exactly_is_refused_without_redirect(flow, redirect_uri):
     assert_error_page_without_redirect(flow.authorize(redirect_uri=redirect_uri))
 
@@ -63,13 +67,15 @@ def test_a_request_object_is_answered_with_request_not_supported(flow):
 
 
 def test_a_request_uri_is_answered_with_request_uri_not_supported(flow):
-    assert_error_redirect(flow.authorize(request_uri="https://rp.example.test/req.jwt"), flow,
-                          "request_uri_not_supported")
+    assert_error_redirect(
+        flow.authorize(request_uri="https://rp.example.test/req.jwt"), flow, "request_uri_not_supported"
+    )
 
 
 def test_plain_pkce_is_refused(flow):
-    assert_error_redirect(flow.authorize(code_challenge=flow.verifier, code_challenge_method="plain"), flow,
-                          "invalid_request")
+    assert_error_redirect(
+        flow.authorize(code_challenge=flow.verifier, code_challenge_method="plain"), flow, "invalid_request"
+    )
 
 
 def test_a_code_challenge_without_method_is_refused_because_it_would_mean_plain(flow):

@@ -1,4 +1,5 @@
 """Back-channel logout: queued in the outbox, signed at send time, delivered to a real HTTP receiver."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,8 +32,13 @@ class Receiver:
             def do_POST(self):  # noqa: N802 - the http.server API
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode()
-                receiver.received.append({"path": self.path, "content_type": self.headers.get("Content-Type"),
-                                          "form": {k: v[0] for k, v in parse_qs(body).items()}})
+                receiver.received.append(
+                    {
+                        "path": self.path,
+                        "content_type": self.headers.get("Content-Type"),
+                        "form": {k: v[0] for k, v in parse_qs(body).items()},
+                    }
+                )
                 self.send_response(receiver.status)
                 self.send_header("Cache-Control", "no-store")
                 self.end_headers()
@@ -42,8 +48,7 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
         return self
 
@@ -67,9 +72,13 @@ def outbox_rows(panda_db):
     from panda_portal.outbox.models import OutboxMessage
 
     panda_db.session.expire_all()
-    return panda_db.session.execute(
-        select(OutboxMessage).where(OutboxMessage.kind == "backchannel_logout").order_by(OutboxMessage.id)
-    ).scalars().all()
+    return (
+        panda_db.session.execute(
+            select(OutboxMessage).where(OutboxMessage.kind == "backchannel_logout").order_by(OutboxMessage.id)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def deliver(panda, panda_db):
@@ -93,8 +102,9 @@ def test_a_message_is_queued_for_each_client_with_a_back_channel_uri(panda, make
     ]
 
 
-def test_the_logout_token_is_signed_when_sent_and_posted_form_encoded(panda, panda_client, make_rp, account,
-                                                                      panda_db, receiver):
+def test_the_logout_token_is_signed_when_sent_and_posted_form_encoded(
+    panda, panda_client, make_rp, account, panda_db, receiver
+):
     from panda_portal.oidc.services import queue_backchannel_logout
 
     rp = make_rp(backchannel_logout_uri=receiver.url)
@@ -128,8 +138,9 @@ def test_without_a_sid_the_token_names_only_the_person(panda, panda_client, make
     assert claims["sub"] == str(account.id) and "sid" not in claims
 
 
-def test_a_refusing_receiver_gets_the_message_again_later_with_a_fresh_token(panda, panda_client, make_rp,
-                                                                             account, panda_db, receiver):
+def test_a_refusing_receiver_gets_the_message_again_later_with_a_fresh_token(
+    panda, panda_client, make_rp, account, panda_db, receiver
+):
     from panda_portal.oidc.services import queue_backchannel_logout
     from panda_portal.outbox.models import OutboxMessage
     from shared.database import utcnow
@@ -171,8 +182,9 @@ def test_a_client_that_stopped_listening_is_not_called(panda, make_rp, account, 
     assert receiver.received == []
 
 
-def test_rp_initiated_logout_reaches_the_other_clients_through_the_outbox(panda, panda_client, make_rp, account,
-                                                                         panda_db, receiver):
+def test_rp_initiated_logout_reaches_the_other_clients_through_the_outbox(
+    panda, panda_client, make_rp, account, panda_db, receiver
+):
     from tests.portal.oidc.helpers import Flow, sign_in_as
 
     listener = make_rp(backchannel_logout_uri=receiver.url)

@@ -1,4 +1,5 @@
 """``panda clients …`` and ``panda keys …``."""
+
 from __future__ import annotations
 
 import json
@@ -11,10 +12,22 @@ def run(panda, *args: str):
 def test_clients_add_prints_the_credentials_once_as_json(panda):
     from panda_portal.oidc.services import get_client
 
-    result = run(panda, "clients", "add", "community", "--redirect-uri", "https://c.example.test/callback",
-                 "--redirect-uri", "https://c.example.test/callback2",
-                 "--post-logout-redirect-uri", "https://c.example.test/",
-                 "--backchannel-logout-uri", "https://c.example.test/bc", "--requires-grant", "support_community")
+    result = run(
+        panda,
+        "clients",
+        "add",
+        "community",
+        "--redirect-uri",
+        "https://c.example.test/callback",
+        "--redirect-uri",
+        "https://c.example.test/callback2",
+        "--post-logout-redirect-uri",
+        "https://c.example.test/",
+        "--backchannel-logout-uri",
+        "https://c.example.test/bc",
+        "--requires-grant",
+        "support_community",
+    )
     assert result.exit_code == 0, result.output
     printed = json.loads(result.output)
     assert printed["client_id"] == "community" and printed["client_secret"]
@@ -79,8 +92,7 @@ def test_tokens_purge_deletes_what_expired_and_keeps_live_grants(panda, panda_db
     stale_family = panda_db.session.execute(
         select(TokenFamily.id).join(TokenFamily.client).where(OidcClient.client_id == stale.rp.client_id)
     ).scalar_one()
-    panda_db.session.execute(update(RefreshToken).where(RefreshToken.family_id == stale_family)
-                             .values(expires_at=past))
+    panda_db.session.execute(update(RefreshToken).where(RefreshToken.family_id == stale_family).values(expires_at=past))
     panda_db.session.commit()
 
     result = run(panda, "tokens", "purge")
@@ -103,15 +115,28 @@ def test_registering_and_changing_a_client_is_in_the_audit_log(panda, panda_db):
     assert run(panda, "clients", "add", "audited", "--redirect-uri", "https://a.example.test/cb").exit_code == 0
     ensure_client("audited", ["https://a.example.test/cb", "https://a.example.test/cb2"])
     ensure_client("audited", ["https://a.example.test/cb", "https://a.example.test/cb2"])  # no change
-    events = panda_db.session.execute(select(AuditEvent).where(AuditEvent.target_type == "client")
-                                      .order_by(AuditEvent.occurred_at)).scalars().all()
+    events = (
+        panda_db.session.execute(
+            select(AuditEvent).where(AuditEvent.target_type == "client").order_by(AuditEvent.occurred_at)
+        )
+        .scalars()
+        .all()
+    )
     assert [e.action for e in events] == ["client.registered", "client.updated"]
     assert events[1].after["redirect_uris"] == ["https://a.example.test/cb", "https://a.example.test/cb2"]
     assert events[1].actor_label == "operator (command line)"
 
 
 def test_a_client_cannot_require_an_application_that_does_not_exist(panda):
-    result = run(panda, "clients", "add", "typo", "--redirect-uri", "https://t.example.test/cb",
-                 "--requires-grant", "suport_community")
+    result = run(
+        panda,
+        "clients",
+        "add",
+        "typo",
+        "--redirect-uri",
+        "https://t.example.test/cb",
+        "--requires-grant",
+        "suport_community",
+    )
     assert result.exit_code != 0
     assert "suport_community" in result.output and "support_community" in result.output

@@ -16,7 +16,10 @@ def test_discovery_advertises_exactly_what_panda_supports(panda_client):
     assert metadata["grant_types_supported"] == ["authorization_code", "refresh_token"]
     assert metadata["code_challenge_methods_supported"] == ["S256"]
     assert set(metadata["token_endpoint_auth_methods_supported"]) == {
-        "client_secret_basic", "client_secret_post", "none"}
+        "client_secret_basic",
+        "client_secret_post",
+        "none",
+    }
     assert metadata["id_token_signing_alg_values_supported"] == ["RS256"]
     assert metadata["authorization_response_iss_parameter_supported"] is True
     assert metadata["request_parameter_supported"] is False
@@ -25,14 +28,21 @@ def test_discovery_advertises_exactly_what_panda_supports(panda_client):
     assert metadata["backchannel_logout_session_supported"] is True
     assert {"openid", "profile", "email", "orgs", "offline_access"} == set(metadata["scopes_supported"])
     assert {"orgs", "roles", "sid", "auth_time", "nonce", "email", "name", "locale"} <= set(
-        metadata["claims_supported"])
+        metadata["claims_supported"]
+    )
 
 
 def test_discovery_names_every_endpoint_panda_serves(panda_client, panda):
     metadata = panda_client.get("/.well-known/openid-configuration").json
     rules = {rule.rule for rule in panda.url_map.iter_rules()}
-    for key in ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri",
-                "revocation_endpoint", "end_session_endpoint"):
+    for key in (
+        "authorization_endpoint",
+        "token_endpoint",
+        "userinfo_endpoint",
+        "jwks_uri",
+        "revocation_endpoint",
+        "end_session_endpoint",
+    ):
         assert metadata[key].removeprefix(ISSUER) in rules
 
 

@@ -1,4 +1,5 @@
 """Signing keys: created on first use, rotated, published while their tokens live."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
 """RP-initiated logout (end_session_endpoint) and what ending a Panda session does to grants."""
+
 from __future__ import annotations
 
 import time
@@ -29,14 +30,16 @@ def backchannel_messages(panda_db) -> list[dict]:
 
 # -- with an id_token_hint -----------------------------------------------------------------
 def test_logout_with_a_registered_return_address_ends_the_session_and_returns_with_state(
-        panda_client, make_rp, account, panda_db):
+    panda_client, make_rp, account, panda_db
+):
     rp = make_rp(backchannel_logout_uri="https://rp.example.test/backchannel")
     sid = sign_in_as(panda_client, account)
     flow = Flow(panda_client, rp)
     tokens = flow.tokens()
 
-    response = end_session(panda_client, id_token_hint=tokens["id_token"],
-                           post_logout_redirect_uri=POST_LOGOUT_URI, state="bye-123")
+    response = end_session(
+        panda_client, id_token_hint=tokens["id_token"], post_logout_redirect_uri=POST_LOGOUT_URI, state="bye-123"
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == POST_LOGOUT_URI + "?state=bye-123"
     assert not still_signed_in(flow)
@@ -72,16 +75,25 @@ def test_an_access_token_is_not_accepted_as_id_token_hint(flow):
 def test_a_client_id_that_is_not_the_id_tokens_audience_is_refused(browser, make_rp):
     flow = Flow(browser, make_rp())
     other = make_rp()
-    response = end_session(browser, id_token_hint=flow.tokens()["id_token"], client_id=other.client_id,
-                           post_logout_redirect_uri=POST_LOGOUT_URI)
+    response = end_session(
+        browser,
+        id_token_hint=flow.tokens()["id_token"],
+        client_id=other.client_id,
+        post_logout_redirect_uri=POST_LOGOUT_URI,
+    )
     assert response.status_code == 400
 
 
 def test_an_expired_id_token_signed_with_a_retired_key_is_still_a_valid_hint(flow, panda_db):
     from panda_portal.oidc import keys
 
-    hint_claims = {"iss": "http://panda.test", "aud": flow.rp.client_id, "sub": "someone",
-                   "iat": int(time.time()) - 7200, "exp": int(time.time()) - 3600}
+    hint_claims = {
+        "iss": "http://panda.test",
+        "aud": flow.rp.client_id,
+        "sub": "someone",
+        "iat": int(time.time()) - 7200,
+        "exp": int(time.time()) - 3600,
+    }
     old_hint = keys.sign(hint_claims, typ="JWT")
     first = keys.active_key()
     keys.rotate()
@@ -93,8 +105,9 @@ def test_an_expired_id_token_signed_with_a_retired_key_is_still_a_valid_hint(flo
 
 def test_the_client_may_post_the_logout_request(flow):
     tokens = flow.tokens()
-    response = flow.browser.post("/end-session", data={"id_token_hint": tokens["id_token"],
-                                                       "post_logout_redirect_uri": POST_LOGOUT_URI})
+    response = flow.browser.post(
+        "/end-session", data={"id_token_hint": tokens["id_token"], "post_logout_redirect_uri": POST_LOGOUT_URI}
+    )
     assert response.status_code == 302
     assert not still_signed_in(flow)
 
@@ -130,11 +143,15 @@ def test_without_an_id_token_the_person_is_asked_first(flow):
 
 
 def test_after_confirming_the_person_is_signed_out_and_returned_to_a_registered_address(flow):
-    page = "/end-session?" + urlencode({"client_id": flow.rp.client_id, "post_logout_redirect_uri": POST_LOGOUT_URI,
-                                        "state": "s1"})
+    page = "/end-session?" + urlencode(
+        {"client_id": flow.rp.client_id, "post_logout_redirect_uri": POST_LOGOUT_URI, "state": "s1"}
+    )
     assert flow.browser.get(page).status_code == 200
-    response = flow.browser.post_form("/end-session/confirm", {
-        "client_id": flow.rp.client_id, "post_logout_redirect_uri": POST_LOGOUT_URI, "state": "s1"}, page=page)
+    response = flow.browser.post_form(
+        "/end-session/confirm",
+        {"client_id": flow.rp.client_id, "post_logout_redirect_uri": POST_LOGOUT_URI, "state": "s1"},
+        page=page,
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == POST_LOGOUT_URI + "?state=s1"
     assert not still_signed_in(flow)
@@ -158,7 +175,8 @@ def test_nobody_signed_in_and_a_known_client_returns_at_once(panda_client, rp):
 
 # -- sessions ending elsewhere -------------------------------------------------------------
 def test_signing_out_of_panda_ends_that_sessions_grants_and_tells_the_clients(
-        panda, panda_client, make_rp, account, panda_db):
+    panda, panda_client, make_rp, account, panda_db
+):
     from panda_portal.accounts import signals
 
     rp = make_rp(backchannel_logout_uri="https://rp.example.test/bc")
@@ -194,7 +212,8 @@ def _sid_of(client) -> str:
 
 
 def test_a_password_change_or_a_disabled_account_ends_every_grant_and_tells_the_clients(
-        panda, flow, make_rp, account, panda_db):
+    panda, flow, make_rp, account, panda_db
+):
     from panda_portal.accounts import signals
 
     make_rp(backchannel_logout_uri="https://rp.example.test/bc")

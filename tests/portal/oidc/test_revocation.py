@@ -1,4 +1,5 @@
 """Token revocation (RFC 7009)."""
+
 from __future__ import annotations
 
 from tests.portal.oidc.helpers import Flow, basic_auth

@@ -1,4 +1,5 @@
 """Client registration."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,10 +8,13 @@ import pytest
 def test_registering_a_client_returns_a_secret_that_is_stored_only_hashed(panda):
     from panda_portal.oidc.services import register_client
 
-    client, secret = register_client("community", ["https://community.example.test/callback"],
-                                     post_logout_redirect_uris=["https://community.example.test/"],
-                                     backchannel_logout_uri="https://community.example.test/bc",
-                                     requires_grant="support_community")
+    client, secret = register_client(
+        "community",
+        ["https://community.example.test/callback"],
+        post_logout_redirect_uris=["https://community.example.test/"],
+        backchannel_logout_uri="https://community.example.test/bc",
+        requires_grant="support_community",
+    )
     assert secret and len(secret) >= 40
     assert secret not in (client.secret_hash or "")
     assert client.check_client_secret(secret)
@@ -31,8 +35,9 @@ def test_a_public_client_has_no_secret(panda):
     assert not client.check_client_secret("")
 
 
-@pytest.mark.parametrize("uris", [[], ["not a url"], ["ftp://x.example.test/cb"], ["https://x.example.test/cb#f"],
-                                  ["/relative"]])
+@pytest.mark.parametrize(
+    "uris", [[], ["not a url"], ["ftp://x.example.test/cb"], ["https://x.example.test/cb#f"], ["/relative"]]
+)
 def test_bad_redirect_uris_are_refused(panda, uris):
     from panda_portal.oidc.services import ClientError, register_client
 

@@ -1,4 +1,5 @@
 """The token endpoint: code exchange, refresh rotation, client authentication, the tokens themselves."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -83,12 +84,18 @@ def test_the_access_token_is_an_rfc9068_jwt_valid_five_minutes(panda_client, flo
     assert claims["scope"] == "openid profile email orgs"
 
 
-def test_the_same_claims_are_in_the_id_token_the_access_token_and_userinfo(panda_client, flow, make_account,
-                                                                         monkeypatch):
+def test_the_same_claims_are_in_the_id_token_the_access_token_and_userinfo(
+    panda_client, flow, make_account, monkeypatch
+):
     from panda_portal.oidc import claims as claims_module
 
-    org = {"id": "5f0c4b1e-0000-4000-8000-000000000001", "name": "Bakkerij Peeters BV",
-           "enterprise_number": "0403.170.701", "customer_number": "100234", "role": "member"}
+    org = {
+        "id": "5f0c4b1e-0000-4000-8000-000000000001",
+        "name": "Bakkerij Peeters BV",
+        "enterprise_number": "0403.170.701",
+        "customer_number": "100234",
+        "role": "member",
+    }
     monkeypatch.setattr(claims_module, "orgs_claim", lambda account, client: [org])
     agent = make_account(support_agent=True, name="Agent Ann", language="fr")
     from tests.portal.oidc.helpers import sign_in_as
@@ -98,8 +105,15 @@ def test_the_same_claims_are_in_the_id_token_the_access_token_and_userinfo(panda
     id_claims = verify_jwt(panda_client, tokens["id_token"]).claims
     access_claims = verify_jwt(panda_client, tokens["access_token"]).claims
     userinfo = panda_client.get("/userinfo", headers=bearer(tokens["access_token"])).json
-    expected = {"sub": str(agent.id), "name": "Agent Ann", "locale": "fr", "email": agent.email,
-                "email_verified": True, "orgs": [org], "roles": ["support_agent"]}
+    expected = {
+        "sub": str(agent.id),
+        "name": "Agent Ann",
+        "locale": "fr",
+        "email": agent.email,
+        "email_verified": True,
+        "orgs": [org],
+        "roles": ["support_agent"],
+    }
     for source in (id_claims, access_claims, userinfo):
         assert {key: source.get(key) for key in expected} == expected
 
@@ -174,9 +188,16 @@ def test_a_code_issued_to_another_client_is_refused(browser, make_rp):
 
 @pytest.mark.parametrize("auth", ["basic", "post"])
 def test_a_wrong_client_secret_is_refused(flow, auth):
-    response = flow.token_request({"grant_type": "authorization_code", "code": flow.code(),
-                                   "redirect_uri": flow.rp.redirect_uri, "code_verifier": flow.verifier},
-                                  auth=auth, secret="wrong-secret")
+    response = flow.token_request(
+        {
+            "grant_type": "authorization_code",
+            "code": flow.code(),
+            "redirect_uri": flow.rp.redirect_uri,
+            "code_verifier": flow.verifier,
+        },
+        auth=auth,
+        secret="wrong-secret",
+    )
     assert response.status_code in (400, 401) and error_of(response) == "invalid_client"
 
 
@@ -201,8 +222,9 @@ def test_other_grant_types_are_not_offered(flow, grant_type):
 def test_a_token_request_with_garbage_is_a_clear_error_not_a_crash(flow, panda_client):
     assert panda_client.post("/token", data={}).status_code == 400
     assert panda_client.post("/token", data={"grant_type": "authorization_code"}).status_code in (400, 401)
-    assert panda_client.post("/token", data={"grant_type": "refresh_token", "refresh_token": "\x00"},
-                             headers={"Authorization": "Basic !!!"}).status_code in (400, 401)
+    assert panda_client.post(
+        "/token", data={"grant_type": "refresh_token", "refresh_token": "\x00"}, headers={"Authorization": "Basic !!!"}
+    ).status_code in (400, 401)
 
 
 # -- refresh tokens ------------------------------------------------------------------------
@@ -298,12 +320,12 @@ def test_tokens_signed_before_a_key_rotation_still_verify(flow, panda_client, pa
 def test_behind_a_tls_proxy_plain_http_requests_are_accepted_for_an_https_issuer(panda, monkeypatch):
     monkeypatch.setitem(panda.config, "PANDA_ISSUER", "https://panda.example.test")
     proxied = panda.test_client()
-    response = proxied.post("/token", data={"grant_type": "authorization_code", "code": "x"},
-                            base_url="http://10.1.2.3")
+    response = proxied.post(
+        "/token", data={"grant_type": "authorization_code", "code": "x"}, base_url="http://10.1.2.3"
+    )
     assert response.json["error"] == "invalid_client"
 
 
 def test_plain_http_from_afar_with_an_http_issuer_is_a_clear_error(panda):
-    response = panda.test_client().post("/token", data={"grant_type": "authorization_code"},
-                                        base_url="http://10.1.2.3")
+    response = panda.test_client().post("/token", data={"grant_type": "authorization_code"}, base_url="http://10.1.2.3")
     assert response.status_code == 400 and response.json["error"] == "insecure_transport"

@@ -1,4 +1,5 @@
 """The userinfo endpoint: current claims for a valid access token, 401 otherwise."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -74,7 +75,8 @@ def test_userinfo_refuses_the_token_of_a_disabled_account(flow, panda_client, ac
 
 def test_userinfo_needs_the_openid_scope_in_the_token(flow, panda_client):
     tokens = flow.tokens()
-    refreshed = flow.token_request({"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
-                                    "scope": "profile"})
+    refreshed = flow.token_request(
+        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "scope": "profile"}
+    )
     assert refreshed.status_code == 200
     assert panda_client.get("/userinfo", headers=bearer(refreshed.json["access_token"])).status_code == 403

@@ -1,4 +1,5 @@
 """When someone's access shrinks, every client with a back-channel URI is told (through the outbox)."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -16,9 +17,12 @@ def _backchannel_messages(panda_db) -> list[dict]:
 
 
 def _community(panda_db):
-    register_client("support-community", ["https://community.test/auth/callback"],
-                    backchannel_logout_uri="https://community.test/auth/backchannel-logout",
-                    requires_grant=SUPPORT)
+    register_client(
+        "support-community",
+        ["https://community.test/auth/callback"],
+        backchannel_logout_uri="https://community.test/auth/backchannel-logout",
+        requires_grant=SUPPORT,
+    )
     register_client("no-backchannel", ["https://other.test/cb"])
     panda_db.session.flush()
 
@@ -32,14 +36,16 @@ def _team(make_account, make_org, make_membership):
 
 
 def test_unticking_the_support_community_access_tells_the_community(
-        panda, panda_db, make_account, make_org, make_membership):
+    panda, panda_db, make_account, make_org, make_membership
+):
     _community(panda_db)
     admin, accountant, membership = _team(make_account, make_org, make_membership)
 
     members.update_membership(membership, role=Role.MEMBER, application_keys=[], actor=admin)
 
     assert _backchannel_messages(panda_db) == [
-        {"client_id": "support-community", "sub": str(accountant.id), "sid": None}]
+        {"client_id": "support-community", "sub": str(accountant.id), "sid": None}
+    ]
 
 
 def test_removing_a_member_tells_the_community(panda, panda_db, make_account, make_org, make_membership):

@@ -7,6 +7,7 @@ until the second is provably waiting for it (``pg_stat_activity``), so the two
 really overlap; without the lock both would count two administrators and both
 would succeed.
 """
+
 from __future__ import annotations
 
 import threading
@@ -32,12 +33,16 @@ def two_admins(concurrent_app) -> tuple:
         db.session.add(org)
         ids = []
         for name in ("Ann", "Bert"):
-            account = Account(email=f"{name.lower()}@example.org", name=name, language="en",
-                              email_verified_at=utcnow())
+            account = Account(email=f"{name.lower()}@example.org", name=name, language="en", email_verified_at=utcnow())
             db.session.add(account)
             db.session.flush()
-            membership = Membership(organization_id=org.id, account_id=account.id, role=Role.ADMIN,
-                                    status=MembershipStatus.ACTIVE, active_since=utcnow())
+            membership = Membership(
+                organization_id=org.id,
+                account_id=account.id,
+                role=Role.ADMIN,
+                status=MembershipStatus.ACTIVE,
+                active_since=utcnow(),
+            )
             db.session.add(membership)
             db.session.flush()
             ids.append(membership.id)
@@ -60,9 +65,12 @@ def hold_the_first_lock_until_the_other_transaction_waits(app, monkeypatch) -> N
             deadline = time.monotonic() + 15
             with engine.connect() as watcher:
                 while time.monotonic() < deadline:
-                    waiting = watcher.execute(sa.text(
-                        "SELECT count(*) FROM pg_stat_activity "
-                        "WHERE datname = current_database() AND wait_event_type = 'Lock'")).scalar()
+                    waiting = watcher.execute(
+                        sa.text(
+                            "SELECT count(*) FROM pg_stat_activity "
+                            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                        )
+                    ).scalar()
                     if waiting:
                         break
                     time.sleep(0.02)
@@ -126,6 +134,7 @@ def test_of_two_administrators_stepping_down_at_once_exactly_one_succeeds(concur
         def prepare():
             membership = load(membership_id)
             return lambda: step_down(membership, actor=membership.account)
+
         return prepare
 
     outcomes = run_at_once(concurrent_app, stepping_down(ann_id), stepping_down(bert_id))
@@ -133,8 +142,9 @@ def test_of_two_administrators_stepping_down_at_once_exactly_one_succeeds(concur
     assert active_admins(concurrent_app, org_id) == 1
 
 
-def test_of_two_administrators_removing_each_other_at_once_exactly_one_succeeds(concurrent_app, two_admins,
-                                                                               monkeypatch):
+def test_of_two_administrators_removing_each_other_at_once_exactly_one_succeeds(
+    concurrent_app, two_admins, monkeypatch
+):
     from panda_portal.organizations.services.members import remove_member
 
     org_id, ann_id, bert_id = two_admins
@@ -144,6 +154,7 @@ def test_of_two_administrators_removing_each_other_at_once_exactly_one_succeeds(
         def prepare():
             target, actor = load(target_id), load(actor_id)
             return lambda: remove_member(target, actor=actor.account)
+
         return prepare
 
     outcomes = run_at_once(concurrent_app, removing(bert_id, ann_id), removing(ann_id, bert_id))
@@ -161,6 +172,7 @@ def test_of_two_administrators_leaving_at_once_exactly_one_succeeds(concurrent_a
         def prepare():
             membership = load(membership_id)
             return lambda: leave_organization(membership, actor=membership.account)
+
         return prepare
 
     outcomes = run_at_once(concurrent_app, leaving(ann_id), leaving(bert_id))

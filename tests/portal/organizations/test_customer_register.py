@@ -1,4 +1,5 @@
 """The customer register: ``panda customers import`` and the look-up of a pair."""
+
 from __future__ import annotations
 
 import pytest
@@ -29,15 +30,16 @@ def run_import(panda, tmp_path):
 
 def register(panda_db) -> dict[str, tuple[str, str]]:
     panda_db.session.expire_all()
-    return {r.customer_number: (r.enterprise_number, r.name)
-            for r in panda_db.session.scalars(select(CustomerRecord))}
+    return {r.customer_number: (r.enterprise_number, r.name) for r in panda_db.session.scalars(select(CustomerRecord))}
 
 
 def test_importing_adds_every_valid_row_stored_normalized(run_import, panda_db):
-    result = run_import(HEADER + "100234,0403.170.701,Bakkerij Peeters BV\n"
-                                 "100235,BE 0712.345.630,Garage Dubois SRL\n"
-                                 " 100236 ,876543270,  Brouwerij   De Smedt NV \n"
-                                 "a-17,0456789034,Fiduciaire Lambert SC\n")
+    result = run_import(
+        HEADER + "100234,0403.170.701,Bakkerij Peeters BV\n"
+        "100235,BE 0712.345.630,Garage Dubois SRL\n"
+        " 100236 ,876543270,  Brouwerij   De Smedt NV \n"
+        "a-17,0456789034,Fiduciaire Lambert SC\n"
+    )
     assert result.exit_code == 0, result.output
     assert "4 added, 0 updated, 0 unchanged, 0 rejected." in result.stdout
     assert register(panda_db) == {
@@ -50,24 +52,28 @@ def test_importing_adds_every_valid_row_stored_normalized(run_import, panda_db):
 
 def test_importing_again_updates_changed_names_and_counts_the_unchanged(run_import, panda_db):
     run_import(HEADER + "100234,0403170701,Bakkerij Peeters\n100235,0712345630,Garage Dubois SRL\n")
-    result = run_import(HEADER + "100234,0403170701,Bakkerij Peeters BV\n"
-                                 "100235,0712345630,Garage Dubois SRL\n"
-                                 "100236,0876543270,Brouwerij De Smedt NV\n")
+    result = run_import(
+        HEADER + "100234,0403170701,Bakkerij Peeters BV\n"
+        "100235,0712345630,Garage Dubois SRL\n"
+        "100236,0876543270,Brouwerij De Smedt NV\n"
+    )
     assert result.exit_code == 0, result.output
     assert "1 added, 1 updated, 1 unchanged, 0 rejected." in result.stdout
     assert register(panda_db)["100234"] == ("0403170701", "Bakkerij Peeters BV")
 
 
 def test_invalid_rows_are_reported_with_their_line_and_reason_and_the_rest_is_imported(run_import, panda_db):
-    result = run_import(HEADER + "100234,0403170701,Bakkerij Peeters BV\n"   # line 2
-                                 "100235,0403170702,Bad check digits\n"      # line 3
-                                 "100236,,No number\n"                       # line 4
-                                 ",0712345630,No customer\n"                 # line 5
-                                 "100234,0712345630,Twice in the file\n"     # line 6
-                                 "100237,0712345630\n"                       # line 7
-                                 "100238,2403170701,Starts with 2\n"         # line 8
-                                 "\n"                                        # line 9 (blank, skipped)
-                                 "100239,0876543270,Fine too\n")             # line 10
+    result = run_import(
+        HEADER + "100234,0403170701,Bakkerij Peeters BV\n"  # line 2
+        "100235,0403170702,Bad check digits\n"  # line 3
+        "100236,,No number\n"  # line 4
+        ",0712345630,No customer\n"  # line 5
+        "100234,0712345630,Twice in the file\n"  # line 6
+        "100237,0712345630\n"  # line 7
+        "100238,2403170701,Starts with 2\n"  # line 8
+        "\n"  # line 9 (blank, skipped)
+        "100239,0876543270,Fine too\n"
+    )  # line 10
     assert result.exit_code == 0, result.output
     assert "2 added, 0 updated, 0 unchanged, 6 rejected." in result.stdout
     problems = result.stderr
@@ -89,12 +95,15 @@ def test_a_semicolon_separated_file_with_a_byte_order_mark_is_accepted(run_impor
     assert register(panda_db) == {"100234": ("0403170701", "Peeters; Bakkerij")}
 
 
-@pytest.mark.parametrize("content", [
-    "number,enterprise,name\n100234,0403170701,Bakkerij\n",
-    "100234,0403170701,Bakkerij\n",
-    "",
-    b"customer_number,enterprise_number,name\n100234,0403170701,Bakkerij \xff\xfe\n",
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "number,enterprise,name\n100234,0403170701,Bakkerij\n",
+        "100234,0403170701,Bakkerij\n",
+        "",
+        b"customer_number,enterprise_number,name\n100234,0403170701,Bakkerij \xff\xfe\n",
+    ],
+)
 def test_a_file_with_a_wrong_header_or_encoding_exits_with_an_error_and_imports_nothing(run_import, panda_db, content):
     result = run_import(content)
     assert result.exit_code != 0

@@ -1,4 +1,5 @@
 """Hand-over: administrators step down or leave once another administrator exists; members leave."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,8 +16,9 @@ from tests.portal.factories import SUPPORT, switch_to
 @pytest.fixture()
 def reductions(monkeypatch):
     calls: list[tuple[str, str]] = []
-    monkeypatch.setattr(access_changes, "access_reduced",
-                        lambda account, organization, *, reason: calls.append((account.email, reason)))
+    monkeypatch.setattr(
+        access_changes, "access_reduced", lambda account, organization, *, reason: calls.append((account.email, reason))
+    )
     return calls
 
 
@@ -39,7 +41,8 @@ def bert(make_account, make_membership, org):
 
 # -- stepping down -----------------------------------------------------------------------
 def test_an_administrator_steps_down_once_another_administrator_exists(
-        org, ann, bert, panda_client, panda_db, login_as, reductions):
+    org, ann, bert, panda_client, panda_db, login_as, reductions
+):
     service.update_membership(bert, role=Role.ADMIN, application_keys=[SUPPORT], actor=ann.account)
     switch_to(panda_client, login_as, ann.account)
     url = f"/orgs/{org.id}/step-down"
@@ -56,7 +59,8 @@ def test_an_administrator_steps_down_once_another_administrator_exists(
 
 
 def test_the_last_administrator_is_told_to_appoint_another_first_and_cannot_step_down(
-        org, ann, bert, panda_client, panda_db, login_as, reductions):
+    org, ann, bert, panda_client, panda_db, login_as, reductions
+):
     switch_to(panda_client, login_as, ann.account)
     url = f"/orgs/{org.id}/step-down"
     page = panda_client.get(url).get_data(as_text=True)
@@ -84,8 +88,7 @@ def test_the_last_administrator_cannot_be_demoted(org, ann, bert, panda_client, 
     response = panda_client.post_form(url, {"role": "member", "applications": [SUPPORT]}, page=url)
     assert response.status_code == 409
     assert "appoint another administrator first" in response.get_data(as_text=True)
-    response = panda_client.post_form(url, {"role": "member", "applications": [SUPPORT], "confirmed": "yes"},
-                                      page=url)
+    response = panda_client.post_form(url, {"role": "member", "applications": [SUPPORT], "confirmed": "yes"}, page=url)
     assert response.status_code == 409
     panda_db.session.expire_all()
     assert ann.role == Role.ADMIN
@@ -132,8 +135,7 @@ def test_a_member_leaves(org, ann, bert, panda_client, panda_db, login_as, reduc
     assert panda_client.get(url).status_code == 404
 
 
-def test_an_administrator_leaves_once_another_administrator_exists(org, ann, bert, panda_client, panda_db,
-                                                                    login_as):
+def test_an_administrator_leaves_once_another_administrator_exists(org, ann, bert, panda_client, panda_db, login_as):
     service.update_membership(bert, role=Role.ADMIN, application_keys=[], actor=ann.account)
     switch_to(panda_client, login_as, ann.account)
     url = f"/orgs/{org.id}/leave"
@@ -150,8 +152,7 @@ def test_only_the_person_themselves_leaves_or_steps_down(org, ann, bert):
         service.step_down(ann, actor=bert.account)
 
 
-def test_a_member_cannot_step_down_and_an_outsider_cannot_leave(org, ann, bert, panda_client, login_as,
-                                                               make_account):
+def test_a_member_cannot_step_down_and_an_outsider_cannot_leave(org, ann, bert, panda_client, login_as, make_account):
     switch_to(panda_client, login_as, bert.account)
     assert panda_client.get(f"/orgs/{org.id}/step-down").status_code == 403
     switch_to(panda_client, login_as, make_account())

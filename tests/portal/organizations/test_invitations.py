@@ -1,4 +1,5 @@
 """Invitations by e-mail: sent, accepted once by the invited verified address, expired, withdrawn, sent again."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -56,13 +57,17 @@ def accept_path(mail) -> str:
 
 
 def membership_of(panda_db, org, account) -> Membership | None:
-    return panda_db.session.execute(select(Membership).where(
-        Membership.organization_id == org.id, Membership.account_id == account.id)).unique().scalar_one_or_none()
+    return (
+        panda_db.session.execute(
+            select(Membership).where(Membership.organization_id == org.id, Membership.account_id == account.id)
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
 
 
 # -- sending -----------------------------------------------------------------------------
-def test_the_invite_form_has_every_field_labelled_and_defaults_to_the_admins_language(org_with_admin,
-                                                                                       panda_client):
+def test_the_invite_form_has_every_field_labelled_and_defaults_to_the_admins_language(org_with_admin, panda_client):
     org, _admin = org_with_admin
     html = panda_client.get(f"/orgs/{org.id}/invitations/new").get_data(as_text=True)
     for field_id in ("email", "role-member", "role-admin", "application-support_community", "language"):
@@ -70,8 +75,7 @@ def test_the_invite_form_has_every_field_labelled_and_defaults_to_the_admins_lan
     assert '<option selected value="nl">' in html or '<option value="nl" selected>' in html
 
 
-def test_inviting_mails_a_single_use_link_and_stores_only_its_hash(org_with_admin, panda_client, panda_db,
-                                                                  deliver):
+def test_inviting_mails_a_single_use_link_and_stores_only_its_hash(org_with_admin, panda_client, panda_db, deliver):
     org, admin = org_with_admin
     response = invite_through_the_page(panda_client, org, role="admin")
     assert response.status_code == 302
@@ -92,25 +96,26 @@ def test_inviting_mails_a_single_use_link_and_stores_only_its_hash(org_with_admi
     assert recorded.organization_id == org.id
 
 
-def test_an_invitation_to_a_stranger_is_written_in_the_language_the_admin_chose(org_with_admin, panda_db,
-                                                                                  rendered_mails):
+def test_an_invitation_to_a_stranger_is_written_in_the_language_the_admin_chose(
+    org_with_admin, panda_db, rendered_mails
+):
     org, admin = org_with_admin
-    service.invite(org, email="carla@example.org", role=Role.MEMBER, application_keys=[], language="fr",
-                   actor=admin)
+    service.invite(org, email="carla@example.org", role=Role.MEMBER, application_keys=[], language="fr", actor=admin)
     assert rendered_mails[-1][1] == "fr"
 
 
-def test_an_invitation_to_an_existing_account_is_written_in_its_own_language(org_with_admin, make_account,
-                                                                              rendered_mails):
+def test_an_invitation_to_an_existing_account_is_written_in_its_own_language(
+    org_with_admin, make_account, rendered_mails
+):
     org, admin = org_with_admin
     make_account(email="dirk@example.org", language="nl")
-    service.invite(org, email="Dirk@Example.org", role=Role.MEMBER, application_keys=[], language="fr",
-                   actor=admin)
+    service.invite(org, email="Dirk@Example.org", role=Role.MEMBER, application_keys=[], language="fr", actor=admin)
     assert rendered_mails[-1][1] == "nl"
 
 
-def test_inviting_someone_who_is_already_a_member_creates_nothing(org_with_admin, panda_client, panda_db,
-                                                                  make_account, make_membership):
+def test_inviting_someone_who_is_already_a_member_creates_nothing(
+    org_with_admin, panda_client, panda_db, make_account, make_membership
+):
     org, _admin = org_with_admin
     make_membership(make_account(email="bert@example.org"), org)
     response = invite_through_the_page(panda_client, org, email="BERT@example.org")
@@ -127,8 +132,9 @@ def test_an_invalid_address_is_refused_at_the_field(org_with_admin, panda_client
     assert panda_db.session.scalar(select(func.count()).select_from(Invitation)) == 0
 
 
-def test_a_member_cannot_invite_and_an_outsider_does_not_see_the_page(org_with_admin, panda_client, login_as,
-                                                                      make_account, make_membership):
+def test_a_member_cannot_invite_and_an_outsider_does_not_see_the_page(
+    org_with_admin, panda_client, login_as, make_account, make_membership
+):
     org, _admin = org_with_admin
     member = make_account()
     make_membership(member, org)
@@ -140,7 +146,8 @@ def test_a_member_cannot_invite_and_an_outsider_does_not_see_the_page(org_with_a
 
 # -- accepting ---------------------------------------------------------------------------
 def test_the_invited_verified_account_accepts_and_becomes_member_with_the_role_and_access(
-        org_with_admin, panda_client, panda_db, login_as, make_account, deliver):
+    org_with_admin, panda_client, panda_db, login_as, make_account, deliver
+):
     org, admin = org_with_admin
     invite_through_the_page(panda_client, org, role="admin")
     path = accept_path(deliver("carla@example.org"))
@@ -176,7 +183,8 @@ def test_the_link_works_once(org_with_admin, panda_client, panda_db, login_as, m
 
 
 def test_another_signed_in_account_is_told_the_invitation_is_for_another_address(
-        org_with_admin, panda_client, panda_db, login_as, make_account, deliver):
+    org_with_admin, panda_client, panda_db, login_as, make_account, deliver
+):
     org, _admin = org_with_admin
     invite_through_the_page(panda_client, org)
     path = accept_path(deliver("carla@example.org"))
@@ -194,8 +202,9 @@ def test_another_signed_in_account_is_told_the_invitation_is_for_another_address
 
 def test_an_unverified_account_cannot_accept(org_with_admin, panda_db, make_account):
     org, admin = org_with_admin
-    invitation = service.invite(org, email="carla@example.org", role=Role.MEMBER, application_keys=[],
-                                language="en", actor=admin)
+    invitation = service.invite(
+        org, email="carla@example.org", role=Role.MEMBER, application_keys=[], language="en", actor=admin
+    )
     carla = make_account(email="carla@example.org", verified=False)
     with pytest.raises(service.UnverifiedAccountError):
         service.accept_invitation(invitation, actor=carla)
@@ -203,7 +212,8 @@ def test_an_unverified_account_cannot_accept(org_with_admin, panda_db, make_acco
 
 
 def test_a_visitor_who_is_not_signed_in_is_offered_to_sign_in_or_register_with_the_invited_address(
-        org_with_admin, panda_client, deliver):
+    org_with_admin, panda_client, deliver
+):
     org, _admin = org_with_admin
     invite_through_the_page(panda_client, org)
     path = accept_path(deliver("carla@example.org"))
@@ -218,8 +228,9 @@ def test_a_visitor_who_is_not_signed_in_is_offered_to_sign_in_or_register_with_t
     assert "/sign-in" in response.headers["Location"]
 
 
-def test_an_invitee_who_registers_later_can_accept_with_the_same_link(org_with_admin, panda_client, panda_db,
-                                                                      login_as, make_account, deliver):
+def test_an_invitee_who_registers_later_can_accept_with_the_same_link(
+    org_with_admin, panda_client, panda_db, login_as, make_account, deliver
+):
     org, _admin = org_with_admin
     invite_through_the_page(panda_client, org)
     path = accept_path(deliver("carla@example.org"))
@@ -231,21 +242,24 @@ def test_an_invitee_who_registers_later_can_accept_with_the_same_link(org_with_a
     assert membership_of(panda_db, org, carla).status == MembershipStatus.ACTIVE
 
 
-def test_accepting_turns_a_pending_request_into_the_invited_membership(org_with_admin, panda_db, make_account,
-                                                                       make_membership):
+def test_accepting_turns_a_pending_request_into_the_invited_membership(
+    org_with_admin, panda_db, make_account, make_membership
+):
     org, admin = org_with_admin
     carla = make_account(email="carla@example.org")
     request = make_membership(carla, org, status=MembershipStatus.PENDING)
-    invitation = service.invite(org, email=carla.email, role=Role.MEMBER, application_keys=[SUPPORT],
-                                language="en", actor=admin)
+    invitation = service.invite(
+        org, email=carla.email, role=Role.MEMBER, application_keys=[SUPPORT], language="en", actor=admin
+    )
     membership = service.accept_invitation(invitation, actor=carla)
     assert membership.id == request.id
     assert membership.status == MembershipStatus.ACTIVE
     assert membership.granted_keys == {SUPPORT}
 
 
-def test_an_expired_invitation_shows_a_clear_page(org_with_admin, panda_client, panda_db, login_as,
-                                                  make_account, deliver):
+def test_an_expired_invitation_shows_a_clear_page(
+    org_with_admin, panda_client, panda_db, login_as, make_account, deliver
+):
     org, _admin = org_with_admin
     invite_through_the_page(panda_client, org)
     path = accept_path(deliver("carla@example.org"))
@@ -259,8 +273,9 @@ def test_an_expired_invitation_shows_a_clear_page(org_with_admin, panda_client, 
     assert panda_client.post_form(path, {}, page="/sign-in").status_code == 410
 
 
-def test_a_withdrawn_invitation_no_longer_works(org_with_admin, panda_client, panda_db, login_as, make_account,
-                                               deliver):
+def test_a_withdrawn_invitation_no_longer_works(
+    org_with_admin, panda_client, panda_db, login_as, make_account, deliver
+):
     org, _admin = org_with_admin
     invite_through_the_page(panda_client, org)
     path = accept_path(deliver("carla@example.org"))
@@ -276,9 +291,9 @@ def test_a_withdrawn_invitation_no_longer_works(org_with_admin, panda_client, pa
     assert "withdrawn" in page.get_data(as_text=True)
 
 
-def test_sending_again_gives_a_new_link_and_the_old_one_stops_working(org_with_admin, panda_client, panda_db,
-                                                                       login_as, make_account, deliver,
-                                                                       mail_sink):
+def test_sending_again_gives_a_new_link_and_the_old_one_stops_working(
+    org_with_admin, panda_client, panda_db, login_as, make_account, deliver, mail_sink
+):
     org, _admin = org_with_admin
     invite_through_the_page(panda_client, org)
     old_path = accept_path(deliver("carla@example.org"))
@@ -302,23 +317,26 @@ def test_sending_again_gives_a_new_link_and_the_old_one_stops_working(org_with_a
 
 def test_inviting_the_same_address_again_replaces_the_open_invitation(org_with_admin, panda_db):
     org, admin = org_with_admin
-    first = service.invite(org, email="carla@example.org", role=Role.MEMBER, application_keys=[],
-                           language="en", actor=admin)
-    second = service.invite(org, email="carla@example.org", role=Role.ADMIN, application_keys=[SUPPORT],
-                            language="en", actor=admin)
+    first = service.invite(
+        org, email="carla@example.org", role=Role.MEMBER, application_keys=[], language="en", actor=admin
+    )
+    second = service.invite(
+        org, email="carla@example.org", role=Role.ADMIN, application_keys=[SUPPORT], language="en", actor=admin
+    )
     assert first.revoked_at is not None
     assert service.invitation_status(second) == service.OPEN
 
 
-def test_an_invitation_of_another_organization_cannot_be_withdrawn_from_here(org_with_admin, panda_client,
-                                                                             make_org, make_account,
-                                                                             make_membership):
+def test_an_invitation_of_another_organization_cannot_be_withdrawn_from_here(
+    org_with_admin, panda_client, make_org, make_account, make_membership
+):
     org, _admin = org_with_admin
     other_org = make_org()
     other_admin = make_account()
     make_membership(other_admin, other_org, role=Role.ADMIN)
-    foreign = service.invite(other_org, email="x@example.org", role=Role.MEMBER, application_keys=[],
-                             language="en", actor=other_admin)
+    foreign = service.invite(
+        other_org, email="x@example.org", role=Role.MEMBER, application_keys=[], language="en", actor=other_admin
+    )
     members_url = f"/orgs/{org.id}/members"
     response = panda_client.post_form(f"/orgs/{org.id}/invitations/{foreign.id}/revoke", {}, page=members_url)
     assert response.status_code == 404
@@ -337,7 +355,8 @@ def test_a_link_with_a_nul_byte_is_refused_as_malformed(panda_client):
 
 
 def test_an_invitee_without_an_account_registers_from_the_mail_confirms_signs_in_and_accepts(
-        org_with_admin, panda_client, panda_db, deliver):
+    org_with_admin, panda_client, panda_db, deliver
+):
     from panda_portal.accounts.models import Account
     from tests.portal.factories import PASSWORD
 
@@ -347,16 +366,20 @@ def test_an_invitee_without_an_account_registers_from_the_mail_confirms_signs_in
     sign_out(panda_client)
     invitation_page = panda_client.get(path).get_data(as_text=True)
     register_url = re.search(r'href="(/register\?[^"]+)"', invitation_page).group(1).replace("&amp;", "&")
-    panda_client.post_form(register_url, {"email": "carla@example.org", "name": "Carla", "password": PASSWORD,
-                                          "language": "fr", "next": path}, page=register_url)
+    panda_client.post_form(
+        register_url,
+        {"email": "carla@example.org", "name": "Carla", "password": PASSWORD, "language": "fr", "next": path},
+        page=register_url,
+    )
     # Not confirmed yet: the account cannot sign in, so it cannot accept.
     carla = panda_db.session.scalars(select(Account).where(Account.email == "carla@example.org")).one()
     assert not carla.is_verified
     confirm = deliver("carla@example.org").link_path("/verify/")
     confirmed = panda_client.post_form(confirm, {}, page=confirm)
     assert confirmed.location.startswith("/sign-in?next=")
-    signed_in = panda_client.post_form("/sign-in", {"email": "carla@example.org", "password": PASSWORD,
-                                                    "next": path}, page=confirmed.location)
+    signed_in = panda_client.post_form(
+        "/sign-in", {"email": "carla@example.org", "password": PASSWORD, "next": path}, page=confirmed.location
+    )
     assert signed_in.location == path
     for cached in ("current_account", "org_context", "_flask_babel"):
         g.pop(cached, None)

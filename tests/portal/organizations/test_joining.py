@@ -1,4 +1,5 @@
 """Adding an organization, requests to join, withdrawing them and the administrators' decision."""
+
 from __future__ import annotations
 
 import re
@@ -33,8 +34,12 @@ def rendered_mails(panda):
     seen: list[tuple[str, str, str]] = []
 
     def listener(sender, template, context, **extra):
-        if template.name and template.name.startswith("emails/join_") and template.name.endswith(".txt") \
-                and ".subject." not in template.name:
+        if (
+            template.name
+            and template.name.startswith("emails/join_")
+            and template.name.endswith(".txt")
+            and ".subject." not in template.name
+        ):
             seen.append((template.name, context.get("current_language"), context.get("recipient")))
 
     template_rendered.connect(listener, panda)
@@ -84,8 +89,13 @@ def organization_count(panda_db) -> int:
 
 def membership_of(panda_db, account, org) -> Membership | None:
     panda_db.session.expire_all()
-    return panda_db.session.execute(select(Membership).where(
-        Membership.account_id == account.id, Membership.organization_id == org.id)).unique().scalar_one_or_none()
+    return (
+        panda_db.session.execute(
+            select(Membership).where(Membership.account_id == account.id, Membership.organization_id == org.id)
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
 
 
 def mail_count(panda_db) -> int:
@@ -95,8 +105,12 @@ def mail_count(panda_db) -> int:
 @pytest.fixture()
 def existing(make_account, make_org, make_membership, customer):
     """Bakkerij Peeters BV is in Panda, with an English and a Dutch administrator and a plain member."""
-    org = make_org(name=customer.name, customer_number=customer.customer_number,
-                   enterprise_number=customer.enterprise_number, in_register=False)
+    org = make_org(
+        name=customer.name,
+        customer_number=customer.customer_number,
+        enterprise_number=customer.enterprise_number,
+        in_register=False,
+    )
     ann = make_account(name="Ann Admin", email="ann@example.org", language="en")
     bert = make_account(name="Bert Beheerder", email="bert@example.org", language="nl")
     carl = make_account(name="Carl Member", email="carl@example.org")
@@ -138,7 +152,8 @@ def test_an_anonymous_visitor_is_sent_to_sign_in_first(panda_client):
 
 # -- a new organization ------------------------------------------------------------------
 def test_a_new_organization_is_created_only_after_confirmation_with_its_creator_as_administrator(
-        panda_client, panda_db, make_account, login_as, customer, applications, academy):
+    panda_client, panda_db, make_account, login_as, customer, applications, academy
+):
     ann = make_account(name="Ann")
     login_as(panda_client, ann)
 
@@ -177,8 +192,7 @@ def test_a_tampered_confirmation_creates_nothing(panda_client, panda_db, make_ac
     assert organization_count(panda_db) == 0
 
 
-def test_an_expired_confirmation_creates_nothing(panda_client, panda_db, make_account, login_as, customer,
-                                                 monkeypatch):
+def test_an_expired_confirmation_creates_nothing(panda_client, panda_db, make_account, login_as, customer, monkeypatch):
     from panda_portal.organizations.views import joining as views
 
     login_as(panda_client, make_account())
@@ -188,8 +202,7 @@ def test_an_expired_confirmation_creates_nothing(panda_client, panda_db, make_ac
     assert organization_count(panda_db) == 0
 
 
-def test_a_confirmation_made_for_someone_else_creates_nothing(panda_client, panda_db, make_account, login_as,
-                                                              customer):
+def test_a_confirmation_made_for_someone_else_creates_nothing(panda_client, panda_db, make_account, login_as, customer):
     login_as(panda_client, make_account())
     token = confirmation_token(add(panda_client))
     login_as(panda_client, make_account())
@@ -197,8 +210,9 @@ def test_a_confirmation_made_for_someone_else_creates_nothing(panda_client, pand
     assert organization_count(panda_db) == 0
 
 
-def test_the_pair_is_checked_against_the_register_again_on_confirmation(panda_client, panda_db, make_account,
-                                                                        login_as, customer):
+def test_the_pair_is_checked_against_the_register_again_on_confirmation(
+    panda_client, panda_db, make_account, login_as, customer
+):
     login_as(panda_client, make_account())
     token = confirmation_token(add(panda_client))
     customer.enterprise_number = "0712345630"  # the register changed in between
@@ -208,7 +222,8 @@ def test_the_pair_is_checked_against_the_register_again_on_confirmation(panda_cl
 
 
 def test_two_people_confirming_the_same_new_organization_one_creates_it_and_the_other_asks_to_join(
-        panda_client, panda_db, make_account, login_as, customer, deliver, mail_sink):
+    panda_client, panda_db, make_account, login_as, customer, deliver, mail_sink
+):
     ann, bob = make_account(name="Ann", email="ann@example.org"), make_account(name="Bob")
     login_as(panda_client, ann)
     ann_token = confirmation_token(add(panda_client))
@@ -230,11 +245,16 @@ def test_two_people_confirming_the_same_new_organization_one_creates_it_and_the_
 
 
 def test_losing_the_race_on_the_unique_customer_number_falls_back_to_a_request_to_join(
-        panda_db, make_account, make_org, make_membership, customer, monkeypatch):
+    panda_db, make_account, make_org, make_membership, customer, monkeypatch
+):
     """The other person's insert committed between our check and our insert."""
     admin, late = make_account(), make_account()
-    org = make_org(name=customer.name, customer_number=customer.customer_number,
-                   enterprise_number=customer.enterprise_number, in_register=False)
+    org = make_org(
+        name=customer.name,
+        customer_number=customer.customer_number,
+        enterprise_number=customer.enterprise_number,
+        in_register=False,
+    )
     make_membership(admin, org, role=Role.ADMIN)
     calls = {"n": 0}
     real = service._organization_of
@@ -252,7 +272,8 @@ def test_losing_the_race_on_the_unique_customer_number_falls_back_to_a_request_t
 
 # -- wrong numbers -----------------------------------------------------------------------
 def test_an_invalid_enterprise_number_is_explained_at_the_field_and_creates_nothing(
-        panda_client, panda_db, make_account, login_as, customer):
+    panda_client, panda_db, make_account, login_as, customer
+):
     login_as(panda_client, make_account())
     response = add(panda_client, enterprise_number="0403.170.702")
     html = response.get_data(as_text=True)
@@ -262,12 +283,16 @@ def test_an_invalid_enterprise_number_is_explained_at_the_field_and_creates_noth
     assert panda_db.session.scalar(select(func.count()).select_from(Membership)) == 0
 
 
-@pytest.mark.parametrize("pair", [
-    {"customer_number": "100235", "enterprise_number": "0403.170.701"},   # wrong customer number
-    {"customer_number": "100234", "enterprise_number": "0712.345.630"},   # wrong (valid) enterprise number
-])
+@pytest.mark.parametrize(
+    "pair",
+    [
+        {"customer_number": "100235", "enterprise_number": "0403.170.701"},  # wrong customer number
+        {"customer_number": "100234", "enterprise_number": "0712.345.630"},  # wrong (valid) enterprise number
+    ],
+)
 def test_a_pair_not_in_the_register_gets_one_message_that_does_not_tell_which_number_is_wrong(
-        panda_client, panda_db, make_account, login_as, customer, make_customer, pair):
+    panda_client, panda_db, make_account, login_as, customer, make_customer, pair
+):
     make_customer(customer_number="100235", enterprise_number="0876543270")
     login_as(panda_client, make_account())
     response = add(panda_client, pair)
@@ -278,8 +303,9 @@ def test_a_pair_not_in_the_register_gets_one_message_that_does_not_tell_which_nu
     assert organization_count(panda_db) == 0
 
 
-def test_failed_look_ups_are_throttled_per_account(panda, panda_client, panda_db, make_account, login_as,
-                                                   customer, monkeypatch):
+def test_failed_look_ups_are_throttled_per_account(
+    panda, panda_client, panda_db, make_account, login_as, customer, monkeypatch
+):
     monkeypatch.setitem(panda.config, "ADD_ORGANIZATION_LIMIT", "3 per hour")
     guesser = make_account()
     login_as(panda_client, guesser)
@@ -297,7 +323,8 @@ def test_failed_look_ups_are_throttled_per_account(panda, panda_client, panda_db
 
 # -- an existing organization: a request to join -----------------------------------------
 def test_adding_an_existing_organization_mails_every_active_administrator_in_their_own_language(
-        panda_client, panda_db, make_account, login_as, existing, deliver, mail_sink, rendered_mails):
+    panda_client, panda_db, make_account, login_as, existing, deliver, mail_sink, rendered_mails
+):
     eva = make_account(name="Eva Requester", email="eva@example.org", language="fr")
     login_as(panda_client, eva)
     response = add(panda_client, message="I keep your books since 2019.")
@@ -318,15 +345,18 @@ def test_adding_an_existing_organization_mails_every_active_administrator_in_the
         assert f"http://panda.test/orgs/{existing.org.id}/requests/{membership.id}" in mail.links()
     assert '<html lang="nl">' in mail_sink.last_to("bert@example.org").html
     assert '<html lang="en">' in mail_sink.last_to("ann@example.org").html
-    assert sorted(rendered_mails) == [("emails/join_request.txt", "en", "Ann Admin"),
-                                      ("emails/join_request.txt", "nl", "Bert Beheerder")]
+    assert sorted(rendered_mails) == [
+        ("emails/join_request.txt", "en", "Ann Admin"),
+        ("emails/join_request.txt", "nl", "Bert Beheerder"),
+    ]
 
     home = panda_client.get("/").get_data(as_text=True)
     assert "Bakkerij Peeters BV est déjà dans Panda." in home  # Eva reads French
 
 
 def test_the_requester_sees_the_pending_request_at_home_and_can_withdraw_it(
-        panda_client, panda_db, login_as, existing, request_to_join):
+    panda_client, panda_db, login_as, existing, request_to_join
+):
     eva = request_to_join.account
     login_as(panda_client, eva)
     home = panda_client.get("/").get_data(as_text=True)
@@ -343,8 +373,7 @@ def test_the_requester_sees_the_pending_request_at_home_and_can_withdraw_it(
     assert withdraw_url not in home
 
 
-def test_nobody_else_can_withdraw_a_request(panda_client, panda_db, login_as, make_account, existing,
-                                           request_to_join):
+def test_nobody_else_can_withdraw_a_request(panda_client, panda_db, login_as, make_account, existing, request_to_join):
     login_as(panda_client, existing.ann)
     assert panda_client.post_form(f"/requests/{request_to_join.id}/withdraw", page="/").status_code == 404
     assert panda_client.post_form("/requests/not-a-uuid/withdraw", page="/").status_code == 404
@@ -352,7 +381,8 @@ def test_nobody_else_can_withdraw_a_request(panda_client, panda_db, login_as, ma
 
 
 def test_a_second_request_while_one_is_pending_creates_nothing_and_says_so(
-        panda_client, panda_db, login_as, existing, request_to_join):
+    panda_client, panda_db, login_as, existing, request_to_join
+):
     login_as(panda_client, request_to_join.account)
     before = mail_count(panda_db)
     response = add(panda_client)
@@ -362,10 +392,14 @@ def test_a_second_request_while_one_is_pending_creates_nothing_and_says_so(
     assert len(events(panda_db, "membership.requested")) == 0
 
 
-@pytest.mark.parametrize("who, says", [("carl", "You are already a member of Bakkerij Peeters BV."),
-                                       ("ann", "You are already an administrator of Bakkerij Peeters BV.")])
-def test_a_member_adding_their_organization_again_is_taken_there(panda_client, panda_db, login_as, existing,
-                                                                 who, says):
+@pytest.mark.parametrize(
+    "who, says",
+    [
+        ("carl", "You are already a member of Bakkerij Peeters BV."),
+        ("ann", "You are already an administrator of Bakkerij Peeters BV."),
+    ],
+)
+def test_a_member_adding_their_organization_again_is_taken_there(panda_client, panda_db, login_as, existing, who, says):
     login_as(panda_client, getattr(existing, who))
     before = mail_count(panda_db)
     response = add(panda_client)
@@ -375,8 +409,9 @@ def test_a_member_adding_their_organization_again_is_taken_there(panda_client, p
 
 
 @pytest.mark.parametrize("status", [MembershipStatus.REJECTED, MembershipStatus.REMOVED])
-def test_someone_rejected_or_removed_before_may_ask_again(panda_client, panda_db, login_as, make_account,
-                                                          make_membership, existing, status):
+def test_someone_rejected_or_removed_before_may_ask_again(
+    panda_client, panda_db, login_as, make_account, make_membership, existing, status
+):
     eva = make_account()
     old = make_membership(eva, existing.org, status=status, grants=["support_community"])
     login_as(panda_client, eva)
@@ -394,13 +429,21 @@ def test_the_mail_link_opens_the_request_for_an_administrator(panda_client, logi
     page = panda_client.get(f"/orgs/{existing.org.id}/requests/{request_to_join.id}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    for expected in ("Eva Requester", "eva@example.org", "I am your accountant.", "Aanvraag goedkeuren",
-                     "Aanvraag weigeren", 'for="approve-message"', 'for="reject-message"'):  # Bert reads Dutch
+    for expected in (
+        "Eva Requester",
+        "eva@example.org",
+        "I am your accountant.",
+        "Aanvraag goedkeuren",
+        "Aanvraag weigeren",
+        'for="approve-message"',
+        'for="reject-message"',
+    ):  # Bert reads Dutch
         assert expected in html
 
 
 def test_approving_makes_the_requester_a_member_mails_them_and_lands_on_their_detail_screen(
-        panda_client, panda_db, login_as, existing, request_to_join, deliver, mail_sink, rendered_mails):
+    panda_client, panda_db, login_as, existing, request_to_join, deliver, mail_sink, rendered_mails
+):
     login_as(panda_client, existing.ann)
     url = f"/orgs/{existing.org.id}/requests/{request_to_join.id}"
     response = panda_client.post_form(url + "/approve", {"approve-message": "Welcome!"}, page=url)
@@ -426,8 +469,7 @@ def test_approving_makes_the_requester_a_member_mails_them_and_lands_on_their_de
     assert "Support Community" in detail
 
 
-def test_rejecting_tells_the_requester(panda_client, panda_db, login_as, existing, request_to_join, deliver,
-                                       mail_sink):
+def test_rejecting_tells_the_requester(panda_client, panda_db, login_as, existing, request_to_join, deliver, mail_sink):
     login_as(panda_client, existing.ann)
     url = f"/orgs/{existing.org.id}/requests/{request_to_join.id}"
     response = panda_client.post_form(url + "/reject", {"reject-message": "We do not know you."}, page=url)
@@ -441,7 +483,8 @@ def test_rejecting_tells_the_requester(panda_client, panda_db, login_as, existin
 
 
 def test_a_request_decided_by_one_administrator_tells_the_other_what_happened(
-        panda_client, panda_db, login_as, existing, request_to_join, deliver, mail_sink):
+    panda_client, panda_db, login_as, existing, request_to_join, deliver, mail_sink
+):
     url = f"/orgs/{existing.org.id}/requests/{request_to_join.id}"
     login_as(panda_client, existing.ann)
     panda_client.post_form(url + "/approve", page=url)
@@ -455,7 +498,8 @@ def test_a_request_decided_by_one_administrator_tells_the_other_what_happened(
     assert membership_of(panda_db, request_to_join.account, existing.org).status == MembershipStatus.ACTIVE
     deliver()
     assert [m.subject for m in mail_sink.to("eva@example.org")] == [
-        "Vous êtes maintenant membre de Bakkerij Peeters BV"]  # Eva reads French
+        "Vous êtes maintenant membre de Bakkerij Peeters BV"
+    ]  # Eva reads French
 
 
 def test_a_withdrawn_request_cannot_be_approved(panda_client, panda_db, login_as, existing, request_to_join):
@@ -469,9 +513,9 @@ def test_a_withdrawn_request_cannot_be_approved(panda_client, panda_db, login_as
 
 @pytest.mark.parametrize("who, status", [("outsider", 404), ("requester", 404), ("carl", 403), ("dora", 404)])
 def test_only_administrators_of_the_organization_may_see_or_decide_a_request(
-        panda_client, panda_db, login_as, make_account, existing, request_to_join, who, status):
-    account = {"outsider": make_account(), "requester": request_to_join.account}.get(who) \
-        or getattr(existing, who)
+    panda_client, panda_db, login_as, make_account, existing, request_to_join, who, status
+):
+    account = {"outsider": make_account(), "requester": request_to_join.account}.get(who) or getattr(existing, who)
     login_as(panda_client, account)
     url = f"/orgs/{existing.org.id}/requests/{request_to_join.id}"
     assert panda_client.get(url).status_code == status
@@ -486,7 +530,8 @@ def test_an_anonymous_visitor_following_the_mail_link_is_asked_to_sign_in(panda_
 
 
 def test_a_request_to_another_organization_is_not_found_there(
-        panda_client, panda_db, login_as, make_account, make_org, make_membership, existing, request_to_join):
+    panda_client, panda_db, login_as, make_account, make_org, make_membership, existing, request_to_join
+):
     other = make_org()
     make_membership(existing.ann, other, role=Role.ADMIN)
     login_as(panda_client, existing.ann)
@@ -498,8 +543,9 @@ def test_a_request_to_another_organization_is_not_found_there(
     assert membership_of(panda_db, request_to_join.account, existing.org).status == MembershipStatus.PENDING
 
 
-def test_an_approval_without_the_csrf_token_changes_nothing(panda_client, panda_db, login_as, existing,
-                                                            request_to_join):
+def test_an_approval_without_the_csrf_token_changes_nothing(
+    panda_client, panda_db, login_as, existing, request_to_join
+):
     login_as(panda_client, existing.ann)
     url = f"/orgs/{existing.org.id}/requests/{request_to_join.id}"
     assert panda_client.post(url + "/approve", data={}).status_code == 400
@@ -507,7 +553,8 @@ def test_an_approval_without_the_csrf_token_changes_nothing(panda_client, panda_
 
 
 def test_the_organization_page_lists_pending_requests_for_administrators_only(
-        panda_client, login_as, existing, request_to_join):
+    panda_client, login_as, existing, request_to_join
+):
     link = f"/orgs/{existing.org.id}/requests/{request_to_join.id}"
     login_as(panda_client, existing.ann)
     assert link in panda_client.get(f"/orgs/{existing.org.id}/").get_data(as_text=True)
@@ -517,8 +564,14 @@ def test_the_organization_page_lists_pending_requests_for_administrators_only(
 
 def test_grants_of_an_approved_member_are_left_to_the_administrator(panda_db, existing, request_to_join):
     service.approve_request(existing.org, request_to_join.id, actor=existing.ann)
-    assert panda_db.session.scalar(select(func.count()).select_from(ApplicationGrant).where(
-        ApplicationGrant.membership_id == request_to_join.id)) == 0
+    assert (
+        panda_db.session.scalar(
+            select(func.count())
+            .select_from(ApplicationGrant)
+            .where(ApplicationGrant.membership_id == request_to_join.id)
+        )
+        == 0
+    )
 
 
 # -- at the same moment, on PostgreSQL (``concurrent_app``) ---------------------------------
@@ -529,9 +582,12 @@ def _wait_until_someone_waits_for_a_lock(app, timeout: float = 10.0) -> bool:
     deadline = time.monotonic() + timeout
     with engine.connect() as conn:
         while time.monotonic() < deadline:
-            waiting = conn.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock'")).scalar()
+            waiting = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                )
+            ).scalar()
             conn.rollback()
             if waiting:
                 return True
@@ -560,10 +616,22 @@ def test_two_administrators_deciding_at_once_produce_one_decision(concurrent_app
         db.session.add_all([ann, bert, eva, org])
         db.session.flush()
         for account in (ann, bert):
-            db.session.add(Membership(organization_id=org.id, account_id=account.id, role=Role.ADMIN,
-                                      status=MembershipStatus.ACTIVE, active_since=utcnow()))
-        request = Membership(organization_id=org.id, account_id=eva.id, role=Role.MEMBER,
-                             status=MembershipStatus.PENDING, requested_at=utcnow())
+            db.session.add(
+                Membership(
+                    organization_id=org.id,
+                    account_id=account.id,
+                    role=Role.ADMIN,
+                    status=MembershipStatus.ACTIVE,
+                    active_since=utcnow(),
+                )
+            )
+        request = Membership(
+            organization_id=org.id,
+            account_id=eva.id,
+            role=Role.MEMBER,
+            status=MembershipStatus.PENDING,
+            requested_at=utcnow(),
+        )
         db.session.add(request)
         db.session.commit()
         return org.id, request.id, ann.id, bert.id
@@ -605,8 +673,7 @@ def test_two_administrators_deciding_at_once_produce_one_decision(concurrent_app
 
     def stored(db):
         membership = db.session.get(Membership, request_id)
-        actions = sorted(db.session.scalars(select(AuditEvent.action).where(
-            AuditEvent.target_id == str(request_id))))
+        actions = sorted(db.session.scalars(select(AuditEvent.action).where(AuditEvent.target_id == str(request_id))))
         subjects = sorted(m.payload["subject"] for m in db.session.scalars(select(OutboxMessage)))
         return membership.status, membership.decided_by_id, actions, subjects
 
@@ -624,8 +691,13 @@ def test_two_people_adding_the_same_new_organization_at_once_create_it_once(conc
     def seed(db):
         ann = Account(email="ann@example.org", name="Ann", email_verified_at=utcnow())
         bob = Account(email="bob@example.org", name="Bob", email_verified_at=utcnow())
-        db.session.add_all([ann, bob, CustomerRecord(customer_number="100234", enterprise_number="0403170701",
-                                                     name="Bakkerij Peeters BV")])
+        db.session.add_all(
+            [
+                ann,
+                bob,
+                CustomerRecord(customer_number="100234", enterprise_number="0403170701", name="Bakkerij Peeters BV"),
+            ]
+        )
         ensure_applications()
         db.session.commit()
         return ann.id, bob.id

@@ -1,4 +1,5 @@
 """The members list and the member detail screen: roles, application access with a confirmation, removal."""
+
 from __future__ import annotations
 
 import functools
@@ -19,8 +20,14 @@ from tests.portal.factories import SUPPORT, switch_to
 @pytest.fixture()
 def academy(panda_db, applications):
     """A second application, so granting one and removing another can be seen together."""
-    app = Application(key="academy", name_en="Academy", name_nl="Academie", name_fr="Académie",
-                      description_en="Online courses.", position=20)
+    app = Application(
+        key="academy",
+        name_en="Academy",
+        name_nl="Academie",
+        name_fr="Académie",
+        description_en="Online courses.",
+        position=20,
+    )
     panda_db.session.add(app)
     panda_db.session.flush()
     return app
@@ -64,8 +71,12 @@ def rendered_mails(panda):
     seen: list[tuple[str, str]] = []
 
     def listener(sender, template, context, **extra):
-        if template.name and template.name.startswith("emails/") and template.name.endswith(".txt") \
-                and ".subject." not in template.name:
+        if (
+            template.name
+            and template.name.startswith("emails/")
+            and template.name.endswith(".txt")
+            and ".subject." not in template.name
+        ):
             seen.append((template.name, context.get("current_language")))
 
     template_rendered.connect(listener, panda)
@@ -82,8 +93,15 @@ def test_the_members_list_shows_name_email_role_since_and_application_access(tea
     page = panda_client.get(f"/orgs/{team.org.id}/members")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    for text in ("Ann Admin", "ann@example.org", "Bert Member", "bert@example.org", "Administrator", "Member",
-                 "Support Community"):
+    for text in (
+        "Ann Admin",
+        "ann@example.org",
+        "Bert Member",
+        "bert@example.org",
+        "Administrator",
+        "Member",
+        "Support Community",
+    ):
         assert text in html
     assert f"/orgs/{team.org.id}/members/{team.member_membership.id}" in html
 
@@ -91,16 +109,21 @@ def test_the_members_list_shows_name_email_role_since_and_application_access(tea
 def test_the_members_list_shows_open_invitations_with_send_again_and_withdraw(team, panda_client, panda_db):
     from panda_portal.organizations.services.invitations import invite
 
-    invitation = invite(team.org, email="carla@example.org", role=Role.ADMIN, application_keys=[SUPPORT],
-                        language="fr", actor=team.admin)
+    invitation = invite(
+        team.org,
+        email="carla@example.org",
+        role=Role.ADMIN,
+        application_keys=[SUPPORT],
+        language="fr",
+        actor=team.admin,
+    )
     html = panda_client.get(f"/orgs/{team.org.id}/members").get_data(as_text=True)
     assert "carla@example.org" in html
     assert f"/orgs/{team.org.id}/invitations/{invitation.id}/resend" in html
     assert f"/orgs/{team.org.id}/invitations/{invitation.id}/revoke" in html
 
 
-def test_the_members_list_links_pending_requests_to_the_decision(team, panda_client, make_account,
-                                                                  make_membership):
+def test_the_members_list_links_pending_requests_to_the_decision(team, panda_client, make_account, make_membership):
     requester = make_account(name="Dirk Requester")
     request = make_membership(requester, team.org, status=MembershipStatus.PENDING)
     html = panda_client.get(f"/orgs/{team.org.id}/members").get_data(as_text=True)
@@ -128,7 +151,8 @@ def count_queries(panda_db, action) -> int:
 
 
 def test_the_members_list_reads_the_same_number_of_rows_for_1_10_and_100_members(
-        panda_client, panda_db, make_account, make_org, make_membership, login_as):
+    panda_client, panda_db, make_account, make_org, make_membership, login_as
+):
     admin = make_account()
     counts = []
     for size in (1, 10, 100):
@@ -153,22 +177,27 @@ def test_only_administrators_see_the_members_list(team, panda_client, login_as, 
 # -- member detail -----------------------------------------------------------------------
 def test_the_detail_screen_offers_the_support_community_checkbox(team, panda_client):
     html = panda_client.get(team.detail_url).get_data(as_text=True)
-    assert re.search(r'<input type="checkbox" name="applications" id="application-support_community"\s+'
-                     r'value="support_community"', html)
+    assert re.search(
+        r'<input type="checkbox" name="applications" id="application-support_community"\s+'
+        r'value="support_community"',
+        html,
+    )
     assert '<label for="application-support_community">' in html
-    assert 'checked' not in html.split('id="application-support_community"')[1].split(">")[0]
+    assert "checked" not in html.split('id="application-support_community"')[1].split(">")[0]
 
 
-def test_the_detail_screen_shows_application_names_in_the_viewers_language(team, panda_client, academy,
-                                                                            login_as, panda_db):
+def test_the_detail_screen_shows_application_names_in_the_viewers_language(
+    team, panda_client, academy, login_as, panda_db
+):
     team.admin.language = "nl"
     panda_db.session.flush()
     assert "Academie" in panda_client.get(team.detail_url).get_data(as_text=True)
 
 
 def test_ticking_an_access_asks_for_confirmation_before_anything_changes(team, panda_client, panda_db):
-    response = panda_client.post_form(team.detail_url, {"role": "member", "applications": [SUPPORT]},
-                                      page=team.detail_url)
+    response = panda_client.post_form(
+        team.detail_url, {"role": "member", "applications": [SUPPORT]}, page=team.detail_url
+    )
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "You grant access to Support Community." in html
@@ -177,10 +206,12 @@ def test_ticking_an_access_asks_for_confirmation_before_anything_changes(team, p
     assert team.member_membership.granted_keys == set()
 
 
-def test_confirming_grants_the_access_mails_the_member_and_records_it(team, panda_client, panda_db, deliver,
-                                                                      mail_sink, rendered_mails):
-    response = panda_client.post_form(team.detail_url, {"role": "member", "applications": [SUPPORT],
-                                                        "confirmed": "yes"}, page=team.detail_url)
+def test_confirming_grants_the_access_mails_the_member_and_records_it(
+    team, panda_client, panda_db, deliver, mail_sink, rendered_mails
+):
+    response = panda_client.post_form(
+        team.detail_url, {"role": "member", "applications": [SUPPORT], "confirmed": "yes"}, page=team.detail_url
+    )
     assert response.status_code == 302
     panda_db.session.expire_all()
     assert team.member_membership.granted_keys == {SUPPORT}
@@ -200,9 +231,11 @@ def test_confirming_grants_the_access_mails_the_member_and_records_it(team, pand
 
 
 def test_granting_one_access_and_removing_another_is_summarised_and_both_are_mailed(
-        team, panda_client, panda_db, academy, reductions, rendered_mails):
+    team, panda_client, panda_db, academy, reductions, rendered_mails
+):
     team.member_membership.grants = []
     from panda_portal.organizations.models import ApplicationGrant
+
     team.member_membership.grants.append(ApplicationGrant(application_key="academy"))
     panda_db.session.flush()
     data = {"role": "member", "applications": [SUPPORT]}
@@ -218,8 +251,7 @@ def test_granting_one_access_and_removing_another_is_summarised_and_both_are_mai
 
 
 def test_unticking_an_access_tells_the_community_hook(team, panda_client, panda_db, reductions):
-    service.update_membership(team.member_membership, role=Role.MEMBER, application_keys=[SUPPORT],
-                              actor=team.admin)
+    service.update_membership(team.member_membership, role=Role.MEMBER, application_keys=[SUPPORT], actor=team.admin)
     assert reductions == []
     panda_client.post_form(team.detail_url, {"role": "member", "confirmed": "yes"}, page=team.detail_url)
     panda_db.session.expire_all()
@@ -228,11 +260,11 @@ def test_unticking_an_access_tells_the_community_hook(team, panda_client, panda_
 
 
 def test_a_tampered_hidden_field_on_the_confirmation_page_is_refused(team, panda_client, panda_db):
-    response = panda_client.post_form(team.detail_url, {"role": "member", "applications": ["payroll"],
-                                                        "confirmed": "yes"}, page=team.detail_url)
+    response = panda_client.post_form(
+        team.detail_url, {"role": "member", "applications": ["payroll"], "confirmed": "yes"}, page=team.detail_url
+    )
     assert response.status_code == 400
-    response = panda_client.post_form(team.detail_url, {"role": "owner", "confirmed": "yes"},
-                                      page=team.detail_url)
+    response = panda_client.post_form(team.detail_url, {"role": "owner", "confirmed": "yes"}, page=team.detail_url)
     assert response.status_code == 400
     panda_db.session.expire_all()
     assert team.member_membership.role == Role.MEMBER
@@ -247,13 +279,13 @@ def test_a_post_without_the_csrf_token_changes_nothing(team, panda_client, panda
 
 
 def test_confirming_without_changes_says_nothing_changed(team, panda_client):
-    response = panda_client.post_form(team.detail_url, {"role": "member"}, page=team.detail_url,
-                                      follow_redirects=True)
+    response = panda_client.post_form(team.detail_url, {"role": "member"}, page=team.detail_url, follow_redirects=True)
     assert "Nothing was changed." in response.get_data(as_text=True)
 
 
-def test_making_a_member_administrator_mails_them_in_their_language(team, panda_client, panda_db,
-                                                                     rendered_mails, reductions):
+def test_making_a_member_administrator_mails_them_in_their_language(
+    team, panda_client, panda_db, rendered_mails, reductions
+):
     html = panda_client.post_form(team.detail_url, {"role": "admin"}, page=team.detail_url).get_data(as_text=True)
     assert "Role: Member → Administrator" in html
     panda_client.post_form(team.detail_url, {"role": "admin", "confirmed": "yes"}, page=team.detail_url)
@@ -265,8 +297,9 @@ def test_making_a_member_administrator_mails_them_in_their_language(team, panda_
     assert reductions == []
 
 
-def test_demoting_an_administrator_tells_the_community_hook(team, panda_db, reductions, make_account,
-                                                             make_membership, rendered_mails):
+def test_demoting_an_administrator_tells_the_community_hook(
+    team, panda_db, reductions, make_account, make_membership, rendered_mails
+):
     other = make_membership(make_account(email="cis@example.org", language="fr"), team.org, role=Role.ADMIN)
     service.update_membership(other, role=Role.MEMBER, application_keys=[], actor=team.admin)
     assert other.role == Role.MEMBER
@@ -274,13 +307,11 @@ def test_demoting_an_administrator_tells_the_community_hook(team, panda_db, redu
     assert ("emails/role_changed.txt", "fr") in rendered_mails
 
 
-def test_a_membership_of_another_organization_is_not_found(team, panda_client, make_org, make_account,
-                                                           make_membership):
+def test_a_membership_of_another_organization_is_not_found(team, panda_client, make_org, make_account, make_membership):
     elsewhere = make_membership(make_account(), make_org())
     assert panda_client.get(f"/orgs/{team.org.id}/members/{elsewhere.id}").status_code == 404
     assert panda_client.get(f"/orgs/{team.org.id}/members/not-a-uuid").status_code == 404
-    response = panda_client.post_form(f"/orgs/{team.org.id}/members/{elsewhere.id}/remove", {},
-                                      page=team.detail_url)
+    response = panda_client.post_form(f"/orgs/{team.org.id}/members/{elsewhere.id}/remove", {}, page=team.detail_url)
     assert response.status_code == 404
 
 
@@ -290,8 +321,7 @@ def test_a_member_who_is_not_an_administrator_cannot_manage_members(team, panda_
     assert panda_client.get(f"/orgs/{team.org.id}/members/{team.admin_membership.id}/remove").status_code == 403
 
 
-def test_someone_outside_the_organization_does_not_learn_it_exists(team, panda_client, login_as,
-                                                                   make_account):
+def test_someone_outside_the_organization_does_not_learn_it_exists(team, panda_client, login_as, make_account):
     switch_to(panda_client, login_as, make_account())
     assert panda_client.get(team.detail_url).status_code == 404
 
@@ -306,9 +336,11 @@ def test_an_anonymous_visitor_is_sent_to_sign_in(team, panda_client):
 
 
 def test_removing_a_member_asks_first_then_removes_mails_and_tells_the_community(
-        team, panda_client, panda_db, reductions, rendered_mails, deliver, mail_sink):
+    team, panda_client, panda_db, reductions, rendered_mails, deliver, mail_sink
+):
     team.member_membership.grants = []
     from panda_portal.organizations.models import ApplicationGrant
+
     team.member_membership.grants.append(ApplicationGrant(application_key=SUPPORT))
     panda_db.session.flush()
     remove_url = f"{team.detail_url}/remove"

@@ -1,4 +1,5 @@
 """The ``orgs`` claim: the contract between Panda and the community."""
+
 from __future__ import annotations
 
 import functools
@@ -13,27 +14,33 @@ from tests.portal.oidc.helpers import Flow, RelyingParty, sign_in_as, verify_jwt
 
 
 def _client(panda_db, *, requires_grant: str | None = SUPPORT, client_id: str = "community"):
-    client, secret = register_client(client_id, ["https://community.test/auth/callback"],
-                                     requires_grant=requires_grant)
+    client, secret = register_client(client_id, ["https://community.test/auth/callback"], requires_grant=requires_grant)
     panda_db.session.flush()
     return client, RelyingParty(client_id, secret, redirect_uri="https://community.test/auth/callback")
 
 
 def test_the_claim_lists_active_memberships_with_the_grant_in_the_design_s_shape(
-        panda_db, make_account, make_org, make_membership):
+    panda_db, make_account, make_org, make_membership
+):
     accountant = make_account()
     bakery = make_org(name="Bakkerij Peeters BV", customer_number="100234", enterprise_number="0403170701")
     make_membership(accountant, bakery, role=Role.MEMBER, grants=[SUPPORT])
     client, _rp = _client(panda_db)
 
-    assert orgs_claim(accountant, client) == [{
-        "id": str(bakery.id), "name": "Bakkerij Peeters BV", "enterprise_number": "0403.170.701",
-        "customer_number": "100234", "role": "member",
-    }]
+    assert orgs_claim(accountant, client) == [
+        {
+            "id": str(bakery.id),
+            "name": "Bakkerij Peeters BV",
+            "enterprise_number": "0403.170.701",
+            "customer_number": "100234",
+            "role": "member",
+        }
+    ]
 
 
 def test_only_active_memberships_where_the_required_grant_is_set_are_listed(
-        panda_db, make_account, make_org, make_membership):
+    panda_db, make_account, make_org, make_membership
+):
     accountant = make_account()
     granted = make_org(name="A granted")
     not_granted = make_org(name="B member without access")
@@ -60,7 +67,8 @@ def test_someone_else_s_memberships_never_appear(panda_db, make_account, make_or
 
 
 def test_the_claim_is_built_with_one_query_however_many_organizations(
-        panda, panda_db, make_account, make_org, make_membership):
+    panda, panda_db, make_account, make_org, make_membership
+):
     client, _ = _client(panda_db)
     counts = []
     for size in (1, 10, 1000):
@@ -90,7 +98,8 @@ def _with_statement_count(engine, work):
 
 
 def test_the_id_token_the_access_token_and_userinfo_carry_the_same_list(
-        panda, panda_db, panda_client, make_account, make_org, make_membership):
+    panda, panda_db, panda_client, make_account, make_org, make_membership
+):
     accountant = make_account()
     make_membership(accountant, make_org(name="Bakkerij Peeters BV"), grants=[SUPPORT])
     make_membership(accountant, make_org(name="Zonder toegang BV"))
@@ -109,7 +118,8 @@ def test_the_id_token_the_access_token_and_userinfo_carry_the_same_list(
 
 
 def test_a_refresh_after_the_access_was_removed_no_longer_lists_the_organization(
-        panda, panda_db, panda_client, make_account, make_org, make_membership):
+    panda, panda_db, panda_client, make_account, make_org, make_membership
+):
     accountant = make_account()
     membership = make_membership(accountant, make_org(name="Bakkerij Peeters BV"), grants=[SUPPORT])
     _client_row, rp = _client(panda_db)

@@ -1,4 +1,5 @@
 """Switch organization, the home page and each organization's page."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,23 +33,29 @@ def accountant(make_account, panda_client, login_as):
 
 def add_organizations(panda_db, account, count: int, start: int = 0, **membership) -> list[Organization]:
     """``count`` organizations where ``account`` is an active member, written in one flush."""
-    organizations = [Organization(name=f"Client {n:04d} BV", customer_number=f"C{n:05d}",
-                                  enterprise_number=valid_enterprise_number(n))
-                     for n in range(start, start + count)]
+    organizations = [
+        Organization(
+            name=f"Client {n:04d} BV", customer_number=f"C{n:05d}", enterprise_number=valid_enterprise_number(n)
+        )
+        for n in range(start, start + count)
+    ]
     panda_db.session.add_all(organizations)
     panda_db.session.flush()
     values = {"role": Role.MEMBER, "status": MembershipStatus.ACTIVE} | membership
-    panda_db.session.add_all([Membership(organization_id=org.id, account_id=account.id, **values)
-                              for org in organizations])
+    panda_db.session.add_all(
+        [Membership(organization_id=org.id, account_id=account.id, **values) for org in organizations]
+    )
     panda_db.session.flush()
     return organizations
 
 
 # -- the menu ----------------------------------------------------------------------------
 def test_the_menu_lists_only_organizations_where_the_person_is_an_active_member(
-        panda_client, accountant, make_org, make_membership):
-    active, pending, removed, rejected = (make_org(name=name) for name in
-                                          ("Active BV", "Pending BV", "Removed BV", "Rejected BV"))
+    panda_client, accountant, make_org, make_membership
+):
+    active, pending, removed, rejected = (
+        make_org(name=name) for name in ("Active BV", "Pending BV", "Removed BV", "Rejected BV")
+    )
     make_membership(accountant, active)
     make_membership(accountant, pending, status=MembershipStatus.PENDING)
     make_membership(accountant, removed, status=MembershipStatus.REMOVED)
@@ -67,7 +74,8 @@ def test_the_menu_offers_to_add_an_organization_to_someone_without_any(panda_cli
 
 
 def test_the_menu_shows_the_most_recently_used_organization_first(
-        panda_client, panda_db, accountant, make_org, make_membership):
+    panda_client, panda_db, accountant, make_org, make_membership
+):
     orgs = {name: make_org(name=name) for name in ("Alpha BV", "Bravo BV", "Charlie BV", "Delta BV")}
     memberships = {name: make_membership(accountant, org) for name, org in orgs.items()}
     now = utcnow()
@@ -75,7 +83,11 @@ def test_the_menu_shows_the_most_recently_used_organization_first(
     memberships["Alpha BV"].last_used_at = now - dt.timedelta(days=2)
     panda_db.session.flush()
     assert menu_names(panda_client.get("/").get_data(as_text=True)) == [
-        "Charlie BV", "Alpha BV", "Bravo BV", "Delta BV"]
+        "Charlie BV",
+        "Alpha BV",
+        "Bravo BV",
+        "Delta BV",
+    ]
 
     panda_client.get(f"/orgs/{orgs['Delta BV'].id}/")
     html = panda_client.get(f"/orgs/{orgs['Bravo BV'].id}/").get_data(as_text=True)
@@ -102,10 +114,23 @@ def test_with_many_organizations_the_menu_shows_ten_and_links_to_all_of_them(pan
 
 
 # -- all organizations: filter and pages -------------------------------------------------
-@pytest.mark.parametrize("typed", ["0403.170.701", "BE0403170701", "BE 0403 170 701", "403170701", "0403170701",
-                                   "170.701", "100234", "peeters", "Bakkerij Peet"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "0403.170.701",
+        "BE0403170701",
+        "BE 0403 170 701",
+        "403170701",
+        "0403170701",
+        "170.701",
+        "100234",
+        "peeters",
+        "Bakkerij Peet",
+    ],
+)
 def test_the_list_is_filtered_by_name_customer_number_or_enterprise_number_in_any_form(
-        panda_client, panda_db, accountant, make_org, make_membership, typed):
+    panda_client, panda_db, accountant, make_org, make_membership, typed
+):
     bakery = make_org(name="Bakkerij Peeters BV", customer_number="100234", enterprise_number="0403170701")
     make_membership(accountant, bakery)
     add_organizations(panda_db, accountant, 5)
@@ -115,7 +140,8 @@ def test_the_list_is_filtered_by_name_customer_number_or_enterprise_number_in_an
 
 
 def test_the_filter_never_shows_an_organization_where_the_person_is_not_an_active_member(
-        panda_client, accountant, make_org, make_membership, make_account):
+    panda_client, accountant, make_org, make_membership, make_account
+):
     theirs = make_org(name="Bakkerij Peeters BV")
     make_membership(make_account(), theirs)
     pending = make_org(name="Bakkerij Janssens BV")
@@ -168,15 +194,17 @@ def count_statements(panda_db, action) -> int:
 
 
 def test_pages_with_the_menu_read_the_same_number_of_statements_for_1_10_and_1000_organizations(
-        panda_client, panda_db, accountant, make_org, make_membership):
+    panda_client, panda_db, accountant, make_org, make_membership
+):
     first = make_org(name="Client Aaa BV")
     make_membership(accountant, first, role=Role.ADMIN, grants=["support_community"])
     panda_client.get("/")  # the session row is written once; count the reads after that
     pages = ["/", "/orgs", "/orgs?q=client", f"/orgs/{first.id}/"]
     counts: dict[int, list[int]] = {}
     for total in (1, 10, 1000):
-        already = len(panda_db.session.scalars(
-            select(Membership.id).where(Membership.account_id == accountant.id)).all())
+        already = len(
+            panda_db.session.scalars(select(Membership.id).where(Membership.account_id == accountant.id)).all()
+        )
         if total > already:
             add_organizations(panda_db, accountant, total - already, start=total * 10)
         counts[total] = [count_statements(panda_db, functools.partial(panda_client.get, page)) for page in pages]
@@ -187,7 +215,8 @@ def test_pages_with_the_menu_read_the_same_number_of_statements_for_1_10_and_100
 
 # -- the home page -----------------------------------------------------------------------
 def test_home_lists_organizations_with_enterprise_number_role_and_accesses(
-        panda_client, accountant, make_org, make_membership):
+    panda_client, accountant, make_org, make_membership
+):
     org = make_org(name="Bakkerij Peeters BV", enterprise_number="0403170701")
     make_membership(accountant, org, role=Role.ADMIN, grants=["support_community"])
     make_membership(accountant, make_org(name="Garage Dubois SRL"))
@@ -204,10 +233,16 @@ def test_home_mentions_open_invitations_for_the_persons_address(panda_client, pa
 
     org = make_org()
     for n, (accepted, expired) in enumerate([(False, False), (False, False), (True, False), (False, True)]):
-        panda_db.session.add(Invitation(
-            organization_id=org.id, email=accountant.email, role=Role.MEMBER, token_hash=f"{n:064d}",
-            expires_at=utcnow() + dt.timedelta(days=-1 if expired else 7),
-            accepted_at=utcnow() if accepted else None))
+        panda_db.session.add(
+            Invitation(
+                organization_id=org.id,
+                email=accountant.email,
+                role=Role.MEMBER,
+                token_hash=f"{n:064d}",
+                expires_at=utcnow() + dt.timedelta(days=-1 if expired else 7),
+                accepted_at=utcnow() if accepted else None,
+            )
+        )
     panda_db.session.flush()
     html = panda_client.get("/").get_data(as_text=True)
     assert "You have 2 open invitations" in html
@@ -215,7 +250,8 @@ def test_home_mentions_open_invitations_for_the_persons_address(panda_client, pa
 
 # -- each organization's page ------------------------------------------------------------
 def test_the_organization_page_shows_the_organization_and_the_persons_role_and_accesses(
-        panda_client, accountant, make_org, make_membership):
+    panda_client, accountant, make_org, make_membership
+):
     org = make_org(name="Bakkerij Peeters BV", customer_number="100234", enterprise_number="0403170701")
     make_membership(accountant, org, role=Role.MEMBER, grants=["support_community"])
     html = panda_client.get(f"/orgs/{org.id}/").get_data(as_text=True)
@@ -225,7 +261,8 @@ def test_the_organization_page_shows_the_organization_and_the_persons_role_and_a
 
 
 def test_administrators_find_the_members_pages_from_the_organization_page(
-        panda_client, accountant, make_org, make_membership):
+    panda_client, accountant, make_org, make_membership
+):
     org = make_org()
     make_membership(accountant, org, role=Role.ADMIN)
     html = panda_client.get(f"/orgs/{org.id}/").get_data(as_text=True)
@@ -239,10 +276,12 @@ def test_a_member_without_access_is_told_how_to_get_it(panda_client, accountant,
     assert "an administrator must give you access" in panda_client.get(f"/orgs/{org.id}/").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("status", [None, MembershipStatus.PENDING, MembershipStatus.REMOVED,
-                                    MembershipStatus.REJECTED])
+@pytest.mark.parametrize(
+    "status", [None, MembershipStatus.PENDING, MembershipStatus.REMOVED, MembershipStatus.REJECTED]
+)
 def test_the_organization_page_is_not_found_for_anyone_but_active_members(
-        panda_client, accountant, make_org, make_membership, status):
+    panda_client, accountant, make_org, make_membership, status
+):
     org = make_org()
     if status:
         make_membership(accountant, org, status=status)
@@ -254,8 +293,9 @@ def test_a_malformed_or_unknown_organization_id_is_not_found(panda_client, accou
     assert panda_client.get(path).status_code == 404
 
 
-def test_visiting_an_organization_remembers_it_as_last_used(panda_client, panda_db, accountant, make_org,
-                                                            make_membership):
+def test_visiting_an_organization_remembers_it_as_last_used(
+    panda_client, panda_db, accountant, make_org, make_membership
+):
     org = make_org()
     membership = make_membership(accountant, org)
     assert membership.last_used_at is None
@@ -265,7 +305,8 @@ def test_visiting_an_organization_remembers_it_as_last_used(panda_client, panda_
 
 
 def test_search_service_matches_the_enterprise_number_digits_only_when_typed_as_a_number(
-        panda_db, accountant, make_org, make_membership):
+    panda_db, accountant, make_org, make_membership
+):
     org = make_org(name="Numbers BV", customer_number="X1", enterprise_number="0403170701")
     make_membership(accountant, org)
     assert [e.name for e in service.search_organizations(accountant, "BE 0403.170.701").entries] == ["Numbers BV"]
