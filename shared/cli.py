@@ -1,4 +1,4 @@
-"""CLI commands both services have: ``db upgrade``/``db revision`` and ``outbox work``/``failed``/``retry``."""
+"""CLI commands both services have: ``db``, ``sessions purge`` and ``outbox work``/``failed``/``retry``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 from shared import migrations
 from shared.database import Database
 from shared.outbox import Outbox
+from shared.sessions import DatabaseSessionInterface, purge_expired_sessions
 
 
 def register_common_commands(app: Flask, db: Database, migrations_dir: Path, outbox: Outbox) -> None:
@@ -38,6 +39,20 @@ def register_common_commands(app: Flask, db: Database, migrations_dir: Path, out
         migrations.revision(app, db, migrations_dir, message)
 
     app.cli.add_command(db_group)
+
+    sessions_group = AppGroup("sessions", help="Browser sessions kept in the database.")
+
+    @sessions_group.command("purge")
+    def sessions_purge() -> None:
+        """Delete expired browser sessions. Run it daily."""
+        interface = app.session_interface
+        if not isinstance(interface, DatabaseSessionInterface):
+            raise click.ClickException("this service keeps no sessions in its database")
+        removed = purge_expired_sessions(db, interface.model)
+        db.session.commit()
+        click.echo(f"Deleted {removed} expired session(s).")
+
+    app.cli.add_command(sessions_group)
     # The readiness check reports the messages the outbox gave up on.
     app.extensions["outbox"] = outbox
 

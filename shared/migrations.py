@@ -32,13 +32,6 @@ def revision(app: Flask, db: Database, migrations_dir: Path, message: str) -> No
     command.revision(alembic_config(app, db, migrations_dir), message=message, autogenerate=True)
 
 
-def current_heads(app: Flask, db: Database, migrations_dir: Path) -> set[str]:
-    from alembic.runtime.migration import MigrationContext
-
-    with db.state(app).engine.connect() as conn:
-        return set(MigrationContext.configure(conn).get_current_heads())
-
-
 def run_migrations() -> None:
     """The body of each service's ``migrations/env.py``: engine and metadata come from the app."""
     from alembic import context

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import JSON, String, delete, select
+from sqlalchemy import JSON, String, delete
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import CallbackDict
 
@@ -174,7 +174,3 @@ def end_sessions(
 
 def purge_expired_sessions(db: Database, model: type[Any]) -> int:
     return rowcount(db.session.execute(delete(model).where(model.expires_at <= utcnow())))
-
-
-def active_session_count(db: Database, model: type[Any], subject: str) -> int:
-    return len(db.session.execute(select(model.id).where(model.subject == subject, model.expires_at > utcnow())).all())

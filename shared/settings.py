@@ -316,10 +316,6 @@ def refuse_weak_production_settings(
         raise ConfigurationError(" ".join(problems) + " Set them as environment variables (see deploy/*.env.example).")
 
 
-def https_scheme_of(setting_name: str) -> Callable[[dict[str, Any]], str]:
-    return lambda values: "https" if str(values.get(setting_name) or "").startswith("https://") else "http"
-
-
 # -- the README's table ---------------------------------------------------------------------------
 TABLE_HEADER = ("| Variable | Used by | Default | Meaning |", "|---|---|---|---|")
 
