@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, flash, render_template
+from flask import Flask, flash, render_template, session
+from flask.sessions import NullSession
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
@@ -73,6 +74,8 @@ def install_error_pages(app: Flask, explanations: Mapping[int, object]) -> None:
     def _refused(error: HTTPException) -> ResponseReturnValue:
         if error.response is not None or error.code is None or not 400 <= error.code < 500:
             return error
+        if isinstance(session._get_current_object(), NullSession):  # type: ignore[attr-defined]
+            return error  # health checks and static files: no session, so no layout either
         return render_template(
             "errors/http_error.html",
             status=error.code,

@@ -81,3 +81,9 @@ def test_safe_next_keeps_an_ordinary_path():
 )
 def test_has_control_characters(text, refused):
     assert has_control_characters(text) is refused
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_health_checks_refuse_malformed_input_and_wrong_methods_without_a_session(client, path):
+    assert client.get(f"{path}?q=%00").status_code == 400
+    assert client.post(path).status_code == 405
