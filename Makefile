@@ -44,11 +44,12 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Re-resolve every dependency from pyproject.toml (newest versions allowed by it) into the lock files.
+# Resolve pyproject.toml's dependencies into the lock files, keeping the versions already pinned
+# (a new dependency gets its newest version); `make lock UPGRADE=1` moves everything to the newest allowed.
 lock: $(BIN)/python
 	@$(BIN)/python -m pip show pip-tools >/dev/null 2>&1 || $(BIN)/python -m pip install --quiet pip-tools
-	$(COMPILE) --upgrade -o $(RUNTIME) pyproject.toml
-	$(COMPILE) --upgrade --extra dev -c $(RUNTIME) -o $(LOCK) pyproject.toml
+	$(COMPILE) $(if $(UPGRADE),--upgrade) -o $(RUNTIME) pyproject.toml
+	$(COMPILE) $(if $(UPGRADE),--upgrade) --extra dev -c $(RUNTIME) -o $(LOCK) pyproject.toml
 	@rm -f $(STAMP)
 
 # Rewrites docs/screenshots/*.png from the browser tests (a plain `make test` leaves them alone).
