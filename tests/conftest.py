@@ -183,5 +183,15 @@ def community_db(community):
     return db
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``postgres_only`` say why they do not run on SQLite."""
+    if is_postgres():
+        return
+    reason = pytest.mark.skip(reason="needs PostgreSQL (set TEST_DATABASE_URL): SQLite cannot show this")
+    for item in items:
+        if item.get_closest_marker("postgres_only"):
+            item.add_marker(reason)
+
+
 def pytest_report_header(config):
     return f"database: {'PostgreSQL (TEST_DATABASE_URL)' if is_postgres() else 'SQLite'}"
