@@ -135,13 +135,14 @@ class Sweep:
 
     def route(self, method: str, url: str, extra_fields: Iterable[str] = ()) -> None:
         names = list(dict.fromkeys([*FIELD_NAMES, *extra_fields]))
+        token = self.csrf_token() if method == "POST" else ""
         for value in CORPUS:
             shown = repr(value[:20])
             if method == "GET":
                 self._send("GET", url, f"query={shown}", query_string={name: value for name in names})
             else:
                 data = {name: value for name in names}
-                data["csrf_token"] = self.csrf_token()
+                data["csrf_token"] = token
                 self._send("POST", url, f"form={shown}", data=data)
         for raw in RAW_QUERIES:
             self._send(method, url, f"raw query {raw!r}", query_string=raw)
@@ -163,6 +164,16 @@ class Sweep:
             )
         for headers in HEADERS:
             self._send(method, url, f"headers {list(headers)}", headers=headers)
+
+    def path(self, method: str, url: str) -> None:
+        """A malformed path parameter alone (the form, when there is one, carries a valid CSRF token)."""
+        data = {"csrf_token": self.csrf_token()} if method == "POST" else None
+        self._send(method, url, "path", data=data)
+
+
+def in_sweep_order(rules: Iterable[Any]) -> list[Any]:
+    """The rules, those that end the session last (so the signed-in sweep stays signed in)."""
+    return sorted(rules, key=lambda rule: ("sign-out" in rule.rule or "end-session" in rule.rule, rule.rule))
 
 
 def url_for_rule(rule: str, values: dict[str, Any], malformed: str | None = None) -> str:

@@ -8,6 +8,7 @@ from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringF
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from panda_portal.accounts.models import is_plausible_email, normalize_email
+from panda_portal.accounts.names import NAME_MAX_LENGTH, name_problem
 from shared.i18n import LANGUAGE_NAMES
 
 # Enough for any allowed password; stops a megabyte of "password" from being hashed.
@@ -21,6 +22,13 @@ def _strip(value: str | None) -> str | None:
 def _email_address(_form: FlaskForm, field: EmailField) -> None:
     if field.data and not is_plausible_email(normalize_email(field.data)):
         raise ValidationError(_l("Enter a valid e-mail address."))
+
+
+def _person_name(_form: FlaskForm, field: StringField) -> None:
+    # After Length: one message per problem.
+    problem = name_problem(field.data) if field.data and not field.errors else None
+    if problem:
+        raise ValidationError(problem)
 
 
 def _language_choices() -> list[tuple[str, str]]:
@@ -45,7 +53,9 @@ class SignInForm(_EmailMixin, FlaskForm):
 
 class RegisterForm(_EmailMixin, FlaskForm):
     name = StringField(
-        _l("Your name"), filters=[_strip], validators=[InputRequired(_l("Enter your name.")), Length(max=200)]
+        _l("Your name"),
+        filters=[_strip],
+        validators=[InputRequired(_l("Enter your name.")), Length(max=NAME_MAX_LENGTH), _person_name],
     )
     password = PasswordField(
         _l("Password"), validators=[InputRequired(_l("Choose a password.")), Length(max=PASSWORD_INPUT_LIMIT)]
@@ -88,7 +98,9 @@ class ChangePasswordForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     name = StringField(
-        _l("Your name"), filters=[_strip], validators=[InputRequired(_l("Enter your name.")), Length(max=200)]
+        _l("Your name"),
+        filters=[_strip],
+        validators=[InputRequired(_l("Enter your name.")), Length(max=NAME_MAX_LENGTH), _person_name],
     )
     language = SelectField(_l("Language"), choices=_language_choices)
     submit = SubmitField(_l("Save"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import time
 from collections.abc import Callable
 
@@ -58,11 +59,33 @@ def _forget_previous_request() -> None:
 
 
 # -- throttling ----------------------------------------------------------------------------
-# Keys are hashes of the address as typed: throttling treats unknown and known
-# addresses alike, and the rate-limit store holds no e-mail addresses.
-def _typed_account_key() -> str:
+# Failed sign-ins are counted per client, and per account *from that client*. Wrong
+# passwords typed for an account from one place stop that place from trying that account,
+# never the owner signing in from anywhere else: the limits cannot lock an account for
+# everyone. Guesses at one account from many places are each bounded by the limit of
+# their own client, and a client by its limit across all accounts.
+#
+# A client is its IP address, or the /64 network of an IPv6 address: one machine usually
+# holds a whole /64, and its addresses must not count as that many clients.
+#
+# The account is the address as typed, hashed with the client: throttling treats unknown
+# and known addresses alike, and the rate-limit store holds no e-mail addresses.
+def _client() -> str:
+    address = get_remote_address()
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+def _typed_account_from_client_key() -> str:
     address = normalize_email(request.form.get("email", "") or "")
-    return "account:" + hashlib.sha256(address.encode()).hexdigest()
+    return "account-from-client:" + hashlib.sha256(f"{address}\n{_client()}".encode()).hexdigest()
 
 
 def _signed_in_account_key() -> str:
@@ -70,7 +93,7 @@ def _signed_in_account_key() -> str:
 
 
 def _client_key() -> str:
-    return "address:" + get_remote_address()
+    return "address:" + _client()
 
 
 def _failed(_response: Response) -> bool:
@@ -88,7 +111,7 @@ def _note_failure() -> None:
 
 sign_in_limit_per_account = limiter.limit(
     _config_value("SIGN_IN_LIMIT_PER_ACCOUNT"),
-    key_func=_typed_account_key,
+    key_func=_typed_account_from_client_key,
     methods=["POST"],
     deduct_when=_failed,
     scope="account",

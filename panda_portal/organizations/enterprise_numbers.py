@@ -14,6 +14,12 @@ from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, 
 
 from shared.errors import DomainError
 
+# Longer than any way of typing one (``BE 0403.170.701`` has 15 characters), with room
+# for stray spaces. Checked before anything is parsed: python-stdnum turns the digits
+# into an integer before it looks at their number, and Python refuses to turn more than
+# 4,300 digits into an integer (a ValueError, so a server error, not a message).
+ENTERPRISE_NUMBER_INPUT_MAX = 40
+
 
 class InvalidEnterpriseNumber(DomainError, ValueError):
     """The enterprise number as typed is not one; ``message`` tells the person why."""
@@ -26,8 +32,11 @@ def normalize_enterprise_number(value: str) -> str:
     """Ten digits, or ``InvalidEnterpriseNumber`` with a message a person understands."""
     if value is None or not str(value).strip():
         raise InvalidEnterpriseNumber(_l("Enter the enterprise number."))
+    typed = str(value).strip()
+    if len(typed) > ENTERPRISE_NUMBER_INPUT_MAX:
+        raise InvalidEnterpriseNumber(_l("An enterprise number has 10 digits, for example 0403.170.701."))
     try:
-        number = vat.validate(str(value).strip())
+        number = vat.validate(typed)
     except InvalidChecksum:
         raise InvalidEnterpriseNumber(
             _l("This enterprise number is not valid: its check digits do not match. Check for a typing error.")

@@ -6,11 +6,12 @@ from flask_babel import gettext as _
 
 from panda_portal.accounts import signals
 from panda_portal.accounts.models import Account, is_plausible_email, normalize_email
-from panda_portal.accounts.passwords import hash_password
 from panda_portal.accounts.services.errors import AccountError, EmailTakenError, InvalidEmailError
+from panda_portal.accounts.services.hashing import new_password_hash
 from panda_portal.accounts.services.history import record_change
 from panda_portal.accounts.services.lookup import find_account, insert_account, supported_language
 from panda_portal.accounts.services.passwords import check_password_strength
+from panda_portal.accounts.services.profile import check_name
 from panda_portal.accounts.session import end_all_sessions
 from panda_portal.extensions import db
 from shared.database import utcnow
@@ -33,15 +34,17 @@ def create_account(
         raise InvalidEmailError(_("%(email)s is not a valid e-mail address.", email=address), field="email")
     if not name:
         raise AccountError(_("Enter a name."), field="name")
+    check_name(name)
     if find_account(address) is not None:
         raise EmailTakenError(_("An account with the address %(email)s already exists.", email=address), field="email")
     check_password_strength(password, email=address, name=name)
+    password_hash = new_password_hash(password)
     now = utcnow()
     account = Account(
         email=address,
         name=name,
         language=supported_language(language),
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         password_changed_at=now,
         email_verified_at=now if verified else None,
         is_support_agent=support_agent,

@@ -12,8 +12,9 @@ from panda_portal.accounts import signals
 from panda_portal.accounts.emails import passwords as mails
 from panda_portal.accounts.emails import registration as registration_mails
 from panda_portal.accounts.models import Account, AccountToken, is_plausible_email, normalize_email
-from panda_portal.accounts.passwords import hash_password, password_problem, verify_password
+from panda_portal.accounts.passwords import password_problem
 from panda_portal.accounts.services.errors import WeakPasswordError, WrongPasswordError
+from panda_portal.accounts.services.hashing import new_password_hash, password_matches
 from panda_portal.accounts.services.history import record_change
 from panda_portal.accounts.services.links import check_link, expire_links, issue_link, use_link
 from panda_portal.accounts.services.lookup import find_account
@@ -30,8 +31,8 @@ def check_password_strength(password: str, *, email: str, name: str, field: str 
         raise WeakPasswordError(problem, field=field)
 
 
-def set_password(account: Account, password: str) -> None:
-    account.password_hash = hash_password(password)
+def _store_password(account: Account, password_hash: str) -> None:
+    account.password_hash = password_hash
     account.password_changed_at = utcnow()
 
 
@@ -56,8 +57,9 @@ def reset_password(token: str, new_password: str) -> Account:
     """Set a new password through a mailed link; every session of the account ends."""
     account = check_link(token, AccountToken.RESET).account
     check_password_strength(new_password, email=account.email, name=account.name)
+    password_hash = new_password_hash(new_password)  # before anything is written (services.hashing)
     use_link(token, AccountToken.RESET)
-    set_password(account, new_password)
+    _store_password(account, password_hash)
     if account.email_verified_at is None:
         # The link reached the mailbox: that confirms the address as well.
         account.email_verified_at = utcnow()
@@ -74,10 +76,10 @@ def change_password(account: Account, current: str, new: str, *, actor: Account 
     The caller ends the account's other sessions (``end_all_sessions(account,
     keep_current=True)``): only it knows which session is the current one.
     """
-    if not verify_password(account.password_hash, current):
+    if not password_matches(account.password_hash, current):
         raise WrongPasswordError(_("Your current password is not correct."), field="current_password")
     check_password_strength(new, email=account.email, name=account.name, field="new_password")
-    set_password(account, new)
+    _store_password(account, new_password_hash(new))
     # A reset link mailed before the change must not undo it.
     expire_links(account, AccountToken.RESET)
     signals.announce(signals.password_changed, account=account)

@@ -10,12 +10,13 @@ from flask_babel import gettext as _
 
 from panda_portal.accounts.emails import registration as mails
 from panda_portal.accounts.models import Account, AccountToken, is_plausible_email, normalize_email
-from panda_portal.accounts.passwords import hash_password
 from panda_portal.accounts.services.errors import EmailTakenError, InvalidEmailError
+from panda_portal.accounts.services.hashing import new_password_hash
 from panda_portal.accounts.services.history import record_change
 from panda_portal.accounts.services.links import UsedLink, issue_link, use_link
 from panda_portal.accounts.services.lookup import find_account, insert_account, supported_language
 from panda_portal.accounts.services.passwords import check_password_strength
+from panda_portal.accounts.services.profile import check_name
 from shared.database import utcnow
 
 log = logging.getLogger(__name__)
@@ -32,9 +33,11 @@ def register(email: str, name: str, password: str, language: str, *, next_path: 
     language = supported_language(language)
     if not is_plausible_email(address):
         raise InvalidEmailError(_("Enter a valid e-mail address."), field="email")
+    check_name(name)
     check_password_strength(password, email=address, name=name)
-    # Hash before looking the address up, so a taken address answers as slowly as a free one.
-    password_hash = hash_password(password)
+    # Hash before looking the address up, so a taken address answers as slowly as a free one,
+    # and before anything is written (services.hashing).
+    password_hash = new_password_hash(password)
     existing = find_account(address)
     if existing is None:
         account = Account(

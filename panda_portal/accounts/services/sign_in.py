@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from panda_portal.accounts import signals
 from panda_portal.accounts.models import Account
-from panda_portal.accounts.passwords import burn_verification_time, hash_password, needs_rehash, verify_password
+from panda_portal.accounts.passwords import needs_rehash
 from panda_portal.accounts.services.errors import DisabledAccountError, UnverifiedAccountError
+from panda_portal.accounts.services.hashing import burn_verification_time, new_password_hash, password_matches
 from panda_portal.accounts.services.lookup import find_account
+from panda_portal.extensions import db
 
 
 def authenticate(email: str, password: str) -> Account | None:
@@ -14,17 +16,24 @@ def authenticate(email: str, password: str) -> Account | None:
 
     Only after the right password does it say more: ``UnverifiedAccountError`` or
     ``DisabledAccountError``. An unknown address costs the same hashing time as a
-    wrong password.
+    wrong password. The password is checked outside any transaction; what counts
+    afterwards is the account as it is then (disabled, or its password changed,
+    meanwhile).
     """
     account = find_account(email)
     if account is None or not account.password_hash:
         burn_verification_time(password)
         return None
-    if not verify_password(account.password_hash, password):
+    stored = account.password_hash
+    if not password_matches(stored, password):
         return None
-    if needs_rehash(account.password_hash):
-        # Stronger hashing parameters take effect as people sign in; not a password change.
-        account.password_hash = hash_password(password)
+    # Stronger hashing parameters take effect as people sign in; not a password change.
+    rehashed = new_password_hash(password) if needs_rehash(stored) else None
+    db.session.refresh(account)
+    if account.password_hash != stored:
+        return None  # changed while it was checked: the old password no longer opens the account
+    if rehashed is not None:
+        account.password_hash = rehashed
     if account.disabled_at is not None:
         raise DisabledAccountError()
     if not account.is_verified:

@@ -7,7 +7,11 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from panda_portal.organizations.enterprise_numbers import InvalidEnterpriseNumber, normalize_enterprise_number
+from panda_portal.organizations.enterprise_numbers import (
+    ENTERPRISE_NUMBER_INPUT_MAX,
+    InvalidEnterpriseNumber,
+    normalize_enterprise_number,
+)
 from panda_portal.organizations.services.joining import MESSAGE_MAX
 
 
@@ -22,7 +26,13 @@ class AddOrganizationForm(FlaskForm):
     )
     enterprise_number = StringField(
         _l("Enterprise number"),
-        validators=[DataRequired(_l("Enter the enterprise number.")), Length(max=40)],
+        validators=[
+            DataRequired(_l("Enter the enterprise number.")),
+            Length(
+                max=ENTERPRISE_NUMBER_INPUT_MAX,
+                message=_l("An enterprise number has 10 digits, for example 0403.170.701."),
+            ),
+        ],
         description=_l("The Belgian company registration number, for example 0403.170.701 or BE 0403.170.701."),
     )
     message = TextAreaField(
@@ -35,6 +45,8 @@ class AddOrganizationForm(FlaskForm):
     )
 
     def validate_enterprise_number(self, field: StringField) -> None:
+        if field.errors:
+            return  # too long: said once, and never parsed
         try:
             normalize_enterprise_number(field.data or "")
         except InvalidEnterpriseNumber as error:

@@ -1,4 +1,5 @@
-"""Failed sign-ins are throttled per account and per client address; mail-sending forms per address."""
+"""Failed sign-ins are throttled per account from each client address and per client address; mail-sending forms
+per address."""
 
 from __future__ import annotations
 
@@ -78,6 +79,83 @@ def test_one_client_address_is_throttled_across_accounts(panda_client, other_cli
         assert sign_in(panda_client, f"guess{n}@example.org", WRONG, environ_base=here).status_code == 200
     assert sign_in(panda_client, "ann@example.org", environ_base=here).status_code == 429
     assert sign_in(other_client, "ann@example.org", environ_base=elsewhere).status_code == 302
+
+
+ATTACKER = {"REMOTE_ADDR": "198.51.100.7"}
+OWNER = {"REMOTE_ADDR": "203.0.113.25"}
+
+
+def test_wrong_passwords_from_one_address_do_not_lock_the_owner_out_from_another(
+    panda_client, other_client, make_account, sign_in, limits
+):
+    limits(SIGN_IN_LIMIT_PER_ACCOUNT="3 per 15 minutes")
+    make_account(email="ann@example.org")
+    for _ in range(3):
+        assert sign_in(panda_client, "ann@example.org", WRONG, environ_base=ATTACKER).status_code == 200
+    assert sign_in(panda_client, "ann@example.org", WRONG, environ_base=ATTACKER).status_code == 429
+
+    owner = sign_in(other_client, "ann@example.org", environ_base=OWNER)
+    assert owner.status_code == 302
+    assert other_client.get("/", environ_base=OWNER).status_code == 200
+
+    assert sign_in(panda_client, "ann@example.org", WRONG, environ_base=ATTACKER).status_code == 429
+    assert sign_in(panda_client, "ann@example.org", environ_base=ATTACKER).status_code == 429
+
+
+def test_the_owner_elsewhere_still_has_the_whole_limit_for_their_own_typing_errors(
+    panda_client, other_client, make_account, sign_in, limits
+):
+    limits(SIGN_IN_LIMIT_PER_ACCOUNT="3 per 15 minutes")
+    make_account(email="ann@example.org")
+    for _ in range(3):
+        sign_in(panda_client, "ann@example.org", WRONG, environ_base=ATTACKER)
+    for _ in range(2):
+        assert sign_in(other_client, "ann@example.org", WRONG, environ_base=OWNER).status_code == 200
+    assert sign_in(other_client, "ann@example.org", environ_base=OWNER).status_code == 302
+
+
+def test_the_per_address_limit_still_stops_one_address_whatever_the_accounts(
+    panda_client, other_client, make_account, sign_in, limits
+):
+    limits(SIGN_IN_LIMIT_PER_ACCOUNT="10 per 15 minutes", SIGN_IN_LIMIT_PER_ADDRESS="4 per 15 minutes")
+    make_account(email="ann@example.org")
+    make_account(email="bob@example.org")
+    for address in ("ann@example.org", "ann@example.org", "bob@example.org", "nobody@example.org"):
+        assert sign_in(panda_client, address, WRONG, environ_base=ATTACKER).status_code == 200
+    for address in ("ann@example.org", "bob@example.org", "carol@example.org"):
+        assert sign_in(panda_client, address, environ_base=ATTACKER).status_code == 429
+    assert sign_in(other_client, "bob@example.org", environ_base=OWNER).status_code == 302
+
+
+def test_the_addresses_of_one_ipv6_network_count_as_one_client(
+    panda_client, other_client, make_account, sign_in, limits
+):
+    limits(SIGN_IN_LIMIT_PER_ACCOUNT="3 per 15 minutes")
+    make_account(email="ann@example.org")
+    for n in range(3):
+        attacker = {"REMOTE_ADDR": f"2001:db8:a:b::{n + 1}"}
+        assert sign_in(panda_client, "ann@example.org", WRONG, environ_base=attacker).status_code == 200
+    same_network = {"REMOTE_ADDR": "2001:db8:a:b:ffff:ffff:ffff:ffff"}
+    assert sign_in(panda_client, "ann@example.org", WRONG, environ_base=same_network).status_code == 429
+    other_network = {"REMOTE_ADDR": "2001:db8:a:c::1"}
+    assert sign_in(other_client, "ann@example.org", environ_base=other_network).status_code == 302
+
+
+def test_from_elsewhere_an_unknown_address_and_a_known_one_are_answered_alike(
+    panda_client, other_client, make_account, sign_in, limits
+):
+    limits(SIGN_IN_LIMIT_PER_ACCOUNT="2 per 15 minutes")
+    make_account(email="ann@example.org")
+    answers = {}
+    for address in ("ann@example.org", "bob@example.org"):
+        for _ in range(2):
+            sign_in(panda_client, address, WRONG, environ_base=ATTACKER)
+        throttled = sign_in(panda_client, address, WRONG, environ_base=ATTACKER)
+        elsewhere = sign_in(other_client, address, WRONG, environ_base=OWNER)
+        answers[address] = (throttled.status_code, elsewhere.status_code, same_page(_text(elsewhere)))
+    known, unknown = answers["ann@example.org"], answers["bob@example.org"]
+    assert known[:2] == unknown[:2] == (429, 200)
+    assert known[2].replace("ann@", "X@") == unknown[2].replace("bob@", "X@")
 
 
 def test_forms_that_send_mail_are_throttled_per_client_address(panda_client, limits):

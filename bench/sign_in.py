@@ -1,0 +1,429 @@
+"""Benchmark: a burst of password sign-ins through the OpenID flow, with token refreshes alongside.
+
+    .venv/bin/python bench/sign_in.py
+    .venv/bin/python bench/sign_in.py --sign-ins 600 --concurrency 32 --workers 3 --threads 4
+    PANDA_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_panda .venv/bin/python bench/sign_in.py
+
+Prepares its own data (a fresh SQLite file, or the PostgreSQL database PANDA_DATABASE_URL
+names, emptied first): accounts that are members of an organization with the Support
+Community access, and a confidential OpenID client that requires that access, as the
+community is registered. Then starts Panda with gunicorn and ``deploy/gunicorn.conf.py``
+on a free 127.0.0.1 port (WEB_CONCURRENCY and GUNICORN_THREADS as --workers/--threads
+give them, else the deploy defaults), warms it up, and runs
+
+- the burst: --sign-ins full password sign-ins, --concurrency at a time, each one a new
+  browser doing what a person signing in to the community does: /authorize (sent to sign
+  in), the sign-in page, the credentials, /authorize again (the code), then what the
+  community does with the code: /token and /userinfo;
+- alongside, --refreshers clients refreshing their tokens at /token in a loop, as relying
+  parties do all day.
+
+Every call waits at most --timeout seconds (the community's OIDC_HTTP_TIMEOUT): a slower
+answer counts as an error, as it would in the community. Prints sign-ins per second, p50
+and p99 of each step, the errors, and the resident memory (VmRSS, and the peak VmHWM) of
+every gunicorn worker after the burst. Stops by itself: the burst ends after --sign-ins
+or --max-seconds, whichever comes first, and gunicorn is stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import requests
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_ROOT))
+
+GUNICORN_CONFIG = PROJECT_ROOT / "deploy" / "gunicorn.conf.py"
+HOST = "127.0.0.1"
+CLIENT_ID = "bench-community"
+# Never opened: the code is read from the redirect, as the community's callback would.
+REDIRECT_URI = f"http://{HOST}:9/auth/callback"
+PASSWORD = "a long bench password that nobody uses"
+CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
+
+
+# -- the data -------------------------------------------------------------------------------
+def prepare(database_url: str, instance: str, accounts: int) -> str:
+    """Accounts, their organization with the community's access, the client; returns its secret."""
+    os.environ["APP_ENV"] = "testing"
+    os.environ["INSTANCE_PATH"] = instance
+    from panda_portal import create_app
+    from panda_portal.accounts.models import Account
+    from panda_portal.accounts.passwords import hash_password
+    from panda_portal.extensions import db
+    from panda_portal.oidc import keys
+    from panda_portal.oidc.services import register_client
+    from panda_portal.organizations.demo_data import ensure_applications
+    from panda_portal.organizations.models import ApplicationGrant, Membership, MembershipStatus, Organization, Role
+    from shared.database import utcnow
+
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench", "PANDA_ISSUER": "http://panda.bench"})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        ensure_applications()
+        stored = hash_password(PASSWORD)  # one hash for everyone: preparing should not take minutes
+        now = utcnow()
+        organization = Organization(customer_number="B000001", enterprise_number="0403170701", name="Bench BV")
+        db.session.add(organization)
+        for n in range(accounts):
+            account = Account(
+                email=f"person{n}@bench.example",
+                name=f"Bench Person {n}",
+                language="en",
+                password_hash=stored,
+                password_changed_at=now,
+                email_verified_at=now,
+            )
+            db.session.add(account)
+            db.session.flush()
+            membership = Membership(
+                organization_id=organization.id,
+                account_id=account.id,
+                role=Role.MEMBER,
+                status=MembershipStatus.ACTIVE,
+                active_since=now,
+            )
+            membership.grants = [ApplicationGrant(application_key="support_community")]
+            db.session.add(membership)
+        _client, secret = register_client(CLIENT_ID, [REDIRECT_URI], requires_grant="support_community")
+        keys.active_key()  # made once here, not by two workers racing on the first token
+        db.session.commit()
+        db.engine.dispose()
+    assert secret is not None
+    return secret
+
+
+# -- gunicorn -------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def start_panda(args: argparse.Namespace, database_url: str, instance: str, port: int, log: Path) -> subprocess.Popen:
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("PANDA_", "COMMUNITY_", "MAIL_", "GUNICORN_", "REDIS_", "WEB_CONCURRENCY"))
+    }
+    env.update(
+        APP_ENV="development",
+        INSTANCE_PATH=instance,
+        PANDA_DATABASE_URL=database_url,
+        PANDA_SECRET_KEY=secrets.token_urlsafe(48),
+        PANDA_ISSUER=f"http://{HOST}:{port}",
+        COMMUNITY_URL=f"http://{HOST}:9",
+        MAIL_SERVER=HOST,
+        MAIL_PORT="9",
+        PORT=str(port),
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    if args.workers:
+        env["WEB_CONCURRENCY"] = str(args.workers)
+    if args.threads:
+        env["GUNICORN_THREADS"] = str(args.threads)
+    argv = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG), "--bind", f"{HOST}:{port}"]
+    argv.append("panda_portal:create_app()")
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            argv, cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn stopped at start-up:\n{log.read_text()[-3000:]}")
+        try:
+            if requests.get(f"http://{HOST}:{port}/healthz", timeout=2).status_code == 200:
+                return process
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    stop_panda(process)
+    raise SystemExit("gunicorn did not answer /healthz within 60 s")
+
+
+def stop_panda(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=40)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # its own process group (start_new_session)
+        process.wait(timeout=10)
+
+
+def workers_of(master: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        if re.search(rf"^PPid:\s+{master}$", status, re.MULTILINE):
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def memory_of(pid: int) -> tuple[float, float]:
+    """VmRSS and VmHWM (the peak) of ``pid``, in MiB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    values = {}
+    for key in ("VmRSS", "VmHWM"):
+        match = re.search(rf"^{key}:\s+(\d+) kB$", status, re.MULTILINE)
+        values[key] = int(match.group(1)) / 1024 if match else float("nan")
+    return values["VmRSS"], values["VmHWM"]
+
+
+# -- the load -------------------------------------------------------------------------------
+@dataclass
+class Results:
+    timings: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def time(self, step: str, seconds: float) -> None:
+        with self.lock:
+            self.timings[step].append(seconds * 1000)
+
+    def fail(self, step: str, why: str) -> None:
+        with self.lock:
+            self.errors[f"{step}: {why}"] += 1
+
+
+class StepFailed(Exception):
+    def __init__(self, step: str, why: str) -> None:
+        super().__init__(f"{step}: {why}")
+        self.step, self.why = step, why
+
+
+class Relying:
+    """What the community does: the authorization request, the code exchange, the userinfo call."""
+
+    def __init__(self, base: str, secret: str, timeout: float, results: Results) -> None:
+        self.base, self.timeout, self.results = base, timeout, results
+        self.auth = "Basic " + base64.b64encode(f"{CLIENT_ID}:{secret}".encode()).decode()
+
+    def call(self, step: str, http: requests.Session, method: str, path: str, expect: int, **kwargs):
+        started = time.perf_counter()
+        try:
+            response = http.request(method, self.base + path, timeout=self.timeout, allow_redirects=False, **kwargs)
+        except requests.Timeout:
+            raise StepFailed(step, f"no answer within {self.timeout:g} s") from None
+        except requests.RequestException as error:
+            raise StepFailed(step, type(error).__name__) from None
+        self.results.time(step, time.perf_counter() - started)
+        if response.status_code != expect:
+            raise StepFailed(step, f"HTTP {response.status_code}")
+        return response
+
+    def sign_in(self, email: str) -> dict:
+        """One person's full sign-in; returns the tokens."""
+        http = requests.Session()
+        verifier = secrets.token_urlsafe(48)
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": CLIENT_ID,
+                "redirect_uri": REDIRECT_URI,
+                "scope": "openid profile email orgs",
+                "state": secrets.token_urlsafe(8),
+                "nonce": secrets.token_urlsafe(8),
+                "code_challenge": base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+                .rstrip(b"=")
+                .decode(),
+                "code_challenge_method": "S256",
+            }
+        )
+        authorize = f"/authorize?{query}"
+        sent = self.call("authorize (not signed in)", http, "GET", authorize, 302)
+        sign_in_page = urlsplit(sent.headers["Location"])
+        page = self.call("sign-in page", http, "GET", f"{sign_in_page.path}?{sign_in_page.query}", 200)
+        token = CSRF.search(page.text)
+        if token is None:
+            raise StepFailed("sign-in page", "no CSRF token")
+        form = {"email": email, "password": PASSWORD, "csrf_token": token.group(1), "next": authorize}
+        self.call("sign-in (credentials)", http, "POST", "/sign-in", 302, data=form)
+        back = self.call("authorize (code)", http, "GET", authorize, 302)
+        code = parse_qs(urlsplit(back.headers["Location"]).query).get("code")
+        if not code:
+            raise StepFailed("authorize (code)", "no code")
+        exchange = {
+            "grant_type": "authorization_code",
+            "code": code[0],
+            "redirect_uri": REDIRECT_URI,
+            "code_verifier": verifier,
+        }
+        tokens = self.call(
+            "token (code)", http, "POST", "/token", 200, data=exchange, headers={"Authorization": self.auth}
+        )
+        body = tokens.json()
+        bearer = {"Authorization": f"Bearer {body['access_token']}"}
+        self.call("userinfo", http, "GET", "/userinfo", 200, headers=bearer)
+        return body
+
+    def refresh(self, http: requests.Session, refresh_token: str) -> str:
+        data = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        response = self.call(
+            "token (refresh)", http, "POST", "/token", 200, data=data, headers={"Authorization": self.auth}
+        )
+        return response.json()["refresh_token"]
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sign-ins", type=int, default=300, help="sign-ins in the burst (default 300)")
+    parser.add_argument("--concurrency", type=int, default=16, help="sign-ins under way at once (default 16)")
+    parser.add_argument("--refreshers", type=int, default=4, help="clients refreshing tokens alongside (default 4)")
+    parser.add_argument("--workers", type=int, help="WEB_CONCURRENCY (default: deploy/gunicorn.conf.py's)")
+    parser.add_argument("--threads", type=int, help="GUNICORN_THREADS (default: the declared default)")
+    parser.add_argument("--accounts", type=int, default=50, help="accounts the sign-ins take turns with")
+    parser.add_argument("--timeout", type=float, default=5.0, help="seconds a call may take (the community's 5)")
+    parser.add_argument("--max-seconds", type=float, default=120.0, help="the burst stops after this (default 120)")
+    args = parser.parse_args()
+    if not 1 <= args.sign_ins <= 20_000 or not 1 <= args.concurrency <= 256 or not 0 <= args.refreshers <= 64:
+        parser.error("keep --sign-ins within 1..20000, --concurrency within 1..256, --refreshers within 0..64")
+    if not 1 <= args.max_seconds <= 600 or not 0.1 <= args.timeout <= 60:
+        parser.error("keep --max-seconds within 1..600 and --timeout within 0.1..60")
+
+    instance = tempfile.mkdtemp(prefix="panda-bench-sign-in-")
+    database_url = os.environ.get("PANDA_DATABASE_URL") or f"sqlite:///{instance}/panda.db"
+    process = None
+    try:
+        secret = prepare(database_url, instance, args.accounts)
+        port = free_port()
+        process = start_panda(args, database_url, instance, port, Path(instance) / "gunicorn.log")
+        run(args, process, f"http://{HOST}:{port}", secret, database_url)
+    finally:
+        if process is not None:
+            stop_panda(process)
+        shutil.rmtree(instance, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, process: subprocess.Popen, base: str, secret: str, database_url: str) -> None:
+    results = Results()
+    relying = Relying(base, secret, args.timeout, results)
+    workers = workers_of(process.pid)
+
+    # Warm-up: every worker has served a few sign-ins; the refreshers hold their first tokens.
+    warm = Results()
+    warm_relying = Relying(base, secret, 30.0, warm)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda n: warm_relying.sign_in(f"person{n % args.accounts}@bench.example"), range(8)))
+        refresh_tokens = list(
+            pool.map(
+                lambda n: warm_relying.sign_in(f"person{n}@bench.example")["refresh_token"], range(args.refreshers)
+            )
+        )
+    before = {pid: memory_of(pid) for pid in workers}
+    load_before = os.getloadavg()[0]
+
+    stop = threading.Event()
+    deadline = time.monotonic() + args.max_seconds
+
+    def refresher(token: str) -> None:
+        http = requests.Session()
+        while not stop.is_set():
+            try:
+                token = relying.refresh(http, token)
+            except StepFailed as failure:
+                results.fail(failure.step, failure.why)
+                if failure.why.startswith("HTTP 4"):
+                    return  # the token is gone (rotated by an answer that came too late): stop this client
+                time.sleep(0.2)
+            stop.wait(0.05)
+
+    def one_sign_in(n: int) -> str:
+        if time.monotonic() > deadline:
+            return "not started"
+        started = time.perf_counter()
+        try:
+            relying.sign_in(f"person{n % args.accounts}@bench.example")
+        except StepFailed as failure:
+            results.fail(failure.step, failure.why)
+            return "failed"
+        results.time("whole sign-in", time.perf_counter() - started)
+        return "done"
+
+    threads = [threading.Thread(target=refresher, args=(token,), daemon=True) for token in refresh_tokens]
+    for thread in threads:
+        thread.start()
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+        outcomes = list(pool.map(one_sign_in, range(args.sign_ins)))
+    elapsed = time.perf_counter() - started
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=args.timeout + 1)
+    time.sleep(1.0)  # let the workers finish what the timed-out calls left them
+    after = {pid: memory_of(pid) for pid in workers_of(process.pid)}
+
+    done = outcomes.count("done")
+    print(
+        f"Panda: gunicorn, {len(workers)} workers × {args.threads or 'default'} threads "
+        f"(WEB_CONCURRENCY={args.workers or 'default'}), database {database_url.split(':')[0]}, "
+        f"{os.cpu_count()} CPUs (shared with this load generator)"
+    )
+    print(
+        f"burst: {args.sign_ins} sign-ins, {args.concurrency} at a time, {args.refreshers} refreshing clients "
+        f"alongside; load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after (other work skews it)"
+    )
+    print(
+        f"  {done} signed in in {elapsed:.1f} s = {done / elapsed:.1f} sign-ins/s; "
+        f"{outcomes.count('failed')} failed; {outcomes.count('not started')} not started (--max-seconds)"
+    )
+    print(f"{'step':28} {'count':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+    for step, samples in results.timings.items():
+        print(
+            f"{step:28} {len(samples):6d} {percentile(samples, 0.5):8.0f} {percentile(samples, 0.99):8.0f} "
+            f"{max(samples):8.0f}"
+        )
+    refreshes = len(results.timings.get("token (refresh)", []))
+    refresh_errors = sum(count for what, count in results.errors.items() if what.startswith("token (refresh)"))
+    print(f"token refreshes: {refreshes} answered, {refresh_errors} errors")
+    print("errors:" if results.errors else "errors: none")
+    for what, count in sorted(results.errors.items()):
+        print(f"  {count:5d}  {what}")
+    print(f"{'worker':>8} {'RSS before MiB':>15} {'RSS after MiB':>14} {'peak MiB':>9}")
+    for pid in sorted(set(before) | set(after)):
+        rss_before = f"{before[pid][0]:.0f}" if pid in before else "-"
+        rss_after, peak = after.get(pid, (float("nan"), float("nan")))
+        print(f"{pid:8d} {rss_before:>15} {rss_after:14.0f} {peak:9.0f}")
+    if set(after) != set(before):
+        print("  (a worker was replaced during the run: GUNICORN_MAX_REQUESTS or a timeout)")
+    master_rss, _peak = memory_of(process.pid)
+    total = master_rss + sum(rss for rss, _peak in after.values())
+    print(f"gunicorn master {master_rss:.0f} MiB; master and workers together {total:.0f} MiB")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
