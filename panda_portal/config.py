@@ -81,6 +81,31 @@ SETTINGS: tuple[Setting, ...] = (
         used_by="Panda",
         description='Failed "Add an organization" look-ups (customer number + enterprise number) per account.',
     ),
+    Setting(
+        "ADD_ORGANIZATION_LIMIT_PER_ADDRESS",
+        str,
+        "30 per hour",
+        used_by="Panda",
+        description='Failed "Add an organization" look-ups per client address, whichever account makes them.',
+    ),
+    Setting(
+        "ADD_ORGANIZATION_LIMIT_PER_ENTERPRISE_NUMBER",
+        str,
+        "20 per day",
+        used_by="Panda",
+        description='Failed "Add an organization" look-ups per enterprise number, whoever makes them: '
+        "guessing one company's customer number stops there (and so do further tries with that number, "
+        "until the period ends).",
+    ),
+    Setting(
+        "VENDOR_SUPPORT_URL",
+        str,
+        lambda values: values["COMMUNITY_URL"],
+        used_by="Panda",
+        shown_default="`COMMUNITY_URL`",
+        description="The vendor's support, linked from the mail a customer's contact address receives when "
+        'someone adds their organization to Panda ("if that is wrong, contact us").',
+    ),
     Setting("ACCESS_TOKEN_SECONDS", int, 300, used_by="Panda", description="Lifetime of an access token."),
     Setting("ID_TOKEN_SECONDS", int, 300, used_by="Panda", description="Lifetime of an ID token."),
     Setting("REFRESH_TOKEN_DAYS", int, 30, used_by="Panda", description="Lifetime of a refresh token."),
@@ -90,7 +115,18 @@ SETTINGS: tuple[Setting, ...] = (
         5.0,
         used_by="Panda",
         shown_default="`5`",
-        description="Seconds Panda waits for a client's back-channel logout endpoint.",
+        description="Seconds Panda's outbox worker waits for a client's back-channel endpoint (logout tokens "
+        "and access events it retries).",
+    ),
+    Setting(
+        "BACKCHANNEL_PUSH_TIMEOUT",
+        float,
+        3.0,
+        used_by="Panda",
+        shown_default="`3`",
+        description="Seconds a request that changed someone's access (or ended a session) waits for each "
+        "client's back-channel endpoint before answering; a client that does not answer in time is left "
+        "to the outbox worker.",
     ),
     common.PROXY_FIX_HOPS,
     common.TIMEZONE,

@@ -1,14 +1,18 @@
 """What Panda tells a client about a person, per scope.
 
-The same claims go into the ID token, the JWT access token and the userinfo
-response:
+| scope   | claims                                                                 |
+|---------|------------------------------------------------------------------------|
+| openid  | ``sub`` (the account's UUID)                                           |
+| profile | ``name``, ``locale`` (the account's language)                          |
+| email   | ``email``, ``email_verified``                                          |
+| orgs    | ``orgs`` (see ``orgs_claim``), ``roles`` and ``orgs_version``          |
 
-| scope   | claims                                                  |
-|---------|---------------------------------------------------------|
-| openid  | ``sub`` (the account's UUID)                            |
-| profile | ``name``, ``locale`` (the account's language)           |
-| email   | ``email``, ``email_verified``                           |
-| orgs    | ``orgs`` (see ``orgs_claim``) and ``roles``             |
+The ID token and the JWT access token carry every claim but ``orgs``: an
+accountant's list of thousands of organizations is hundreds of kilobytes, and
+these tokens travel in headers and URLs, which proxies cap at 8-16 KB. They carry
+``orgs_version`` instead (``access.orgs_snapshot``), which tells a client whether
+the list it keeps is still Panda's. The list itself, in the same shape, is in the
+userinfo response and in the access read (``views.access``).
 
 ``roles`` travels with ``orgs`` because both say what the person may do in the
 client: ``["support_agent"]`` for vendor staff, ``[]`` for everyone else.
@@ -45,6 +49,7 @@ CLAIMS_SUPPORTED = (
     "email_verified",
     "orgs",
     "roles",
+    "orgs_version",
 )
 
 
@@ -89,7 +94,10 @@ def roles_claim(account: Account) -> list[str]:
     return [SUPPORT_AGENT_ROLE] if account.is_support_agent else []
 
 
-def user_claims(account: Account, client: OidcClient, scope: str) -> dict[str, Any]:
+def user_claims(account: Account, client: OidcClient, scope: str, *, with_orgs: bool = False) -> dict[str, Any]:
+    """The claims ``scope`` allows; the ``orgs`` list itself only ``with_orgs`` (userinfo, never a token)."""
+    from panda_portal.oidc.access import orgs_snapshot
+
     scopes = set(scope_to_list(scope) or [])
     claims: dict[str, Any] = {"sub": str(account.id)}
     if "profile" in scopes:
@@ -99,6 +107,9 @@ def user_claims(account: Account, client: OidcClient, scope: str) -> dict[str, A
         claims["email"] = account.email
         claims["email_verified"] = account.email_verified_at is not None
     if "orgs" in scopes:
-        claims["orgs"] = orgs_claim(account, client)
-        claims["roles"] = roles_claim(account)
+        snapshot = orgs_snapshot(account, client)
+        if with_orgs:
+            claims["orgs"] = snapshot.orgs
+        claims["roles"] = snapshot.roles
+        claims["orgs_version"] = snapshot.version
     return claims

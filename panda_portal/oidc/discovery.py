@@ -22,6 +22,8 @@ def provider_metadata() -> dict[str, Any]:
         "jwks_uri": f"{issuer}/jwks",
         "revocation_endpoint": f"{issuer}/revoke",
         "end_session_endpoint": f"{issuer}/end-session",
+        # Panda's own: a confidential client reads a person's ``orgs`` (server.AccessEndpoint).
+        "access_endpoint": f"{issuer}/access",
         "scopes_supported": list(SUPPORTED_SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

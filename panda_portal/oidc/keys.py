@@ -150,8 +150,9 @@ def sign(claims: dict[str, Any], *, typ: str) -> str:
     return jwt.encode(header, claims, _key(row), algorithms=[ALGORITHM])
 
 
-# Tokens list every organization of the person; an accountant with thousands of clients
-# goes far beyond joserfc's default payload limit of 128 kB.
+# Tokens carry ``orgs_version``, not the list, and stay about 1 KB. Tokens signed before
+# that (an ID token given back as a logout hint) listed every organization of the person,
+# far beyond joserfc's default payload limit of 128 kB.
 MAX_TOKEN_BYTES = 8 * 1024 * 1024
 
 

@@ -5,7 +5,8 @@ session ends, ``services.queue_backchannel_logout`` puts one outbox message per
 client with a ``backchannel_logout_uri``. The outbox worker calls
 ``deliver_backchannel_logout``, which builds and signs the logout token at send
 time (so a retried message carries a fresh ``iat``/``exp``) and POSTs it; any
-answer other than 2xx raises, and the outbox retries with back-off.
+answer other than 2xx raises, and the outbox retries with back-off. The message is
+first delivered at once, by the request that ended the session (``push``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from panda_portal.accounts.models import Account, WebSession
 from panda_portal.accounts.services.sign_in import announce_sign_out
 from panda_portal.accounts.session import current_account, session_sid, sign_out
 from panda_portal.extensions import db
-from panda_portal.oidc import keys
+from panda_portal.oidc import keys, push
 from panda_portal.oidc.models import OidcClient
 from panda_portal.oidc.services import get_client, notify_account_sessions_ended
 from shared.sessions import end_sessions
@@ -94,7 +95,7 @@ def deliver_backchannel_logout(payload: dict) -> None:
     response = requests.post(
         client.backchannel_logout_uri,
         data={"logout_token": token},
-        timeout=float(current_app.config["BACKCHANNEL_LOGOUT_TIMEOUT"]),
+        timeout=push.delivery_timeout(),
         allow_redirects=False,
     )
     if not 200 <= response.status_code < 300:

@@ -24,7 +24,15 @@ from panda_portal.accounts.models import Account
 from panda_portal.extensions import Base
 from shared.database import UTCDateTime, new_uuid, utcnow
 
-__all__ = ["OidcClient", "SigningKey", "AuthorizationCode", "TokenFamily", "RefreshToken", "AccessToken"]
+__all__ = [
+    "OidcClient",
+    "SigningKey",
+    "AuthorizationCode",
+    "TokenFamily",
+    "RefreshToken",
+    "AccessToken",
+    "OrgsVersion",
+]
 
 SUPPORTED_SCOPES = ("openid", "profile", "email", "orgs", "offline_access")
 CONFIDENTIAL_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
@@ -269,3 +277,23 @@ class AccessToken(Base):
 
     def get_client(self) -> OidcClient:
         return self.family.client
+
+
+class OrgsVersion(Base):
+    """What Panda last told a client about a person's ``orgs`` and ``roles``, as a number that only grows.
+
+    Every time Panda builds the list for a client (a token, userinfo, the access read,
+    an access event), it compares the list's digest with the one stored here and adds one
+    to ``version`` when they differ, under a lock of this row. So a higher version always
+    describes a list read later, whatever changed it, and the client keeps the highest
+    (``access.orgs_snapshot``).
+    """
+
+    __tablename__ = "oidc_orgs_versions"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    client_pk: Mapped[uuid.UUID] = mapped_column(ForeignKey("oidc_clients.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+    # SHA-256 (hex) of the canonical JSON of the list and the roles.
+    digest: Mapped[str] = mapped_column(String(64), default="")
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -7,8 +7,13 @@ Authlib leaves several decisions to the server; Panda's are made here:
 * The ID token is built here with ``iss``, ``aud``, ``sub``, ``auth_time``,
   ``sid`` and ``nonce`` (Authlib adds no ``iss`` by itself), and also issued on
   refresh (without ``nonce``), so a client's claims stay current.
-* Custom claims (``orgs``, ``roles``) are never passed through
-  ``UserInfo.filter()``, which would drop them.
+* Custom claims (``orgs``, ``roles``, ``orgs_version``) are never passed through
+  ``UserInfo.filter()``, which would drop them. Tokens carry ``orgs_version``,
+  never the ``orgs`` list (``claims``).
+* HTTP Basic client credentials that are not base64 of UTF-8 text are an
+  ``invalid_client``, like wrong ones (Authlib's own reader raises on non-UTF-8).
+* The access read (``AccessEndpoint``): a confidential client asks for a person's
+  ``orgs`` when Panda told it that they changed (``events``).
 * Access tokens are JWTs valid ``ACCESS_TOKEN_SECONDS`` (Authlib's default bearer
   tokens live ten days).
 * No implicit, hybrid or password grant is registered.
@@ -16,13 +21,17 @@ Authlib leaves several decisions to the server; Panda's are made here:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import time
+import uuid
 from typing import Any
+from urllib.parse import unquote
 
 from authlib.consts import default_json_headers
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload, FlaskOAuth2Request
-from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Request, grants
+from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Request, TokenEndpoint, grants
 from authlib.oauth2.rfc6750 import BearerTokenValidator, InvalidTokenError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
@@ -35,8 +44,11 @@ from flask import Flask, current_app
 from flask import request as flask_request
 from joserfc.jwk import KeySet
 
+from panda_portal.accounts.models import Account
 from panda_portal.accounts.session import auth_time, session_sid
+from panda_portal.extensions import db
 from panda_portal.oidc import keys, services, tokens
+from panda_portal.oidc.access import orgs_snapshot
 from panda_portal.oidc.claims import user_claims
 from panda_portal.oidc.models import SUPPORTED_SCOPES, AccessToken, OidcClient, RefreshToken
 
@@ -65,6 +77,37 @@ class PandaOAuth2Request(FlaskOAuth2Request):
 class PandaAuthorizationServer(AuthorizationServer):
     def create_oauth2_request(self, request: Any) -> OAuth2Request:
         return PandaOAuth2Request(flask_request)
+
+
+# -- client authentication -----------------------------------------------------------------
+def basic_credentials(headers: Any) -> tuple[str | None, str | None]:
+    """The client id and secret of an ``Authorization: Basic`` header (RFC 6749 §2.3.1), or (None, None).
+
+    Anything that is not base64 of UTF-8 text is no credentials at all, so the client
+    is refused as ``invalid_client`` (401), never with a server error.
+    """
+    header = headers.get("Authorization")
+    if not header or " " not in header:
+        return None, None
+    kind, value = header.split(None, 1)
+    if kind.lower() != "basic":
+        return None, None
+    try:
+        decoded = base64.b64decode(value.strip()).decode("utf-8")
+    except (binascii.Error, ValueError):  # UnicodeDecodeError is a ValueError
+        return None, None
+    client_id, separator, secret = decoded.partition(":")
+    return unquote(client_id), unquote(secret) if separator else None
+
+
+def authenticate_client_secret_basic(query_client: Any, request: OAuth2Request) -> OidcClient | None:
+    client_id, secret = basic_credentials(request.headers)
+    if not client_id or not secret:
+        return None
+    client = query_client(client_id)
+    if client is None or not client.check_client_secret(secret):
+        return None
+    return client
 
 
 # -- PKCE ----------------------------------------------------------------------------------
@@ -212,10 +255,43 @@ class AccessTokenValidator(BearerTokenValidator):
             raise InvalidTokenError()
 
 
+class AccessEndpoint(TokenEndpoint):
+    """``POST /access`` with ``sub``: the person's ``orgs``, ``roles`` and ``orgs_version`` for the calling client.
+
+    Only confidential clients, authenticated with their secret: this is how a client
+    re-reads a person's list when Panda's access event says it changed, whether or not
+    the person is signed in there. An unknown ``sub`` is a 404 (the client forgets the
+    person's access).
+    """
+
+    ENDPOINT_NAME = "access"
+    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    def create_endpoint_response(self, request: OAuth2Request) -> tuple[int, dict, list]:
+        client: OidcClient = self.authenticate_endpoint_client(request)
+        sub = request.form.get("sub")
+        account = None
+        if isinstance(sub, str) and len(sub) <= 64:
+            try:
+                account = db.session.get(Account, uuid.UUID(sub))
+            except ValueError:
+                account = None
+        if account is None:
+            return 404, {"error": "unknown_subject"}, default_json_headers
+        snapshot = orgs_snapshot(account, client)
+        body = {
+            "sub": str(account.id),
+            "orgs_version": snapshot.version,
+            "orgs": snapshot.orgs,
+            "roles": snapshot.roles,
+        }
+        return 200, body, default_json_headers
+
+
 class PandaUserInfoEndpoint(UserInfoEndpoint):
     def __call__(self, request: OAuth2Request) -> tuple[int, dict, list]:
         token: AccessToken = self.resource_protector.acquire_token("openid")
-        claims = user_claims(token.get_user(), token.get_client(), token.get_scope())
+        claims = user_claims(token.get_user(), token.get_client(), token.get_scope(), with_orgs=True)
         return 200, claims, default_json_headers
 
 
@@ -255,11 +331,13 @@ def create_server(app: Flask) -> PandaAuthorizationServer:
         app, query_client=services.get_client, save_token=lambda token, request: tokens.save_issued(request.user)
     )
     server.scopes_supported = list(SUPPORTED_SCOPES)
+    server.register_client_auth_method("client_secret_basic", authenticate_client_secret_basic)
     server.register_token_generator("default", tokens.generate_token)
     server.register_grant(AuthorizationCodeGrant, [RequiredS256CodeChallenge(), OpenIDCodeExtension()])
     server.register_grant(RefreshTokenGrant, [IDTokenIssuer()])
     server.register_extension(PandaIssuerParameter())
     server.register_endpoint(TokenRevocationEndpoint)
+    server.register_endpoint(AccessEndpoint)
     protector = ResourceProtector()
     protector.register_token_validator(AccessTokenValidator())
     server.register_endpoint(PandaUserInfoEndpoint(resource_protector=protector))

@@ -21,6 +21,7 @@ from sqlalchemy import CursorResult, Delete, Update, delete, select, update
 
 from panda_portal.accounts.models import Account
 from panda_portal.extensions import db
+from panda_portal.oidc import push
 from panda_portal.oidc.models import AccessToken, AuthorizationCode, OidcClient, RefreshToken, TokenFamily
 from panda_portal.outbox.services import outbox
 from shared.database import utcnow
@@ -276,7 +277,8 @@ def queue_backchannel_logout(account: Account, *, sid: str | None = None) -> int
 
     With ``sid`` the message names that one Panda session (and the person); without,
     all of the person's sessions at that client end. The logout token is built and
-    signed when the message is sent, so the outbox stores no token.
+    signed when the message is sent, so the outbox stores no token. The message leaves
+    as soon as the transaction commits (``push``); the outbox retries it if that fails.
     """
     clients = (
         db.session.execute(
@@ -286,7 +288,8 @@ def queue_backchannel_logout(account: Account, *, sid: str | None = None) -> int
         .all()
     )
     for client in clients:
-        outbox.enqueue(BACKCHANNEL_LOGOUT, {"client_id": client.client_id, "sub": str(account.id), "sid": sid})
+        row = outbox.enqueue(BACKCHANNEL_LOGOUT, {"client_id": client.client_id, "sub": str(account.id), "sid": sid})
+        push.after_commit(row)
     return len(clients)
 
 

@@ -219,7 +219,18 @@ def token() -> ResponseReturnValue:
 @bp.route("/userinfo", methods=["GET", "POST"])
 @public
 def userinfo() -> ResponseReturnValue:
-    return _server().create_endpoint_response("userinfo")
+    response = _server().create_endpoint_response("userinfo")
+    db.session.commit()  # the list's version, when it changed (access.orgs_snapshot)
+    return response
+
+
+@bp.post("/access")
+@public
+def access() -> ResponseReturnValue:
+    """A confidential client reads a person's ``orgs`` (server to server; see ``server.AccessEndpoint``)."""
+    response = _server().create_endpoint_response("access")
+    db.session.commit()
+    return response
 
 
 @bp.post("/revoke")
@@ -269,4 +280,4 @@ def confirm_end_session() -> ResponseReturnValue:
     return _end_session(confirmed=True)
 
 
-CSRF_EXEMPT = (authorize, token, userinfo, revoke, end_session)
+CSRF_EXEMPT = (authorize, token, userinfo, revoke, access, end_session)

@@ -24,6 +24,9 @@ class CustomerRecord(Base):
     customer_number: Mapped[str] = mapped_column(String(32), unique=True)
     enterprise_number: Mapped[str] = mapped_column(String(10), index=True)
     name: Mapped[str] = mapped_column(String(300))
+    # Where the customer hears that someone added their organization to Panda, and in which language.
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    language: Mapped[str | None] = mapped_column(String(5))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     @property
@@ -171,8 +174,11 @@ class Invitation(Base):
     accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     accepted_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Why it was withdrawn when not by hand: "inviter_not_administrator" (its sender stopped administering).
+    revoked_reason: Mapped[str | None] = mapped_column(String(40))
 
     organization: Mapped[Organization] = relationship(lazy="joined", innerjoin=True)
+    invited_by: Mapped[Account | None] = relationship(foreign_keys=[invited_by_id], lazy="joined")
 
     def is_open(self, now: dt.datetime | None = None) -> bool:
         now = now or utcnow()

@@ -8,6 +8,10 @@ Organizations announce upwards with signals, as accounts do (why: ``accounts.sig
                     demoted, an application access unticked); ``reason`` is one of the
                     constants of ``services.access_changes``. Sent in the transaction
                     of the change.
+``access_granted``  ``(app, account=Account, organization=Organization, reason=str)``:
+                    someone gained access to an organization (a new organization, a
+                    request approved, an invitation accepted, an application access
+                    ticked, made administrator). Sent in the transaction of the change.
 """
 
 from __future__ import annotations
@@ -17,3 +21,4 @@ from blinker import Namespace
 _signals = Namespace()
 
 access_reduced = _signals.signal("access-reduced")
+access_granted = _signals.signal("access-granted")

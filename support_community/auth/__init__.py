@@ -1,4 +1,4 @@
-"""Sign-in through Panda, the server-side session, the back-channel logout endpoint."""
+"""Sign-in through Panda, the server-side session, the back-channel endpoint (logout tokens, access events)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from flask import Flask, after_this_request, current_app, g, redirect, request, 
 from werkzeug.wrappers import Response
 
 from shared.access import access_rule
-from support_community.auth import services
+from support_community.auth import access, services
 from support_community.auth.provider import ProviderUnavailable, init_provider
-from support_community.auth.session import has_session
+from support_community.auth.session import has_session, session_subject
 from support_community.auth.views import (
     backchannel_logout,
     bp,
@@ -19,7 +19,7 @@ from support_community.auth.views import (
     sign_in_again,
     unavailable_page,
 )
-from support_community.extensions import csrf
+from support_community.extensions import csrf, db
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +51,18 @@ def _forget_previous_request(_sender: Flask, **_extra: object) -> None:
 
 
 def _keep_session_fresh() -> None:
-    """An expired access token is renewed before the view runs, so ``orgs`` is never older than it."""
+    """Before the view runs: an expired access token is renewed, and the person's list of organizations
+    is read again when Panda said it changed but it could not be read then (``auth.access``).
+
+    So the list a request uses is never older than the access token, and usually as new as Panda's.
+    """
     if _passive(request.endpoint) or not has_session():
         return
     services.refresh_session()  # SessionRevoked / ProviderUnavailable: see the error handlers
+    sub = session_subject()
+    if sub:
+        access.refresh_if_needed(sub)
+    db.session.commit()  # what was read from Panda is kept, whatever the view does
 
 
 def _try_silent_sign_in() -> Response | None:

@@ -1,15 +1,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
-from sqlalchemy import String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.database import UTCDateTime
 from shared.sessions import WebSessionMixin
 from support_community.extensions import Base
 
-__all__ = ["WebSession", "SeenLogoutToken"]
+__all__ = ["WebSession", "SeenLogoutToken", "PersonAccess", "PersonOrganization"]
 
 
 class WebSession(WebSessionMixin, Base):
@@ -19,7 +20,8 @@ class WebSession(WebSessionMixin, Base):
 
 
 class SeenLogoutToken(Base):
-    """A back-channel logout token already accepted, kept until it would be refused as too old anyway.
+    """A back-channel token (logout token or access event) already accepted, kept until it would be refused
+    as too old anyway.
 
     The primary key makes a replay fail in every process, also when two copies
     arrive at the same moment.
@@ -30,3 +32,42 @@ class SeenLogoutToken(Base):
     # SHA-256 of issuer and ``jti``: fixed length whatever the issuer sends.
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class PersonAccess(Base):
+    """What Panda last said a person may do here: their ``roles``, and which version of their list is kept.
+
+    The organizations themselves are ``PersonOrganization`` rows. Every request and
+    every mail consults these two tables (``auth.access``), never a list kept in a
+    browser's session, so a change Panda announces reaches every session of the
+    person, and their mails, at once.
+    """
+
+    __tablename__ = "person_access"
+
+    sub: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Panda's ``orgs_version`` of the list kept; None when never read (only withdrawals known).
+    orgs_version: Mapped[int | None] = mapped_column(BigInteger)
+    roles: Mapped[list] = mapped_column(JSON, default=list)
+    # Panda said the list changed and it has not been read since: what was withdrawn is
+    # gone already, what was granted waits for the read (at least ``pending_version``).
+    stale_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    pending_version: Mapped[int | None] = mapped_column(BigInteger)
+    read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class PersonOrganization(Base):
+    """One organization a person may act for here, in the shape of Panda's ``orgs`` claim."""
+
+    __tablename__ = "person_organizations"
+    __table_args__ = (
+        # Who may act for an organization (mails about its cases, followers).
+        Index("ix_person_organizations_organization", "organization_id", "sub"),
+    )
+
+    sub: Mapped[str] = mapped_column(ForeignKey("person_access.sub", ondelete="CASCADE"), primary_key=True)
+    organization_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    enterprise_number: Mapped[str] = mapped_column(String(32), default="")
+    customer_number: Mapped[str] = mapped_column(String(32), default="")
+    role: Mapped[str] = mapped_column(String(16), default="member")

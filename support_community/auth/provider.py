@@ -29,7 +29,9 @@ from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 from joserfc.jwt import Token
 
-SCOPES = "openid profile email orgs offline_access"
+# No offline_access: the community's access ends with the person's Panda session (signing
+# out of Panda revokes its refresh token), and nothing here works while the person is away.
+SCOPES = "openid profile email orgs"
 SIGNING_ALGORITHMS = ["RS256"]
 EXTENSION_KEY = "support_community.panda"
 
@@ -40,6 +42,7 @@ SERVER_SIDE_ENDPOINTS = (
     "jwks_uri",
     "revocation_endpoint",
     "introspection_endpoint",
+    "access_endpoint",
 )
 
 
@@ -189,6 +192,50 @@ class PandaProvider:
     def endpoint(self, name: str) -> str | None:
         value = self.metadata().get(name)
         return value if isinstance(value, str) else None
+
+    # -- calls authenticated as the community (client credentials) ----------------------------
+    def _client_post(self, name: str, data: dict[str, str]) -> requests.Response:
+        url = self.endpoint(name)
+        if not url:
+            raise ProviderUnavailable(f"Panda publishes no {name}")
+        try:
+            return requests.post(
+                url,
+                data=data,
+                auth=(self.client_id, self.config.get("COMMUNITY_CLIENT_SECRET") or ""),
+                headers={"Accept": "application/json"},
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            raise ProviderUnavailable(f"{name}: {type(exc).__name__}") from exc
+
+    def read_access(self, sub: str) -> dict | None:
+        """Panda's access read: the person's ``orgs``, ``roles`` and ``orgs_version``; None for someone unknown.
+
+        Anything else than an answer about ``sub`` is ``ProviderUnavailable`` (the caller
+        keeps what it has, without what was withdrawn, and tries again later).
+        """
+        response = self._client_post("access_endpoint", {"sub": sub})
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise ProviderUnavailable(f"access read: HTTP {response.status_code}")
+        try:
+            answer = response.json()
+        except ValueError as exc:
+            raise ProviderUnavailable("access read: not JSON") from exc
+        if not isinstance(answer, dict) or answer.get("sub") != sub or not isinstance(answer.get("orgs"), list):
+            raise ProviderUnavailable("access read: not an answer about this person")
+        return answer
+
+    def revoke_refresh_token(self, refresh_token: str) -> None:
+        """RFC 7009: Panda ends the grant of this refresh token (and its access tokens)."""
+        response = self._client_post(
+            "revocation_endpoint", {"token": refresh_token, "token_type_hint": "refresh_token"}
+        )
+        if response.status_code != 200:
+            raise ProviderUnavailable(f"revocation: HTTP {response.status_code}")
 
     @property
     def sends_iss_parameter(self) -> bool:

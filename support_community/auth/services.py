@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import replace
@@ -28,7 +29,8 @@ from sqlalchemy.exc import IntegrityError
 from shared.database import utcnow
 from shared.sessions import end_sessions
 from shared.web import safe_next
-from support_community.auth.models import SeenLogoutToken, WebSession
+from support_community.auth import access
+from support_community.auth.models import PersonAccess, SeenLogoutToken, WebSession
 from support_community.auth.provider import PandaProvider, ProviderUnavailable, panda
 from support_community.auth.session import (
     SessionTokens,
@@ -46,6 +48,8 @@ from support_community.auth.tokens import (
     validate_logout_token,
 )
 from support_community.extensions import db
+
+log = logging.getLogger(__name__)
 
 # Answers to prompt=none that mean "Panda would have to ask the person something".
 SILENT_FAILURES = frozenset(
@@ -160,10 +164,12 @@ def complete_sign_in(params: Mapping[str, str]) -> str:
         raise SignInFailed("id_token", next_url=next_url, detail="unusable sub")
     if sid is not None and (not isinstance(sid, str) or not 0 < len(sid) <= 64):
         raise SignInFailed("id_token", next_url=next_url, detail="unusable sid")
+    # Tokens carry the list's version, not the list: it comes from userinfo.
     if not isinstance(claims.get("orgs"), list):
         claims = _merge_claims(claims, _userinfo_or_refusal(provider, token["access_token"], sub, next_url))
 
     start_session(sub=sub, sid=sid, claims=claims, tokens=_tokens_from_response(token))
+    keep_access(sub, claims)
     return next_url
 
 
@@ -256,7 +262,27 @@ def _merge_claims(previous: Mapping, fresh: Mapping) -> dict:
     # Missing lists mean "none": access is never kept because Panda stopped mentioning it.
     merged["roles"] = fresh.get("roles") if isinstance(fresh.get("roles"), list) else []
     merged["orgs"] = fresh.get("orgs") if isinstance(fresh.get("orgs"), list) else []
+    if "orgs_version" in fresh:
+        merged["orgs_version"] = fresh["orgs_version"]
     return merged
+
+
+def _orgs_version(claims: Mapping) -> int | None:
+    version = claims.get("orgs_version")
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
+
+
+def keep_access(sub: str, claims: Mapping) -> None:
+    """Keep the ``orgs`` and ``roles`` of fresh claims for the person, unless a newer list is kept (``auth.access``)."""
+    access.store(sub, orgs=claims.get("orgs"), roles=claims.get("roles"), version=_orgs_version(claims))
+
+
+def _kept_version(sub: str) -> int | None:
+    """The version of the list kept for ``sub``; None when there is none, or it is stale."""
+    row = db.session.get(PersonAccess, sub)
+    if row is None or row.stale_since is not None:
+        return None
+    return row.orgs_version
 
 
 # -- keeping the session fresh -------------------------------------------------------------
@@ -274,6 +300,13 @@ def refresh_session(*, force: bool = False) -> bool:
     if not force and not tokens.expired(margin=REFRESH_MARGIN):
         return False
     provider = panda()
+    # The stored session row is locked on a connection of its own. Whatever this request read
+    # so far ends here (nothing was written yet): on SQLite an open transaction would hold the
+    # database's single write lock and the lock below would wait for it in vain.
+    db.session.rollback()
+    kept_version = _kept_version(sub)
+    db.session.rollback()
+    fresh: dict | None = None
     with locked_session_row(db, WebSession) as stored:
         if stored is None:
             raise SessionRevoked("the session was ended meanwhile")
@@ -296,25 +329,35 @@ def refresh_session(*, force: bool = False) -> bool:
             raise SessionRevoked("refresh answered without an access token")
         new_tokens = _tokens_from_response(response, previous=tokens)
         try:
-            fresh = _fresh_claims(provider, new_tokens.access_token, sub)
+            token_claims = claims_from_access_token(new_tokens.access_token, provider=provider, sub=sub)
+            token_version = _orgs_version(token_claims) if token_claims is not None else None
+            if (
+                token_claims is not None
+                and token_version is not None
+                and kept_version is not None
+                and kept_version >= token_version
+            ):
+                profile = token_claims  # the list kept is Panda's latest: no need to read it
+            else:
+                fresh = _userinfo_claims(provider, new_tokens.access_token, sub)
+                profile = fresh
         except ProviderUnavailable as exc:
             # The old refresh token is spent: keep the new one, and read the claims next time.
             update_session(tokens=replace(new_tokens, expires_at=0))
             unavailable: ProviderUnavailable | None = exc
         else:
-            update_session(tokens=new_tokens, claims=_merge_claims(session.get("claims") or {}, fresh))
+            update_session(tokens=new_tokens, claims=_merge_claims(session.get("claims") or {}, profile))
             unavailable = None
         stored["tokens"] = session["tokens"]
         stored["claims"] = session["claims"]
     if unavailable is not None:
         raise unavailable
+    if fresh is not None:
+        keep_access(sub, fresh)
     return True
 
 
-def _fresh_claims(provider: PandaProvider, access_token: str, sub: str) -> dict:
-    fresh = claims_from_access_token(access_token, provider=provider, sub=sub)
-    if fresh is not None:
-        return fresh
+def _userinfo_claims(provider: PandaProvider, access_token: str, sub: str) -> dict:
     try:
         return _userinfo(provider, access_token, sub)
     except _AccessTokenRejected as exc:
@@ -325,7 +368,8 @@ def reread_claims() -> None:
     """Ask Panda for the person's claims now (userinfo), renewing the access token if needed.
 
     Used where the newest list of organizations matters more than a round trip
-    (the organization switcher), so a grant just given in Panda shows at once.
+    (the organization switcher). Grants given in Panda show at once anyway when Panda
+    reached the community (its access event); this also covers the case it did not.
     """
     if refresh_session():
         return
@@ -339,6 +383,7 @@ def reread_claims() -> None:
         refresh_session(force=True)
         return
     update_session(claims=_merge_claims(session.get("claims") or {}, fresh))
+    keep_access(sub, fresh)
 
 
 # -- ending sessions -----------------------------------------------------------------------
@@ -365,6 +410,20 @@ def accept_backchannel_logout(logout_token: str) -> int:
     except IntegrityError as exc:
         raise LogoutTokenInvalid("jti seen before") from exc
     return end_sessions(db, WebSession, subject=logout.sub, sid=logout.sid)
+
+
+def revoke_refresh_token(refresh_token: str | None) -> None:
+    """Tell Panda the community no longer needs this grant (RFC 7009), so it cannot be renewed from here.
+
+    Signing out must not fail because Panda is away: the failure is logged and the
+    refresh token stays valid until Panda's session ends it or it expires.
+    """
+    if not refresh_token:
+        return
+    try:
+        panda().revoke_refresh_token(refresh_token)
+    except ProviderUnavailable as exc:
+        log.warning("refresh token not revoked at sign-out, Panda unavailable: %s", exc)
 
 
 def end_session_url(*, id_token_hint: str | None) -> str | None:

@@ -1,10 +1,13 @@
 """Who is signed in to the community: what Panda's tokens said, kept server-side.
 
 The session holds ``sub``, ``sid`` (Panda's session id, for back-channel logout),
-``claims`` (name, email, locale, roles, and ``orgs``, the only truth about which
-organizations the person may act for) and ``tokens`` (access token and its expiry,
+``claims`` (name, email, locale) and ``tokens`` (access token and its expiry,
 refresh token, ID token for the logout hint), never in a cookie: the cookie holds
 only the session's random identifier (see ``shared.sessions``).
+
+Which organizations the person may act for, and their roles, are not in the session:
+they are the person's rows of ``auth.access``, read on every request, so a change
+Panda announces reaches every open session of the person at once.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from flask import abort, g, session
@@ -23,8 +26,8 @@ from sqlalchemy import select
 from shared.database import Database
 from shared.sessions import WebSessionMixin, stored_session_id
 
-# The claims the community keeps; everything else in a token is ignored.
-KEPT_CLAIMS = ("sub", "name", "email", "locale", "roles", "orgs")
+# The claims the session keeps; ``orgs`` and ``roles`` are kept per person (``auth.access``).
+KEPT_CLAIMS = ("sub", "name", "email", "locale")
 
 
 @dataclass(frozen=True)
@@ -111,16 +114,22 @@ class SignedInPerson:
 
 
 def current_user() -> SignedInPerson | None:
-    """The signed-in person of this request (None for a visitor)."""
+    """The signed-in person of this request (None for a visitor), with what ``auth.access`` keeps for them."""
     if "current_user" in g:
         return g.current_user
+    from support_community.auth.access import access_of
+
     user = None
     claims = session.get("claims")
-    if claims and session.get("sub"):
+    sub = session.get("sub")
+    if claims and sub:
         try:
-            user = SignedInPerson.from_claims(claims)
+            profile = SignedInPerson.from_claims({**claims, "sub": sub, "orgs": [], "roles": []})
         except (KeyError, TypeError):
-            user = None
+            profile = None
+        if profile is not None:
+            access = access_of(str(sub))
+            user = replace(profile, roles=access.roles, orgs=access.orgs)
     g.current_user = user
     return user
 

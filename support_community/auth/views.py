@@ -1,4 +1,4 @@
-"""Sign-in, callback, sign-out, the back-channel logout endpoint and the organization switcher."""
+"""Sign-in, callback, sign-out, the back-channel endpoint (logout tokens, access events), the switcher."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from werkzeug.wrappers import Response
 
 from shared.access import authenticated, public
 from shared.web import safe_next
-from support_community.auth import services, signals
+from support_community.auth import access, services, signals
 from support_community.auth.provider import ProviderUnavailable
 from support_community.auth.session import current_user, end_session, session_tokens
-from support_community.auth.tokens import LogoutTokenInvalid
+from support_community.auth.tokens import MAX_TOKEN_LENGTH, AccessEventInvalid, LogoutTokenInvalid
 from support_community.extensions import db
 
 log = logging.getLogger(__name__)
@@ -114,6 +114,8 @@ def sign_out() -> Response:
     tokens = session_tokens()
     end_session()
     target = url_for("cases.home")
+    if signed_in and tokens is not None:
+        services.revoke_refresh_token(tokens.refresh_token)
     if signed_in:
         try:
             target = services.end_session_url(id_token_hint=tokens.id_token if tokens else None) or target
@@ -122,10 +124,23 @@ def sign_out() -> Response:
     return forget_seen(redirect(target))
 
 
+SECEVENT_MEDIA_TYPE = "application/secevent+jwt"
+
+
 @bp.post("/auth/backchannel-logout")
 @public
 def backchannel_logout() -> Response:
-    """OpenID Connect Back-Channel Logout 1.0: Panda says a session (or all of a person's) ended."""
+    """Panda's back-channel: a logout token (OpenID Connect Back-Channel Logout 1.0, a form with
+    ``logout_token``), or an access event (a body of type ``application/secevent+jwt``, RFC 8935)."""
+    if request.mimetype == SECEVENT_MEDIA_TYPE:
+        response = _access_event()
+    else:
+        response = _logout()
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _logout() -> Response:
     try:
         ended = services.accept_backchannel_logout(request.form.get("logout_token", ""))
     except LogoutTokenInvalid as exc:
@@ -142,7 +157,37 @@ def backchannel_logout() -> Response:
         db.session.commit()
         log.info("back-channel logout ended %d session(s)", ended)
         response = current_app.make_response(("", 200))
-    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _access_event() -> Response:
+    """Panda says what someone may do here changed: drop what it withdrew, then read the list (``auth.access``)."""
+    if (request.content_length or 0) > MAX_TOKEN_LENGTH:
+        return _event_error("invalid_request", "the event is too large", 400)
+    token = request.get_data(as_text=True)
+    try:
+        access.accept_access_event(token)
+    except (AccessEventInvalid, UnicodeError) as exc:
+        db.session.rollback()
+        log.info("access event refused: %s", exc)
+        return _event_error("invalid_request", str(exc), 400)
+    except access.UnknownPerson:
+        db.session.commit()  # the jti is remembered; nobody here by that sub, so nothing else changes
+        return current_app.make_response(("", 202))
+    except ProviderUnavailable as exc:
+        # Panda's keys or the list could not be read. What the event withdrew (if it could be
+        # checked) is committed already; the list is read again on the person's next request,
+        # and Panda sends the event again.
+        db.session.rollback()
+        log.warning("access event not fully handled, Panda unavailable: %s", exc)
+        return _event_error("temporarily_unavailable", "the list could not be read from Panda", 503)
+    db.session.commit()
+    return current_app.make_response(("", 202))
+
+
+def _event_error(error: str, description: str, status: int) -> Response:
+    response = jsonify(err=error, description=description)
+    response.status_code = status
     return response
 
 

@@ -1,5 +1,8 @@
 def test_panda_answers_healthz_and_readyz(panda_client):
-    assert panda_client.get("/healthz").json == {"status": "ok"}
+    assert panda_client.get("/healthz").json == {
+        "status": "ok",
+        "instance": panda_client.application.extensions["operations"]["INSTANCE_NAME"],
+    }
     assert panda_client.get("/readyz").json["database"] == "ok"
 
 

@@ -93,6 +93,8 @@ ROUTES: dict[str, tuple[str, dict[str, int]]] = {
     "/token": ("POST", {"*": 400}),
     "/revoke": ("POST", {"*": 401}),
     "/userinfo": ("GET", {"*": 401}),
+    # A client's read of a person's orgs: its own credentials or nothing.
+    "/access": ("POST", {"*": 401}),
 }
 STATIC = {"/static/<path:filename>", "/shared-static/<path:filename>"}
 
@@ -123,6 +125,7 @@ def scene(panda, panda_db, make_account, make_org, make_membership):
         application_keys=[],
         token_hash=hash_token("invitation-token"),
         expires_at=utcnow() + dt.timedelta(days=7),
+        invited_by_id=people["admin"].id,  # an invitation holds only while its sender administers
     )
     panda_db.session.add(invitation)
     panda_db.session.commit()

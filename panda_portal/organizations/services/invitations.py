@@ -3,7 +3,11 @@
 An invitation is a single-use link that expires after seven days. Only the
 SHA-256 of its random token is stored, so re-sending it (a new token) makes the
 old link stop working, and a copy of the table gives no usable link. It can only
-be accepted by the account whose verified address is the invited one.
+be accepted by the account whose verified address is the invited one, and only
+while whoever sent it is still an active administrator of the organization:
+removing, demoting or disabling them withdraws what they sent
+(``members._withdraw_invitations_sent_by``, and ``current_status`` for what the
+organization's own changes cannot see, such as a disabled account).
 """
 
 from __future__ import annotations
@@ -29,7 +33,13 @@ from panda_portal.organizations.models import (
     Organization,
     Role,
 )
-from panda_portal.organizations.services.members import AlreadyMemberError, UnknownApplicationError, list_applications
+from panda_portal.organizations.services import access_changes
+from panda_portal.organizations.services.members import (
+    INVITER_NOT_ADMINISTRATOR,
+    AlreadyMemberError,
+    UnknownApplicationError,
+    list_applications,
+)
 from shared.database import utcnow
 from shared.errors import DomainError
 from shared.i18n import LANGUAGES
@@ -40,6 +50,7 @@ OPEN = "open"
 EXPIRED = "expired"
 REVOKED = "revoked"
 ACCEPTED = "accepted"
+INVITER_GONE = "inviter_gone"  # its sender is no longer an active administrator
 
 
 class InvitationError(DomainError):
@@ -54,6 +65,10 @@ class InvitationClosedError(InvitationError):
             EXPIRED: _("This invitation has expired. Ask an administrator of the organization to send it again."),
             REVOKED: _("This invitation was withdrawn by an administrator of the organization."),
             ACCEPTED: _("This invitation has already been used."),
+            INVITER_GONE: _(
+                "This invitation is no longer valid: the administrator who sent it no longer manages the "
+                "organization. Ask one of its administrators to invite you again."
+            ),
         }
         super().__init__(messages.get(status, _("This invitation can no longer be used.")))
         self.status = status
@@ -71,13 +86,33 @@ def hash_token(token: str) -> str:
 
 
 def invitation_status(invitation: Invitation, now: dt.datetime | None = None) -> str:
+    """The invitation's own state (no other row is read): open, expired, withdrawn or used."""
     if invitation.accepted_at is not None:
         return ACCEPTED
     if invitation.revoked_at is not None:
-        return REVOKED
+        return INVITER_GONE if invitation.revoked_reason == INVITER_NOT_ADMINISTRATOR else REVOKED
     if invitation.expires_at <= (now or utcnow()):
         return EXPIRED
     return OPEN
+
+
+def inviter_administers(invitation: Invitation) -> bool:
+    """Whether whoever sent ``invitation`` is still an active administrator of its organization."""
+    if invitation.invited_by_id is None:
+        return False
+    inviter = db.session.get(Account, invitation.invited_by_id)
+    if inviter is None or inviter.disabled_at is not None:
+        return False
+    membership = _membership_of(invitation.organization_id, invitation.invited_by_id)
+    return membership is not None and membership.is_admin
+
+
+def current_status(invitation: Invitation) -> str:
+    """``invitation_status``, and not open any more when its sender stopped administering the organization."""
+    status = invitation_status(invitation)
+    if status == OPEN and not inviter_administers(invitation):
+        return INVITER_GONE
+    return status
 
 
 def find_invitation(organization: Organization, invitation_id: uuid.UUID) -> Invitation | None:
@@ -214,7 +249,7 @@ def invite(
 
 def revoke_invitation(invitation: Invitation, *, actor: Account) -> None:
     status = invitation_status(invitation)
-    if status in (ACCEPTED, REVOKED):
+    if status in (ACCEPTED, REVOKED, INVITER_GONE):
         raise InvitationClosedError(status)
     before = _snapshot(invitation)
     invitation.revoked_at = utcnow()
@@ -233,7 +268,7 @@ def revoke_invitation(invitation: Invitation, *, actor: Account) -> None:
 def resend_invitation(invitation: Invitation, *, actor: Account) -> None:
     """Mail a new link valid for another seven days; the previous link stops working."""
     status = invitation_status(invitation)
-    if status in (ACCEPTED, REVOKED):
+    if status in (ACCEPTED, REVOKED, INVITER_GONE):
         raise InvitationClosedError(status)
     before = _snapshot(invitation) | {"expires_at": invitation.expires_at.isoformat()}
     invitation.language = _mail_language(invitation, invitation.language)
@@ -253,7 +288,7 @@ def resend_invitation(invitation: Invitation, *, actor: Account) -> None:
 
 def check_acceptance(invitation: Invitation, account: Account) -> None:
     """Raise the reason ``account`` cannot accept ``invitation`` now, if there is one."""
-    status = invitation_status(invitation)
+    status = current_status(invitation)
     if status != OPEN:
         raise InvitationClosedError(status)
     if normalize_email(account.email) != normalize_email(invitation.email):
@@ -318,4 +353,5 @@ def accept_invitation(invitation: Invitation, *, actor: Account) -> Membership:
     if inviter is not None and inviter.disabled_at is None:
         invitation_mails.send_invitation_accepted(invitation, membership, inviter=inviter)
     db.session.flush()
+    access_changes.access_granted(actor, invitation.organization, reason=access_changes.INVITATION_ACCEPTED)
     return membership

@@ -29,6 +29,7 @@ from panda_portal.accounts.models import Account
 from panda_portal.audit.services import record
 from panda_portal.extensions import db
 from panda_portal.organizations.emails import joining as joining_mails
+from panda_portal.organizations.emails import register as register_mails
 from panda_portal.organizations.models import (
     Application,
     ApplicationGrant,
@@ -38,6 +39,7 @@ from panda_portal.organizations.models import (
     Organization,
     Role,
 )
+from panda_portal.organizations.services import access_changes
 from panda_portal.organizations.services.customer_register import find_customer
 from panda_portal.organizations.services.members import AlreadyMemberError
 from shared.database import utcnow
@@ -192,6 +194,9 @@ def create_organization(
             subject_account_id=actor.id,
             after={"application": key},
         )
+    # The customer's own contact hears of it: whoever knows the two numbers could have done this.
+    register_mails.send_organization_added(customer, organization, actor=actor)
+    access_changes.access_granted(actor, organization, reason=access_changes.CREATED)
     return membership
 
 
@@ -361,6 +366,7 @@ def approve_request(
         after={"status": MembershipStatus.ACTIVE, "role": Role.MEMBER, "message": membership.decision_message},
     )
     joining_mails.send_join_approved(membership, actor=actor)
+    access_changes.access_granted(membership.account, organization, reason=access_changes.APPROVED)
     return membership
 
 

@@ -11,11 +11,12 @@ whose snapshot went stale.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from panda_portal.accounts.models import Account
 from panda_portal.audit.services import record
@@ -77,6 +78,12 @@ class MembershipNotActiveError(MembershipError):
         super().__init__(_("This person is no longer a member of the organization."))
 
 
+# ``Invitation.revoked_reason`` when the invitation's sender stopped being an administrator.
+INVITER_NOT_ADMINISTRATOR = "inviter_not_administrator"
+# How long the members page lists invitations withdrawn for that reason.
+WITHDRAWN_INVITATIONS_SHOWN = dt.timedelta(days=30)
+
+
 class UnknownApplicationError(MembershipError):
     def __init__(self) -> None:
         super().__init__(_("Choose application accesses from the list."), field="applications")
@@ -91,6 +98,8 @@ class MembersOverview:
     requests: list[Membership]
     invitations: list[Invitation]
     applications: list[Application]
+    # Withdrawn lately because whoever sent them stopped being an administrator.
+    withdrawn_invitations: list[Invitation] = field(default_factory=list)
 
     @property
     def administrator_count(self) -> int:
@@ -131,7 +140,30 @@ def members_overview(organization: Organization) -> MembersOverview:
             .order_by(Invitation.created_at.desc())
         ).unique()
     )
-    return MembersOverview(members, requests, invitations, list_applications())
+    withdrawn = list(
+        db.session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.organization_id == organization.id,
+                Invitation.revoked_reason == INVITER_NOT_ADMINISTRATOR,
+                Invitation.revoked_at > utcnow() - WITHDRAWN_INVITATIONS_SHOWN,
+            )
+            .order_by(Invitation.revoked_at.desc())
+        ).unique()
+    )
+    return MembersOverview(members, requests, invitations, list_applications(), withdrawn)
+
+
+def invitations_sent_by(membership: Membership) -> int:
+    """How many open invitations ``membership``'s person sent (withdrawn when they stop administering)."""
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Invitation)
+            .where(*_open_invitations_of(membership), Invitation.expires_at > utcnow())
+        )
+        or 0
+    )
 
 
 def find_membership(organization: Organization, membership_id: uuid.UUID) -> Membership | None:
@@ -210,11 +242,17 @@ def update_membership(
         _set_role(membership, role, actor=actor, action="membership.role_changed")
     if changes.granted or changes.removed:
         _set_grants(membership, changes, actor=actor)
+    if changes.demoted:
+        _withdraw_invitations_sent_by(membership, actor=actor)
     db.session.flush()
     if changes.demoted:
         access_changes.access_reduced(membership.account, membership.organization, reason=access_changes.ROLE_CHANGED)
     elif changes.removed:
         access_changes.access_reduced(membership.account, membership.organization, reason=access_changes.ACCESS_REMOVED)
+    elif changes.granted:
+        access_changes.access_granted(membership.account, membership.organization, reason=access_changes.ACCESS_GRANTED)
+    elif changes.role_changed:
+        access_changes.access_granted(membership.account, membership.organization, reason=access_changes.ROLE_CHANGED)
     return changes
 
 
@@ -224,7 +262,10 @@ def remove_member(membership: Membership, *, actor: Account) -> None:
     if membership.role == Role.ADMIN:
         _refuse_if_last_administrator(membership)
     before = _snapshot(membership)
+    was_administrator = membership.role == Role.ADMIN
     _end_membership(membership)
+    if was_administrator:
+        _withdraw_invitations_sent_by(membership, actor=actor)
     record(
         "membership.removed",
         actor=actor,
@@ -247,7 +288,10 @@ def leave_organization(membership: Membership, *, actor: Account) -> None:
     if membership.role == Role.ADMIN:
         _refuse_if_last_administrator(membership)
     before = _snapshot(membership)
+    was_administrator = membership.role == Role.ADMIN
     _end_membership(membership)
+    if was_administrator:
+        _withdraw_invitations_sent_by(membership, actor=actor)
     record(
         "membership.left",
         actor=actor,
@@ -270,6 +314,7 @@ def step_down(membership: Membership, *, actor: Account) -> None:
         raise MembershipError(_("You are not an administrator of this organization."))
     _refuse_if_last_administrator(membership)
     _set_role(membership, Role.MEMBER, actor=actor, action="membership.stepped_down", notify=False)
+    _withdraw_invitations_sent_by(membership, actor=actor)
     db.session.flush()
     access_changes.access_reduced(membership.account, membership.organization, reason=access_changes.ROLE_CHANGED)
 
@@ -327,6 +372,44 @@ def _snapshot(membership: Membership) -> dict:
         "role": membership.role.value,
         "applications": sorted(membership.granted_keys),
     }
+
+
+def _open_invitations_of(membership: Membership) -> tuple:
+    return (
+        Invitation.organization_id == membership.organization_id,
+        Invitation.invited_by_id == membership.account_id,
+        Invitation.accepted_at.is_(None),
+        Invitation.revoked_at.is_(None),
+    )
+
+
+def _withdraw_invitations_sent_by(membership: Membership, *, actor: Account) -> int:
+    """An invitation holds only while its sender administers the organization: theirs are withdrawn.
+
+    One conditional UPDATE: an invitation accepted meanwhile (its row is locked while
+    it is accepted) is left as it is.
+    """
+    withdrawn = list(
+        db.session.scalars(
+            update(Invitation)
+            .where(*_open_invitations_of(membership))
+            .values(revoked_at=utcnow(), revoked_reason=INVITER_NOT_ADMINISTRATOR)
+            .returning(Invitation.id)
+            .execution_options(synchronize_session="fetch")
+        )
+    )
+    for invitation_id in withdrawn:
+        record(
+            "invitation.revoked",
+            actor=actor,
+            target_type="invitation",
+            target_id=invitation_id,
+            organization_id=membership.organization_id,
+            subject_account_id=membership.account_id,
+            before={"status": "open"},
+            after={"status": "revoked", "reason": INVITER_NOT_ADMINISTRATOR},
+        )
+    return len(withdrawn)
 
 
 def _end_membership(membership: Membership) -> None:

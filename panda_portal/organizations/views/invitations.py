@@ -34,6 +34,8 @@ def invite(org_id: str) -> ResponseReturnValue:
     form = InviteForm(
         data={
             "role": request.args.get("role", "member"),
+            # "Invite again" on the members page, for an invitation withdrawn with its sender.
+            "email": (request.args.get("email") or "")[:254],
             "language": admin_language if admin_language in LANGUAGES else "en",
         }
     )
@@ -122,7 +124,7 @@ def invitation(token: str) -> ResponseReturnValue:
                 "whole link from the mail, or ask for a new invitation."
             ),
         ), 404
-    status = service.invitation_status(invitation)
+    status = service.current_status(invitation)
     if status != service.OPEN:
         return render_template(
             "organizations/invitation_closed.html",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, g, redirect, render_template, session, url_for
+from flask import Response, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_limiter import RequestLimit
@@ -12,7 +12,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from panda_portal.accounts.models import Account
 from panda_portal.accounts.session import signed_in_account
 from panda_portal.extensions import db, limiter
-from panda_portal.organizations.enterprise_numbers import InvalidEnterpriseNumber
+from panda_portal.organizations.enterprise_numbers import InvalidEnterpriseNumber, normalize_enterprise_number
 from panda_portal.organizations.forms.joining import (
     AddOrganizationForm,
     ConfirmOrganizationForm,
@@ -33,10 +33,25 @@ CONFIRMATION_SECONDS = 15 * 60
 
 
 # -- throttling ------------------------------------------------------------------------------
+# Failed look-ups are limited three ways: per account, per client address (many accounts,
+# one machine) and per enterprise number (a company's number is public; its customer number
+# is the secret, and guessing it stops at that company's limit, whoever guesses).
 def _account_key() -> str:
     # Read from the session itself: the limiter runs before anything else of the request.
     account_id = session.get("account_id")
     return f"account:{account_id}" if account_id else f"address:{get_remote_address()}"
+
+
+def _address_key() -> str:
+    return f"address:{get_remote_address()}"
+
+
+def _enterprise_number_key() -> str:
+    try:
+        number = normalize_enterprise_number(request.form.get("enterprise_number", "")[:100])
+    except InvalidEnterpriseNumber:
+        return "enterprise:invalid"  # refused before any look-up: never counted
+    return f"enterprise:{number}"
 
 
 def _lookup_failed(_response: Response) -> bool:
@@ -44,19 +59,26 @@ def _lookup_failed(_response: Response) -> bool:
     return bool(g.get("register_lookup_failed"))
 
 
-def _too_many_attempts(_limit: RequestLimit) -> Response:
+def _throttled_page(problem: str) -> Response:
     form = AddOrganizationForm(formdata=None)
-    return current_app.make_response(
-        (
-            render_template(
-                "organizations/add.html",
-                form=form,
-                problem=_(
-                    "Too many attempts with numbers that are not in our customer register. "
-                    "Please wait an hour and try again, or ask your client for the numbers on an invoice."
-                ),
-            ),
-            429,
+    return current_app.make_response((render_template("organizations/add.html", form=form, problem=problem), 429))
+
+
+def _too_many_attempts(_limit: RequestLimit) -> Response:
+    return _throttled_page(
+        _(
+            "Too many attempts with numbers that are not in our customer register. "
+            "Please wait an hour and try again, or ask your client for the numbers on an invoice."
+        )
+    )
+
+
+def _too_many_attempts_for_the_company(_limit: RequestLimit) -> Response:
+    return _throttled_page(
+        _(
+            "Too many attempts were made with this enterprise number and a customer number that is not in "
+            "our customer register. To protect the company, it cannot be added for a while. Please try again "
+            "later with the customer number printed on one of its invoices."
         )
     )
 
@@ -68,6 +90,22 @@ add_organization_limit = limiter.limit(
     deduct_when=_lookup_failed,
     on_breach=_too_many_attempts,
     scope="add-organization",
+)
+add_organization_limit_per_address = limiter.limit(
+    lambda: current_app.config["ADD_ORGANIZATION_LIMIT_PER_ADDRESS"],
+    key_func=_address_key,
+    methods=["POST"],
+    deduct_when=_lookup_failed,
+    on_breach=_too_many_attempts,
+    scope="add-organization-address",
+)
+add_organization_limit_per_enterprise_number = limiter.limit(
+    lambda: current_app.config["ADD_ORGANIZATION_LIMIT_PER_ENTERPRISE_NUMBER"],
+    key_func=_enterprise_number_key,
+    methods=["POST"],
+    deduct_when=_lookup_failed,
+    on_breach=_too_many_attempts_for_the_company,
+    scope="add-organization-enterprise-number",
 )
 
 
@@ -108,6 +146,8 @@ def _read_confirmation_token(token: str | None, account: Account) -> dict | None
 @bp.route("/orgs/add", methods=["GET", "POST"])
 @authenticated
 @add_organization_limit
+@add_organization_limit_per_address
+@add_organization_limit_per_enterprise_number
 def add() -> ResponseReturnValue:
     form = AddOrganizationForm()
     status = 200

@@ -120,6 +120,7 @@ def remove_member(org_id: str, membership_id: str) -> ResponseReturnValue:
         membership=membership,
         form=form,
         last_administrator=_is_last_administrator(membership),
+        open_invitations=_open_invitations(membership),
     ), 400 if form.is_submitted() else 200
 
 
@@ -145,6 +146,7 @@ def leave(org_id: str) -> ResponseReturnValue:
         form=form,
         step_down=False,
         last_administrator=_is_last_administrator(membership),
+        open_invitations=_open_invitations(membership),
     ), 400 if form.is_submitted() else 200
 
 
@@ -176,7 +178,13 @@ def step_down(org_id: str) -> ResponseReturnValue:
         form=form,
         step_down=True,
         last_administrator=_is_last_administrator(membership),
+        open_invitations=_open_invitations(membership),
     ), 400 if form.is_submitted() else 200
+
+
+def _open_invitations(membership: Membership) -> int:
+    """The invitations withdrawn with ``membership`` when an administrator goes (0 for a member)."""
+    return service.invitations_sent_by(membership) if membership.role == Role.ADMIN else 0
 
 
 def _is_last_administrator(membership: Membership) -> bool:

@@ -14,7 +14,11 @@ def send_case_assigned(case: Case, *, actor: Person) -> None:
         return
     send(
         "case_assigned",
-        [Recipient(assignee.email, assignee.locale, assignee.name, agent_case_url(case))],
+        [
+            Recipient(
+                assignee.email, assignee.locale, assignee.name, agent_case_url(case), sub=assignee.sub, as_agent=True
+            )
+        ],
         case,
         actor=actor,
     )

@@ -1,16 +1,23 @@
 """A small stand-in for Panda's OpenID Provider, served over real HTTP on a loopback port.
 
 It speaks the contract the community relies on (discovery, JWKS, authorization
-code + PKCE S256, RS256 ID tokens, JWT access tokens, rotating refresh tokens,
-userinfo, end-session, RFC 9207 ``iss``) and lets a test bend any part of it:
-sign with another key, name another issuer, drop the ``iss`` parameter, refuse
-refresh tokens, answer 503, answer slowly. Everything it receives is recorded.
+code + PKCE S256, RS256 ID tokens, JWT access tokens carrying ``orgs_version`` but
+not the list, rotating refresh tokens, userinfo with the list, the access read of a
+person's list as the client, revocation, end-session, RFC 9207 ``iss``, logout
+tokens and access events) and lets a test bend any part of it: sign with another
+key, name another issuer, drop the ``iss`` parameter, refuse refresh tokens, answer
+503, answer slowly. Everything it receives is recorded.
+
+Like Panda, it gives each person's list a version that grows whenever the list (or
+the roles) differ from the last one it handed out, so a test simply changes
+``user.orgs`` and the fake behaves as Panda would.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 import threading
 import time
@@ -31,6 +38,7 @@ CLIENT_SECRET = "community-test-secret"
 COMMUNITY_URL = "http://community.test"
 REDIRECT_URI = COMMUNITY_URL + "/auth/callback"
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+ACCESS_CHANGED_EVENT = "urn:panda:event:access-changed"
 
 
 def new_key(kid: str) -> RSAKey:
@@ -69,6 +77,7 @@ class PandaUser:
     roles: list[str] = field(default_factory=list)
 
     def claims(self) -> dict:
+        """Profile, ``orgs`` and ``roles``: what userinfo says of the person."""
         claims = {
             "name": self.name,
             "email": self.email,
@@ -79,6 +88,9 @@ class PandaUser:
         if self.roles:
             claims["roles"] = list(self.roles)
         return claims
+
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps([self.orgs, self.roles], sort_keys=True).encode()).hexdigest()
 
 
 class FakePanda:
@@ -117,12 +129,16 @@ class FakePanda:
         self.failures: dict[str, int] = {}  # endpoint name -> HTTP status
         self.delays: dict[str, float] = {}
         self.access_token_lifetime = 300
-        self.access_token_has_orgs = True
+        self.access_token_has_orgs = False  # Panda's tokens carry orgs_version, not the list
+        self.id_token_has_orgs = False
         self.refuse_refresh = False
+        self.versions: dict[str, tuple[int, str]] = {}  # sub -> (orgs_version, digest)
         # What it received:
         self.authorize_requests: list[dict] = []
         self.token_requests: list[dict] = []
         self.userinfo_requests = 0
+        self.access_reads: list[str] = []
+        self.revocations: list[dict] = []
         self.end_session_requests: list[dict] = []
         self.hits: dict[str, int] = {}
 
@@ -148,6 +164,14 @@ class FakePanda:
         self.users[user.sub] = user
         return user
 
+    def orgs_version(self, user: PandaUser) -> int:
+        """The version of the person's list, one higher each time it differs from the last one handed out."""
+        version, digest = self.versions.get(user.sub, (0, ""))
+        if user.digest() != digest:
+            version += 1
+            self.versions[user.sub] = (version, user.digest())
+        return version
+
     def sign_in_at_panda(self, user: PandaUser) -> None:
         self.signed_in = user.sub
         self.panda_sid = secrets.token_urlsafe(12)
@@ -168,7 +192,11 @@ class FakePanda:
             "auth_time": auth_time,
             "sid": sid,
             **user.claims(),
+            "roles": list(user.roles),
+            "orgs_version": self.orgs_version(user),
         }
+        if not self.id_token_has_orgs:
+            claims.pop("orgs")
         if nonce:
             claims["nonce"] = nonce
         claims.update(self.id_token_changes)
@@ -188,9 +216,10 @@ class FakePanda:
             "jti": secrets.token_hex(8),
             "scope": "openid profile email orgs offline_access",
         }
+        claims["roles"] = list(user.roles)
+        claims["orgs_version"] = self.orgs_version(user)
         if self.access_token_has_orgs:
             claims["orgs"] = list(user.orgs)
-            claims["roles"] = list(user.roles)
         return self.sign(claims, header={"typ": "at+jwt"})
 
     def logout_token(
@@ -220,6 +249,35 @@ class FakePanda:
         for name in drop:
             claims.pop(name, None)
         return self.sign(claims, header={"typ": "logout+jwt", **(header or {})}, key=key)
+
+    def access_event(
+        self,
+        sub: str,
+        *,
+        version: int | None = None,
+        withdrawn: tuple[str, ...] | list[str] = (),
+        header: dict | None = None,
+        key: RSAKey | None = None,
+        drop: tuple[str, ...] = (),
+        **changes: Any,
+    ) -> str:
+        """An access event about ``sub`` as Panda signs it (``panda_portal.oidc.events``)."""
+        now = int(time.time())
+        if version is None:
+            version = self.orgs_version(self.users[sub]) if sub in self.users else 1
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": CLIENT_ID,
+            "iat": now,
+            "exp": now + 120,
+            "jti": secrets.token_hex(12),
+            "sub": sub,
+            "events": {ACCESS_CHANGED_EVENT: {"orgs_version": version, "withdrawn": list(withdrawn)}},
+        }
+        claims.update(changes)
+        for name in drop:
+            claims.pop(name, None)
+        return self.sign(claims, header={"typ": "access-event+jwt", **(header or {})}, key=key)
 
     def _issue(self, user: PandaUser, *, nonce: str | None, sid: str, auth_time: int, family: str) -> dict:
         refresh_token = secrets.token_urlsafe(24)
@@ -272,6 +330,8 @@ class FakePanda:
                     "userinfo_endpoint": op.issuer + "/oidc/userinfo",
                     "jwks_uri": op.issuer + "/oidc/jwks",
                     "end_session_endpoint": op.issuer + "/oidc/end-session",
+                    "revocation_endpoint": op.issuer + "/oidc/revoke",
+                    "access_endpoint": op.issuer + "/oidc/access",
                     "response_types_supported": ["code"],
                     "grant_types_supported": ["authorization_code", "refresh_token"],
                     "code_challenge_methods_supported": ["S256"],
@@ -385,7 +445,34 @@ class FakePanda:
                 return "", 401
             if claims.get("exp", 0) < time.time() or claims.get("sub") not in op.users:
                 return "", 401
-            return jsonify({"sub": claims["sub"], **op.users[claims["sub"]].claims()})
+            user = op.users[claims["sub"]]
+            return jsonify(
+                {"sub": user.sub, **user.claims(), "roles": user.roles, "orgs_version": op.orgs_version(user)}
+            )
+
+        @app.post("/oidc/access")
+        def access():
+            if not client_authenticated():
+                return token_error("invalid_client", 401)
+            sub = request.form.get("sub", "")
+            op.access_reads.append(sub)
+            user = op.users.get(sub)
+            if user is None:
+                return jsonify(error="unknown_subject"), 404
+            return jsonify(
+                {"sub": sub, "orgs": list(user.orgs), "roles": list(user.roles), "orgs_version": op.orgs_version(user)}
+            )
+
+        @app.post("/oidc/revoke")
+        def revoke():
+            if not client_authenticated():
+                return token_error("invalid_client", 401)
+            form = request.form.to_dict()
+            op.revocations.append(form)
+            record = op.refresh_tokens.pop(form.get("token", ""), None)
+            if record is not None:
+                op.spent_refresh_tokens.add(form["token"])
+            return jsonify({})
 
         @app.get("/oidc/end-session")
         def end_session():
@@ -424,21 +511,34 @@ def sign_in(client, op: FakePanda, user: PandaUser, *, next_url: str = "/"):
 def login_as(client, op: FakePanda, user: PandaUser) -> None:
     """Put a signed-in session in ``client``'s browser, as a completed sign-in would, without the round trip.
 
-    The tokens are real ones from the fake Panda (refresh and userinfo work).
+    The tokens are real ones from the fake Panda (refresh and userinfo work), and the
+    person's organizations are kept as a sign-in keeps them. Call it inside the test's
+    community app context (the ``community`` fixture).
     """
+    from support_community.auth.access import store
+
     op.sign_in_at_panda(user)
     answer = op.issue_tokens(user)
+    # What a completed sign-in keeps of the person's organizations (``auth.access``).
+    store(user.sub, orgs=list(user.orgs), roles=list(user.roles), version=op.orgs_version(user))
     with client.session_transaction() as session:
         session.clear()
         session["sub"] = user.sub
         session["sid"] = op.panda_sid
-        session["claims"] = {"sub": user.sub, **user.claims()}
+        session["claims"] = {"sub": user.sub, "name": user.name, "email": user.email, "locale": user.locale}
         session["tokens"] = {
             "access_token": answer["access_token"],
             "expires_at": int(time.time()) + answer["expires_in"],
             "refresh_token": answer["refresh_token"],
             "id_token": answer["id_token"],
         }
+
+
+def push_access_event(client, token: str):
+    """Panda's push of an access event to the community's back-channel endpoint (``client``: any test client)."""
+    return client.post(
+        "/auth/backchannel-logout", data=token.encode(), headers={"Content-Type": "application/secevent+jwt"}
+    )
 
 
 def expire_access_token(client) -> None:

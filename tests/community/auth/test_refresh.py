@@ -51,12 +51,22 @@ def test_a_removed_organization_disappears_at_the_next_refresh(community_client,
     assert community_client.get(f"/orgs/{org_id}/").status_code == 404
 
 
-def test_claims_come_from_userinfo_when_the_access_token_does_not_carry_orgs(community_client, fake_panda, ann):
-    fake_panda.access_token_has_orgs = False
+def test_a_renewed_access_token_naming_a_newer_list_makes_the_community_read_it_from_userinfo(
+    community_client, fake_panda, ann
+):
     ann.orgs.append(org("Garage Janssens NV"))
+    before = fake_panda.userinfo_requests
     expire_access_token(community_client)
     assert "Garage Janssens NV" in community_client.get("/").get_data(as_text=True)
-    assert fake_panda.userinfo_requests == 1
+    assert fake_panda.userinfo_requests == before + 1
+
+
+def test_a_renewed_access_token_naming_the_list_kept_costs_no_userinfo_request(community_client, fake_panda, ann):
+    before = fake_panda.userinfo_requests
+    expire_access_token(community_client)
+    assert "Bakkerij Peeters BV" in community_client.get("/").get_data(as_text=True)
+    assert fake_panda.token_requests[-1]["grant_type"] == "refresh_token"
+    assert fake_panda.userinfo_requests == before
 
 
 def test_a_refused_refresh_ends_the_session_and_sends_the_person_to_sign_in(community_client, fake_panda, ann):
@@ -106,5 +116,5 @@ def test_a_second_request_adopts_tokens_another_request_just_renewed(community, 
         assert refresh_session() is True
         assert session_tokens().refresh_token != "the-spent-refresh-token"
         assert not session_tokens().expired()
-        assert session["claims"]["orgs"][0]["name"] == "Bakkerij Peeters BV"
+        assert session["claims"]["name"] == "Ann Accountant"
     assert len([r for r in fake_panda.token_requests if r["grant_type"] == "refresh_token"]) == spent

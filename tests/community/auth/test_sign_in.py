@@ -41,7 +41,8 @@ def test_sign_in_sends_the_browser_to_panda_with_code_pkce_s256_state_and_nonce(
     assert params["response_type"] == "code"
     assert params["client_id"] == "support-community"
     assert params["redirect_uri"] == "http://community.test/auth/callback"
-    assert set(params["scope"].split()) == {"openid", "profile", "email", "orgs", "offline_access"}
+    # No offline_access: the community's grant ends with the person's Panda session.
+    assert set(params["scope"].split()) == {"openid", "profile", "email", "orgs"}
     assert params["code_challenge_method"] == "S256"
     assert params["code_challenge"] and params["state"] and params["nonce"]
     assert "prompt" not in params  # someone signed in to Panda is not asked for the password again
@@ -66,16 +67,19 @@ def test_a_full_sign_in_exchanges_the_code_with_the_pkce_verifier_and_returns_to
 
 
 def test_the_session_keeps_sub_sid_claims_and_tokens_server_side(community_client, community_db, fake_panda, ann):
+    from support_community.auth.access import access_of
+
     sign_in(community_client, fake_panda, ann)
     with community_client.session_transaction() as session:
         assert session["sub"] == ann.sub
         assert session["sid"] == fake_panda.panda_sid
-        assert session["claims"]["orgs"][0]["name"] == "Bakkerij Peeters BV"
         assert session["claims"]["email"] == "ann@example.test"
+        assert "orgs" not in session["claims"]  # the organizations are kept per person (auth.access)
         tokens = session["tokens"]
     assert tokens["access_token"] and tokens["refresh_token"] and tokens["id_token"] and tokens["expires_at"]
     row = community_db.session.execute(select(WebSession).where(WebSession.subject == ann.sub)).scalar_one()
     assert row.sid == fake_panda.panda_sid
+    assert [org.name for org in access_of(ann.sub).orgs] == ["Bakkerij Peeters BV"]
 
 
 def test_signing_in_gives_the_browser_a_new_session_identifier(community_client, fake_panda, ann):

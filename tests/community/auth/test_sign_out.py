@@ -69,6 +69,7 @@ def test_sign_out_without_a_session_just_goes_home(community_client, fake_panda)
 
 
 def test_a_very_large_id_token_is_not_sent_as_logout_hint(community_client, fake_panda):
+    fake_panda.id_token_has_orgs = True  # a provider that puts the whole list in the ID token
     many = [org(f"Client {n:04d}") for n in range(200)]
     user = fake_panda.add_user(orgs=many)
     sign_in(community_client, fake_panda, user)
@@ -76,3 +77,25 @@ def test_a_very_large_id_token_is_not_sent_as_logout_hint(community_client, fake
     params = query_of(location)
     assert "id_token_hint" not in params
     assert params["client_id"] == "support-community"
+
+
+def test_sign_out_revokes_the_community_s_refresh_token_at_panda(community_client, fake_panda, ann):
+    with community_client.session_transaction() as session:
+        refresh_token = session["tokens"]["refresh_token"]
+
+    community_client.post_form("/auth/sign-out")
+
+    assert fake_panda.revocations == [{"token": refresh_token, "token_type_hint": "refresh_token"}]
+    assert refresh_token in fake_panda.spent_refresh_tokens  # Panda no longer renews anything with it
+
+
+def test_sign_out_while_panda_refuses_the_revocation_still_ends_the_local_session(
+    community_client, community_db, fake_panda, ann
+):
+    fake_panda.failures["revoke"] = 503
+
+    response = community_client.post_form("/auth/sign-out")
+
+    assert response.status_code == 302
+    count = select(func.count()).select_from(WebSession).where(WebSession.subject == ann.sub)
+    assert community_db.session.execute(count).scalar() == 0

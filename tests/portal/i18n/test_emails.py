@@ -113,6 +113,7 @@ VARIANTS = {
         },
     },
     "member_removed": {"": lambda w: _about_an_organization(w)},
+    "organization_added": {"": lambda w: {"organization": w.organization, "actor": w.requester, "link": LINK}},
     "role_changed": {
         "administrator": lambda w: _about_an_organization(w, administrator=True),
         "member": lambda w: _about_an_organization(w, administrator=False),

@@ -151,3 +151,59 @@ def jwks_of(client) -> KeySet:
 def verify_jwt(client, token: str) -> jwt.Token:
     """Decode a token with Panda's published JWKS (signature checked, RS256 only)."""
     return jwt.decode(token, jwks_of(client), algorithms=["RS256"])
+
+
+# -- a client's back-channel endpoint ------------------------------------------------------------
+@dataclass
+class BackChannel:
+    """A client's back-channel endpoint on 127.0.0.1 that keeps what it receives and answers ``status``.
+
+    ``received`` holds ``{"path", "content_type", "body"}`` per request. ``while_receiving``
+    is called (with the request) before the answer: what a client would do meanwhile.
+    """
+
+    status: int = 202
+    received: list[dict] = field(default_factory=list)
+    port: int = 0
+    while_receiving: object = None
+
+    def start(self) -> BackChannel:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        channel = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - the http.server API
+                length = int(self.headers.get("Content-Length") or 0)
+                request = {
+                    "path": self.path,
+                    "content_type": self.headers.get("Content-Type"),
+                    "body": self.rfile.read(length).decode(),
+                }
+                channel.received.append(request)
+                if callable(channel.while_receiving):
+                    channel.while_receiving(request)
+                self.send_response(channel.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/auth/backchannel-logout"
+
+    def access_events(self) -> list[dict]:
+        return [r for r in self.received if r["content_type"] == "application/secevent+jwt"]

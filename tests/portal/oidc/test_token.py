@@ -84,7 +84,7 @@ def test_the_access_token_is_an_rfc9068_jwt_valid_five_minutes(panda_client, flo
     assert claims["scope"] == "openid profile email orgs"
 
 
-def test_the_same_claims_are_in_the_id_token_the_access_token_and_userinfo(
+def test_the_same_claims_are_in_the_id_token_the_access_token_and_userinfo_which_alone_lists_the_orgs(
     panda_client, flow, make_account, monkeypatch
 ):
     from panda_portal.oidc import claims as claims_module
@@ -111,11 +111,14 @@ def test_the_same_claims_are_in_the_id_token_the_access_token_and_userinfo(
         "locale": "fr",
         "email": agent.email,
         "email_verified": True,
-        "orgs": [org],
         "roles": ["support_agent"],
+        "orgs_version": 1,
     }
     for source in (id_claims, access_claims, userinfo):
         assert {key: source.get(key) for key in expected} == expected
+    # The list itself is too large for a header or a URL: only userinfo carries it.
+    assert userinfo["orgs"] == [org]
+    assert "orgs" not in id_claims and "orgs" not in access_claims
 
 
 def test_claims_follow_the_scopes(flow, panda_client):

@@ -172,3 +172,69 @@ def test_the_demo_customers_and_applications_can_be_loaded_twice(panda_db):
     assert {community.name("en"), community.name("nl"), community.name("fr")} == {"Support Community"}
     assert community.description("nl") != community.description("en")
     find_customer("100234", "BE 0403.170.701")
+
+
+# -- the optional contact columns ------------------------------------------------------------------
+def contacts(panda_db) -> dict[str, tuple[str | None, str | None]]:
+    panda_db.session.expire_all()
+    return {r.customer_number: (r.contact_email, r.language) for r in panda_db.session.scalars(select(CustomerRecord))}
+
+
+def test_a_file_may_carry_a_contact_address_and_its_language(run_import, panda_db):
+    result = run_import(
+        "customer_number,enterprise_number,name,contact_email,language\n"
+        "100234,0403170701,Bakkerij Peeters BV, Boekhouding@Bakkerij-Peeters.be ,NL\n"
+        "100235,0712345630,Garage Dubois SRL,,\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 added" in result.stdout
+    assert contacts(panda_db) == {"100234": ("boekhouding@bakkerij-peeters.be", "nl"), "100235": (None, None)}
+
+
+def test_the_columns_may_come_in_any_order_and_alone(run_import, panda_db):
+    result = run_import("customer_number,enterprise_number,name,language\n100234,0403170701,Bakkerij Peeters BV,fr\n")
+    assert result.exit_code == 0, result.output
+    assert contacts(panda_db) == {"100234": (None, "fr")}
+
+
+def test_a_file_without_the_contact_columns_leaves_the_stored_ones_alone(run_import, panda_db):
+    run_import(
+        "customer_number,enterprise_number,name,contact_email,language\n"
+        "100234,0403170701,Bakkerij Peeters,boekhouding@bakkerij-peeters.be,nl\n"
+    )
+    result = run_import(HEADER + "100234,0403170701,Bakkerij Peeters BV\n")
+    assert "0 added, 1 updated" in result.stdout
+    assert contacts(panda_db) == {"100234": ("boekhouding@bakkerij-peeters.be", "nl")}
+    assert register(panda_db)["100234"][1] == "Bakkerij Peeters BV"
+
+
+def test_an_empty_contact_clears_it_and_an_unchanged_one_counts_as_unchanged(run_import, panda_db):
+    header = "customer_number,enterprise_number,name,contact_email,language\n"
+    run_import(header + "100234,0403170701,Bakkerij Peeters BV,boekhouding@bakkerij-peeters.be,nl\n")
+    assert (
+        "1 unchanged"
+        in run_import(header + "100234,0403170701,Bakkerij Peeters BV,boekhouding@bakkerij-peeters.be,nl\n").stdout
+    )
+    assert "1 updated" in run_import(header + "100234,0403170701,Bakkerij Peeters BV,,\n").stdout
+    assert contacts(panda_db) == {"100234": (None, None)}
+
+
+def test_a_wrong_contact_address_or_language_rejects_the_row(run_import, panda_db):
+    result = run_import(
+        "customer_number,enterprise_number,name,contact_email,language\n"
+        "100234,0403170701,Bakkerij Peeters BV,not an address,nl\n"
+        "100235,0712345630,Garage Dubois SRL,garage@dubois.be,de\n"
+        "100236,0876543270,Brouwerij De Smedt NV,bier@desmedt.be,nl\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 added, 0 updated, 0 unchanged, 2 rejected." in result.stdout
+    assert "line 2: rejected: invalid contact e-mail address 'not an address'" in result.stderr
+    assert "line 3: rejected: language must be one of" in result.stderr
+    assert contacts(panda_db) == {"100236": ("bier@desmedt.be", "nl")}
+
+
+def test_an_unknown_column_stops_the_import(run_import, panda_db):
+    result = run_import("customer_number,enterprise_number,name,phone\n100234,0403170701,Bakkerij,0470\n")
+    assert result.exit_code != 0
+    assert "contact_email and language" in result.output
+    assert register(panda_db) == {}

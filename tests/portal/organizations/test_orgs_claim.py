@@ -97,7 +97,7 @@ def _with_statement_count(engine, work):
     return result, len(statements)
 
 
-def test_the_id_token_the_access_token_and_userinfo_carry_the_same_list(
+def test_the_tokens_carry_the_list_s_version_and_userinfo_the_list_itself(
     panda, panda_db, panda_client, make_account, make_org, make_membership
 ):
     accountant = make_account()
@@ -112,12 +112,13 @@ def test_the_id_token_the_access_token_and_userinfo_carry_the_same_list(
     access_claims = verify_jwt(panda_client, tokens["access_token"]).claims
     userinfo = panda_client.get("/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}).json
 
-    assert [o["name"] for o in id_claims["orgs"]] == ["Bakkerij Peeters BV"]
-    assert id_claims["orgs"] == access_claims["orgs"] == userinfo["orgs"]
+    assert [o["name"] for o in userinfo["orgs"]] == ["Bakkerij Peeters BV"]
+    assert "orgs" not in id_claims and "orgs" not in access_claims
+    assert id_claims["orgs_version"] == access_claims["orgs_version"] == userinfo["orgs_version"]
     assert id_claims["roles"] == access_claims["roles"] == userinfo["roles"] == []
 
 
-def test_a_refresh_after_the_access_was_removed_no_longer_lists_the_organization(
+def test_a_refresh_after_the_access_was_removed_carries_a_newer_version_and_userinfo_no_longer_lists_it(
     panda, panda_db, panda_client, make_account, make_org, make_membership
 ):
     accountant = make_account()
@@ -126,10 +127,61 @@ def test_a_refresh_after_the_access_was_removed_no_longer_lists_the_organization
     panda_db.session.commit()
     sign_in_as(panda_client, accountant)
     flow = Flow(panda_client, rp)
-    tokens = flow.tokens(scope="openid profile email orgs offline_access")
-    assert len(verify_jwt(panda_client, tokens["access_token"]).claims["orgs"]) == 1
+    tokens = flow.tokens()
+    before = verify_jwt(panda_client, tokens["access_token"]).claims["orgs_version"]
 
     membership.grants = []
     panda_db.session.commit()
     refreshed = flow.refresh(tokens["refresh_token"]).json
-    assert verify_jwt(panda_client, refreshed["access_token"]).claims["orgs"] == []
+    after = verify_jwt(panda_client, refreshed["access_token"]).claims["orgs_version"]
+    userinfo = panda_client.get("/userinfo", headers={"Authorization": f"Bearer {refreshed['access_token']}"}).json
+
+    assert after > before
+    assert userinfo["orgs"] == [] and userinfo["orgs_version"] == after
+
+
+def test_the_version_stays_while_the_list_stays_and_grows_with_any_change_even_an_unannounced_one(
+    panda, panda_db, make_account, make_org, make_membership
+):
+    from panda_portal.oidc.access import orgs_snapshot
+
+    accountant = make_account()
+    client, _ = _client(panda_db)
+    first = orgs_snapshot(accountant, client)
+    assert orgs_snapshot(accountant, client).version == first.version
+
+    make_membership(accountant, make_org(name="Bakkerij Peeters BV"), grants=[SUPPORT])  # no signal at all
+    granted = orgs_snapshot(accountant, client)
+    accountant.is_support_agent = True
+    agent = orgs_snapshot(accountant, client)
+    accountant.disabled_at = accountant.created_at
+    disabled = orgs_snapshot(accountant, client)
+
+    assert first.version < granted.version < agent.version < disabled.version
+    assert [o["name"] for o in granted.orgs] == ["Bakkerij Peeters BV"]
+    assert agent.roles == ["support_agent"]
+    assert (disabled.orgs, disabled.roles) == ([], [])
+
+
+def test_a_token_stays_small_however_many_organizations(
+    panda, panda_db, panda_client, applications, make_account, make_org
+):
+    from panda_portal.organizations.models import ApplicationGrant, Membership
+
+    accountant = make_account()
+    for n in range(300):
+        organization = make_org(name=f"Client {n:04d} with a rather long legal name BV", in_register=False)
+        membership = Membership(
+            organization_id=organization.id, account_id=accountant.id, role=Role.MEMBER, status=MembershipStatus.ACTIVE
+        )
+        membership.grants = [ApplicationGrant(application_key=SUPPORT)]
+        panda_db.session.add(membership)
+    _client_row, rp = _client(panda_db)
+    panda_db.session.commit()
+    sign_in_as(panda_client, accountant)
+
+    tokens = Flow(panda_client, rp).tokens()
+    userinfo = panda_client.get("/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}).json
+
+    assert len(userinfo["orgs"]) == 300
+    assert len(tokens["id_token"]) < 8 * 1024 and len(tokens["access_token"]) < 8 * 1024
