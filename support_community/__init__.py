@@ -44,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from support_community.auth import init_auth
     from support_community.cases.views import bp as cases_bp
     from support_community.cases.views.preferences import bp as preferences_bp
+    from support_community.kb.views import bp as kb_bp
     from support_community.templating import install_template_helpers
 
     install_template_helpers(app)
@@ -51,6 +52,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(cases_bp)
     app.register_blueprint(agents_bp)
     app.register_blueprint(preferences_bp)
+    app.register_blueprint(kb_bp)
 
     from support_community.permissions import can
 
@@ -67,6 +69,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             "current_user": current_user(),
             "panda_url": app.config["PANDA_ISSUER"],
         }
+
+    from support_community.cases.emails import delivery
+
+    delivery.install()  # a case mail leaves only while its recipient may see the case
 
     from support_community.cli import register_commands
 

@@ -22,6 +22,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(catalog_group)
     app.cli.add_command(attachments_group)
     app.cli.add_command(demo_command)
+    from support_community.kb.cli import kb_group
+
+    app.cli.add_command(kb_group)
 
 
 def _create_app(*_args, **_kwargs) -> Flask:

@@ -120,7 +120,8 @@ SETTINGS: tuple[Setting, ...] = (
         int,
         300,
         used_by="community",
-        description="Seconds after its issue during which a back-channel logout token is accepted.",
+        description="Seconds after its issue during which a back-channel logout token or an access event from "
+        "Panda is accepted.",
     ),
     Setting("ATTACHMENT_MAX_MB", int, 25, used_by="community", description="Largest attachment accepted, in MB."),
     Setting(

@@ -1,6 +1,11 @@
 """Imports every model so the metadata is complete (Alembic, tests, create_all)."""
 
-from support_community.auth.models import SeenLogoutToken, WebSession  # noqa: F401
+from support_community.auth.models import (  # noqa: F401
+    PersonAccess,
+    PersonOrganization,
+    SeenLogoutToken,
+    WebSession,
+)
 from support_community.cases.models import (  # noqa: F401
     Attachment,
     Case,
@@ -13,4 +18,5 @@ from support_community.cases.models import (  # noqa: F401
     Product,
     QueuePreference,
 )
+from support_community.kb.models import Article, ArticleFeedback, ArticleRevision, ArticleTranslation  # noqa: F401
 from support_community.outbox.models import OutboxMessage  # noqa: F401

@@ -1,7 +1,7 @@
 """Who may do what in the community: the token decides, nothing else.
 
 Each domain keeps its own capability table (``cases.permissions``: by the role in an
-organization; ``agents.permissions``: by the token's ``roles``); this module puts them
+organization; ``agents.permissions`` and ``kb.permissions``: by the token's ``roles``); this module puts them
 together in the one check views, templates, services and the access hook use.
 
 Organization-owned routes carry the organization in the URL (``/orgs/<org_id>/…``).
@@ -18,6 +18,7 @@ from flask import abort, g
 from support_community.agents.permissions import roles_may
 from support_community.auth.session import OrganizationClaim, SignedInPerson, current_user
 from support_community.cases.permissions import organization_role_may
+from support_community.kb.permissions import roles_may as kb_roles_may
 
 
 def has_capability(user: SignedInPerson | None, capability: str, org: OrganizationClaim | None = None) -> bool:
@@ -28,7 +29,7 @@ def has_capability(user: SignedInPerson | None, capability: str, org: Organizati
         if user.organization(org.id) is None:
             return False
         return organization_role_may(org.role, capability)
-    return roles_may(user.roles, capability)
+    return roles_may(user.roles, capability) or kb_roles_may(user.roles, capability)
 
 
 def can(capability: str, view_args: dict) -> bool:

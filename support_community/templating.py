@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from shared.i18n import current_language
 from support_community.cases.labels import author_label, severity_label, status_label
 from support_community.cases.rendering import render_text
+from support_community.kb.labels import language_label, visibility_label
 
 
 def format_when(value: dt.datetime | None, format: str = "medium") -> str:
@@ -43,6 +44,8 @@ def install_template_helpers(app: Flask) -> None:
     app.add_template_filter(render_text, "user_text")
     app.add_template_filter(format_when, "datetime")
     app.add_template_filter(format_filesize, "filesize")
+    app.add_template_filter(language_label, "language_label")
+    app.add_template_filter(visibility_label, "visibility_label")
 
     @app.context_processor
     def _case_helpers() -> dict[str, Any]:

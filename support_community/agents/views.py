@@ -30,6 +30,7 @@ from support_community.cases.services.severity import change_severity
 from support_community.cases.views.context import acting_person
 from support_community.cases.views.downloads import attachment_download
 from support_community.extensions import db
+from support_community.kb.views.linking import link_choices, with_link
 from support_community.permissions import has_capability
 
 bp = Blueprint("agents", __name__, url_prefix="/agent")
@@ -100,6 +101,7 @@ def _render_case(case: Case, agent: Person, status: int = 200, **given: Any) -> 
         me=agent,
         **forms,
         can_note=has_capability(current_user(), "agent.case.note"),
+        **link_choices(case, given.get("article_query", "")),
         allowed_types=_(
             "Allowed: %(types)s; at most %(max)s MB per file.",
             types=attachments.allowed_types_text(),
@@ -117,7 +119,7 @@ def _back_to(case: Case, anchor: str | None = None) -> Response:
 def case_detail(case_id: uuid.UUID) -> ResponseReturnValue:
     agent = acting_person()
     case = _case_or_404(case_id)
-    response = _render_case(case, agent)
+    response = _render_case(case, agent, article_query=request.args.get("article_q", ""))
     db.session.commit()
     return response
 
@@ -144,6 +146,25 @@ def case_reply(case_id: uuid.UUID) -> ResponseReturnValue:
     db.session.commit()
     flash(_("Your internal note is added.") if internal else _("Your reply is sent to the customer."), "success")
     return _back_to(case, "conversation")
+
+
+@bp.post("/cases/<uuid:case_id>/article-link")
+@requires("agent.case.reply")
+def case_article_link(case_id: uuid.UUID) -> ResponseReturnValue:
+    """The reply form again, with the chosen help article's address added at the end (without JavaScript)."""
+    agent = acting_person()
+    case = _case_or_404(case_id)
+    form = ReplyForm()
+    status = 200
+    body = with_link(form.body.data, request.form.get("article"), case)
+    if body is None:
+        flash(_("Choose a help article first."), "error")
+        status = 400
+    else:
+        form.body.data = body
+    response = _render_case(case, agent, status, reply_form=form, article_query=request.form.get("article_q", ""))
+    db.session.commit()
+    return response
 
 
 @bp.post("/cases/<uuid:case_id>/status")

@@ -37,13 +37,16 @@ def import_command(path: str) -> None:
 
 @click.command("demo")
 def demo_command() -> None:
-    """Load the demo products and categories (safe to run again)."""
+    """Load the demo products and categories, and the knowledge base's first article (safe to run again)."""
     from support_community.cases.services.demo_data import load_demo
     from support_community.extensions import db
+    from support_community.kb.services.seed import seed_knowledge_base
 
     report = load_demo()
+    articles = seed_knowledge_base()
     db.session.commit()
     click.echo(f"Demo catalog: {report.added} added, {report.updated} updated, {report.unchanged} unchanged.")
+    click.echo(f"Knowledge base: {articles.added} language version(s) of the first article added.")
 
 
 @attachments_group.command("purge")

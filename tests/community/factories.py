@@ -3,6 +3,10 @@
 make_person(), make_agent(), make_product(), make_case(opener), follow(case, person)
 organization(PEETERS), user_with(PEETERS, roles=...), acting_as(panda_user)
 category("accounting", "vat"), open_case(PEETERS, actor)   # through the service, like the form does
+grant(person, organization_id), withdraw(person, organization_id)   # what Panda says they may act for
+
+The people made here are known to the community's access (``auth.access``) as Panda would
+have told it: a case's opener and its followers may see its organization, an agent is one.
 """
 
 from __future__ import annotations
@@ -11,7 +15,11 @@ import datetime as dt
 import itertools
 import uuid
 
+from sqlalchemy import delete
+
 from shared.database import utcnow
+from support_community.auth.access import store
+from support_community.auth.models import PersonAccess, PersonOrganization
 from support_community.auth.session import OrganizationClaim, SignedInPerson
 from support_community.cases.models import (
     Case,
@@ -67,11 +75,41 @@ def make_person(
     )
     db.session.add(person)
     db.session.flush()
+    _known(sub, roles=["support_agent"] if is_agent else [])
     return person
 
 
 def make_agent(name: str = "Sam Support", **attributes) -> Person:
     return make_person(name=name, is_agent=True, **attributes)
+
+
+# -- what Panda says a person may act for (``auth.access``) ----------------------------------------
+def _known(sub: str, *, roles: list[str]) -> PersonAccess:
+    row = db.session.get(PersonAccess, sub)
+    if row is None:
+        row = PersonAccess(sub=sub, roles=roles, orgs_version=None)
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def grant(person: Person, organization_id: str | uuid.UUID, name: str = "Bakkerij Peeters BV") -> None:
+    """``person`` may act for the organization (as if Panda's list named it)."""
+    _known(person.sub, roles=[])
+    org_id = uuid.UUID(str(organization_id))
+    if db.session.get(PersonOrganization, (person.sub, org_id)) is None:
+        db.session.add(PersonOrganization(sub=person.sub, organization_id=org_id, name=name, role="member"))
+        db.session.flush()
+
+
+def withdraw(person: Person, organization_id: str | uuid.UUID) -> None:
+    """``person`` no longer may act for the organization (kept by the community, without telling anyone)."""
+    db.session.execute(
+        delete(PersonOrganization).where(
+            PersonOrganization.sub == person.sub, PersonOrganization.organization_id == uuid.UUID(str(organization_id))
+        )
+    )
+    db.session.flush()
 
 
 def make_product(key: str = "accounting", name: str = "Accounting") -> Product:
@@ -123,6 +161,7 @@ def make_case(
     )
     db.session.add(case)
     db.session.flush()
+    grant(opener, case.organization_id, organization_name)
     db.session.add(
         CaseMessage(
             case_id=case.id,
@@ -139,8 +178,11 @@ def make_case(
 
 
 def follow(case: Case, person: Person) -> None:
+    """``person`` follows the case (and may see its organization: only who may see a case can follow it)."""
     db.session.add(CaseFollower(case_id=case.id, person_sub=person.sub))
     db.session.flush()
+    if not person.is_agent:
+        grant(person, case.organization_id, case.organization_name)
 
 
 # -- what the token says, and what the community makes of it --------------------------------------
@@ -162,9 +204,22 @@ def user_with(
 
 
 def acting_as(user: PandaUser | SignedInPerson) -> Person:
-    """The person row of someone signed in (made as their first action in the community would)."""
+    """The person row of someone signed in (made as their first action in the community would),
+    with what Panda says they may act for kept as a sign-in keeps it."""
     if isinstance(user, PandaUser):
         user = SignedInPerson.from_claims({"sub": user.sub, **user.claims(), "roles": user.roles})
+    if db.session.get(PersonAccess, user.sub) is None:
+        orgs = [
+            {
+                "id": org.id,
+                "name": org.name,
+                "enterprise_number": org.enterprise_number,
+                "customer_number": org.customer_number,
+                "role": org.role,
+            }
+            for org in user.orgs
+        ]
+        store(user.sub, orgs=orgs, roles=list(user.roles), version=None)
     return people.person_for(user)
 
 

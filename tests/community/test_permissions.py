@@ -113,6 +113,100 @@ ROUTES += [
     ("GET", "/cases/new", AGENT, 200),
 ]
 
+# The knowledge base: public pages whose articles depend on who reads (see ``kb_articles``), the
+# new-case form's suggestions (the organization's), and the agents' editor (the token's roles).
+KB_ARTICLE = "3d9c2e71-6a4b-4c8d-9e0f-5a6b7c8d9e01"
+_KB = "/kb/en/sweep"
+ROUTES += [("GET", "/kb", who, 200) for who in (ANONYMOUS, MEMBER, OUTSIDER, AGENT)]
+for _slug, _visitor, _customer, _agent in (
+    ("public", 200, 200, 200),
+    ("customers", 404, 200, 200),
+    ("internal", 404, 404, 200),  # never shown to customers
+    ("draft", 404, 404, 404),  # drafts only in the editor
+):
+    for _who, _status in ((ANONYMOUS, _visitor), (MEMBER, _customer), (OUTSIDER, _customer), (AGENT, _agent)):
+        ROUTES += [
+            ("GET", f"{_KB}-{_slug}", _who, _status),
+            # Readable: the sweep's form has no answer (400); otherwise the article does not exist (404).
+            ("POST", f"{_KB}-{_slug}/feedback", _who, 400 if _status == 200 else 404),
+        ]
+ROUTES += [
+    ("GET", f"/orgs/{PEETERS['id']}/kb/suggestions", ANONYMOUS, 302),
+    ("GET", f"/orgs/{PEETERS['id']}/kb/suggestions", MEMBER, 200),
+    ("GET", f"/orgs/{PEETERS['id']}/kb/suggestions", OUTSIDER, 404),
+    ("GET", f"/orgs/{PEETERS['id']}/kb/suggestions", AGENT, 404),
+    ("POST", f"/orgs/{PEETERS['id']}/kb/answered", ANONYMOUS, 401),
+    ("POST", f"/orgs/{PEETERS['id']}/kb/answered", MEMBER, 400),
+    ("POST", f"/orgs/{PEETERS['id']}/kb/answered", OUTSIDER, 404),
+    ("POST", f"/orgs/{PEETERS['id']}/kb/answered", AGENT, 404),
+]
+for _path, _agent in (
+    ("/agent/kb", 200),
+    ("/agent/kb/new", 200),
+    ("/agent/kb/report", 200),
+    (f"/agent/kb/{KB_ARTICLE}/en", 200),
+    (f"/agent/kb/{KB_ARTICLE}/nl", 200),  # a missing translation: the form to write it
+    (f"/agent/kb/{KB_ARTICLE}/en/history", 200),
+    (f"/agent/kb/{KB_ARTICLE}/nl/history", 404),
+    (f"/agent/kb/{SOME_CASE}/en", 404),
+):
+    ROUTES += [
+        (method, _path, who, status)
+        for method, who, status in (
+            ("GET", ANONYMOUS, 302),
+            ("GET", OUTSIDER, 403),
+            ("GET", MEMBER, 403),
+            ("GET", AGENT, _agent),
+        )
+    ]
+for _path, _agent in (
+    ("/agent/kb/new", 400),
+    (f"/agent/kb/{KB_ARTICLE}/en", 400),
+    (f"/agent/kb/{KB_ARTICLE}/en/publish", 302),
+    (f"/agent/kb/{KB_ARTICLE}/en/unpublish", 302),
+    (f"/agent/kb/{SOME_CASE}/en/publish", 404),
+    (f"/agent/cases/{SOME_CASE}/article-link", 404),
+):
+    ROUTES += [
+        (method, _path, who, status)
+        for method, who, status in (
+            ("POST", ANONYMOUS, 401),
+            ("POST", OUTSIDER, 403),
+            ("POST", MEMBER, 403),
+            ("POST", AGENT, _agent),
+        )
+    ]
+
+
+@pytest.fixture(autouse=True)
+def kb_articles(community):
+    """Articles in English for every audience, and a draft: ``/kb/en/sweep-<visibility>``, ``/kb/en/sweep-draft``."""
+    from support_community.extensions import db
+    from support_community.kb.models import Article, Visibility
+    from support_community.kb.services import editing
+
+    for slug, visibility, published, article_id in (
+        ("public", Visibility.PUBLIC, True, KB_ARTICLE),
+        ("customers", Visibility.CUSTOMERS, True, None),
+        ("internal", Visibility.INTERNAL, True, None),
+        ("draft", Visibility.PUBLIC, False, None),
+    ):
+        article = Article(id=uuid.UUID(article_id) if article_id else uuid.uuid4(), visibility=visibility)
+        db.session.add(article)
+        db.session.flush()
+        editing.save_translation(
+            article,
+            "en",
+            actor=None,
+            title=f"Sweep {slug}",
+            body="Text.",
+            base_revision=0,
+            product_key=None,
+            category_id=None,
+            visibility=visibility,
+            publish=published,
+        )
+
 
 @pytest.fixture(autouse=True)
 def peeters_case(community):

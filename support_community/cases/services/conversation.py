@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from shared.database import utcnow
+from shared.database import rowcount, utcnow
+from support_community.auth.models import PersonOrganization
 from support_community.cases.emails.conversation import send_agent_replied, send_customer_replied
 from support_community.cases.models import (
     Attachment,
@@ -243,4 +244,24 @@ def follow(case: Case, *, actor: Person) -> None:
 def unfollow(case: Case, *, actor: Person) -> None:
     db.session.execute(
         delete(CaseFollower).where(CaseFollower.case_id == case.id, CaseFollower.person_sub == actor.sub)
+    )
+
+
+def stop_following_what_is_no_longer_theirs(sub: str) -> int:
+    """Someone lost access to organizations: they stop following those organizations' cases.
+
+    Kept: the cases of organizations still in their list (``auth.access``). One statement,
+    whatever the number of cases or organizations. Returns how many follows ended.
+    """
+    still_theirs = exists(
+        select(Case.id)
+        .join(PersonOrganization, PersonOrganization.organization_id == Case.organization_id)
+        .where(Case.id == CaseFollower.case_id, PersonOrganization.sub == sub)
+    )
+    return rowcount(
+        db.session.execute(
+            delete(CaseFollower)
+            .where(CaseFollower.person_sub == sub, ~still_theirs)
+            .execution_options(synchronize_session=False)
+        )
     )

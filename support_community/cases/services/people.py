@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from shared.database import utcnow
 from shared.i18n import LANGUAGES
 from support_community.auth import signals
+from support_community.auth.access import SUPPORT_AGENT
 from support_community.auth.session import SignedInPerson
 from support_community.cases.models import Person
 from support_community.extensions import db
@@ -67,3 +68,18 @@ def person_for(user: SignedInPerson) -> Person:
 @signals.claims_accepted.connect
 def _refresh_person(_app, *, user: SignedInPerson) -> None:
     person_for(user)
+
+
+@signals.access_changed.connect
+def _access_lost(_app, *, sub: str, roles: tuple[str, ...] = (), **_changes) -> None:
+    """Someone lost organizations (or their agent role) in Panda: the cases of what is no longer
+    theirs stop reaching them, also as a follower; an agent no longer one leaves the agents' lists."""
+    from support_community.cases.services.conversation import stop_following_what_is_no_longer_theirs
+
+    agent = SUPPORT_AGENT in roles
+    person = db.session.get(Person, sub)
+    if person is not None and person.is_agent and not agent:
+        person.is_agent = False
+    if not agent:
+        stop_following_what_is_no_longer_theirs(sub)
+    db.session.flush()

@@ -18,6 +18,7 @@ from support_community.cases.services.errors import CaseError
 from support_community.cases.views import bp
 from support_community.cases.views.context import acting_organization, acting_person, upload_limits
 from support_community.extensions import db
+from support_community.kb.views.suggesting import articles_to_offer_first
 
 
 @bp.route("/orgs/<uuid:org_id>/cases/new", methods=["GET", "POST"])
@@ -29,6 +30,18 @@ def new_case(org_id: uuid.UUID) -> ResponseReturnValue:
     form.set_choices(products, categories, current_language())
     status = 200
     if form.validate_on_submit():
+        # Without JavaScript, the first submit shows the help articles that may answer the question.
+        suggestions = articles_to_offer_first(form.subject.data, form.description.data)
+        if suggestions:
+            return render_template(
+                "cases/new.html",
+                org=org,
+                form=form,
+                products=products,
+                categories=categories,
+                limits=upload_limits(),
+                suggestions=suggestions,
+            )
         try:
             case = creating.open_case(
                 org=org,

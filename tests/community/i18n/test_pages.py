@@ -34,6 +34,7 @@ NOT_PAGES = {
     "auth.backchannel_logout",  # Panda's server posts a logout token
     "cases.download",
     "agents.case_attachment",  # the attachment's own bytes
+    "kb.suggestions_fragment",  # a piece of the new-case form for its script (seen whole in new_case_with_suggestions)
 }
 SWITCH = {"nl": "Wissel van organisatie", "fr": "Changer d'organisation"}
 SIGN_IN = {"nl": "Aanmelden met Panda", "fr": "Se connecter avec Panda"}
@@ -467,6 +468,234 @@ def agent_assignment_removed(v: Visit):
 @page("agents.case_severity", nl=["De ernst is nu ‘Laag’."], fr=["La gravité est désormais « Faible »."])
 def agent_severity_changed(v: Visit):
     return _post_agent(v, "severity", {"severity": "low"})
+
+
+# -- the knowledge base ---------------------------------------------------------------------------------
+def _seeded(v: Visit):
+    """The first article (in the world's language): its address."""
+    from support_community.extensions import db
+    from support_community.kb.services.seed import SEED_SLUGS, seed_knowledge_base
+
+    seed_knowledge_base()
+    db.session.commit()
+    return f"/kb/{v.language}/{SEED_SLUGS[v.language]}"
+
+
+def _kb_editor(v: Visit, language: str | None = None) -> str:
+    from support_community.kb.services.seed import SEED_ARTICLE_ID
+
+    _seeded(v)
+    return f"/agent/kb/{SEED_ARTICLE_ID}/{language or v.language}"
+
+
+@page(
+    "kb.index",
+    signed_in=False,
+    nl=["Hulpartikelen", "Zoek in de hulpartikelen", "Alle producten", "Laatst bijgewerkt"],
+    fr=["Articles d'aide", "Chercher dans les articles d'aide", "Tous les produits", "Dernière mise à jour"],
+)
+def help_articles_for_a_visitor(v: Visit):
+    _seeded(v)
+    return v.anonymous().get("/kb")
+
+
+@page(
+    "kb.index",
+    nl=["Artikelen over ‘ondernemingsnummer’", "Open een case"],
+    fr=["Articles sur « numéro d'entreprise »", "Ouvrir un cas"],
+)
+def help_articles_searched(v: Visit):
+    _seeded(v)
+    query = {"nl": "ondernemingsnummer", "fr": "numéro d'entreprise"}[v.language]
+    response = v.customer().get("/kb", query_string={"q": query})
+    assert "<mark>" in response.get_data(as_text=True)
+    return response
+
+
+@page("kb.index", nl=["Geen enkel artikel gaat over ‘zebrapad’"], fr=["Aucun article ne parle de « zebrapad »"])
+def help_articles_without_a_match(v: Visit):
+    return v.customer().get("/kb", query_string={"q": "zebrapad"})
+
+
+@page(
+    "kb.article",
+    signed_in=False,
+    nl=[
+        "Wissel van organisatie",
+        "ondernemingsnummer",
+        "Was dit artikel nuttig?",
+        "Ook in:",
+        "Laatst bijgewerkt",
+        "Panda-portaal en Support Community · Organisaties en toegang",
+    ],
+    fr=[
+        "Changer d'organisation",
+        "numéro d'entreprise",
+        "Cet article vous a-t-il été utile ?",
+        "Aussi en :",
+        "Portail Panda et Support Community · Organisations et accès",
+    ],
+)
+def help_article_for_a_visitor(v: Visit):
+    return v.anonymous().get(_seeded(v))
+
+
+@page("kb.vote", signed_in=False, nl=["Bedankt! Fijn dat het artikel hielp."], fr=["Merci ! Nous sommes heureux"])
+def help_article_found_helpful(v: Visit):
+    url = _seeded(v)
+    return v.anonymous().post_form(f"{url}/feedback", {"helpful": "yes"}, page=url, follow_redirects=True)
+
+
+@page(
+    "cases.new_case",
+    nl=["Dit artikel kan uw vraag beantwoorden", "Dit beantwoordde mijn vraag", "Verder: de case openen"],
+    fr=["Cet article peut répondre à votre question", "Ceci a répondu à ma question", "Continuer : ouvrir le cas"],
+)
+def new_case_with_suggestions(v: Visit):
+    _seeded(v)
+    url = _org(PEETERS, "cases/new")
+    typed = {
+        "nl": ("Ondernemingsnummer van mijn klant", "Waar geef ik het klantnummer en het ondernemingsnummer in?"),
+        "fr": ("Numéro d'entreprise de mon client", "Où saisir le numéro client et le numéro d'entreprise ?"),
+    }[v.language]
+    data = {
+        "product": "accounting",
+        "category": str(category("accounting", "vat").id),
+        "severity": "low",
+        "subject": typed[0],
+        "description": typed[1],
+    }
+    return v.customer().post_form(url, data, page=url)
+
+
+@page("kb.answered", nl=["Fijn dat het artikel uw vraag beantwoordde."], fr=["Nous sommes heureux que l'article"])
+def question_answered_by_an_article(v: Visit):
+    from support_community.extensions import db
+    from support_community.kb.models import ArticleTranslation
+    from support_community.kb.services.seed import SEED_SLUGS
+
+    _seeded(v)
+    translation = db.session.query(ArticleTranslation).filter_by(slug=SEED_SLUGS[v.language]).one()
+    url = _org(PEETERS, "cases/new")
+    return v.customer().post_form(
+        _org(PEETERS, "kb/answered"), {"answered": str(translation.id)}, page=url, follow_redirects=True
+    )
+
+
+@page(
+    "kb.editor_list",
+    nl=["Hulpartikelen: redactie", "Nieuw artikel", "Gepubliceerd", "Wie mag het lezen"],
+    fr=["Articles d'aide : rédaction", "Nouvel article", "Publié", "Qui peut le lire"],
+)
+def help_articles_editor(v: Visit):
+    _seeded(v)
+    return v.agent().get("/agent/kb")
+
+
+@page(
+    "kb.new_article",
+    nl=["Nieuw artikel", "Voorbeeld", "Concept bewaren", "Bewaren en publiceren", "Iedereen, ook zonder aan te melden"],
+    fr=["Nouvel article", "Aperçu", "Enregistrer le brouillon", "Enregistrer et publier", "Tout le monde"],
+)
+def new_help_article(v: Visit):
+    return v.agent().get("/agent/kb/new")
+
+
+@page("kb.new_article", nl=["Voorbeeld (niet bewaard)"], fr=["Aperçu (non enregistré)"])
+def new_help_article_previewed(v: Visit):
+    data = {"language": v.language, "title": "Titel", "body": "**Tekst**", "visibility": "public", "action": "preview"}
+    return v.agent().post_form("/agent/kb/new", data, page="/agent/kb/new")
+
+
+@page(
+    "kb.edit",
+    nl=["Deze versie", "Gepubliceerd", "Talen", "Wat lezers zeiden", "Geschiedenis", "Depubliceren"],
+    fr=["Cette version", "Publié", "Langues", "Ce que les lecteurs ont dit", "Historique", "Dépublier"],
+)
+def help_article_in_the_editor(v: Visit):
+    return v.agent().get(_kb_editor(v))
+
+
+@page(
+    "kb.edit",
+    409,
+    nl=["Iemand anders heeft dit artikel intussen bewaard."],
+    fr=["Quelqu'un d'autre a enregistré cet article entre-temps."],
+)
+def help_article_saved_over_a_newer_version(v: Visit):
+    url = _kb_editor(v)
+    data = {"title": "Titel", "body": "Tekst", "visibility": "public", "base_revision": "0", "action": "save"}
+    return v.agent().post_form(url, data, page=url)
+
+
+@page("kb.edit", nl=["Uw concept is bewaard als versie 1."], fr=["Votre brouillon est enregistré comme version 1."])
+def help_article_translation_drafted(v: Visit):
+    from support_community.extensions import db
+    from support_community.kb.services.editing import create_article
+
+    saved = create_article(
+        actor=None,
+        language="en",
+        title="Printing",
+        body="Print.",
+        product_key=None,
+        category_id=None,
+        visibility="public",
+    )
+    db.session.commit()
+    url = f"/agent/kb/{saved.translation.article_id}/{v.language}"
+    data = {"title": "Titel", "body": "Tekst", "visibility": "public", "base_revision": "0", "action": "save"}
+    return v.agent().post_form(url, data, page=url, follow_redirects=True)
+
+
+@page("kb.unpublish", nl=["staat niet meer op de site"], fr=["n'est plus sur le site"])
+def help_article_unpublished(v: Visit):
+    url = _kb_editor(v)
+    return v.agent().post_form(f"{url}/unpublish", {}, page=url, follow_redirects=True)
+
+
+@page("kb.publish", nl=["is gepubliceerd."], fr=["est publiée."])
+def help_article_published_again(v: Visit):
+    url = _kb_editor(v)
+    client = v.agent()
+    client.post_form(f"{url}/unpublish", {}, page=url)
+    return client.post_form(f"{url}/publish", {}, page=url, follow_redirects=True)
+
+
+@page(
+    "kb.history",
+    nl=["Geschiedenis van", "Versie 1", "Geladen met de eerste artikelen"],
+    fr=["Historique de", "Version 1", "Chargé avec les premiers articles"],
+)
+def help_article_history(v: Visit):
+    return v.agent().get(f"{_kb_editor(v)}/history")
+
+
+@page(
+    "kb.report",
+    nl=["Rapport hulpartikelen", "vragen beantwoord zonder case", "De laatste 30 dagen"],
+    fr=["Rapport des articles d'aide", "questions résolues sans cas", "Les 30 derniers jours"],
+)
+def help_articles_report(v: Visit):
+    return v.agent().get("/agent/kb/report")
+
+
+@page(
+    "agents.case_article_link",
+    nl=["Een hulpartikel koppelen", "Koppeling invoegen", "in de taal van de klant"],
+    fr=["Lier un article d'aide", "Insérer le lien", "dans la langue du client"],
+)
+def agent_help_article_linked(v: Visit):
+    from support_community.extensions import db
+    from support_community.kb.models import ArticleTranslation
+    from support_community.kb.services.seed import SEED_ARTICLE_ID
+
+    _seeded(v)
+    translation = db.session.query(ArticleTranslation).filter_by(article_id=SEED_ARTICLE_ID, language="en").one()
+    data = {"body": "Zie:", "article": str(translation.id)}
+    response = _post_agent(v, "article-link", data, follow=False)
+    assert f"/kb/{v.language}/" in response.get_data(as_text=True)
+    return response
 
 
 # -- pages only an error shows -------------------------------------------------------------------------

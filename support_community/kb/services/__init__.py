@@ -1,0 +1,1 @@
+"""The knowledge base's use cases, one module per concern."""
