@@ -6,10 +6,11 @@ STAMP  := $(VENV)/.installed
 # Every direct and indirect dependency, pinned with hashes (`make lock` refreshes them).
 LOCK     := requirements/dev.txt
 RUNTIME  := requirements/runtime.txt
+LOAD     := requirements/load.txt
 COMPILE   = $(BIN)/pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe \
             --no-emit-find-links --no-emit-index-url
 
-.PHONY: install run test test-postgres lint format lock screenshots translations clean-instance
+.PHONY: install run cluster test test-postgres test-cluster load-deps lint format lock screenshots translations clean-instance
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) is needed (set PYTHON=... to use another)"; exit 1; }
@@ -28,11 +29,24 @@ translations: $(STAMP)
 run: install
 	$(BIN)/python -m devserver
 
+# The production rehearsal: two instances of each service and two workers of each behind nginx (TLS),
+# on PostgreSQL and Redis (see devserver/cluster.py and the README's "Running several instances").
+cluster: install
+	$(BIN)/python -m devserver.cluster
+
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-postgres: install
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The story against `make cluster` started on free ports, with databases of its own (tests/cluster/).
+test-cluster: install
+	$(BIN)/python -m pytest -m cluster tests/cluster $(PYTEST_ARGS)
+
+# Locust, for the load figures of bench/load/ (never part of the tests or CI).
+load-deps: install
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOAD)
 
 # ruff (lint and format check) and mypy over the whole tree; `make format` rewrites the files.
 lint: install

@@ -34,6 +34,7 @@ GUNICORN_CONFIG = PROJECT_ROOT / "deploy" / "gunicorn.conf.py"
 HOST = "127.0.0.1"
 LOG_RECORD = re.compile(r"^\[?\d{4}-\d\d-\d\d[ T]")  # a logging line, not something said to the user
 KEPT_LINES = 200  # a child's latest output lines, for the banner and for tests
+MAX_RESTARTS = 5  # a child that keeps dying is a fault to report, not to hide
 
 
 class StackError(RuntimeError):
@@ -133,6 +134,9 @@ class ChildSpec:
     name: str
     argv: list[str]
     ready_url: str | None = None
+    env: Mapping[str, str] | None = None  # over the supervisor's environment, for this child only
+    stop_signal: int = signal.SIGTERM  # what asks it to stop (PostgreSQL stops fast on SIGINT)
+    restart: bool = False  # started again when it dies, like a pod (the cluster's instances), else all stop
 
 
 def stack_children(ports: Ports, *, reload: bool = False) -> list[ChildSpec]:
@@ -230,6 +234,7 @@ class Supervisor:
         self.stopping = threading.Event()
         self._write_lock = threading.Lock()
         self.width = 16
+        self.restarts: dict[str, int] = {}
 
     # -- output --
     def say(self, message: str) -> None:
@@ -251,7 +256,7 @@ class Supervisor:
     def start(self, spec: ChildSpec) -> Child:
         process = subprocess.Popen(
             spec.argv,
-            env=self.env,
+            env={**self.env, **(spec.env or {})},
             cwd=self.cwd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -311,11 +316,26 @@ class Supervisor:
                 raise StackError(f"not answering after {timeout:.0f} seconds: {names}")
             self.stopping.wait(0.2)
 
+    def restart(self, child: Child) -> Child:
+        """Start a dead child again (what it left in its process group goes first)."""
+        _signal_group(child.pid, signal.SIGKILL)
+        child.reader.join(timeout=2)
+        self.children.remove(child)
+        self.say(_death_message(child) + "; starting it again.")
+        return self.start(child.spec)
+
     def watch(self) -> int:
-        """Until a stop is requested (0) or a child dies (1); every child is stopped after."""
+        """Until a stop is requested (0) or a child dies (1); every child is stopped after.
+
+        A child whose spec says ``restart`` is started again instead, as Kubernetes restarts a pod.
+        """
         try:
             while not self.stopping.wait(0.2):
                 dead = self.dead_child()
+                if dead is not None and dead.spec.restart and self.restarts.get(dead.name, 0) < MAX_RESTARTS:
+                    self.restarts[dead.name] = self.restarts.get(dead.name, 0) + 1
+                    self.restart(dead)
+                    continue
                 if dead is not None:
                     self.say(_death_message(dead) + "; stopping the others.")
                     return 1
@@ -328,7 +348,7 @@ class Supervisor:
         children = list(self.children)
         for child in children:
             if child.process.poll() is None:
-                _signal_group(child.pid, signal.SIGTERM)
+                _signal_group(child.pid, child.spec.stop_signal)
         deadline = time.monotonic() + self.stop_timeout
         for child in children:
             try:

@@ -17,24 +17,39 @@ from flask_babel import Babel
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared.access import install_access_control
-from shared.config import configure_logging
 from shared.database import Database
 from shared.health import health_blueprint
 from shared.i18n import init_i18n
 from shared.input import install_input_guard
+from shared.logs import configure_logging, install_request_logging
+from shared.metrics import install_metrics
 from shared.resilience import install_outage_handling
 from shared.security import install_security_headers
 from shared.sessions import DatabaseSessionInterface
+from shared.settings import operations_settings
+from shared.tracing import install_tracing
 from shared.web import install_shared_web
 
 
 def new_app(import_name: str, settings: dict[str, Any], overrides: dict[str, Any] | None) -> Flask:
-    """A Flask app with the service's settings (overrides last), logging and trusted proxies."""
+    """A Flask app with the service's settings (overrides last), logging and trusted proxies.
+
+    The process settings (instance name, log format, metrics, tracing: ``shared.settings.OPERATIONS``)
+    are kept in ``app.extensions["operations"]``, with the service's name under ``SERVICE``.
+    """
     app = Flask(import_name, instance_path=None)
     app.config.from_mapping(settings)
     if overrides:
         app.config.update(overrides)
-    configure_logging()
+    operations = operations_settings(overrides)
+    operations["SERVICE"] = import_name.split(".")[0]
+    app.extensions["operations"] = operations
+    configure_logging(
+        service=operations["SERVICE"],
+        instance=operations["INSTANCE_NAME"],
+        fmt=operations["LOG_FORMAT"],
+        level=str(app.config["LOG_LEVEL"]),
+    )
     hops = int(app.config["PROXY_FIX_HOPS"])
     if hops:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
@@ -54,9 +69,14 @@ def install_foundation(
     person_language: Callable[[], str | None],
     translations: Path,
 ) -> None:
-    """Database, outage answers, the input guard, extensions, server-side sessions, languages, headers,
-    the shared layout, health checks."""
+    """Request ids and logs, database, metrics, outage answers, the input guard, extensions, server-side
+    sessions, languages, headers, the shared layout, health checks, tracing."""
+    operations = app.extensions["operations"]
+    service, instance = operations["SERVICE"], operations["INSTANCE_NAME"]
+    # First, so that every other hook's log lines carry the request id.
+    install_request_logging(app, service=service, instance=instance, subject_key=subject_key)
     db.init_app(app)
+    install_metrics(app, service=service, instance=instance, engine=db.state(app).engine, operations=operations)
     install_outage_handling(app)
     install_input_guard(app)
     for extension in extensions:
@@ -65,7 +85,8 @@ def install_foundation(
     init_i18n(app, babel, person_language, [str(translations)])
     install_security_headers(app)
     install_shared_web(app)
-    app.register_blueprint(health_blueprint(db))
+    app.register_blueprint(health_blueprint(db, instance=instance))
+    install_tracing(app, service=service, instance=instance, operations=operations)
 
 
 def install_access(

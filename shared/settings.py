@@ -221,16 +221,97 @@ LOG_LEVEL = Setting(
     description="Level of the services' logs and of gunicorn's (`DEBUG`, `INFO`, `WARNING`, …).",
 )
 
+
+# -- how a process runs: its name, its logs, its metrics and traces ------------------------------------
+# Read by every process of both services (servers, workers, commands) through ``shared.app`` and
+# ``shared.logs``/``shared.metrics``, and by deploy/gunicorn.conf.py, before any Flask configuration
+# exists (gunicorn's master, its hooks): they are process settings, not a service's configuration,
+# so they are read here (``operations_settings()``) rather than through ``app.config``.
+def _default_instance_name(values: dict[str, Any]) -> str:
+    import socket
+
+    return socket.gethostname()
+
+
+def _default_log_format(values: dict[str, Any]) -> str:
+    return "json" if (env("APP_ENV") or "").lower() == "production" else "text"
+
+
+OPERATIONS = (
+    Setting(
+        "INSTANCE_NAME",
+        str,
+        _default_instance_name,
+        used_by="both, deploy",
+        shown_default="the host name (in Kubernetes: the pod's name)",
+        description="Names this instance in the `X-Served-By` header, `/healthz`, every log line and the metrics.",
+    ),
+    Setting(
+        "LOG_FORMAT",
+        str,
+        _default_log_format,
+        used_by="both, deploy",
+        choices=("json", "text"),
+        shown_default="`json` in production, else `text`",
+        description="`json`: one JSON object per line (time, level, service, instance, request id, person id, "
+        "message; a request's method, path, status and duration). `text`: one readable line.",
+    ),
+    Setting(
+        "METRICS_ALLOWED_NETWORKS",
+        str,
+        "127.0.0.1/32,::1/128",
+        used_by="both, deploy",
+        description="Addresses (comma-separated networks) that may read `/metrics` on the service's port; a "
+        "request that came through a proxy (`X-Forwarded-For`) never may.",
+    ),
+    Setting(
+        "PROMETHEUS_MULTIPROC_DIR",
+        str,
+        None,
+        used_by="both, deploy",
+        shown_default="a new temporary folder per gunicorn master",
+        description="Folder where the processes of one instance (gunicorn's workers, an outbox worker) keep their "
+        "metrics for `/metrics` to add up; emptied when gunicorn starts. One folder per instance.",
+    ),
+    Setting(
+        "OTEL_TRACING",
+        bool,
+        False,
+        used_by="both, deploy",
+        description="`true` sends OpenTelemetry traces of requests to "
+        "`OTEL_EXPORTER_OTLP_ENDPOINT` (OTLP over HTTP; the `OTEL_*` variables of the SDK apply).",
+    ),
+    Setting(
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        str,
+        "http://127.0.0.1:4318",
+        used_by="both, deploy",
+        description="Where traces go when `OTEL_TRACING` is on (an OpenTelemetry collector).",
+    ),
+)
+
+
+def operations_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The process settings (``OPERATIONS``) from the environment; ``overrides`` (by name) win."""
+    values = read(OPERATIONS)
+    for setting in OPERATIONS:
+        if overrides and setting.name in overrides:
+            values[setting.config_key] = overrides[setting.name]
+    return values
+
+
 # -- read by the deployment (deploy/gunicorn.conf.py, deploy/entrypoint.sh), not by the services --------
+# The process settings above are listed with them: the env examples and the README document both.
 DEPLOY = (
+    *OPERATIONS,
     Setting("PORT", int, 8000, used_by="deploy", description="Port gunicorn listens on (`deploy/gunicorn.conf.py`)."),
     Setting(
         "WEB_CONCURRENCY",
         int,
         None,
         used_by="deploy",
-        shown_default="2 per CPU + 1, at most 8 (`make run`: 2)",
-        description="Gunicorn worker processes.",
+        shown_default="1 per CPU (the container's CPU limit), at least 2, at most 8 (`make run`: 2)",
+        description="Gunicorn worker processes (Panda: about 120 MiB each; see `bench/README.md`).",
     ),
     Setting("GUNICORN_THREADS", int, 4, used_by="deploy", description="Threads per gunicorn worker."),
     Setting(
@@ -373,6 +454,12 @@ README_ORDER = (
     "PROXY_FIX_HOPS",
     "TIMEZONE",
     "LOG_LEVEL",
+    "LOG_FORMAT",
+    "INSTANCE_NAME",
+    "METRICS_ALLOWED_NETWORKS",
+    "PROMETHEUS_MULTIPROC_DIR",
+    "OTEL_TRACING",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
 )
 
 

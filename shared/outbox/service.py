@@ -17,6 +17,7 @@ from flask_mail import Mail, Message
 from sqlalchemy import func, select
 
 from shared.database import Database, utcnow
+from shared.metrics import record_delivery
 
 log = logging.getLogger(__name__)
 
@@ -236,6 +237,8 @@ class Outbox:
                 else:
                     row.next_attempt_at = utcnow() + backoff(attempts)
             session.commit()
+        given_up = permanent or attempts >= MAX_ATTEMPTS
+        record_delivery(app.import_name.split(".")[0], kind, "sent" if outcome else "failed" if given_up else "retry")
         return outcome
 
     # -- what operators look at ------------------------------------------------------------
