@@ -43,6 +43,7 @@ from panda_portal.extensions import db, limiter
 from shared.access import authenticated, public
 from shared.errors import report_error
 from shared.i18n import LANGUAGE_COOKIE, current_language
+from shared.metrics import count_sign_in
 from shared.web import safe_next
 
 bp = Blueprint("accounts", __name__)
@@ -142,6 +143,7 @@ def too_many_requests(error: TooManyRequests) -> ResponseReturnValue:
     retry_after = _retry_after()
     headers = {"Retry-After": str(retry_after)} if retry_after else {}
     if request.endpoint == "accounts.sign_in":
+        count_sign_in("throttled")
         form = SignInForm()
         form.next.data = _next_from_request()
         return render_template("accounts/sign_in.html", form=form, problem=message), 429, headers
@@ -197,11 +199,13 @@ def sign_in() -> ResponseReturnValue:
         return render_template("accounts/sign_in.html", form=form, problem=error.message), 403
     if account is None:
         _note_failure()
+        count_sign_in("failed")
         return render_template(
             "accounts/sign_in.html", form=form, problem=_("The e-mail address or the password is not correct.")
         )
     start_session(account)
     db.session.commit()
+    count_sign_in("ok")
     return redirect(safe_next(form.next.data, url_for("organizations.home")))
 
 

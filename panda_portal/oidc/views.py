@@ -33,6 +33,7 @@ from panda_portal.oidc import keys, services
 from panda_portal.oidc.discovery import provider_metadata
 from panda_portal.oidc.server import PandaAuthorizationServer
 from shared.access import public
+from shared.metrics import count_token_grant
 
 bp = Blueprint("oidc", __name__)
 
@@ -213,6 +214,8 @@ def token() -> ResponseReturnValue:
     response = _server().create_token_response()
     # Also on refusals: a reused code or refresh token has just revoked its grant.
     db.session.commit()
+    if response.status_code == 200:
+        count_token_grant(request.form.get("grant_type", ""))
     return response
 
 

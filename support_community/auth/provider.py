@@ -29,6 +29,8 @@ from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 from joserfc.jwt import Token
 
+from shared.logs import outgoing_headers
+
 # No offline_access: the community's access ends with the person's Panda session (signing
 # out of Panda revokes its refresh token), and nothing here works while the person is away.
 SCOPES = "openid profile email orgs"
@@ -133,7 +135,8 @@ class PandaProvider:
     def get_json(self, url: str, **kwargs: Any) -> Any:
         """GET a JSON document from Panda; any transport or server failure is ``ProviderUnavailable``."""
         try:
-            response = requests.get(url, timeout=self.timeout, **kwargs)
+            headers = {**outgoing_headers(), **kwargs.pop("headers", {})}
+            response = requests.get(url, timeout=self.timeout, headers=headers, **kwargs)
         except requests.RequestException as exc:
             raise ProviderUnavailable(f"{url}: {type(exc).__name__}") from exc
         if response.status_code >= 400:
@@ -203,7 +206,7 @@ class PandaProvider:
                 url,
                 data=data,
                 auth=(self.client_id, self.config.get("COMMUNITY_CLIENT_SECRET") or ""),
-                headers={"Accept": "application/json"},
+                headers={"Accept": "application/json", **outgoing_headers()},
                 timeout=self.timeout,
                 allow_redirects=False,
             )

@@ -27,6 +27,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from shared.database import utcnow
+from shared.logs import outgoing_headers
 from shared.sessions import end_sessions
 from shared.web import safe_next
 from support_community.auth import access
@@ -197,7 +198,7 @@ def _userinfo_or_refusal(provider: PandaProvider, access_token: str, sub: str, n
 def _token_request(provider: PandaProvider, **params: str) -> dict:
     """Call Panda's token endpoint through Authlib; ``OAuthError`` when Panda refuses."""
     try:
-        return dict(provider.client.fetch_access_token(timeout=provider.timeout, **params))
+        return dict(provider.client.fetch_access_token(timeout=provider.timeout, headers=outgoing_headers(), **params))
     except requests.HTTPError as exc:
         status = exc.response.status_code if exc.response is not None else 500
         if status >= 500:
@@ -234,7 +235,7 @@ def _userinfo(provider: PandaProvider, access_token: str, sub: str) -> dict:
     try:
         response = requests.get(
             url,
-            headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
+            headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json", **outgoing_headers()},
             timeout=provider.timeout,
         )
     except requests.RequestException as exc:

@@ -12,6 +12,7 @@ from werkzeug.local import LocalProxy
 from werkzeug.wrappers import Response
 
 from shared.access import authenticated, public
+from shared.metrics import count_sign_in
 from shared.web import safe_next
 from support_community.auth import access, services, signals
 from support_community.auth.provider import ProviderUnavailable
@@ -85,6 +86,7 @@ def callback() -> Response:
         if failure.reason == "state" and current_user() is not None:
             return redirect(url_for("cases.home"))  # a reload of a callback that already signed them in
         log.info("sign-in refused: %s", failure)
+        count_sign_in("failed")
         status = 403 if failure.reason == "access_denied" else 400
         page = render_template(
             "auth/sign_in_failed.html",
@@ -94,6 +96,7 @@ def callback() -> Response:
         )
         return forget_seen(current_app.make_response((page, status)))
     _claims_accepted()
+    count_sign_in("ok")
     return remember_seen(redirect(next_url))
 
 
