@@ -61,9 +61,20 @@ def register_common_commands(app: Flask, db: Database, migrations_dir: Path, out
     @outbox_group.command("work")
     @click.option("--once", is_flag=True, help="Deliver what is due, then stop.")
     @click.option("--interval", default=1.0, show_default=True, help="Seconds between polls.")
-    def outbox_work(once: bool, interval: float) -> None:
+    @click.option(
+        "--metrics-port",
+        type=click.IntRange(1, 65535),
+        default=None,
+        help="Serve this worker's metrics (deliveries, outbox backlog) in Prometheus format on this port.",
+    )
+    def outbox_work(once: bool, interval: float, metrics_port: int | None) -> None:
         """Deliver queued mails and messages, retrying failures with back-off."""
         stopping = {"flag": False}
+        if metrics_port is not None:
+            from shared.metrics import OutboxCollector, serve_metrics_port
+
+            service = app.extensions["operations"]["SERVICE"]
+            serve_metrics_port(metrics_port, collectors=[OutboxCollector(app, service)])
 
         def stop(*_: object) -> None:
             stopping["flag"] = True

@@ -76,13 +76,3 @@ def development_secret(name: str) -> str:
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
-
-
-def configure_logging() -> None:
-    """One log format for both services; LOG_LEVEL sets the level (default INFO)."""
-    import logging
-
-    level = (env("LOG_LEVEL", "INFO") or "INFO").upper()
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Alembic announces every plug-in it loads at INFO: noise in every process.
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

@@ -9,6 +9,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 
 import pytest
 from flask import Flask
@@ -378,3 +379,55 @@ def test_a_mail_sent_again_after_a_crash_before_its_record_is_recognisably_the_s
     assert outbox.deliver_due(panda) == (1, 0)
     first, second = mail_sink.to("ada@example.com")
     assert first.message["Message-ID"] == second.message["Message-ID"]
+
+
+def test_a_worker_serves_its_deliveries_and_the_backlog_on_a_metrics_port(smtp_sink, tmp_path):
+    """Workers answer no HTTP: with ``--metrics-port`` Prometheus can still scrape what they delivered."""
+    from panda_portal import create_app
+    from panda_portal.extensions import db
+
+    smtp_sink.clear()
+    url = make_database("outbox_metrics", TEST_INSTANCE)
+    app = create_app(base_config(smtp_sink, url))
+    port = free_port()
+    try:
+        with app.app_context():
+            db.create_all()
+            outbox.enqueue_mail(to="ada@example.com", subject="Counted", text="Hello")
+            db.session.commit()
+        env = dict(
+            os.environ,
+            APP_ENV="testing",
+            INSTANCE_PATH=str(tmp_path),
+            PANDA_DATABASE_URL=url,
+            MAIL_SERVER=smtp_sink.host,
+            MAIL_PORT=str(smtp_sink.port),
+        )
+        command = "from panda_portal.cli import main; main()"
+        worker = subprocess.Popen(
+            [sys.executable, "-c", command, "outbox", "work", "--interval", "0.1", "--metrics-port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            text = ""
+            while time.monotonic() < deadline:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+                        text = answer.read().decode()
+                except OSError:
+                    text = ""
+                if 'outbox_delivery_attempts_total{kind="mail",outcome="sent",service="panda_portal"} 1.0' in text:
+                    break
+                time.sleep(0.2)
+            assert 'outbox_delivery_attempts_total{kind="mail",outcome="sent",service="panda_portal"} 1.0' in text
+            assert 'outbox_backlog{service="panda_portal"} 0.0' in text
+        finally:
+            worker.terminate()
+            worker.wait(timeout=10)
+        assert len(smtp_sink.to("ada@example.com")) == 1
+    finally:
+        db.state(app).engine.dispose()
+        drop_database(url)
