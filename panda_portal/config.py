@@ -57,14 +57,14 @@ SETTINGS: tuple[Setting, ...] = (
         str,
         "10 per 15 minutes",
         used_by="Panda",
-        description="Sign-in attempts allowed per account.",
+        description="Failed sign-ins allowed per account from one client address (the owner elsewhere is not locked out).",
     ),
     Setting(
         "SIGN_IN_LIMIT_PER_ADDRESS",
         str,
         "50 per 15 minutes",
         used_by="Panda",
-        description="Sign-in attempts allowed per client address.",
+        description="Failed sign-ins allowed per client address, across all accounts (an IPv6 client: its /64).",
     ),
     Setting(
         "EMAIL_LIMIT_PER_ADDRESS",
