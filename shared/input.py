@@ -26,7 +26,10 @@ from wtforms.validators import ValidationError
 _CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _CONTROL_IN_PATH = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_IN_HEADER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-_LINE_BREAK_OR_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# One-line texts (names, subjects, titles) also refuse U+2028/U+2029 (line and paragraph
+# separators) and the invisible bidirectional controls (U+202A-U+202E, U+2066-U+2069) that
+# would make one text show as another.
+_LINE_BREAK_OR_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def has_control_characters(value: str) -> bool:

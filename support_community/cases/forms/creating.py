@@ -8,6 +8,7 @@ from flask_wtf.file import MultipleFileField
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from shared.input import single_line
 from support_community.cases.forms.choices import severity_choices
 from support_community.cases.models import Category, Product, Severity
 from support_community.cases.services.creating import BODY_MAX, SUBJECT_MAX
@@ -19,7 +20,7 @@ class NewCaseForm(FlaskForm):
     product = SelectField(_l("Product"), validate_choice=False, validators=[DataRequired()])
     category = SelectField(_l("Category"), validate_choice=False)
     severity = SelectField(_l("Severity"), default=Severity.NORMAL.value, validate_choice=False)
-    subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=SUBJECT_MAX)])
+    subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=SUBJECT_MAX), single_line])
     description = TextAreaField(_l("Description"), validators=[DataRequired(), Length(max=BODY_MAX)])
     attachments = MultipleFileField(_l("Attachments"))
 

@@ -11,6 +11,7 @@ from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from shared.i18n import LANGUAGE_NAMES, LANGUAGES
+from shared.input import single_line
 from support_community.cases.models import Category, Product
 from support_community.kb.labels import VISIBILITY_LABELS
 from support_community.kb.services.editing import BODY_MAX, TITLE_MAX
@@ -21,7 +22,7 @@ ACTIONS = ("preview", "save", "publish")
 
 class ArticleForm(FlaskForm):
     language = SelectField(_l("Language"), validate_choice=False)  # a new article only; otherwise the URL's
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=TITLE_MAX)])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=TITLE_MAX), single_line])
     body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=BODY_MAX)])
     product = SelectField(_l("Product"), validate_choice=False)
     category = SelectField(_l("Category"), validate_choice=False)

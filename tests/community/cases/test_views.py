@@ -169,6 +169,16 @@ def test_a_missing_subject_is_a_form_error(community_client, jan):
     assert 'id="subject-error"' in page_of(response)
 
 
+@pytest.mark.parametrize("subject", ["Two\nlines", "Invoice \u202egnp.exe", "Line\u2028separator", "Tab\there"])
+def test_a_subject_on_more_than_one_line_or_with_hidden_controls_is_a_form_error(
+    community_client, community_db, jan, subject
+):
+    response = post_new_case(community_client, subject=subject)
+    assert response.status_code == 400
+    assert 'id="subject-error"' in page_of(response)
+    assert community_db.session.scalar(select(Case)) is None
+
+
 def test_a_pdf_that_is_html_is_refused_and_nothing_is_kept(community_client, community_db, jan, store):
     response = post_new_case(community_client, attachments=[(io.BytesIO(HTML), "factuur.pdf")])
     assert response.status_code == 400

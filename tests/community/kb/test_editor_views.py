@@ -92,6 +92,13 @@ def test_a_form_without_a_title_shows_the_error_next_to_the_field(community_clie
     assert 'aria-invalid="true"' in main_of(response)
 
 
+def test_a_title_on_two_lines_or_with_hidden_controls_is_refused_next_to_the_field(community_client, agent_login):
+    for title in ("Printing\ninvoices", "Printing \u202einvoices"):
+        response = community_client.post_form(NEW, article_form(title=title), page=NEW)
+        assert response.status_code == 400
+        assert "on one line" in main_of(response)
+
+
 def test_the_editor_links_to_the_missing_translations_and_shows_the_others_to_translate_from(
     community_client, agent_login
 ):
