@@ -19,8 +19,16 @@ from shared.web import safe_next
 LANGUAGES = ("en", "nl", "fr")
 LANGUAGE_NAMES = {"en": "English", "nl": "Nederlands", "fr": "Français"}
 LANGUAGE_COOKIE = "lang"
+# Texts come in a language; dates and numbers follow Belgian usage in each: English pages
+# write 4 December 2026 and 04/12/2026 (not 12/4/26), Dutch and French those of Belgium.
+FORMAT_LOCALES = {"en": "en_GB", "nl": "nl_BE", "fr": "fr_BE"}
 
 language_blueprint = Blueprint("language", __name__)
+
+
+def locale_for(language: str) -> str:
+    """The locale that formats dates and numbers for ``language`` (its translations are the language's)."""
+    return FORMAT_LOCALES.get(language, FORMAT_LOCALES["en"])
 
 
 def current_language() -> str:
@@ -43,14 +51,8 @@ def init_i18n(
     def select_locale() -> str:
         if not has_request_context():
             # A CLI command or worker: no browser to ask (mails choose their own with force_locale).
-            return app.config["BABEL_DEFAULT_LOCALE"]
-        explicit = _chosen_language()
-        if explicit:
-            return explicit
-        own = person_language()
-        if own in LANGUAGES:
-            return own
-        return request.accept_languages.best_match(LANGUAGES) or "en"
+            return locale_for(app.config["BABEL_DEFAULT_LOCALE"])
+        return locale_for(_request_language(person_language))
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: app.config["BABEL_DEFAULT_TIMEZONE"])
     app.register_blueprint(language_blueprint)
@@ -61,6 +63,16 @@ def init_i18n(
             "current_language": current_language(),
             "language_names": LANGUAGE_NAMES,
         }
+
+
+def _request_language(person_language: Callable[[], str | None]) -> str:
+    explicit = _chosen_language()
+    if explicit:
+        return explicit
+    own = person_language()
+    if own in LANGUAGES:
+        return own
+    return request.accept_languages.best_match(LANGUAGES) or "en"
 
 
 @language_blueprint.post("/language")

@@ -12,13 +12,13 @@ from typing import Any
 from flask import render_template
 from flask_babel import force_locale
 
-from shared.i18n import LANGUAGES
+from shared.i18n import LANGUAGES, locale_for
 from shared.outbox.service import Outbox
 
 
 def render_mail(name: str, locale: str | None, **context: Any) -> tuple[str, str, str]:
     language = locale if locale in LANGUAGES else "en"
-    with force_locale(language):
+    with force_locale(locale_for(language)):
         context.setdefault("current_language", language)
         subject = " ".join(render_template(f"emails/{name}.subject.txt", **context).split())
         # The HTML part may show the subject (its <title>): as a variable it is escaped there.

@@ -243,7 +243,18 @@ def test_the_conversation_names_customers_for_their_client_and_agents_as_support
 def test_times_are_shown_in_the_persons_time_zone(community_client, case):
     case.created_at = dt.datetime(2026, 7, 1, 10, 0, tzinfo=dt.UTC)
     page = main_of(community_client.get(detail_url(case)))
-    assert 'datetime="2026-07-01T10:00:00+00:00">Jul 1, 2026, 12:00:00' in page  # Brussels, summer time
+    assert 'datetime="2026-07-01T10:00:00+00:00">1 Jul 2026, 12:00:00' in page  # Brussels, summer time
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [("en", "1 Jul 2026, 12:00:00"), ("nl", "1 jul 2026, 12:00:00"), ("fr", "1 juil. 2026, 12:00:00")],
+)
+def test_dates_are_written_as_in_belgium_in_each_language(community_client, case, language, shown):
+    """English pages write day, month, year (en_GB), never the American month first."""
+    case.created_at = dt.datetime(2026, 7, 1, 10, 0, tzinfo=dt.UTC)
+    community_client.set_cookie("lang", language)
+    assert shown in main_of(community_client.get(detail_url(case)))
 
 
 def test_internal_notes_and_their_files_never_reach_the_customer(community_client, case, store):
