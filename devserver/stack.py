@@ -1,4 +1,4 @@
-"""``make run``: both services, both outbox workers and the mail catcher, on this machine.
+"""``make run``: both services, both outbox workers, the mail catcher and the replies' SMTP port, on this machine.
 
 Steps: bring both databases up to date (creating the tables from the models for a service
 that has no migrations yet), load the demo data, then start every long-running
@@ -48,12 +48,14 @@ class Ports:
     community: int = 5001
     smtp: int = 1025
     mail_web: int = 8025
+    inbound_smtp: int = 2525  # replies to case mails, handed to the community (``community mail listen``)
 
     ENV_NAMES = {
         "panda": "PANDA_PORT",
         "community": "COMMUNITY_PORT",
         "smtp": "MAILCATCHER_SMTP_PORT",
         "mail_web": "MAILCATCHER_WEB_PORT",
+        "inbound_smtp": "COMMUNITY_INBOUND_SMTP_PORT",
     }
 
     @classmethod
@@ -67,10 +69,11 @@ class Ports:
                 raise StackError(f"{name} must be a port number, not {raw!r}")
             values[attribute] = int(raw)
         ports = cls(**values)
-        numbers = [ports.panda, ports.community, ports.smtp, ports.mail_web]
+        numbers = [ports.panda, ports.community, ports.smtp, ports.mail_web, ports.inbound_smtp]
         if len(set(numbers)) != len(numbers):
             raise StackError(
-                "PANDA_PORT, COMMUNITY_PORT, MAILCATCHER_SMTP_PORT and MAILCATCHER_WEB_PORT must all differ"
+                "PANDA_PORT, COMMUNITY_PORT, MAILCATCHER_SMTP_PORT, MAILCATCHER_WEB_PORT and "
+                "COMMUNITY_INBOUND_SMTP_PORT must all differ"
             )
         return ports
 
@@ -168,6 +171,11 @@ def stack_children(ports: Ports, *, reload: bool = False) -> list[ChildSpec]:
         ),
         ChildSpec("panda-outbox", console_script("panda") + ["outbox", "work"]),
         ChildSpec("community-outbox", console_script("community") + ["outbox", "work"]),
+        # Replies to case mails, sent from any mail client or script to 127.0.0.1:2525.
+        ChildSpec(
+            "community-inbound",
+            console_script("community") + ["mail", "listen", "--host", HOST, "--port", str(ports.inbound_smtp)],
+        ),
     ]
 
 
@@ -401,6 +409,7 @@ def banner(ports: Ports, accounts: list[tuple[str, str, str]] | None, demo_outpu
         f"  Panda portal       http://{HOST}:{ports.panda}/",
         f"  Support Community  http://{HOST}:{ports.community}/",
         f"  Mail catcher       http://{HOST}:{ports.mail_web}/  (SMTP on {HOST}:{ports.smtp})",
+        f"  Replies by e-mail  SMTP on {HOST}:{ports.inbound_smtp} (send a reply to a case mail's Reply-To here)",
     ]
     if accounts:
         lines.append("Demo sign-ins:")

@@ -25,6 +25,9 @@ def register_commands(app: Flask) -> None:
     from support_community.kb.cli import kb_group
 
     app.cli.add_command(kb_group)
+    from support_community.inbound.cli import mail_group
+
+    app.cli.add_command(mail_group)
 
 
 def _create_app(*_args, **_kwargs) -> Flask:

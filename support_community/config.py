@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from shared import settings as common
-from shared.config import env, instance_path
+from shared.config import ConfigurationError, env, instance_path
 from shared.settings import Setting
 
 DEV_CLIENT_FILE = "community-client.json"
@@ -32,6 +32,78 @@ def _development_client(values: dict[str, Any]) -> dict[str, str]:
 
 def _community_sender(values: dict[str, Any]) -> str:
     return env("MAIL_DEFAULT_SENDER") or "Support Community <support@community.localhost>"
+
+
+def _reply_address(values: dict[str, Any]) -> str | None:
+    """Replies by e-mail are on by default in development and tests, off in production until set."""
+    value = env("COMMUNITY_REPLY_ADDRESS")
+    if value is not None:
+        return value.strip() or None
+    return None if values.get("APP_ENV") == "production" else "support@community.localhost"
+
+
+# Replies by e-mail (``support_community.inbound``): the address case mails carry, and the mailbox it is.
+REPLIES_BY_MAIL: tuple[Setting, ...] = (
+    Setting(
+        "COMMUNITY_REPLY_ADDRESS",
+        str,
+        _reply_address,
+        used_by="community",
+        shown_default="`support@community.localhost` in development; none in production (replies by e-mail off)",
+        description="The mailbox replies to case mails go to. Each case mail's `Reply-To` is this address with a "
+        "signed token after a `+` (`support+token@…`), so the mailbox must accept `+` addresses. Setting it turns "
+        "replies by e-mail on; then production requires the `COMMUNITY_IMAP_*` settings.",
+    ),
+    Setting(
+        "COMMUNITY_IMAP_HOST",
+        str,
+        None,
+        used_by="community",
+        description="IMAP server `community mail fetch` reads the replies from.",
+    ),
+    Setting(
+        "COMMUNITY_IMAP_PORT",
+        int,
+        None,
+        used_by="community",
+        shown_default="`993` with `tls`, `143` with `starttls` or `none`",
+        description="Port of the IMAP server.",
+    ),
+    Setting(
+        "COMMUNITY_IMAP_SECURITY",
+        str,
+        "tls",
+        used_by="community",
+        choices=("tls", "starttls", "none"),
+        description="`tls` (IMAPS), `starttls`, or `none` (development and tests only; refused in production). "
+        "The server's certificate is always checked.",
+    ),
+    Setting(
+        "COMMUNITY_IMAP_CA_FILE",
+        str,
+        None,
+        used_by="community",
+        shown_default="the system's certificate authorities",
+        description="PEM file of the certificate authorities the IMAP server's certificate is checked against.",
+    ),
+    Setting("COMMUNITY_IMAP_USERNAME", str, None, used_by="community", description="IMAP login."),
+    Setting("COMMUNITY_IMAP_PASSWORD", str, None, used_by="community", description="IMAP password."),
+    Setting(
+        "COMMUNITY_IMAP_FOLDER",
+        str,
+        "INBOX",
+        used_by="community",
+        description="The folder replies arrive in. A message is deleted from it once the community has stored it.",
+    ),
+    Setting(
+        "COMMUNITY_IMAP_POLL_SECONDS",
+        float,
+        30.0,
+        used_by="community",
+        shown_default="`30`",
+        description="Seconds `community mail fetch` waits between two reads of the mailbox.",
+    ),
+)
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -175,6 +247,7 @@ SETTINGS: tuple[Setting, ...] = (
         used_by="community",
         description="Organizations listed in the *Switch organization* menu before it links to the full list.",
     ),
+    *REPLIES_BY_MAIL,
     *common.MAIL,
     common.MAIL_DEFAULT_SENDER,
     Setting(
@@ -230,4 +303,37 @@ def load_config() -> dict[str, Any]:
         secrets={"SECRET_KEY": "COMMUNITY_SECRET_KEY"},
         https_urls={"PANDA_ISSUER": "PANDA_ISSUER", "COMMUNITY_URL": "COMMUNITY_URL"},
     )
+    _refuse_unsafe_replies_by_mail(config)
     return config
+
+
+def _refuse_unsafe_replies_by_mail(config: dict[str, Any]) -> None:
+    """Replies by e-mail, when switched on: a usable address and, in production, a mailbox read over TLS."""
+    address = config["COMMUNITY_REPLY_ADDRESS"]
+    if config["COMMUNITY_IMAP_PORT"] is None:
+        config["COMMUNITY_IMAP_PORT"] = 993 if config["COMMUNITY_IMAP_SECURITY"] == "tls" else 143
+    if not address:
+        return
+    local, at, domain = address.rpartition("@")
+    if not at or not local or "." not in domain or "+" in local or len(local) > 14 or not local.isascii():
+        raise ConfigurationError(
+            f"COMMUNITY_REPLY_ADDRESS must be a plain address with a short local part (at most 14 characters, "
+            f"without +), such as support@community.example.com, not {address!r}."
+        )
+    if config["APP_ENV"] in {"development", "testing"}:
+        return
+    common.refuse_weak_production_settings(
+        config,
+        required={
+            "COMMUNITY_IMAP_HOST": "COMMUNITY_IMAP_HOST",
+            "COMMUNITY_IMAP_USERNAME": "COMMUNITY_IMAP_USERNAME",
+            "COMMUNITY_IMAP_PASSWORD": "COMMUNITY_IMAP_PASSWORD",
+        },
+        secrets={},
+        https_urls={},
+    )
+    if config["COMMUNITY_IMAP_SECURITY"] == "none":
+        raise ConfigurationError(
+            "COMMUNITY_IMAP_SECURITY must be tls or starttls in production: the mailbox password and the "
+            "customers' replies must not cross the network in clear."
+        )

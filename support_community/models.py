@@ -18,5 +18,6 @@ from support_community.cases.models import (  # noqa: F401
     Product,
     QueuePreference,
 )
+from support_community.inbound.models import InboundMessage  # noqa: F401
 from support_community.kb.models import Article, ArticleFeedback, ArticleRevision, ArticleTranslation  # noqa: F401
 from support_community.outbox.models import OutboxMessage  # noqa: F401

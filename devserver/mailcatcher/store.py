@@ -52,6 +52,21 @@ class CaughtMessage:
         except (LookupError, ValueError, TypeError, AttributeError):
             return []
 
+    def headers(self) -> list[tuple[str, str]]:
+        """Every header of the message in order, decoded (``Reply-To``, ``Message-ID``, ``References``, …)."""
+        try:
+            items = self.parsed().items()
+        except (LookupError, ValueError, TypeError, AttributeError):
+            return []
+        shown = []
+        for name, value in items:
+            try:
+                text = str(value)
+            except (LookupError, ValueError, TypeError, AttributeError):
+                text = "(cannot be read)"
+            shown.append((name, " ".join(text.split())))
+        return shown
+
     def summary(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -69,6 +84,7 @@ class CaughtMessage:
             "html": html_part,
             "attachments": self.attachments(),
             "links": links_in(self.text or ""),
+            "headers": [[name, value] for name, value in self.headers()],
         }
 
 

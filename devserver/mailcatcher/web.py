@@ -126,11 +126,20 @@ def detail_page(message: CaughtMessage) -> str:
         )
     if not parts:
         parts.append("<p>This message has no text or HTML part.</p>")
+    headers = message.headers()
+    if headers:
+        rows = "".join(f"<dt>{e(name)}</dt><dd>{e(value)}</dd>" for name, value in headers)
+        parts.append(
+            '<section aria-labelledby="headers"><h2 id="headers">Headers</h2>'
+            f"<details><summary>All {len(headers)} headers</summary><dl>{rows}</dl></details></section>"
+        )
+    reply_to = next((value for name, value in headers if name.lower() == "reply-to"), None)
+    reply_row = f"<dt>Reply-To</dt><dd>{e(reply_to)}</dd>" if reply_to else ""
     body = (
         f'<header><p><a href="/">All messages</a></p></header><main>'
         f"<h1>{e(message.subject or '(no subject)')}</h1>"
         f"<dl><dt>From</dt><dd>{e(message.sender)}</dd>"
-        f"<dt>To</dt><dd>{e(', '.join(message.recipients))}</dd>"
+        f"<dt>To</dt><dd>{e(', '.join(message.recipients))}</dd>{reply_row}"
         f"<dt>Envelope sender</dt><dd>{e(message.envelope_sender)}</dd>"
         f'<dt>Received</dt><dd><time datetime="{e(message.received_at.isoformat())}">'
         f"{e(_local_time(message.received_at))}</time></dd></dl>"

@@ -28,6 +28,12 @@ def render_mail(name: str, locale: str | None, **context: Any) -> tuple[str, str
     return subject, text, html
 
 
-def queue_mail(outbox: Outbox, name: str, *, to: str, locale: str | None, **context: Any) -> Any:
+def queue_mail(outbox: Outbox, name: str, *, to: str, locale: str | None, headers: Any = None, **context: Any) -> Any:
+    """Render ``name`` for ``to`` and queue it.
+
+    ``headers`` (a dict of header name to one-line value: ``Reply-To``, threading,
+    ``Auto-Submitted``) travel with the mail; the outbox refuses any that could inject
+    another header. Typed ``Any`` only so that callers may pass ``**context`` of strings.
+    """
     subject, text, html = render_mail(name, locale, **context)
-    return outbox.enqueue_mail(to=to, subject=subject, text=text, html=html)
+    return outbox.enqueue_mail(to=to, subject=subject, text=text, html=html, headers=dict(headers or {}))

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import smtplib
 import time
 from collections.abc import Callable
@@ -80,6 +81,18 @@ def _is_permanent(error: Exception) -> bool:
     return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
 
 
+_HEADER_NAME = re.compile(r"[!-9;-~]{1,76}")  # printable ASCII without ":" (RFC 5322 field name)
+# Set by the outbox or Flask-Mail itself: a caller's copy would make the mail carry two.
+_RESERVED_HEADERS = {"from", "to", "cc", "bcc", "subject", "message-id", "date", "content-type", "mime-version"}
+
+
+def _check_header(name: str, value: str) -> None:
+    if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name) or name.lower() in _RESERVED_HEADERS:
+        raise ValueError(f"not a header a caller may set: {name!r}")
+    if not isinstance(value, str) or any(ch in value for ch in "\r\n\0") or len(value) > 900:
+        raise ValueError(f"header {name} must be one line of at most 900 characters")
+
+
 class PermanentDeliveryError(Exception):
     """Raised by a handler when retrying cannot help (the row is marked failed at once)."""
 
@@ -116,7 +129,14 @@ class Outbox:
     ) -> Any:
         """Queue a mail. Its ``Message-ID`` is chosen now and kept across retries, so a mail
         delivered twice (a worker stopped between the server's acceptance and the record of
-        it) arrives as the same message, which mail clients recognise as a duplicate."""
+        it) arrives as the same message, which mail clients recognise as a duplicate.
+
+        ``headers`` (``Reply-To``, ``In-Reply-To``, ``References``, ``Auto-Submitted``, …)
+        are checked here: a name or value that could start another header (a line break)
+        is refused with ``ValueError``, whoever supplied it.
+        """
+        for name, value in (headers or {}).items():
+            _check_header(name, value)
         return self.enqueue(
             "mail",
             {

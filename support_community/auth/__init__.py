@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 from flask import Flask, after_this_request, current_app, g, redirect, request, request_started
 from werkzeug.wrappers import Response
 
 from shared.access import access_rule
-from support_community.auth import access, services
+from support_community.auth import access, organizations, services
 from support_community.auth.provider import ProviderUnavailable, init_provider
-from support_community.auth.session import has_session, session_subject
+from support_community.auth.session import forget_lookups, has_session, session_subject
 from support_community.auth.views import (
     backchannel_logout,
     bp,
@@ -22,6 +23,9 @@ from support_community.auth.views import (
 from support_community.extensions import csrf, db
 
 log = logging.getLogger(__name__)
+
+# The community's name among Panda's applications (the grant its clients need).
+APPLICATION = "support_community"
 
 __all__ = ["bp", "init_auth"]
 
@@ -48,6 +52,8 @@ def _forget_previous_request(_sender: Flask, **_extra: object) -> None:
     # beforehand (tests, scripts): each request must work out its own person.
     g.pop("current_user", None)
     g.pop("current_org", None)
+    g.pop("switcher_menu", None)
+    forget_lookups()
 
 
 def _keep_session_fresh() -> None:
@@ -105,4 +111,28 @@ def init_auth(app: Flask) -> None:
     def _auth_context() -> dict[str, object]:
         from support_community.permissions import current_org
 
-        return {"current_org": current_org(), "switcher_limit": app.config["SWITCHER_MENU_LIMIT"]}
+        return {
+            "current_org": current_org(),
+            "switcher_limit": app.config["SWITCHER_MENU_LIMIT"],
+            "switcher_menu": _switcher_menu,
+            "ask_access_url": ask_access_url(),
+        }
+
+
+def ask_access_url() -> str:
+    """Panda's page where a member asks an organization's administrators for access to the community."""
+    return f"{current_app.config['PANDA_ISSUER'].rstrip('/')}/ask-for-access?{urlencode({'application': APPLICATION})}"
+
+
+def _switcher_menu() -> organizations.MenuLists | None:
+    """The menu's lists, worked out once per request and only on pages that show the menu."""
+    from support_community.auth.session import current_user
+
+    user = current_user()
+    if user is None:
+        return None
+    if "switcher_menu" not in g:
+        g.switcher_menu = organizations.menu(
+            user.sub, limit=int(current_app.config["SWITCHER_MENU_LIMIT"]), total=user.organization_count
+        )
+    return g.switcher_menu

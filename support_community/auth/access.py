@@ -38,8 +38,9 @@ from werkzeug.local import LocalProxy
 from shared.database import utcnow
 from support_community.auth import signals
 from support_community.auth.models import PersonAccess, PersonOrganization, SeenLogoutToken
+from support_community.auth.organizations import enterprise_digits
 from support_community.auth.provider import ProviderUnavailable, panda
-from support_community.auth.session import OrganizationClaim
+from support_community.auth.session import OrganizationClaim, forget_lookups
 from support_community.auth.tokens import CLOCK_LEEWAY, EVERYTHING, validate_access_event
 from support_community.extensions import db
 
@@ -151,11 +152,13 @@ def _entries(orgs: Iterable[Any]) -> dict[uuid.UUID, dict[str, str]]:
             "enterprise_number": str(item.get("enterprise_number") or "")[:32],
             "customer_number": str(item.get("customer_number") or "")[:32],
             "role": str(item.get("role") or "member")[:16],
+            "enterprise_digits": enterprise_digits(str(item.get("enterprise_number") or "")),
         }
     return entries
 
 
 def _announce(sub: str, *, withdrawn: set[uuid.UUID], everything: bool, roles: list[str]) -> None:
+    forget_lookups()
     signals.access_changed.send(
         _app(), sub=sub, withdrawn=frozenset(withdrawn), everything=everything, roles=tuple(roles)
     )
@@ -189,6 +192,7 @@ def store(sub: str, *, orgs: Any, roles: Any, version: int | None) -> bool:
     if row.pending_version is None or (version is not None and version >= row.pending_version):
         row.stale_since = row.pending_version = None
     db.session.flush()
+    forget_lookups()
     withdrawn = kept - set(entries)
     if withdrawn or lost_roles:
         _announce(sub, withdrawn=withdrawn, everything=False, roles=new_roles)

@@ -3,14 +3,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Uuid
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.database import UTCDateTime
 from shared.sessions import WebSessionMixin
 from support_community.extensions import Base
 
-__all__ = ["WebSession", "SeenLogoutToken", "PersonAccess", "PersonOrganization"]
+__all__ = ["WebSession", "SeenLogoutToken", "PersonAccess", "PersonOrganization", "OrganizationChoice"]
 
 
 class WebSession(WebSessionMixin, Base):
@@ -63,6 +63,8 @@ class PersonOrganization(Base):
     __table_args__ = (
         # Who may act for an organization (mails about its cases, followers).
         Index("ix_person_organizations_organization", "organization_id", "sub"),
+        # The person's list by name (switcher pages, the new-case picker).
+        Index("ix_person_organizations_sub_name", "sub", "name"),
     )
 
     sub: Mapped[str] = mapped_column(ForeignKey("person_access.sub", ondelete="CASCADE"), primary_key=True)
@@ -71,3 +73,22 @@ class PersonOrganization(Base):
     enterprise_number: Mapped[str] = mapped_column(String(32), default="")
     customer_number: Mapped[str] = mapped_column(String(32), default="")
     role: Mapped[str] = mapped_column(String(16), default="member")
+    # The enterprise number's ten digits ("0403170701"), so any spelling of it finds the organization.
+    enterprise_digits: Mapped[str] = mapped_column(String(16), default="")
+
+
+class OrganizationChoice(Base):
+    """What a person did with an organization here: pinned it as a favourite, last chose it.
+
+    Kept apart from ``PersonOrganization`` (which is replaced whenever Panda's list is
+    read again), so favourites and recent choices survive a new list; an organization
+    that left the list is simply not shown (the lists join the two tables).
+    """
+
+    __tablename__ = "organization_choices"
+    __table_args__ = (Index("ix_organization_choices_sub_used", "sub", "last_used_at"),)
+
+    sub: Mapped[str] = mapped_column(ForeignKey("person_access.sub", ondelete="CASCADE"), primary_key=True)
+    organization_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    favourite: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

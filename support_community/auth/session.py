@@ -6,13 +6,14 @@ refresh token, ID token for the logout hint), never in a cookie: the cookie hold
 only the session's random identifier (see ``shared.sessions``).
 
 Which organizations the person may act for, and their roles, are not in the session:
-they are the person's rows of ``auth.access``, read on every request, so a change
-Panda announces reaches every open session of the person at once.
+they are the person's rows of ``auth.access``, so a change Panda announces reaches
+every open session of the person at once. A request reads the person's roles and,
+for an organization in its URL, that one row (``auth.organizations``): never the whole
+list, which for an accountant holds thousands of organizations.
 """
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -20,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from flask import abort, g, session
+from flask import abort, g, has_app_context, session
 from sqlalchemy import select
 
 from shared.database import Database
@@ -34,7 +35,7 @@ KEPT_CLAIMS = ("sub", "name", "email", "locale")
 class OrganizationClaim:
     """One entry of the token's ``orgs`` claim: an organization the person may act for, and their role there.
 
-    Not a table: the community keeps no organizations; this is what Panda said at the last sign-in or renewal.
+    What Panda said; the community keeps the person's list as ``PersonOrganization`` rows (``auth.organizations``).
     """
 
     id: str
@@ -42,16 +43,6 @@ class OrganizationClaim:
     enterprise_number: str
     customer_number: str
     role: str
-
-    def matches(self, query: str) -> bool:
-        """Whether a search for ``query`` finds this organization (name, customer or enterprise number)."""
-        query = query.strip().lower()
-        if not query:
-            return True
-        if query in self.name.lower() or query in self.customer_number.lower():
-            return True
-        compact = re.sub(r"[\s.\-]", "", query).removeprefix("be")
-        return compact.isdigit() and compact in re.sub(r"\D", "", self.enterprise_number)
 
 
 def _normalized_id(org_id: object) -> str | None:
@@ -71,6 +62,9 @@ class SignedInPerson:
     locale: str | None
     roles: tuple[str, ...] = ()
     orgs: tuple[OrganizationClaim, ...] = field(default_factory=tuple)
+    # True for the signed-in person of a request: the organizations are the rows kept in the
+    # database (looked up one at a time), not ``orgs``, which stays empty.
+    kept: bool = False
 
     @classmethod
     def from_claims(cls, claims: Mapping[str, Any]) -> SignedInPerson:
@@ -102,11 +96,33 @@ class SignedInPerson:
     def is_support_agent(self) -> bool:
         return "support_agent" in self.roles
 
+    @property
+    def organization_count(self) -> int:
+        """How many organizations the person may act for (counted once per request)."""
+        if not self.kept:
+            return len(self.orgs)
+        if "organization_count" not in g:
+            from support_community.auth.organizations import count
+
+            g.organization_count = count(self.sub)
+        return int(g.organization_count)
+
+    @property
+    def has_organizations(self) -> bool:
+        return self.organization_count > 0
+
     def organization(self, org_id: object) -> OrganizationClaim | None:
         """The organization ``org_id`` (any spelling of its UUID) as the token lists it, or None."""
         wanted = _normalized_id(org_id)
         if wanted is None:
             return None
+        if self.kept:
+            cache = g.setdefault("organizations_found", {})
+            if wanted not in cache:
+                from support_community.auth.organizations import find
+
+                cache[wanted] = find(self.sub, wanted)
+            return cache[wanted]
         for org in self.orgs:
             if _normalized_id(org.id) == wanted:
                 return org
@@ -114,10 +130,13 @@ class SignedInPerson:
 
 
 def current_user() -> SignedInPerson | None:
-    """The signed-in person of this request (None for a visitor), with what ``auth.access`` keeps for them."""
+    """The signed-in person of this request (None for a visitor), with the roles ``auth.access`` keeps for them.
+
+    Their organizations are looked up one at a time (``SignedInPerson.organization``).
+    """
     if "current_user" in g:
         return g.current_user
-    from support_community.auth.access import access_of
+    from support_community.auth.access import roles_of
 
     user = None
     claims = session.get("claims")
@@ -128,8 +147,8 @@ def current_user() -> SignedInPerson | None:
         except (KeyError, TypeError):
             profile = None
         if profile is not None:
-            access = access_of(str(sub))
-            user = replace(profile, roles=access.roles, orgs=access.orgs)
+            user = replace(profile, roles=roles_of(str(sub)), kept=True)
+    forget_lookups()
     g.current_user = user
     return user
 
@@ -183,7 +202,19 @@ def start_session(*, sub: str, sid: str | None, claims: dict, tokens: SessionTok
         session["sid"] = sid
     session["claims"] = kept_claims(claims) | {"sub": sub}
     session["tokens"] = asdict(tokens)
+    _forget_person()
+
+
+def forget_lookups() -> None:
+    """Forget the organizations this request looked up (the person's list was just written)."""
+    if has_app_context():
+        g.pop("organizations_found", None)
+        g.pop("organization_count", None)
+
+
+def _forget_person() -> None:
     g.pop("current_user", None)
+    forget_lookups()
 
 
 def session_tokens() -> SessionTokens | None:
@@ -204,13 +235,13 @@ def update_session(*, tokens: SessionTokens | None = None, claims: dict | None =
         session["tokens"] = asdict(tokens)
     if claims is not None:
         session["claims"] = kept_claims(claims) | {"sub": session.get("sub")}
-    g.pop("current_user", None)
+    _forget_person()
 
 
 def end_session() -> None:
     """Forget the person in this browser (the stored row and the cookie go at the end of the request)."""
     session.clear()
-    g.pop("current_user", None)
+    _forget_person()
 
 
 @contextmanager

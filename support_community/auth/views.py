@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import cast
 
-from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.local import LocalProxy
 from werkzeug.wrappers import Response
 
-from shared.access import authenticated, public
+from shared.access import authenticated, public, requires
 from shared.metrics import count_sign_in
 from shared.web import safe_next
-from support_community.auth import access, services, signals
+from support_community.auth import access, organizations, services, signals
 from support_community.auth.provider import ProviderUnavailable
-from support_community.auth.session import current_user, end_session, session_tokens
+from support_community.auth.session import SignedInPerson, current_user, end_session, session_tokens, signed_in_user
 from support_community.auth.tokens import MAX_TOKEN_LENGTH, AccessEventInvalid, LogoutTokenInvalid
 from support_community.extensions import db
+from support_community.permissions import current_org
 
 log = logging.getLogger(__name__)
 
@@ -194,24 +197,90 @@ def _event_error(error: str, description: str, status: int) -> Response:
     return response
 
 
+def page_number(raw: str | None) -> int:
+    """A page number from the query string; anything unreadable is the first page."""
+    try:
+        return min(max(int(raw or 1), 1), organizations.MAX_PAGE)
+    except ValueError:
+        return 1
+
+
+def picker_context(user: SignedInPerson, query: str, page: int) -> dict[str, object]:
+    """What the switcher page and the new-case picker show: favourites and recent choices, then one page."""
+    total = user.organization_count
+    found = organizations.search(user.sub, query, page=page, total=None if query else total)
+    first_view = not query and page == 1
+    return {
+        "query": query,
+        "found": found,
+        "favourites": organizations.favourites(user.sub) if first_view and total else [],
+        "recent": organizations.recent(user.sub) if first_view and total else [],
+        "total": total,
+    }
+
+
 @bp.get("/switch")
 @authenticated
 def switch() -> ResponseReturnValue:
-    """Every organization the person may act for, read again from Panda first."""
+    """The person's organizations: favourites, used recently, then every one by name, a page at a time.
+
+    Opened without a search, the list is read again from Panda first; searching and paging use the list kept.
+    """
+    query = organizations.normalized_query(request.args.get("q"))
+    page = page_number(request.args.get("page"))
     out_of_date = False
-    try:
-        services.reread_claims()
-    except ProviderUnavailable as exc:
-        log.warning("organization list not refreshed: %s", exc)
-        out_of_date = True
-    else:
-        _claims_accepted()
-    user = current_user()
-    query = (request.args.get("q") or "").strip()[:100]
-    orgs = [org for org in user.orgs if org.matches(query)] if user else []
-    return render_template(
-        "auth/switch.html", orgs=orgs, query=query, total=len(user.orgs) if user else 0, out_of_date=out_of_date
+    if not query and page == 1:
+        try:
+            services.reread_claims()
+        except ProviderUnavailable as exc:
+            log.warning("organization list not refreshed: %s", exc)
+            out_of_date = True
+        else:
+            _claims_accepted()
+    return render_template("auth/switch.html", out_of_date=out_of_date, **picker_context(signed_in_user(), query, page))
+
+
+SEARCH_TARGETS = {"switch": "cases.org_home", "new_case": "cases.new_case"}
+MENU_RESULTS = 10
+
+
+@bp.get("/organizations/search")
+@authenticated
+def search_organizations() -> ResponseReturnValue:
+    """The search-as-you-type results of a switcher (an HTML fragment the script puts under the field)."""
+    query = organizations.normalized_query(request.args.get("q"))
+    asked = request.args.get("target") or ""
+    target = asked if asked in SEARCH_TARGETS else "switch"
+    found = organizations.search(signed_in_user().sub, query, per_page=MENU_RESULTS)
+    response = current_app.make_response(
+        render_template(
+            "auth/_search_results.html",
+            found=found,
+            query=query,
+            endpoint=SEARCH_TARGETS[target],
+            more_url=url_for("auth.switch" if target == "switch" else "cases.choose_organization", q=query or None),
+        )
     )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/orgs/<uuid:org_id>/favourite")
+@requires("org.view")
+def favourite(org_id: uuid.UUID) -> Response:
+    """Pin an organization to the top of the switcher (``favourite=1``), or unpin it (``favourite=0``)."""
+    pinned = request.form.get("favourite") == "1"
+    organizations.set_favourite(signed_in_user().sub, org_id, favourite=pinned)
+    db.session.commit()
+    org = current_org()
+    name = org.name if org else ""
+    flash(
+        _("%(org)s is pinned to the top of your list.", org=name)
+        if pinned
+        else _("%(org)s is no longer pinned.", org=name),
+        "success",
+    )
+    return redirect(safe_next(request.form.get("next"), url_for("auth.switch")))
 
 
 def unavailable_page(_exc: Exception) -> Response:

@@ -36,17 +36,51 @@ def import_command(path: str) -> None:
 
 
 @click.command("demo")
-def demo_command() -> None:
-    """Load the demo products and categories, and the knowledge base's first article (safe to run again)."""
+@click.option(
+    "--scale",
+    type=click.IntRange(min=1, max=100_000),
+    default=None,
+    help="Also create the accountant many.clients@example.be with N client organizations "
+    "(the same ones `panda demo --scale N` makes).",
+)
+@click.option(
+    "--cases",
+    type=click.IntRange(min=0, max=5_000_000),
+    default=None,
+    help="With --scale: how many cases to spread over those clients (default: three per client).",
+)
+def demo_command(scale: int | None, cases: int | None) -> None:
+    """Load the demo products and categories, and the knowledge base's first article (safe to run again).
+
+    With --scale N [--cases M], also the accountant with many clients and M cases over them (only what is missing).
+    """
     from support_community.cases.services.demo_data import load_demo
     from support_community.extensions import db
     from support_community.kb.services.seed import seed_knowledge_base
 
+    if cases is not None and scale is None:
+        raise click.UsageError("--cases needs --scale")
     report = load_demo()
     articles = seed_knowledge_base()
     db.session.commit()
     click.echo(f"Demo catalog: {report.added} added, {report.updated} updated, {report.unchanged} unchanged.")
     click.echo(f"Knowledge base: {articles.added} language version(s) of the first article added.")
+    if scale is None:
+        return
+    from shared import demo_scale
+    from support_community.cases.services.demo_scale import load_scale
+
+    scaled = load_scale(scale, 3 * scale if cases is None else cases)
+    db.session.commit()
+    kept = (
+        "Panda's list kept (read at sign-in)"
+        if scaled.list_from_panda
+        else f"{scaled.organizations_added} organization(s) added"
+    )
+    click.echo(
+        f"{demo_scale.EMAIL}: {scaled.organizations} client organizations with the Support Community ({kept}); "
+        f"{scaled.cases_added} case(s) added, {scaled.cases_total} in all."
+    )
 
 
 @attachments_group.command("purge")

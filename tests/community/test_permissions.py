@@ -111,6 +111,24 @@ ROUTES += [
     ("GET", "/cases/new", MEMBER, 200),
     ("GET", "/cases/new", OUTSIDER, 302),  # one organization: straight to its form
     ("GET", "/cases/new", AGENT, 200),
+    # The filtered lists as CSV: all my clients' (anyone signed in), an organization's (its members).
+    ("GET", "/cases/export.csv", ANONYMOUS, 302),
+    ("GET", "/cases/export.csv", MEMBER, 200),
+    ("GET", "/cases/export.csv", OUTSIDER, 200),
+    ("GET", "/cases/export.csv", AGENT, 200),
+    ("GET", f"{_CASES}/export.csv", ANONYMOUS, 302),
+    ("GET", f"{_CASES}/export.csv", MEMBER, 200),
+    ("GET", f"{_CASES}/export.csv", OUTSIDER, 404),
+    ("GET", f"{_CASES}/export.csv", AGENT, 404),
+    # The switchers' search as you type (the person's own list), and pinning an organization of it.
+    ("GET", "/organizations/search", ANONYMOUS, 302),
+    ("GET", "/organizations/search", MEMBER, 200),
+    ("GET", "/organizations/search", OUTSIDER, 200),
+    ("GET", "/organizations/search", AGENT, 200),
+    ("POST", f"/orgs/{PEETERS['id']}/favourite", ANONYMOUS, 401),
+    ("POST", f"/orgs/{PEETERS['id']}/favourite", MEMBER, 302),
+    ("POST", f"/orgs/{PEETERS['id']}/favourite", OUTSIDER, 404),
+    ("POST", f"/orgs/{PEETERS['id']}/favourite", AGENT, 404),
 ]
 
 # The knowledge base: public pages whose articles depend on who reads (see ``kb_articles``), the

@@ -166,3 +166,27 @@ def test_messages_survive_a_restart_when_kept_in_a_file(tmp_path):
     first.add("a@example.com", ["b@example.com"], b"Subject: kept\n\nbody")
     first.close()
     assert [m.subject for m in MessageStore(path).all()] == ["kept"]
+
+
+def test_a_message_shows_its_reply_address_and_every_header(catcher):
+    message = EmailMessage()
+    message["From"] = "Support Community <support@community.localhost>"
+    message["To"] = "ann@example.com"
+    message["Subject"] = "[CS-2026-000001] VAT return"
+    message["Reply-To"] = "support+pabc@community.localhost"
+    message["References"] = "<case.1@community.localhost>"
+    message["X-Trick"] = "<script>alert(1)</script>"
+    message.set_content("Please send us the export.")
+    with smtplib.SMTP(catcher.host, catcher.smtp_port, timeout=10) as smtp:
+        smtp.send_message(message)
+    message_id = api(catcher, "/api/messages")[0]["id"]
+
+    detail = page(catcher, f"/messages/{message_id}")
+
+    assert "<dt>Reply-To</dt><dd>support+pabc@community.localhost</dd>" in detail
+    assert "<dt>References</dt><dd>&lt;case.1@community.localhost&gt;</dd>" in detail
+    assert "<script>alert(1)" not in detail and "&lt;script&gt;alert(1)&lt;/script&gt;" in detail
+    headers = dict(api(catcher, f"/api/messages/{message_id}")["headers"])
+    assert headers["Reply-To"] == "support+pabc@community.localhost"
+    with get(catcher, f"/messages/{message_id}/source") as response:
+        assert b"Reply-To: support+pabc@community.localhost" in response.read()

@@ -6,6 +6,7 @@ import io
 import os
 import re
 import signal
+import smtplib
 import socket
 import subprocess
 import sys
@@ -86,7 +87,8 @@ def test_ports_come_from_the_environment():
         }
     )
     assert ports == Ports(panda=7000, community=7001, smtp=7025, mail_web=7080)
-    assert Ports.from_env({}) == Ports(panda=5000, community=5001, smtp=1025, mail_web=8025)
+    assert Ports.from_env({}) == Ports(panda=5000, community=5001, smtp=1025, mail_web=8025, inbound_smtp=2525)
+    assert Ports.from_env({"COMMUNITY_INBOUND_SMTP_PORT": "7525"}).inbound_smtp == 7525
 
 
 @pytest.mark.parametrize(
@@ -95,6 +97,7 @@ def test_ports_come_from_the_environment():
         ({"PANDA_PORT": "http"}, "PANDA_PORT must be a port number"),
         ({"COMMUNITY_PORT": "70000"}, "COMMUNITY_PORT must be a port number"),
         ({"PANDA_PORT": "5001"}, "must all differ"),
+        ({"COMMUNITY_INBOUND_SMTP_PORT": "1025"}, "must all differ"),
     ],
 )
 def test_wrong_ports_are_refused_by_name(environ, message):
@@ -107,13 +110,23 @@ def test_a_port_in_use_is_reported_with_its_setting():
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        ports = Ports(panda=port, community=free_port(), smtp=free_port(), mail_web=free_port())
+        ports = Ports(
+            panda=port, community=free_port(), smtp=free_port(), mail_web=free_port(), inbound_smtp=free_port()
+        )
         assert ports.busy() == [f"{port} (PANDA_PORT)"]
 
 
-def test_the_stack_runs_both_services_both_workers_and_the_mail_catcher():
+def test_the_stack_runs_both_services_both_workers_the_mail_catcher_and_the_replies_port():
     children = {child.name: child for child in stack_children(Ports())}
-    assert set(children) == {"mailcatcher", "panda", "community", "panda-outbox", "community-outbox"}
+    assert set(children) == {
+        "mailcatcher",
+        "panda",
+        "community",
+        "panda-outbox",
+        "community-outbox",
+        "community-inbound",
+    }
+    assert children["community-inbound"].argv[-6:] == ["mail", "listen", "--host", "127.0.0.1", "--port", "2525"]
     assert children["panda"].ready_url == "http://127.0.0.1:5000/healthz"
     assert children["community"].ready_url == "http://127.0.0.1:5001/healthz"
     assert children["mailcatcher"].ready_url == "http://127.0.0.1:8025/"
@@ -276,6 +289,7 @@ def test_make_run_starts_everything_and_ctrl_c_stops_it_all(tmp_path):
         "COMMUNITY_PORT": free_port(),
         "MAILCATCHER_SMTP_PORT": free_port(),
         "MAILCATCHER_WEB_PORT": free_port(),
+        "COMMUNITY_INBOUND_SMTP_PORT": free_port(),
     }
     env = {
         key: value
@@ -309,7 +323,9 @@ def test_make_run_starts_everything_and_ctrl_c_stops_it_all(tmp_path):
         log = "\n".join(lines)
         assert ready.is_set(), f"the stack did not come up:\n{log}"
         started = {name: int(pid) for name, pid in re.findall(r"started (\S+) \(pid (\d+)\)", log)}
-        assert {"mailcatcher", "panda", "community", "panda-outbox", "community-outbox"} <= set(started)
+        assert {"mailcatcher", "panda", "community", "panda-outbox", "community-outbox", "community-inbound"} <= set(
+            started
+        )
 
         for name in ("PANDA_PORT", "COMMUNITY_PORT"):
             with urllib.request.urlopen(f"http://127.0.0.1:{ports[name]}/healthz", timeout=10) as response:
@@ -317,6 +333,16 @@ def test_make_run_starts_everything_and_ctrl_c_stops_it_all(tmp_path):
         with urllib.request.urlopen(f"http://127.0.0.1:{ports['MAILCATCHER_WEB_PORT']}/", timeout=10) as response:
             assert "Caught mail" in response.read().decode()
         assert (tmp_path / "panda.db").exists() and (tmp_path / "community.db").exists()
+        # Replies to case mails are taken over SMTP (any mail client or script can send one).
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with smtplib.SMTP("127.0.0.1", ports["COMMUNITY_INBOUND_SMTP_PORT"], timeout=10) as smtp:
+                    assert smtp.noop()[0] == 250
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "nothing listens on COMMUNITY_INBOUND_SMTP_PORT"
+                time.sleep(0.2)
 
         stack.send_signal(signal.SIGINT)
         assert stack.wait(timeout=60) == 0

@@ -431,3 +431,33 @@ def test_a_worker_serves_its_deliveries_and_the_backlog_on_a_metrics_port(smtp_s
     finally:
         db.state(app).engine.dispose()
         drop_database(url)
+
+
+def test_a_mail_carries_the_headers_it_was_queued_with(panda, panda_db, mail_sink):
+    outbox.enqueue_mail(
+        to="ada@example.com",
+        subject="About your case",
+        text="Hello",
+        headers={"Reply-To": "support+abc@community.test", "References": "<case.1@community.test>"},
+    )
+    panda_db.session.commit()
+    outbox.deliver_due(panda)
+
+    mail = mail_sink.last_to("ada@example.com")
+    assert mail.message["Reply-To"] == "support+abc@community.test"
+    assert mail.message["References"] == "<case.1@community.test>"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Reply-To": "a@b.test\r\nBcc: victim@example.com"},
+        {"References": "<x@y>\nX-Injected: yes"},
+        {"X-Bad Name": "value"},
+        {"Bcc": "victim@example.com"},
+        {"Subject": "another subject"},
+    ],
+)
+def test_a_header_that_could_inject_another_is_refused_when_queued(panda, headers):
+    with pytest.raises(ValueError):
+        outbox.enqueue_mail(to="ada@example.com", subject="Hi", text="Hello", headers=headers)

@@ -22,6 +22,7 @@ from support_community.cases.emails.delivery import AUDIENCE, SUPPORT_AGENT
 from support_community.cases.labels import SEVERITY_LABELS, STATUS_LABELS
 from support_community.cases.models import Case, CaseFollower, Person
 from support_community.extensions import db
+from support_community.inbound.addresses import case_mail_headers
 from support_community.outbox.services import outbox
 
 
@@ -113,13 +114,18 @@ def agent_side(case: Case, *, actor: Person) -> list[Recipient]:
 
 
 def send(name: str, recipients: list[Recipient], case: Case, *, actor: Person, **context: Any) -> None:
-    """Queue the mail ``name`` about ``case`` for each recipient, in their language, with their link."""
+    """Queue the mail ``name`` about ``case`` for each recipient, in their language, with their link.
+
+    Each mail's ``Reply-To`` routes a reply to the case as that recipient's (``inbound.addresses``).
+    """
     for recipient in recipients:
         row = queue_mail(
             outbox,
             name,
             to=recipient.email,
             locale=recipient.locale,
+            # Replies go to the case (for this recipient), and clients keep the case's mails in one thread.
+            headers=case_mail_headers(case.id, recipient.sub),
             recipient=recipient.name,
             link=recipient.link,
             case=case,

@@ -1,9 +1,9 @@
 """Lists of cases: an organization's (filter, search, sort, pages) and "All my clients".
 
-Each list is one query for its rows, whatever the filters, the page or the number
-of organizations: the opener, product and category come with the case (joined),
-and the organizations of "All my clients" are one ``organization_id = ANY(…)``
-(PostgreSQL) or ``IN (…)`` (SQLite) condition. Pages are counted by offset, up to
+Each list is one query for its rows (and one for its total), whatever the filters, the
+page or the number of organizations: the opener, product and category come with the
+case (joined), and the organizations of "All my clients" are a sub-query of the
+person's rows of ``person_organizations`` (``auth.access``), never a list of ids. Pages are counted by offset, up to
 ``MAX_PAGE``; beyond that a search or a filter finds a case faster than paging.
 
 Full-text search on PostgreSQL uses ``to_tsvector('simple', …)`` with
@@ -38,10 +38,14 @@ from support_community.extensions import db
 PER_PAGE = 25
 MAX_PAGE = 200
 QUERY_MAX = 200
+# A list's total is counted up to this many: beyond it the page says "more than".
+TOTAL_MAX = 10_000
 # SQLite refuses statements with more bound values than this (its default limit is 32766).
 SQLITE_BOUND_VALUES = 30_000
 
-SORTS = ("activity", "created", "severity", "number")
+SORTS = ("activity", "created", "severity", "status", "number")
+# "All my clients" shows open cases unless asked for these (or a single status).
+ANY_STATUS = "any"
 DIRECTIONS = ("desc", "asc")
 CUSTOMER_SEARCHABLE = (MessageKind.DESCRIPTION, MessageKind.REPLY)
 _SEVERITY_RANK = case(
@@ -49,6 +53,13 @@ _SEVERITY_RANK = case(
     (Case.severity == Severity.HIGH, 3),
     (Case.severity == Severity.NORMAL, 2),
     else_=1,
+)
+_STATUS_RANK = case(
+    (Case.status == Status.NEW, 1),
+    (Case.status == Status.IN_PROGRESS, 2),
+    (Case.status == Status.WAITING_FOR_CUSTOMER, 3),
+    (Case.status == Status.SOLVED, 4),
+    else_=5,
 )
 _NUMBER = re.compile(r"^CS-\d{4}-\d{1,9}$", re.IGNORECASE)
 
@@ -78,6 +89,11 @@ class CasePage:
     page: int
     per_page: int
     has_next: bool
+    total: int | None = None  # the cases the filters find, over every page (up to TOTAL_MAX + 1)
+
+    @property
+    def total_is_exact(self) -> bool:
+        return self.total is not None and self.total <= TOTAL_MAX
 
     @property
     def has_previous(self) -> bool:
@@ -92,6 +108,37 @@ def _page(query: Select, filters: CaseFilters) -> CasePage:
     page = min(max(filters.page, 1), MAX_PAGE)
     rows = list(db.session.scalars(query.limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE)).unique())
     return CasePage(cases=rows[:PER_PAGE], page=page, per_page=PER_PAGE, has_next=len(rows) > PER_PAGE)
+
+
+def total_from_statuses(totals: dict[Status, int] | None, filters: CaseFilters, *, across: bool) -> int | None:
+    """The list's total read off the totals per status, when only the status filters it (else None)."""
+    if totals is None or filters.q or filters.severity or filters.product or filters.opener or filters.organization:
+        return None
+    if filters.status == "open" or (across and filters.status == ""):
+        return sum(totals[status] for status in OPEN_STATUSES)
+    if filters.status in ("", ANY_STATUS):
+        return sum(totals.values())
+    try:
+        return totals[Status(filters.status)]
+    except (ValueError, KeyError):
+        return None
+
+
+def _sorted_page(query: Select, filters: CaseFilters, *, with_total: bool, known_total: int | None = None) -> CasePage:
+    """One page of the (unordered) ``query`` sorted as ``filters`` say, and its total up to ``TOTAL_MAX``.
+
+    The page's ids are chosen first, without the joined opener, product and category,
+    and only those rows are read whole: sorting thousands of cases costs no joins. Still
+    one statement for the rows, one for the total.
+    """
+    page = min(max(filters.page, 1), MAX_PAGE)
+    chosen = ordered(query.with_only_columns(Case.id), filters).limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE)
+    rows = list(db.session.scalars(ordered(select(Case).where(Case.id.in_(chosen)), filters)).unique())
+    total = known_total
+    if with_total and total is None:
+        counted = query.with_only_columns(Case.id).limit(TOTAL_MAX + 1).subquery()
+        total = int(db.session.scalar(select(func.count()).select_from(counted)) or 0)
+    return CasePage(cases=rows[:PER_PAGE], page=page, per_page=PER_PAGE, has_next=len(rows) > PER_PAGE, total=total)
 
 
 def _status_condition(status: str, *, allowed: Sequence[Status] | None = None) -> ColumnElement[bool] | None:
@@ -110,7 +157,9 @@ def _search_condition(q: str, org_id: uuid.UUID | None) -> ColumnElement[bool] |
     q = q.strip()[:QUERY_MAX]
     if not q:
         return None
-    number_hit = Case.number == q.upper() if _NUMBER.match(q) else None
+    if _NUMBER.match(q):
+        # A case number names one case: looking for it in every text as well costs a scan, finds nothing more.
+        return Case.number == q.upper()
     if db.session.get_bind().dialect.name == "postgresql":
         query = func.websearch_to_tsquery(SEARCH_CONFIGURATION, bindparam("search_query", q))
         subject_hits = select(Case.id).where(search_vector(Case.subject).op("@@")(query))
@@ -122,8 +171,7 @@ def _search_condition(q: str, org_id: uuid.UUID | None) -> ColumnElement[bool] |
         if org_id is not None:
             subject_hits = subject_hits.where(Case.organization_id == org_id)
             message_hits = message_hits.where(Case.organization_id == org_id)
-        found: ColumnElement[bool] = Case.id.in_(union(subject_hits, message_hits))
-        return or_(found, number_hit) if number_hit is not None else found
+        return Case.id.in_(union(subject_hits, message_hits))
     # SQLite: like PostgreSQL, a case is found when its subject, or one message customers see,
     # holds every word.
     patterns = [_like_pattern(term) for term in q.replace('"', " ").split()[:8]]
@@ -135,19 +183,19 @@ def _search_condition(q: str, org_id: uuid.UUID | None) -> ColumnElement[bool] |
             CaseMessage.kind.in_(CUSTOMER_SEARCHABLE), *(CaseMessage.body.ilike(p, escape="\\") for p in patterns)
         )
     )
-    found = or_(in_subject, in_a_message)
-    return or_(found, number_hit) if number_hit is not None else found
+    return or_(in_subject, in_a_message)
 
 
 def _like_pattern(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _order(query: Select, filters: CaseFilters) -> Select:
+def ordered(query: Select, filters: CaseFilters) -> Select:
     column = {
         "activity": Case.last_activity_at,
         "created": Case.created_at,
         "severity": _SEVERITY_RANK,
+        "status": _STATUS_RANK,
         "number": Case.number,
     }.get(filters.sort, Case.last_activity_at)
     if filters.direction == "asc":
@@ -155,8 +203,22 @@ def _order(query: Select, filters: CaseFilters) -> Select:
     return query.order_by(column.desc(), Case.id.desc())
 
 
-def organization_cases(org_id: uuid.UUID | str, filters: CaseFilters, *, viewer_sub: str) -> CasePage:
-    """One page of the organization's cases (one query)."""
+def organization_cases(
+    org_id: uuid.UUID | str,
+    filters: CaseFilters,
+    *,
+    viewer_sub: str,
+    with_total: bool = False,
+    totals: dict[Status, int] | None = None,
+) -> CasePage:
+    """One page of the organization's cases (one query; two ``with_total`` unless ``totals`` per status give it)."""
+    known = total_from_statuses(totals, filters, across=False) if with_total else None
+    query = organization_query(org_id, filters, viewer_sub=viewer_sub)
+    return _sorted_page(query, filters, with_total=with_total, known_total=known)
+
+
+def organization_query(org_id: uuid.UUID | str, filters: CaseFilters, *, viewer_sub: str) -> Select:
+    """The organization's cases the filters find, unordered (a page, its total and the CSV export use it)."""
     org_uuid = org_id if isinstance(org_id, uuid.UUID) else uuid.UUID(str(org_id))
     query = select(Case).where(Case.organization_id == org_uuid)
     status = _status_condition(filters.status)
@@ -174,7 +236,7 @@ def organization_cases(org_id: uuid.UUID | str, filters: CaseFilters, *, viewer_
     if search is not None:
         query = query.where(search)
         _plan_for_these_values()
-    return _page(_order(query, filters), filters)
+    return query
 
 
 def _plan_for_these_values() -> None:
@@ -210,6 +272,61 @@ def openers(org_id: uuid.UUID | str) -> list[Row]:
     )
 
 
+def _persons_organizations(sub: str, organization: str = "") -> ColumnElement[bool]:
+    """``organization_id`` among the person's organizations (``auth.access``'s rows), optionally only the one
+    whose id is ``organization`` or those a search for it finds: one condition, whatever their number."""
+    from support_community.auth.models import PersonOrganization
+    from support_community.auth.organizations import matching
+
+    theirs = select(PersonOrganization.organization_id).where(PersonOrganization.sub == sub)
+    if organization:
+        try:
+            theirs = theirs.where(PersonOrganization.organization_id == uuid.UUID(organization))
+        except ValueError:
+            condition = matching(organization)
+            if condition is not None:
+                theirs = theirs.where(condition)
+    return Case.organization_id.in_(theirs)
+
+
+def across_query(sub: str, filters: CaseFilters) -> Select:
+    """The cases of every organization the person may act for that the filters find, unordered.
+
+    Without a status filter only open cases; ``any`` adds the solved and closed ones (the history).
+    """
+    query = select(Case).where(_persons_organizations(sub, filters.organization))
+    if filters.status != ANY_STATUS:
+        status = _status_condition(filters.status) if filters.status else None
+        query = query.where(status if status is not None else Case.status.in_(OPEN_STATUSES))
+    if filters.severity in {s.value for s in Severity}:
+        query = query.where(Case.severity == Severity(filters.severity))
+    if filters.opener == "me":
+        query = query.where(Case.opened_by_sub == sub)
+    search = _search_condition(filters.q, None)
+    if search is not None:
+        query = query.where(search)
+        _plan_for_these_values()
+    return query
+
+
+def cases_across(sub: str, filters: CaseFilters, *, totals: dict[Status, int] | None = None) -> CasePage:
+    """One page of "All my clients", sorted as asked, with its total (two queries, whatever the organizations;
+    one when ``totals`` per status give the total)."""
+    known = total_from_statuses(totals, filters, across=True)
+    return _sorted_page(across_query(sub, filters), filters, with_total=True, known_total=known)
+
+
+def status_totals(sub: str, org_id: uuid.UUID | None = None) -> dict[Status, int]:
+    """How many cases of the person's organizations (or of one) have each status (one query)."""
+    where = Case.organization_id == org_id if org_id is not None else _persons_organizations(sub)
+    rows = db.session.execute(select(Case.status, func.count()).where(where).group_by(Case.status))
+    totals = dict.fromkeys(Status, 0)
+    for status, number in rows:
+        totals[Status(status)] = int(number)
+    return totals
+
+
+# -- open cases of a list of organizations given by id (``bench/cases_list.py`` measures it) ----------
 def _organization_condition(org_ids: Sequence[uuid.UUID]) -> ColumnElement[bool]:
     """``organization_id`` among ``org_ids`` as one bound value (PostgreSQL) or a list SQLite accepts."""
     dialect = db.session.get_bind().dialect.name
@@ -224,7 +341,11 @@ def _organization_condition(org_ids: Sequence[uuid.UUID]) -> ColumnElement[bool]
 
 
 def open_cases_across(org_ids: Sequence[uuid.UUID | str], filters: CaseFilters) -> CasePage:
-    """One page of the open cases of all ``org_ids`` (the token's), newest activity first (one query)."""
+    """One page of the open cases of all ``org_ids``, newest activity first (one query).
+
+    The pages use ``cases_across`` (the person's organizations as a sub-query); this form, with the
+    ids given, stays for callers that hold a list of organizations themselves.
+    """
     ids = []
     for org_id in org_ids:
         try:

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from shared.access import requires
 from shared.errors import report_error
 from shared.i18n import current_language
+from support_community.auth import organizations
 from support_community.cases.forms.attachments import uploads
 from support_community.cases.forms.creating import NewCaseForm, category_id
 from support_community.cases.services import catalog, creating
@@ -53,6 +54,7 @@ def new_case(org_id: uuid.UUID) -> ResponseReturnValue:
                 description=form.description.data,
                 uploads=uploads(form.attachments),
             )
+            organizations.remember_use(case.opened_by_sub, org_id)
             db.session.commit()
         except CaseError as error:
             db.session.rollback()

@@ -74,7 +74,7 @@ def article(language: str, slug: str) -> ResponseReturnValue:
         voted=str(translation.id) in session.get(VOTED, []),
         feedback_form=FeedbackForm(),
         may_edit=has_capability(user, "kb.edit"),
-        may_open_case=bool(user and user.orgs),
+        may_open_case=bool(user and user.has_organizations),
         Visibility=Visibility,
     )
 

@@ -64,3 +64,54 @@ def test_the_purge_command_reports_what_it_deleted(community, store):
     assert result.exit_code == 0, result.output
     assert "1 unreferenced file(s) deleted." in result.output
     assert stored_files(store) == []
+
+
+def test_community_demo_at_scale_creates_the_accountant_their_clients_and_cases_once(cli):
+    from sqlalchemy import func, select
+
+    from shared import demo_scale
+    from support_community.auth.models import PersonOrganization
+    from support_community.cases.models import Case, Person
+
+    sub = str(demo_scale.ACCOUNT_ID)
+    first = cli("demo", "--scale", "60", "--cases", "500")
+    assert first.exit_code == 0, first.output
+    assert "57 client organizations" in first.output and "500 case(s) added" in first.output
+    assert db.session.get(Person, sub).email == demo_scale.EMAIL
+    kept = {
+        row.organization_id: row
+        for row in db.session.scalars(select(PersonOrganization).where(PersonOrganization.sub == sub))
+    }
+    granted = [client for client in demo_scale.clients(60) if client.community_granted]
+    assert set(kept) == {client.id for client in granted}  # the same ids as Panda's demo
+    assert kept[granted[0].id].role == "admin" and kept[granted[0].id].enterprise_number.count(".") == 2
+    counted = db.session.scalar(select(func.count()).select_from(Case).where(Case.opened_by_sub == sub))
+    assert counted == 500
+    spread = db.session.scalar(select(func.count(func.distinct(Case.organization_id))).where(Case.opened_by_sub == sub))
+    assert spread == len(granted)
+    numbers = db.session.scalars(select(Case.number).where(Case.opened_by_sub == sub)).all()
+    assert len(set(numbers)) == 500
+
+    again = cli("demo", "--scale", "60", "--cases", "520")
+    assert again.exit_code == 0, again.output
+    assert "0 organization(s) added" in again.output and "20 case(s) added, 520 in all" in again.output
+
+
+def test_a_real_sign_in_replaces_the_demo_list_with_pandas(cli):
+    from shared import demo_scale
+    from support_community.auth import organizations
+    from support_community.auth.access import store
+
+    assert cli("demo", "--scale", "40", "--cases", "0").exit_code == 0
+    sub = str(demo_scale.ACCOUNT_ID)
+    only = demo_scale.client(0)
+    store(sub, orgs=[{"id": str(only.id), "name": only.name, "role": "admin"}], roles=[], version=7)
+    assert organizations.count(sub) == 1
+    again = cli("demo", "--scale", "40")
+    assert "Panda's list kept" in again.output
+    assert organizations.count(sub) == 1
+
+
+def test_community_demo_cases_need_a_scale(cli):
+    result = cli("demo", "--cases", "10")
+    assert result.exit_code != 0 and "--cases needs --scale" in result.output

@@ -112,3 +112,41 @@ def test_a_case_page_runs_as_many_statements_for_one_or_many_messages_and_files(
     one = statements_for(community, community_client, f"/orgs/{PEETERS['id']}/cases/{small.id}")
     many = statements_for(community, community_client, f"/orgs/{PEETERS['id']}/cases/{large.id}")
     assert one == many
+
+
+ACCOUNTANT_PAGES = [
+    "/",
+    "/switch",
+    "/switch?q=client",
+    "/switch?page=2",
+    "/organizations/search?q=client&target=switch",
+    "/organizations/search?q=0403170701&target=new_case",
+    "/cases/new",
+    "/cases/new?q=BE0403.170.701",
+    "/cases",
+    "/cases?q=question&status=any&sort=status&direction=asc",
+    "/cases?org=client&status=waiting_for_customer",
+    "/cases/export.csv?status=any",
+    f"/orgs/{PEETERS['id']}/",
+    f"/orgs/{PEETERS['id']}/cases?sort=status",
+    f"/orgs/{PEETERS['id']}/cases/export.csv",
+]
+
+
+@pytest.mark.parametrize("url", ACCOUNTANT_PAGES)
+def test_every_page_of_an_accountant_runs_as_many_statements_for_5_or_200_organizations(
+    community, community_client, login, demo_catalog, url
+):
+    from support_community.auth import organizations as kept
+
+    counts = {}
+    for size in (5, 200):
+        orgs = organizations(size)
+        user = login(orgs=orgs)
+        acting_as(user)
+        add_cases(orgs, user.sub)
+        kept.set_favourite(user.sub, orgs[-1]["id"], favourite=True)
+        for claim in orgs[:3]:
+            kept.remember_use(user.sub, claim["id"])
+        counts[size] = statements_for(community, community_client, url)
+    assert counts[5] == counts[200], counts

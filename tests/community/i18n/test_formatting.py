@@ -15,6 +15,7 @@ from babel.numbers import format_decimal
 from flask import render_template_string
 from flask_babel import force_locale
 
+from shared.i18n import locale_for
 from support_community.cases.services import conversation
 from support_community.cases.services.attachments import Upload
 from support_community.extensions import db
@@ -33,7 +34,7 @@ def text_of(response) -> str:
 
 
 def written(moment, format: str, language: str, zone=BRUSSELS) -> str:
-    return " ".join(format_datetime(moment, format, tzinfo=zone, locale=language).split())
+    return " ".join(format_datetime(moment, format, tzinfo=zone, locale=locale_for(language)).split())
 
 
 # -- dates and times -------------------------------------------------------------------------------------

@@ -35,6 +35,9 @@ NOT_PAGES = {
     "cases.download",
     "agents.case_attachment",  # the attachment's own bytes
     "kb.suggestions_fragment",  # a piece of the new-case form for its script (seen whole in new_case_with_suggestions)
+    "auth.search_organizations",  # a piece of a switcher for its script (its words: switch_organization_pinned)
+    "cases.all_clients_export",  # CSV files (tests/community/cases/test_all_clients.py)
+    "cases.case_list_export",
 }
 SWITCH = {"nl": "Wissel van organisatie", "fr": "Changer d'organisation"}
 SIGN_IN = {"nl": "Aanmelden met Panda", "fr": "Se connecter avec Panda"}
@@ -348,14 +351,14 @@ def organization_for_a_new_case(v: Visit):
 
 @page(
     "auth.switch",
-    nl=["Wissel van organisatie", "Klantnummer", "Ondernemingsnummer", "Beheerder", "Lid", "3 van 3 organisaties"],
+    nl=["Wissel van organisatie", "Klantnummer", "Ondernemingsnummer", "Beheerder", "Lid", "1–3 van 3 organisaties"],
     fr=[
         "Changer d'organisation",
         "Numéro client",
         "Numéro d'entreprise",
         "Administrateur",
         "Membre",
-        "3 sur 3 organisations",
+        "1–3 sur 3 organisations",
     ],
 )
 def switch_organization(v: Visit):
@@ -369,6 +372,23 @@ def switch_organization(v: Visit):
 )
 def switch_organization_without_a_match(v: Visit):
     return v.customer().get("/switch", query_string={"q": "Garage"})
+
+
+@page(
+    "auth.favourite",
+    nl=["staat nu bovenaan uw lijst", "Favorieten", "Losmaken", "Recent gebruikt", "Alle organisaties"],
+    fr=[
+        "est épinglée en haut de votre liste",
+        "Favoris",
+        "Désépingler",
+        "Utilisées récemment",
+        "Toutes les organisations",
+    ],
+)
+def switch_organization_pinned(v: Visit):
+    client = v.customer()
+    client.get(_org(PEETERS))  # used recently
+    return client.post_form(_org(PEETERS, "favourite"), {"favourite": "1"}, page="/switch", follow_redirects=True)
 
 
 @page(
