@@ -5,6 +5,7 @@
 #   entrypoint.sh community          migrate the community's database, then serve it
 #   entrypoint.sh panda-worker       migrate, then run Panda's outbox worker (mail, back-channel)
 #   entrypoint.sh community-worker   migrate, then run the community's outbox worker (mail)
+#   entrypoint.sh community-mail     migrate, then read replies to case mails from the IMAP mailbox
 #   entrypoint.sh panda-migrate      only migrate Panda's database (a one-off job)
 #   entrypoint.sh community-migrate  only migrate the community's database (a one-off job)
 #   entrypoint.sh panda ARGS...      the command line, e.g. `panda users add ...`
@@ -47,6 +48,9 @@ case "$role" in
   community-worker)
     migrate community
     exec community outbox work "$@" ;;
+  community-mail)
+    migrate community
+    exec community mail fetch "$@" ;;
   panda-migrate)
     exec panda db upgrade "$@" ;;
   community-migrate)

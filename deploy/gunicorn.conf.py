@@ -107,9 +107,14 @@ logconfig_dict = {}  # filled in below, once the services' log format is known
 limit_request_field_size = 2 * 1024 * 1024
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 
-# Replacing workers now and then bounds the effect of any slow leak.
+# Replacing workers now and then bounds the effect of any slow leak. A new worker costs
+# about a second of CPU (imports, the app, then cold caches: the first token requests are
+# 10 to 50 times slower), and while it starts its share of the requests waits; the workers
+# of an instance start together and share the requests evenly, so a jitter of a tenth let
+# them reach the limit within seconds of each other. Half the limit spreads them out: one
+# worker at a time is replaced (bench/README.md, "Token endpoint and sign-in per core").
 max_requests = settings["GUNICORN_MAX_REQUESTS"]
-max_requests_jitter = max_requests // 10
+max_requests_jitter = max_requests // 2
 
 # The heartbeat file on a RAM disk: container overlay filesystems can stall it.
 if os.path.isdir("/dev/shm"):
