@@ -23,6 +23,7 @@ from support_community.cases.labels import SEVERITY_LABELS, STATUS_LABELS
 from support_community.cases.models import Case, CaseFollower, Person
 from support_community.extensions import db
 from support_community.inbound.addresses import case_mail_headers
+from support_community.inbound.addresses import enabled as replies_enabled
 from support_community.outbox.services import outbox
 
 
@@ -126,6 +127,7 @@ def send(name: str, recipients: list[Recipient], case: Case, *, actor: Person, *
             locale=recipient.locale,
             # Replies go to the case (for this recipient), and clients keep the case's mails in one thread.
             headers=case_mail_headers(case.id, recipient.sub),
+            replies_by_mail=replies_enabled(),
             recipient=recipient.name,
             link=recipient.link,
             case=case,

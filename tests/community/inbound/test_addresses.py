@@ -28,6 +28,8 @@ def test_each_recipient_gets_a_reply_address_of_their_own_for_the_case(community
         token = addresses.read_token(local.split("+", 1)[1])
         assert token is not None and token.case_id == case.id and token.issued_to(person.sub)
     assert not addresses.read_token(ann_address.split("+", 1)[1].split("@")[0]).issued_to(bart.sub)
+    assert "You can also answer by replying to this e-mail" in to_ann.text
+    assert "You can also answer by replying to this e-mail" in to_ann.html
 
 
 def test_the_mails_of_a_case_thread_together_and_each_has_its_own_message_id(community, mail_sink):
@@ -68,6 +70,7 @@ def test_without_a_reply_address_case_mails_have_no_reply_to_but_still_thread(co
 
     mail = mail_sink.last_to("ann@example.test")
     assert mail.message["Reply-To"] is None and mail.message["References"]
+    assert "replying to this e-mail" not in mail.text  # a reply would go nowhere: the mail does not offer it
 
 
 def test_a_token_cannot_be_made_without_the_secret_key(community, monkeypatch):
