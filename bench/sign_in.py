@@ -1,6 +1,8 @@
 """Benchmark: a burst of password sign-ins through the OpenID flow, with token refreshes alongside.
 
     .venv/bin/python bench/sign_in.py
+    .venv/bin/python bench/sign_in.py --pin --concurrency 8 --orgs 2         # per core (taskset)
+    .venv/bin/python bench/sign_in.py --pin --concurrency 8 --orgs 2000 --accounts 8
     .venv/bin/python bench/sign_in.py --sign-ins 600 --concurrency 32 --workers 3 --threads 4
     PANDA_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_panda .venv/bin/python bench/sign_in.py
 
@@ -17,6 +19,11 @@ give them, else the deploy defaults), warms it up, and runs
   community does with the code: /token and /userinfo;
 - alongside, --refreshers clients refreshing their tokens at /token in a loop, as relying
   parties do all day.
+
+With --pin, one gunicorn worker (unless --workers) is pinned to CPU 0 with taskset and
+this load generator runs on CPU 1: figures per core. Before the burst it counts the SQL
+statements of each step of one sign-in (in process) and measures the ceiling: argon2id
+verifications per second with Panda's parameters, one at a time, on the server's core.
 
 Every call waits at most --timeout seconds (the community's OIDC_HTTP_TIMEOUT): a slower
 answer counts as an error, as it would in the community. Prints sign-ins per second, p50
@@ -62,10 +69,12 @@ CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 
 
 # -- the data -------------------------------------------------------------------------------
-def prepare(database_url: str, instance: str, accounts: int) -> str:
-    """Accounts, their organization with the community's access, the client; returns its secret."""
+def prepare(database_url: str, instance: str, accounts: int, orgs: int = 1) -> str:
+    """Accounts, members of ``orgs`` organizations with the community's access, and the client; returns its secret."""
     os.environ["APP_ENV"] = "testing"
     os.environ["INSTANCE_PATH"] = instance
+    from sqlalchemy import insert
+
     from panda_portal import create_app
     from panda_portal.accounts.models import Account
     from panda_portal.accounts.passwords import hash_password
@@ -74,7 +83,7 @@ def prepare(database_url: str, instance: str, accounts: int) -> str:
     from panda_portal.oidc.services import register_client
     from panda_portal.organizations.demo_data import ensure_applications
     from panda_portal.organizations.models import ApplicationGrant, Membership, MembershipStatus, Organization, Role
-    from shared.database import utcnow
+    from shared.database import new_uuid, utcnow
 
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench", "PANDA_ISSUER": "http://panda.bench"})
     with app.app_context():
@@ -83,8 +92,19 @@ def prepare(database_url: str, instance: str, accounts: int) -> str:
         ensure_applications()
         stored = hash_password(PASSWORD)  # one hash for everyone: preparing should not take minutes
         now = utcnow()
-        organization = Organization(customer_number="B000001", enterprise_number="0403170701", name="Bench BV")
-        db.session.add(organization)
+        organizations = []
+        for n in range(orgs):
+            stem = f"0{3000000 + n:07d}"
+            organizations.append(
+                {
+                    "id": new_uuid(),
+                    "name": f"Bench Client {n:05d} BV",
+                    "customer_number": f"B{n:06d}",
+                    "enterprise_number": f"{stem}{97 - int(stem) % 97:02d}",
+                    "created_at": now,
+                }
+            )
+        db.session.execute(insert(Organization), organizations)
         for n in range(accounts):
             account = Account(
                 email=f"person{n}@bench.example",
@@ -96,21 +116,130 @@ def prepare(database_url: str, instance: str, accounts: int) -> str:
             )
             db.session.add(account)
             db.session.flush()
-            membership = Membership(
-                organization_id=organization.id,
-                account_id=account.id,
-                role=Role.MEMBER,
-                status=MembershipStatus.ACTIVE,
-                active_since=now,
+            memberships = [
+                {
+                    "id": new_uuid(),
+                    "organization_id": organization["id"],
+                    "account_id": account.id,
+                    "role": Role.MEMBER,
+                    "status": MembershipStatus.ACTIVE,
+                    "active_since": now,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for organization in organizations
+            ]
+            db.session.execute(insert(Membership), memberships)
+            db.session.execute(
+                insert(ApplicationGrant),
+                [
+                    {"membership_id": m["id"], "application_key": "support_community", "granted_at": now}
+                    for m in memberships
+                ],
             )
-            membership.grants = [ApplicationGrant(application_key="support_community")]
-            db.session.add(membership)
         _client, secret = register_client(CLIENT_ID, [REDIRECT_URI], requires_grant="support_community")
         keys.active_key()  # made once here, not by two workers racing on the first token
         db.session.commit()
         db.engine.dispose()
     assert secret is not None
     return secret
+
+
+def argon2_ceiling(seconds: float, cpu: int | None) -> float:
+    """Argon2id verifications per second with Panda's parameters, on one core (``cpu`` when given)."""
+    from panda_portal.accounts.passwords import hasher
+
+    stored = hasher.hash(PASSWORD)
+    previous = os.sched_getaffinity(0)
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+    try:
+        done, started = 0, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            hasher.verify(stored, PASSWORD)
+            done += 1
+        return done / (time.perf_counter() - started)
+    finally:
+        os.sched_setaffinity(0, previous)
+
+
+def statements_per_step(database_url: str, secret: str) -> dict[str, int]:
+    """The SQL statements of each step of one sign-in, counted in process (Flask's test client)."""
+    from sqlalchemy import event
+
+    from panda_portal import create_app
+    from panda_portal.extensions import db
+
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "bench",
+            "PANDA_ISSUER": "http://panda.bench",
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    import logging
+
+    logging.getLogger("shared.requests").setLevel(logging.WARNING)
+    with app.app_context():
+        engine = db.engine
+    counts: dict[str, int] = {}
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):  # noqa: ANN001, ANN202
+        statements.append(statement)
+
+    server = app.test_client()
+    auth = {"Authorization": "Basic " + base64.b64encode(f"{CLIENT_ID}:{secret}".encode()).decode()}
+
+    def step(name: str, call, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            response = call(*args, **kwargs)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        counts[name] = len(statements)
+        return response
+
+    for _ in range(2):  # the second sign-in is counted: the key is read, the version row exists
+        verifier = secrets.token_urlsafe(48)
+        authorize = "/authorize?" + urlencode(
+            {
+                "response_type": "code",
+                "client_id": CLIENT_ID,
+                "redirect_uri": REDIRECT_URI,
+                "scope": "openid profile email orgs",
+                "state": secrets.token_urlsafe(8),
+                "nonce": secrets.token_urlsafe(8),
+                "code_challenge": base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+                .rstrip(b"=")
+                .decode(),
+                "code_challenge_method": "S256",
+            }
+        )
+        browser = app.test_client()
+        sent = step("authorize (not signed in)", browser.get, authorize)
+        page = step("sign-in page", browser.get, sent.headers["Location"])
+        token = CSRF.search(page.get_data(as_text=True))
+        assert token is not None
+        form = {"email": "person0@bench.example", "password": PASSWORD, "csrf_token": token.group(1), "next": authorize}
+        step("sign-in (credentials)", browser.post, "/sign-in", data=form)
+        back = step("authorize (code)", browser.get, authorize)
+        code = parse_qs(urlsplit(back.headers["Location"]).query)["code"][0]
+        exchange = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT_URI,
+            "code_verifier": verifier,
+        }
+        tokens = step("token (code)", server.post, "/token", data=exchange, headers=auth).json
+        bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+        step("userinfo", server.get, "/userinfo", headers=bearer)
+        refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+        step("token (refresh)", server.post, "/token", data=refresh, headers=auth)
+    engine.dispose()
+    return counts
 
 
 # -- gunicorn -------------------------------------------------------------------------------
@@ -120,7 +249,25 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_panda(args: argparse.Namespace, database_url: str, instance: str, port: int, log: Path) -> subprocess.Popen:
+def pinned(argv: list[str], cpus: str | None) -> list[str]:
+    """``argv`` run on the CPUs ``cpus`` names (``taskset -c``), when taskset is there and cpus are given."""
+    if cpus and shutil.which("taskset"):
+        return ["taskset", "-c", cpus, *argv]
+    return argv
+
+
+def start_panda(
+    args: argparse.Namespace,
+    database_url: str,
+    instance: str,
+    port: int,
+    log: Path,
+    *,
+    app: str = "panda_portal:create_app()",
+    cpus: str | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> subprocess.Popen:
+    """Gunicorn with ``deploy/gunicorn.conf.py`` serving ``app`` on ``port`` (on ``cpus`` when given)."""
     env = {
         name: value
         for name, value in os.environ.items()
@@ -143,8 +290,11 @@ def start_panda(args: argparse.Namespace, database_url: str, instance: str, port
         env["WEB_CONCURRENCY"] = str(args.workers)
     if args.threads:
         env["GUNICORN_THREADS"] = str(args.threads)
+    env.update(extra_env or {})
     argv = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG), "--bind", f"{HOST}:{port}"]
-    argv.append("panda_portal:create_app()")
+    if getattr(args, "worker_class", None):
+        argv += ["--worker-class", args.worker_class]
+    argv = pinned([*argv, app], cpus)
     with log.open("wb") as output:
         process = subprocess.Popen(
             argv, cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
@@ -308,7 +458,22 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=50, help="accounts the sign-ins take turns with")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds a call may take (the community's 5)")
     parser.add_argument("--max-seconds", type=float, default=120.0, help="the burst stops after this (default 120)")
+    parser.add_argument("--orgs", type=int, default=1, help="organizations each account acts for (default 1)")
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="per core: one worker (unless --workers) pinned to CPU 0 with taskset, this load generator on CPU 1",
+    )
+    parser.add_argument("--worker-class", default=None, help="gunicorn worker class (default: deploy's gthread)")
     args = parser.parse_args()
+    if not 1 <= args.orgs <= 5000:
+        parser.error("keep --orgs within 1..5000")
+    pinning = args.pin and bool(shutil.which("taskset")) and (os.cpu_count() or 1) >= 2
+    if args.pin and not pinning:
+        print("--pin: no taskset or a single CPU here; the server is not pinned")
+    if pinning:
+        args.workers = args.workers or 1
+        os.sched_setaffinity(0, {1})
     if not 1 <= args.sign_ins <= 20_000 or not 1 <= args.concurrency <= 256 or not 0 <= args.refreshers <= 64:
         parser.error("keep --sign-ins within 1..20000, --concurrency within 1..256, --refreshers within 0..64")
     if not 1 <= args.max_seconds <= 600 or not 0.1 <= args.timeout <= 60:
@@ -318,10 +483,19 @@ def main() -> None:
     database_url = os.environ.get("PANDA_DATABASE_URL") or f"sqlite:///{instance}/panda.db"
     process = None
     try:
-        secret = prepare(database_url, instance, args.accounts)
+        secret = prepare(database_url, instance, args.accounts, args.orgs)
+        statements = statements_per_step(database_url, secret)
+        ceiling = argon2_ceiling(3.0, 0 if pinning else None)
         port = free_port()
-        process = start_panda(args, database_url, instance, port, Path(instance) / "gunicorn.log")
+        process = start_panda(
+            args, database_url, instance, port, Path(instance) / "gunicorn.log", cpus="0" if pinning else None
+        )
         run(args, process, f"http://{HOST}:{port}", secret, database_url)
+        print(f"SQL statements per step (one sign-in, counted in process): {statements}")
+        print(
+            f"argon2id ceiling (one verification at a time, Panda's parameters"
+            f"{', CPU 0' if pinning else ''}): {ceiling:.1f}/s; 75 % of it: {0.75 * ceiling:.1f}/s"
+        )
     finally:
         if process is not None:
             stop_panda(process)
@@ -389,8 +563,13 @@ def run(args: argparse.Namespace, process: subprocess.Popen, base: str, secret: 
     done = outcomes.count("done")
     print(
         f"Panda: gunicorn, {len(workers)} workers × {args.threads or 'default'} threads "
-        f"(WEB_CONCURRENCY={args.workers or 'default'}), database {database_url.split(':')[0]}, "
-        f"{os.cpu_count()} CPUs (shared with this load generator)"
+        f"(WEB_CONCURRENCY={args.workers or 'default'}, {args.worker_class or 'gthread'}), database "
+        f"{database_url.split(':')[0]}, {args.orgs} organizations per person, {os.cpu_count()} CPUs "
+        + (
+            "(server pinned to CPU 0, this load generator on CPU 1)"
+            if args.pin and os.sched_getaffinity(0) == {1}
+            else "(shared with this load generator)"
+        )
     )
     print(
         f"burst: {args.sign_ins} sign-ins, {args.concurrency} at a time, {args.refreshers} refreshing clients "

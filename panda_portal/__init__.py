@@ -43,13 +43,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from panda_portal.accounts.views import bp as accounts_bp
     from panda_portal.audit.views import bp as audit_bp
+    from panda_portal.mfa import init_mfa
     from panda_portal.oidc import init_oidc
     from panda_portal.organizations.views import bp as organizations_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(organizations_bp)
     app.register_blueprint(audit_bp)
+    init_mfa(app)
     init_oidc(app)
+
+    from panda_portal.organizations.services.bulk_adding import OUTBOX_KIND, process_bulk_add
+    from panda_portal.outbox.services import outbox
+
+    outbox.register(OUTBOX_KIND, process_bulk_add)
 
     from panda_portal.permissions import can
 

@@ -57,7 +57,9 @@ SETTINGS: tuple[Setting, ...] = (
         str,
         "10 per 15 minutes",
         used_by="Panda",
-        description="Failed sign-ins allowed per account from one client address (the owner elsewhere is not locked out).",
+        description=(
+            "Failed sign-ins allowed per account from one client address (the owner elsewhere is not locked out)."
+        ),
     ),
     Setting(
         "SIGN_IN_LIMIT_PER_ADDRESS",

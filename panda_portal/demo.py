@@ -149,14 +149,35 @@ def _community_client() -> dict:
 
 
 @click.command("demo")
+@click.option(
+    "--scale",
+    type=click.IntRange(0, 100_000),
+    default=0,
+    show_default=True,
+    help="Also create an accountant (many.clients@example.be) who is a member of this many client organizations.",
+)
 @with_appcontext
-def demo_command() -> None:
+def demo_command(scale: int) -> None:
     """Load the demo data: customers, accounts, organizations and the community's client (idempotent)."""
     result = load_demo_data()
+    if scale:
+        from panda_portal.demo_scale import CLIENTS_ADMIN_EMAIL, load_scale
+        from shared import demo_scale
+
+        added = load_scale(scale, DEMO_PASSWORD)
     db.session.commit()
     click.echo("Demo data is loaded. Sign in with:")
     for email, password, description in DEMO_ACCOUNTS:
         click.echo(f"  {email:28} {password}   ({description})")
+    if scale:
+        click.echo(
+            f"  {demo_scale.EMAIL:28} {DEMO_PASSWORD}   ({demo_scale.NAME}, accountant: member of {scale:,} clients)"
+        )
+        click.echo(f"  {CLIENTS_ADMIN_EMAIL:28} {DEMO_PASSWORD}   (administrator of those clients)")
+        click.echo(
+            f"  added {added['organizations']:,} organizations, {added['customers']:,} register rows, "
+            f"{added['memberships']:,} memberships"
+        )
     if current_app.config["APP_ENV"] == "production":
         click.echo(json.dumps(result["client"]))
     else:

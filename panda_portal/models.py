@@ -2,10 +2,14 @@
 
 from panda_portal.accounts.models import Account, WebSession  # noqa: F401
 from panda_portal.audit.models import AuditEvent  # noqa: F401
+from panda_portal.mfa.models import Passkey, RecoveryCode, RememberedBrowser, TotpAuthenticator  # noqa: F401
 from panda_portal.oidc.models import *  # noqa: F401,F403
 from panda_portal.organizations.models import (  # noqa: F401
+    AccessAsk,
     Application,
     ApplicationGrant,
+    BulkAddBatch,
+    BulkAddRow,
     CustomerRecord,
     Invitation,
     Membership,

@@ -331,9 +331,9 @@ DEPLOY = (
     Setting(
         "GUNICORN_MAX_REQUESTS",
         int,
-        5000,
+        100000,
         used_by="deploy",
-        description="Requests after which a gunicorn worker is replaced.",
+        description="Requests after which a gunicorn worker is replaced (with a random jitter of up to half as many).",
     ),
     Setting(
         "FORWARDED_ALLOW_IPS",

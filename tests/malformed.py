@@ -57,6 +57,9 @@ FIELD_NAMES = [
     "password",
     "new_password",
     "current_password",
+    "recovery_code",
+    "remember",
+    "passkey_response",
     "name",
     "language",
     "message",
@@ -88,6 +91,16 @@ FIELD_NAMES = [
     "logout_token",
     "token_type_hint",
     "confirm",
+    "rows",
+    "file",
+    "pinned",
+    "back",
+    "requests",
+    "without",
+    "per_page",
+    "fragment",
+    "application",
+    "organization",
 ]
 RAW_QUERIES = ["q=%ff%fe", "page=%00", "%ff=1", "a=1&a=2&a=3", "=", "&&&", "q=%C0%AF"]
 HEADERS: list[dict[str, str]] = [

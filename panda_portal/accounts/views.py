@@ -40,6 +40,8 @@ from panda_portal.accounts.session import current_account, end_all_sessions, ses
 from panda_portal.accounts.session import sign_in as start_session
 from panda_portal.accounts.session import sign_out as end_session
 from panda_portal.extensions import db, limiter
+from panda_portal.mfa.pending import continue_sign_in
+from panda_portal.mfa.step_up import step_up_first
 from shared.access import authenticated, public
 from shared.errors import report_error
 from shared.i18n import LANGUAGE_COOKIE, current_language
@@ -203,6 +205,10 @@ def sign_in() -> ResponseReturnValue:
         return render_template(
             "accounts/sign_in.html", form=form, problem=_("The e-mail address or the password is not correct.")
         )
+    second_step = continue_sign_in(account, next_path=form.next.data or "")
+    if second_step is not None:  # two-step verification: no session before the second factor
+        db.session.commit()  # a rehashed password is kept
+        return second_step
     start_session(account)
     db.session.commit()
     count_sign_in("ok")
@@ -334,6 +340,9 @@ def reset_password(token: str) -> ResponseReturnValue:
 @password_check_limit
 def change_password() -> ResponseReturnValue:
     account = signed_in_account()
+    asked = step_up_first(account, url_for("accounts.change_password"))
+    if asked is not None:
+        return asked
     form = ChangePasswordForm()
     if request.method == "POST" and form.validate():
         try:

@@ -49,6 +49,14 @@ ACTION_LABELS: dict[str, Any] = {
     "account.enabled": _l("Account enabled"),
     "account.support_agent_set": _l("Made a support agent"),
     "account.support_agent_unset": _l("No longer a support agent"),
+    "account.two_step_enabled": _l("Two-step verification turned on"),
+    "account.two_step_disabled": _l("Two-step verification turned off"),
+    "account.recovery_codes_regenerated": _l("New recovery codes made"),
+    "account.recovery_code_used": _l("Signed in with a recovery code"),
+    "account.remembered_browsers_forgotten": _l("Remembered browsers forgotten"),
+    "account.passkey_added": _l("Passkey added"),
+    "account.passkey_renamed": _l("Passkey renamed"),
+    "account.passkey_removed": _l("Passkey removed"),
 }
 
 FIELD_LABELS: dict[str, Any] = {
@@ -66,6 +74,10 @@ FIELD_LABELS: dict[str, Any] = {
     "language": _l("language"),
     "verified": _l("e-mail address confirmed"),
     "support_agent": _l("support agent"),
+    "method": _l("method"),
+    "browsers": _l("browsers"),
+    "reason": _l("reason"),
+    "recovery_codes_left": _l("recovery codes left"),
 }
 
 VALUE_LABELS: dict[str, Any] = {
@@ -78,6 +90,10 @@ VALUE_LABELS: dict[str, Any] = {
     "open": _l("open"),
     "expired": _l("expired"),
     "revoked": _l("withdrawn"),
+    "authenticator_app": _l("authenticator app"),
+    "password_changed": _l("password changed"),
+    "two_step_disabled": _l("two-step verification turned off"),
+    "asked": _l("at the person's request"),
     "accepted": _l("accepted"),
     **LANGUAGE_NAMES,
 }

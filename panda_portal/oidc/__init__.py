@@ -35,27 +35,33 @@ def _all_sessions_ended(sender: Any, account: Account | None = None, **_: Any) -
 
 
 def _account_disabled(sender: Any, account: Account | None = None, **_: Any) -> None:
+    from panda_portal.oidc.access import mark_changed
     from panda_portal.oidc.events import EVERYTHING, queue_access_event
     from panda_portal.oidc.services import notify_account_sessions_ended
 
     if account is not None:
         notify_account_sessions_ended(account)
+        mark_changed(account)
         queue_access_event(account, withdrawn=[EVERYTHING])
 
 
 def _access_reduced(
     sender: Any, account: Account | None = None, organization: Organization | None = None, **_: Any
 ) -> None:
+    from panda_portal.oidc.access import mark_changed
     from panda_portal.oidc.events import queue_access_event
 
     if account is not None:
+        mark_changed(account)
         queue_access_event(account, withdrawn=[organization.id] if organization is not None else [])
 
 
 def _access_granted(sender: Any, account: Account | None = None, **_: Any) -> None:
+    from panda_portal.oidc.access import mark_changed
     from panda_portal.oidc.events import queue_access_event
 
     if account is not None:
+        mark_changed(account)
         queue_access_event(account)
 
 

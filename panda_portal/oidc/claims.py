@@ -10,7 +10,7 @@
 The ID token and the JWT access token carry every claim but ``orgs``: an
 accountant's list of thousands of organizations is hundreds of kilobytes, and
 these tokens travel in headers and URLs, which proxies cap at 8-16 KB. They carry
-``orgs_version`` instead (``access.orgs_snapshot``), which tells a client whether
+``orgs_version`` instead (``access.orgs_version``), which tells a client whether
 the list it keeps is still Panda's. The list itself, in the same shape, is in the
 userinfo response and in the access read (``views.access``).
 
@@ -40,6 +40,8 @@ CLAIMS_SUPPORTED = (
     "exp",
     "iat",
     "auth_time",
+    "amr",
+    "acr",
     "nonce",
     "sid",
     "at_hash",
@@ -95,8 +97,12 @@ def roles_claim(account: Account) -> list[str]:
 
 
 def user_claims(account: Account, client: OidcClient, scope: str, *, with_orgs: bool = False) -> dict[str, Any]:
-    """The claims ``scope`` allows; the ``orgs`` list itself only ``with_orgs`` (userinfo, never a token)."""
-    from panda_portal.oidc.access import orgs_snapshot
+    """The claims ``scope`` allows; the ``orgs`` list itself only ``with_orgs`` (userinfo, never a token).
+
+    Without the list (a token), ``orgs_version`` comes from ``access.orgs_version``, which
+    reads the list only when it may have changed.
+    """
+    from panda_portal.oidc.access import orgs_snapshot, orgs_version
 
     scopes = set(scope_to_list(scope) or [])
     claims: dict[str, Any] = {"sub": str(account.id)}
@@ -106,10 +112,13 @@ def user_claims(account: Account, client: OidcClient, scope: str, *, with_orgs: 
     if "email" in scopes:
         claims["email"] = account.email
         claims["email_verified"] = account.email_verified_at is not None
-    if "orgs" in scopes:
+    if "orgs" in scopes and with_orgs:
         snapshot = orgs_snapshot(account, client)
-        if with_orgs:
-            claims["orgs"] = snapshot.orgs
+        claims["orgs"] = snapshot.orgs
         claims["roles"] = snapshot.roles
         claims["orgs_version"] = snapshot.version
+    elif "orgs" in scopes:
+        # As the snapshot has them: a disabled account may do nothing anywhere.
+        claims["roles"] = roles_claim(account) if account.is_active else []
+        claims["orgs_version"] = orgs_version(account, client)
     return claims

@@ -8,7 +8,7 @@ from flask import current_app
 
 from panda_portal.oidc.claims import CLAIMS_SUPPORTED
 from panda_portal.oidc.keys import ALGORITHM
-from panda_portal.oidc.models import SUPPORTED_SCOPES
+from panda_portal.oidc.models import ACR_VALUES, SUPPORTED_SCOPES
 from panda_portal.oidc.server import PKCE_METHOD, TOKEN_AUTH_METHODS
 
 
@@ -34,6 +34,7 @@ def provider_metadata() -> dict[str, Any]:
         "revocation_endpoint_auth_methods_supported": list(TOKEN_AUTH_METHODS),
         "code_challenge_methods_supported": [PKCE_METHOD],
         "claims_supported": list(CLAIMS_SUPPORTED),
+        "acr_values_supported": list(ACR_VALUES),
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,

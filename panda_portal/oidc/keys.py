@@ -3,13 +3,29 @@
 The key with the highest ``generation`` signs. ``panda keys rotate`` adds a new
 generation; the previous keys are marked retired and stay in the JWKS until every
 token they signed has expired (the longest JWT lifetime plus a minute of clock
-leeway), so relying parties that cached the JWKS keep verifying. The first key is
-created on first use; the unique ``generation`` makes concurrent creators agree.
+leeway, plus ``KEY_CHECK_SECONDS``), so relying parties that cached the JWKS keep
+verifying. The first key is created on first use; the unique ``generation`` makes
+concurrent creators agree.
+
+Signing and verifying do not read the table each time: a process keeps the keys it
+read, parsed, for ``KEY_CHECK_SECONDS`` (``_KeyCache``), then reads them again. A key
+rotated by another process therefore starts signing here within that time (and the
+retired key stays published that much longer, so what it signed meanwhile verifies);
+a token naming a ``kid`` this process does not know makes it read the table at once.
+A rotation or a first key made by this process replaces what it keeps immediately, and
+keys read in a transaction that wrote keys are forgotten if that transaction is rolled
+back, so a key that never was committed is never used.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
+import threading
+import time
+import weakref
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -17,7 +33,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 from joserfc.jws import JWSRegistry
-from sqlalchemy import or_, select, update
+from sqlalchemy import Connection, Engine, event, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from panda_portal.extensions import db
@@ -28,6 +44,8 @@ ALGORITHM = "RS256"
 KEY_SIZE = 2048
 LOGOUT_TOKEN_SECONDS = 120
 CLOCK_LEEWAY_SECONDS = 60
+# How long a process signs and verifies with the keys it read before reading them again.
+KEY_CHECK_SECONDS = 10
 
 # A kid's key material never changes, so parsed keys may be kept per process.
 _parsed: dict[str, RSAKey] = {}
@@ -55,10 +73,129 @@ def public_key(row: SigningKey) -> RSAKey:
 
 
 def retirement_grace() -> dt.timedelta:
-    """How long a retired key stays published: until what it signed has expired."""
+    """How long a retired key stays published: until what it signed has expired.
+
+    A process may sign with a key up to ``KEY_CHECK_SECONDS`` after another one retired it.
+    """
     config = current_app.config
     longest = max(int(config["ACCESS_TOKEN_SECONDS"]), int(config["ID_TOKEN_SECONDS"]), LOGOUT_TOKEN_SECONDS)
-    return dt.timedelta(seconds=longest + CLOCK_LEEWAY_SECONDS)
+    return dt.timedelta(seconds=longest + CLOCK_LEEWAY_SECONDS + KEY_CHECK_SECONDS)
+
+
+# -- the keys a process keeps ----------------------------------------------------------------
+@dataclass(frozen=True)
+class KnownKey:
+    """A signing key as read from the table, parsed once."""
+
+    kid: str
+    generation: int
+    alg: str
+    retired_at: dt.datetime | None
+    private: RSAKey
+    public: RSAKey
+
+
+class _KeyCache:
+    """The process's copy of the signing keys, read again after ``KEY_CHECK_SECONDS`` (see the module's doc)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._keys: tuple[KnownKey, ...] = ()
+        self._read_at: float | None = None
+        # Connections whose open transaction wrote keys: what was read there is not committed yet.
+        self._unconfirmed: weakref.WeakSet[Connection] = weakref.WeakSet()
+
+    def keys(self) -> tuple[KnownKey, ...]:
+        with self._lock:
+            if self._read_at is not None and time.monotonic() - self._read_at < KEY_CHECK_SECONDS:
+                return self._keys
+        return self.read()
+
+    def read(self) -> tuple[KnownKey, ...]:
+        rows = all_keys()
+        known = tuple(
+            KnownKey(
+                kid=row.kid,
+                generation=row.generation,
+                alg=row.alg,
+                retired_at=row.retired_at,
+                private=_key(row),
+                public=public_key(row),
+            )
+            for row in rows
+        )
+        with self._lock:
+            self._keys, self._read_at = known, time.monotonic()
+        return known
+
+    def forget(self) -> None:
+        with self._lock:
+            self._keys, self._read_at = (), None
+
+    def wrote_keys(self) -> None:
+        """The current transaction changed the keys: forget them now, and again if it is rolled back."""
+        self.forget()
+        self._unconfirmed.add(db.session.connection())
+
+    def transaction_ended(self, connection: Connection, *, committed: bool) -> None:
+        if connection in self._unconfirmed:
+            self._unconfirmed.discard(connection)
+            if not committed:
+                self.forget()
+
+
+_CACHE = "panda_oidc_keys"  # ``app.extensions``: one copy per app, as each app has its own database
+_caches: weakref.WeakSet[_KeyCache] = weakref.WeakSet()
+
+
+def _cache() -> _KeyCache:
+    cache = current_app.extensions.get(_CACHE)
+    if cache is None:
+        cache = current_app.extensions.setdefault(_CACHE, _KeyCache())
+        _caches.add(cache)
+    return cache
+
+
+@event.listens_for(Engine, "commit")
+def _committed(connection: Connection) -> None:
+    for cache in list(_caches):
+        cache.transaction_ended(connection, committed=True)
+
+
+@event.listens_for(Engine, "rollback")
+def _rolled_back(connection: Connection) -> None:
+    for cache in list(_caches):
+        cache.transaction_ended(connection, committed=False)
+
+
+def _signing_key() -> KnownKey:
+    cache = _cache()
+    known = cache.keys()
+    if not known:
+        active_key()
+        known = cache.read()
+    return known[0]
+
+
+def _verifying_keys(token: str, *, include_retired: bool) -> KeySet:
+    cache = _cache()
+    known = cache.keys()
+    if _kid_of(token) not in {key.kid for key in known}:
+        known = cache.read()  # a key made by another process since this one read them
+    if not include_retired:
+        cutoff = utcnow() - retirement_grace()
+        known = tuple(key for key in known if key.retired_at is None or key.retired_at > cutoff)
+    return KeySet([key.public for key in known])
+
+
+def _kid_of(token: str) -> str | None:
+    try:
+        segment = token.split(".", 1)[0]
+        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (ValueError, TypeError):
+        return None
+    kid = header.get("kid") if isinstance(header, dict) else None
+    return kid if isinstance(kid, str) else None
 
 
 def _newest() -> SigningKey | None:
@@ -80,6 +217,7 @@ def _insert_generation(generation: int) -> SigningKey | None:
             db.session.add(row)
     except IntegrityError:
         return None
+    _cache().wrote_keys()
     return row
 
 
@@ -111,6 +249,7 @@ def rotate() -> SigningKey:
         )
         db.session.flush()
         db.session.expire_all()
+        _cache().wrote_keys()
         return row
     raise RuntimeError("could not rotate the signing key")
 
@@ -145,9 +284,9 @@ def jwks() -> dict[str, Any]:
 
 
 def sign(claims: dict[str, Any], *, typ: str) -> str:
-    row = active_key()
-    header = {"alg": row.alg, "kid": row.kid, "typ": typ}
-    return jwt.encode(header, claims, _key(row), algorithms=[ALGORITHM])
+    key = _signing_key()
+    header = {"alg": key.alg, "kid": key.kid, "typ": typ}
+    return jwt.encode(header, claims, key.private, algorithms=[ALGORITHM], registry=_REGISTRY)
 
 
 # Tokens carry ``orgs_version``, not the list, and stay about 1 KB. Tokens signed before
@@ -162,12 +301,14 @@ def _registry() -> JWSRegistry:
     return registry
 
 
+_REGISTRY = _registry()  # prepared once: it holds no per-token state
+
+
 def decode(token: str, *, typ: str | None, include_retired: bool = False) -> jwt.Token:
     """Verify a JWT Panda signed (signature, algorithm and ``typ`` only; claims are the caller's)."""
-    rows = all_keys() if include_retired else published_keys()
-    keys = KeySet([public_key(row) for row in rows])
+    keys = _verifying_keys(token, include_retired=include_retired)
     try:
-        decoded = jwt.decode(token, keys, registry=_registry())
+        decoded = jwt.decode(token, keys, registry=_REGISTRY)
     except (JoseError, ValueError, TypeError, KeyError, UnicodeError) as exc:
         raise InvalidToken(str(exc) or type(exc).__name__) from None
     if typ is not None:

@@ -35,6 +35,18 @@ __all__ = [
 ]
 
 SUPPORTED_SCOPES = ("openid", "profile", "email", "orgs", "offline_access")
+# Authentication context classes (``acr``): a password alone, or a password and a second
+# factor (an authenticator app's code, a recovery code or a passkey).
+ACR_PASSWORD = "urn:panda:acr:password"
+ACR_TWO_STEP = "urn:panda:acr:two-step"
+ACR_VALUES = (ACR_PASSWORD, ACR_TWO_STEP)
+
+
+def acr_of(amr: list[str]) -> str:
+    """The ``acr`` of a sign-in made with the methods ``amr``."""
+    return ACR_TWO_STEP if "mfa" in amr else ACR_PASSWORD
+
+
 CONFIDENTIAL_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 
 
@@ -143,6 +155,8 @@ class TokenFamily(Base):
     # The Panda session (``sid``) in which the person authorized; ends with it.
     sid: Mapped[str | None] = mapped_column(String(64), index=True)
     auth_time: Mapped[int] = mapped_column(BigInteger)
+    # How the person signed in (``amr``, RFC 8176, space-separated): ``pwd``, ``pwd otp mfa``…
+    amr: Mapped[str] = mapped_column(String(60), default="pwd", server_default="pwd")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     revoked_reason: Mapped[str | None] = mapped_column(String(40))
@@ -172,6 +186,7 @@ class AuthorizationCode(Base):
     code_challenge: Mapped[str] = mapped_column(String(128))
     code_challenge_method: Mapped[str] = mapped_column(String(10))
     auth_time: Mapped[int] = mapped_column(BigInteger)
+    amr: Mapped[str] = mapped_column(String(60), default="pwd", server_default="pwd")
     sid: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
@@ -194,11 +209,11 @@ class AuthorizationCode(Base):
     def get_auth_time(self) -> int:
         return self.auth_time
 
-    def get_acr(self) -> None:
-        return None
+    def get_acr(self) -> str:
+        return acr_of(self.amr.split())
 
-    def get_amr(self) -> None:
-        return None
+    def get_amr(self) -> list[str]:
+        return self.amr.split()
 
     @property
     def is_expired(self) -> bool:
@@ -282,11 +297,11 @@ class AccessToken(Base):
 class OrgsVersion(Base):
     """What Panda last told a client about a person's ``orgs`` and ``roles``, as a number that only grows.
 
-    Every time Panda builds the list for a client (a token, userinfo, the access read,
-    an access event), it compares the list's digest with the one stored here and adds one
-    to ``version`` when they differ, under a lock of this row. So a higher version always
-    describes a list read later, whatever changed it, and the client keeps the highest
-    (``access.orgs_snapshot``).
+    Every time Panda builds the list for a client (userinfo, the access read, an access
+    event, and a token when the list may have changed), it compares the list's digest with
+    the one stored here and adds one to ``version`` when they differ, under a lock of this
+    row. So a higher version always describes a list read later, whatever changed it, and
+    the client keeps the highest (``access.orgs_snapshot``, ``access.orgs_version``).
     """
 
     __tablename__ = "oidc_orgs_versions"
@@ -294,6 +309,9 @@ class OrgsVersion(Base):
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
     client_pk: Mapped[uuid.UUID] = mapped_column(ForeignKey("oidc_clients.id", ondelete="CASCADE"), primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
-    # SHA-256 (hex) of the canonical JSON of the list and the roles.
+    # SHA-256 (hex) of the canonical JSON of the list and the roles; empty when an announced
+    # change means the list must be read again (``access.mark_changed``).
     digest: Mapped[str] = mapped_column(String(64), default="")
+    # When the list was last read and compared with the digest (changed or not): a token's
+    # ``orgs_version`` is taken from this row without reading the list for ``access.RECHECK_SECONDS``.
     changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

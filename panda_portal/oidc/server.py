@@ -45,12 +45,12 @@ from flask import request as flask_request
 from joserfc.jwk import KeySet
 
 from panda_portal.accounts.models import Account
-from panda_portal.accounts.session import auth_time, session_sid
+from panda_portal.accounts.session import auth_time, authentication_methods, session_sid
 from panda_portal.extensions import db
 from panda_portal.oidc import keys, services, tokens
 from panda_portal.oidc.access import orgs_snapshot
 from panda_portal.oidc.claims import user_claims
-from panda_portal.oidc.models import SUPPORTED_SCOPES, AccessToken, OidcClient, RefreshToken
+from panda_portal.oidc.models import SUPPORTED_SCOPES, AccessToken, OidcClient, RefreshToken, acr_of
 
 TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 ID_TOKEN_TYPE = "JWT"
@@ -152,6 +152,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             code_challenge_method=data.get("code_challenge_method", PKCE_METHOD),
             auth_time=auth_time() or int(time.time()),
             sid=session_sid(),
+            amr=authentication_methods(),
         )
 
     def query_authorization_code(self, code: str, client: OidcClient) -> Any:
@@ -191,7 +192,7 @@ class IDTokenIssuer(OpenIDToken):
         grantee: tokens.Grantee = request.user
         client: OidcClient = request.client
         now = int(time.time())
-        claims = user_claims(grantee.account, client, token["scope"])
+        claims = grantee.claims(client, token["scope"])
         claims.update(
             {
                 "iss": issuer(),
@@ -200,6 +201,8 @@ class IDTokenIssuer(OpenIDToken):
                 "iat": now,
                 "exp": now + int(current_app.config["ID_TOKEN_SECONDS"]),
                 "auth_time": grantee.auth_time,
+                "amr": grantee.amr,
+                "acr": acr_of(grantee.amr),
             }
         )
         if grantee.sid:

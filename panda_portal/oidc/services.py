@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import cast
 from urllib.parse import urlsplit
 
+from flask import g
 from flask_babel import gettext as _
 from sqlalchemy import CursorResult, Delete, Update, delete, select, update
 
@@ -28,6 +29,7 @@ from shared.database import utcnow
 from shared.errors import DomainError
 
 BACKCHANNEL_LOGOUT = "backchannel_logout"
+_CLIENTS = "_oidc_clients"  # ``g``: the clients this context read, by client_id
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 SECRET_PREFIX = "sha256:"
 
@@ -150,9 +152,18 @@ def _apply(
 
 
 def get_client(client_id: str | None) -> OidcClient | None:
+    """The registered client ``client_id``, read once per application context (a request asks several times)."""
     if not client_id or len(client_id) > 100:
         return None
-    return db.session.execute(select(OidcClient).where(OidcClient.client_id == client_id)).scalar_one_or_none()
+    # Kept with the context's database session (both live in ``g``), so the row is the
+    # session's own; Authlib and the views look the client up several times per request.
+    known: dict[str, OidcClient] = g.setdefault(_CLIENTS, {})
+    client = known.get(client_id)
+    if client is None or client not in db.session:
+        client = db.session.execute(select(OidcClient).where(OidcClient.client_id == client_id)).scalar_one_or_none()
+        if client is not None:
+            known[client_id] = client
+    return client
 
 
 def list_clients() -> list[OidcClient]:

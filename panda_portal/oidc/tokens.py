@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from authlib.oauth2.rfc6749 import InvalidGrantError
-from flask import current_app
-from sqlalchemy import CursorResult, select, update
+from flask import current_app, g
+from sqlalchemy import CursorResult, insert, select, update
 
 from panda_portal.accounts.models import Account
 from panda_portal.extensions import db
@@ -31,9 +31,10 @@ from panda_portal.oidc import keys
 from panda_portal.oidc.claims import user_claims
 from panda_portal.oidc.models import AccessToken, AuthorizationCode, OidcClient, RefreshToken, TokenFamily
 from panda_portal.oidc.services import revoke_families, token_hash
-from shared.database import utcnow
+from shared.database import new_uuid, utcnow
 
 ACCESS_TOKEN_TYPE = "at+jwt"
+_NONCES = "_oidc_nonces"  # ``g``: nonces looked up in this context (before its code is stored)
 
 
 def issuer() -> str:
@@ -55,6 +56,15 @@ class Grantee:
     account: Account
     family: TokenFamily
     issued: list[Issued] = field(default_factory=list)
+    # The person's claims per (client, scope), built once for the access token and the ID token.
+    _claims: dict[tuple[uuid.UUID, str], dict[str, Any]] = field(default_factory=dict)
+
+    def claims(self, client: OidcClient, scope: str) -> dict[str, Any]:
+        """The person's claims for ``client`` and ``scope`` (a copy, to extend)."""
+        key = (client.id, scope)
+        if key not in self._claims:
+            self._claims[key] = user_claims(self.account, client, scope)
+        return dict(self._claims[key])
 
     def get_user_id(self) -> str:
         return str(self.account.id)
@@ -62,6 +72,10 @@ class Grantee:
     @property
     def auth_time(self) -> int:
         return self.family.auth_time
+
+    @property
+    def amr(self) -> list[str]:
+        return (self.family.amr or "pwd").split()
 
     @property
     def sid(self) -> str | None:
@@ -81,6 +95,7 @@ def store_code(
     code_challenge_method: str,
     auth_time: int,
     sid: str | None,
+    amr: list[str] | None = None,
 ) -> AuthorizationCode:
     now = utcnow()
     row = AuthorizationCode(
@@ -93,25 +108,32 @@ def store_code(
         code_challenge=code_challenge,
         code_challenge_method=code_challenge_method,
         auth_time=auth_time,
+        amr=" ".join(amr or ["pwd"]),
         sid=sid,
         created_at=now,
         expires_at=now + dt.timedelta(seconds=int(current_app.config["AUTHORIZATION_CODE_SECONDS"])),
     )
     db.session.add(row)
     db.session.flush()
+    if nonce:
+        g.setdefault(_NONCES, {})[(client.client_id, nonce)] = True
     return row
 
 
 def nonce_was_used(client_id: str | None, nonce: str) -> bool:
-    return (
-        db.session.execute(
-            select(AuthorizationCode.id)
-            .join(OidcClient)
-            .where(OidcClient.client_id == client_id, AuthorizationCode.nonce == nonce)
-            .limit(1)
-        ).first()
-        is not None
-    )
+    """Whether a code was issued with ``nonce`` to the client (asked twice per authorization: read once)."""
+    asked: dict[tuple[str | None, str], bool] = g.setdefault(_NONCES, {})
+    if (client_id, nonce) not in asked:
+        asked[(client_id, nonce)] = (
+            db.session.execute(
+                select(AuthorizationCode.id)
+                .join(OidcClient)
+                .where(OidcClient.client_id == client_id, AuthorizationCode.nonce == nonce)
+                .limit(1)
+            ).first()
+            is not None
+        )
+    return asked[(client_id, nonce)]
 
 
 def _code_family(code_id: uuid.UUID) -> uuid.UUID | None:
@@ -158,6 +180,7 @@ def consume_code(row: AuthorizationCode) -> Grantee:
         scope=row.scope,
         sid=row.sid,
         auth_time=row.auth_time,
+        amr=row.amr,
         created_at=utcnow(),
     )
     db.session.add(family)
@@ -217,7 +240,7 @@ def rotate_refresh_token(row: RefreshToken) -> Grantee:
 def access_token_claims(
     grantee: Grantee, client: OidcClient, scope: str, jti: str, now: int, lifetime: int
 ) -> dict[str, Any]:
-    claims = user_claims(grantee.account, client, scope)
+    claims = grantee.claims(client, scope)
     claims.update(
         {
             "iss": issuer(),
@@ -274,27 +297,30 @@ def generate_token(
 def save_issued(grantee: Grantee) -> None:
     """Record what ``generate_token`` issued (Authlib's ``save_token``)."""
     days = int(current_app.config["REFRESH_TOKEN_DAYS"])
+    # INSERT statements rather than new objects: nothing reads them back in this request,
+    # and the session's unit of work would cost more than the two statements themselves.
     for issued in grantee.issued:
-        db.session.add(
-            AccessToken(
+        now = utcnow()
+        db.session.execute(
+            insert(AccessToken).values(
                 jti=issued.jti,
                 family_id=grantee.family.id,
                 scope=issued.scope,
-                created_at=utcnow(),
+                created_at=now,
                 expires_at=issued.expires_at,
             )
         )
         if issued.refresh_token:
-            db.session.add(
-                RefreshToken(
+            db.session.execute(
+                insert(RefreshToken).values(
+                    id=new_uuid(),
                     family_id=grantee.family.id,
                     token_hash=token_hash(issued.refresh_token),
-                    created_at=utcnow(),
-                    expires_at=utcnow() + dt.timedelta(days=days),
+                    created_at=now,
+                    expires_at=now + dt.timedelta(days=days),
                 )
             )
     grantee.issued.clear()
-    db.session.flush()
 
 
 # -- checking access tokens ----------------------------------------------------------------

@@ -27,10 +27,12 @@ from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.datastructures import MultiDict
 
-from panda_portal.accounts.session import auth_time, current_account
+from panda_portal.accounts.session import auth_time, authentication_methods, current_account
 from panda_portal.extensions import db
+from panda_portal.mfa.services import two_step
 from panda_portal.oidc import keys, services
 from panda_portal.oidc.discovery import provider_metadata
+from panda_portal.oidc.models import ACR_TWO_STEP
 from panda_portal.oidc.server import PandaAuthorizationServer
 from shared.access import public
 from shared.metrics import count_token_grant
@@ -202,9 +204,24 @@ def authorize() -> ResponseReturnValue:
             return _authorization_error(LoginRequiredError(redirect_uri=redirect_uri, state=state))
         return _sign_in_redirect(params, again=sign_in_again or "login" in prompts or max_age is not None)
 
+    if _asks_for_two_step(params) and "mfa" not in authentication_methods() and two_step.is_on(account):
+        # The client asks for a second factor (``acr_values``) that this session has not seen:
+        # the person gives it, then comes back here. Without one set up, the sign-in goes on
+        # and its ``acr`` says a password (acr_values is a wish, OpenID Connect Core 3.1.2.1).
+        if "none" in prompts:
+            return _redirect_error(
+                redirect_uri, "interaction_required", "The second factor must be given first.", state
+            )
+        target = url_for("oidc.authorize") + "?" + urlencode(list(params.items(multi=True)))
+        return redirect(url_for("mfa.confirm", next=target))
+
     response = server.create_authorization_response(grant_user=account, grant=grant)
     db.session.commit()
     return response
+
+
+def _asks_for_two_step(params: MultiDict) -> bool:
+    return ACR_TWO_STEP in (params.get("acr_values") or "").split()
 
 
 # -- token, userinfo, revocation -----------------------------------------------------------

@@ -6,6 +6,7 @@ and leave the commit to the caller.
 
 from __future__ import annotations
 
+from flask import current_app, has_app_context
 from sqlalchemy import select
 
 from panda_portal.extensions import db
@@ -66,10 +67,19 @@ def ensure_demo_customers() -> int:
     return added
 
 
+# The setting that holds each application's public base URL (its organization pages are
+# ``{url}/orgs/<id>/``): the address is configuration, stored on the row as data.
+APPLICATION_URL_SETTINGS = {"support_community": "COMMUNITY_URL"}
+
+
 def ensure_applications() -> int:
-    """Insert or refresh the application rows; returns how many were added."""
+    """Insert or refresh the application rows (their URL from the settings); returns how many were added."""
     added = 0
-    for values in APPLICATIONS:
+    for defaults in APPLICATIONS:
+        values = dict(defaults)
+        setting = APPLICATION_URL_SETTINGS.get(values["key"])
+        if setting and has_app_context() and current_app.config.get(setting):
+            values["url"] = str(current_app.config[setting]).rstrip("/")
         application = db.session.get(Application, values["key"])
         if application is None:
             db.session.add(Application(**values))

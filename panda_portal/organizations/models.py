@@ -97,6 +97,8 @@ class Membership(Base):
     decision_message: Mapped[str | None] = mapped_column(Text)
     active_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # A favourite of the member's switcher (per person: the membership is the person's place there).
+    pinned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -132,6 +134,12 @@ class Application(Base):
     description_nl: Mapped[str] = mapped_column(Text, default="")
     description_fr: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # The application's public base URL (an organization's page there is ``{url}/orgs/<id>/``);
+    # None when Panda does not know where it runs.
+    url: Mapped[str | None] = mapped_column(String(300))
+
+    def organization_url(self, organization_id: uuid.UUID) -> str | None:
+        return f"{self.url.rstrip('/')}/orgs/{organization_id}/" if self.url else None
 
     def name(self, language: str) -> str:
         return getattr(self, f"name_{language}", None) or self.name_en
@@ -183,3 +191,87 @@ class Invitation(Base):
     def is_open(self, now: dt.datetime | None = None) -> bool:
         now = now or utcnow()
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > now
+
+
+class AccessAsk(Base):
+    """A member asked the administrators for an application's access (one row per membership and application).
+
+    ``asked_at`` is the last time the administrators were mailed: asking again within a
+    day sends nothing new.
+    """
+
+    __tablename__ = "access_asks"
+
+    membership_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("memberships.id", ondelete="CASCADE"), primary_key=True)
+    application_key: Mapped[str] = mapped_column(ForeignKey("applications.key", ondelete="CASCADE"), primary_key=True)
+    asked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BulkAddStatus(enum.StrEnum):
+    PREVIEW = "preview"  # looked up, waiting for the person's confirmation
+    QUEUED = "queued"  # confirmed: the worker adds the rows
+    DONE = "done"
+
+
+class BulkRowOutcome(enum.StrEnum):
+    NEW = "new"  # not in Panda yet: the person becomes its administrator
+    JOIN = "join"  # already in Panda: a request to join is sent
+    MEMBER = "member"  # the person is already a member
+    PENDING = "pending"  # the person's request to join is already waiting
+    NOT_IN_REGISTER = "not_in_register"
+    DUPLICATE = "duplicate"
+    NOT_CHECKED = "not_checked"  # too many failed look-ups for this company: not looked up
+    # Outcomes of the work itself
+    CREATED = "created"
+    REQUESTED = "requested"
+
+
+class BulkAddBatch(Base):
+    """Clients added in bulk from one file or paste: looked up, confirmed, then added by the worker."""
+
+    __tablename__ = "bulk_add_batches"
+    __table_args__ = (Index("ix_bulk_add_batches_account_created", "account_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    status: Mapped[BulkAddStatus] = mapped_column(
+        Enum(BulkAddStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+    )
+    total_rows: Mapped[int] = mapped_column(Integer, default=0)
+    # Rows the worker has to do (new and join), and how many of those it has done.
+    work_rows: Mapped[int] = mapped_column(Integer, default=0)
+    done_rows: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    account: Mapped[Account] = relationship(lazy="joined", innerjoin=True)
+
+
+class BulkAddRow(Base):
+    """One line of a bulk add: what the look-up found, and what the worker did."""
+
+    __tablename__ = "bulk_add_rows"
+    __table_args__ = (
+        UniqueConstraint("batch_id", "line"),
+        # The worker's query: the rows of a batch still to do, in line order.
+        Index("ix_bulk_add_rows_batch_done", "batch_id", "done", "line"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    batch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bulk_add_batches.id", ondelete="CASCADE"))
+    line: Mapped[int] = mapped_column(Integer)
+    # As typed (cut to the column size); the cleaned numbers when they could be read.
+    customer_number: Mapped[str] = mapped_column(String(64))
+    enterprise_number: Mapped[str] = mapped_column(String(64))
+    preview: Mapped[BulkRowOutcome] = mapped_column(
+        Enum(BulkRowOutcome, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+    )
+    reason: Mapped[str | None] = mapped_column(String(300))
+    organization_name: Mapped[str | None] = mapped_column(String(300))
+    organization_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    done: Mapped[bool] = mapped_column(default=False)
+    outcome: Mapped[BulkRowOutcome | None] = mapped_column(
+        Enum(BulkRowOutcome, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+    )
+    membership_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)

@@ -47,3 +47,51 @@ def test_the_demo_leaves_the_community_s_credentials_for_development(panda, pand
     assert panda.test_cli_runner().invoke(args=["demo"]).exit_code == 0
     again = json.loads((Path(panda.config["INSTANCE_PATH"]) / "community-client.json").read_text())
     assert again == stored
+
+
+def test_the_demo_at_scale_makes_the_accountant_with_many_clients_with_the_shared_ids(panda, panda_db):
+    from panda_portal.organizations.models import MembershipStatus, Organization, Role
+    from shared import demo_scale
+
+    runner = panda.test_cli_runner()
+    first = runner.invoke(args=["demo", "--scale", "250"])
+    assert first.exit_code == 0, first.output
+    assert demo_scale.EMAIL in first.output
+    mia = panda_db.session.get(Account, demo_scale.ACCOUNT_ID)
+    assert mia is not None and mia.email == demo_scale.EMAIL
+    memberships = (
+        panda_db.session.scalars(
+            select(Membership).where(Membership.account_id == mia.id, Membership.status == MembershipStatus.ACTIVE)
+        )
+        .unique()
+        .all()
+    )
+    assert len(memberships) == 250
+    by_org = {membership.organization_id: membership for membership in memberships}
+    for client in demo_scale.clients(250):
+        membership = by_org[client.id]
+        assert membership.organization.name == client.name
+        assert membership.organization.enterprise_number == client.enterprise_number
+        assert ("support_community" in membership.granted_keys) == (client.community_granted or client.administered)
+        assert (membership.role == Role.ADMIN) == client.administered
+    administered = [client.id for client in demo_scale.clients(250) if client.administered]
+    pending = panda_db.session.scalar(
+        select(func.count())
+        .select_from(Membership)
+        .where(Membership.organization_id.in_(administered), Membership.status == MembershipStatus.PENDING)
+    )
+    assert pending >= len(administered)
+
+    counts = (
+        panda_db.session.scalar(select(func.count()).select_from(Organization)),
+        panda_db.session.scalar(select(func.count()).select_from(Membership)),
+    )
+    assert runner.invoke(args=["demo", "--scale", "250"]).exit_code == 0
+    assert (
+        panda_db.session.scalar(select(func.count()).select_from(Organization)),
+        panda_db.session.scalar(select(func.count()).select_from(Membership)),
+    ) == counts
+    # The Support Community sees only the granted ones.
+    assert len(orgs_claim(mia, get_client("support-community"))) == sum(
+        1 for client in demo_scale.clients(250) if client.community_granted or client.administered
+    )

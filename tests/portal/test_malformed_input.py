@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import pytest
 
-from panda_portal.organizations.models import Role
+from panda_portal.organizations.models import BulkAddBatch, BulkAddStatus, Role
 from tests.malformed import PATH_VALUES, Sweep, in_sweep_order, url_for_rule
 from tests.portal.factories import sign_in_client
 
-STATIC = {"/static/<path:filename>", "/shared-static/<path:filename>"}
+STATIC = {"/static/<path:filename>", "/shared-static/<path:filename>", "/mfa-static/<path:filename>"}
 
 
 @pytest.fixture()
-def values(make_account, make_org, make_membership):
+def values(panda_db, make_account, make_org, make_membership):
     admin = make_account()
     org = make_org()
     make_membership(admin, org, role=Role.ADMIN, grants=["support_community"])
     member = make_membership(make_account(), org)
-    return admin, {"org_id": org.id, "membership_id": member.id, "token": "not-a-token"}
+    # A list of clients of the administrator's, previewed: its pages get malformed input too.
+    batch = BulkAddBatch(account_id=admin.id, status=BulkAddStatus.PREVIEW, total_rows=0, work_rows=0)
+    panda_db.session.add(batch)
+    panda_db.session.commit()
+    return admin, {"org_id": org.id, "membership_id": member.id, "token": "not-a-token", "batch_id": batch.id}
 
 
 @pytest.mark.parametrize("who", ["visitor", "administrator"])

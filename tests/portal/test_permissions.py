@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from panda_portal.organizations.models import Invitation, MembershipStatus, Role
+from panda_portal.organizations.models import BulkAddBatch, BulkAddStatus, Invitation, MembershipStatus, Role
 from panda_portal.organizations.services.invitations import hash_token
 from shared.database import utcnow
 from tests.portal.factories import sign_in_client
@@ -30,6 +30,18 @@ ROUTES: dict[str, tuple[str, dict[str, int]]] = {
     "/account": ("GET", {"anonymous": 302, "*": 200}),
     "/account/activity": ("GET", {"anonymous": 302, "*": 200}),
     "/account/password": ("GET", {"anonymous": 302, "*": 200}),
+    # Two-step verification: nobody in the scene has it on, so its pages for "on" lead back to the settings.
+    "/account/two-step": ("GET", {"anonymous": 302, "*": 200}),
+    "/account/two-step/set-up": ("GET", {"anonymous": 302, "*": 200}),
+    "/account/two-step/turn-off": ("GET", {"anonymous": 302, "*": 302}),
+    "/account/two-step/recovery-codes": ("GET", {"anonymous": 302, "*": 302}),
+    "/account/two-step/confirm": ("GET", {"anonymous": 302, "*": 302}),
+    "/account/two-step/forget-browsers": ("POST", {"anonymous": 401, "*": 302}),
+    "/account/two-step/passkeys": ("GET", {"anonymous": 302, "*": 302}),
+    "/account/two-step/passkeys/<passkey_id>/rename": ("POST", {"anonymous": 401, "*": 302}),
+    "/account/two-step/passkeys/<passkey_id>/remove": ("POST", {"anonymous": 401, "*": 302}),
+    # Without a password checked first, the second step sends everyone to sign in.
+    "/sign-in/two-step": ("GET", {"*": 302}),
     # Without client_id/redirect_uri the error page is shown and nothing redirects.
     "/authorize": ("GET", {"*": 400}),
     # Without an id_token_hint Panda asks the person to confirm; signed out already, it says so.
@@ -46,6 +58,19 @@ ROUTES: dict[str, tuple[str, dict[str, int]]] = {
     "/invitations/<token>": ("GET", {"*": 200}),
     "/orgs": ("GET", {"anonymous": 302, "*": 200}),
     "/orgs/add": ("GET", {"anonymous": 302, "*": 200}),
+    # Adding clients in bulk: a list belongs to whoever uploaded it (the administrator here).
+    "/orgs/add/bulk": ("GET", {"anonymous": 302, "*": 200}),
+    "/orgs/add/bulk/<batch_id>": ("GET", {"anonymous": 302, "admin": 200, "*": 404}),
+    "/orgs/add/bulk/<batch_id>/confirm": ("POST", {"anonymous": 401, "admin": 303, "*": 404}),
+    "/orgs/add/bulk/<batch_id>/result.csv": ("GET", {"anonymous": 302, "admin": 200, "*": 404}),
+    "/orgs/switch": ("GET", {"anonymous": 302, "*": 200}),
+    # Without pinned=0/1 the form is refused; non-members do not learn the organization exists.
+    "/orgs/<org_id>/favourite": ("POST", {"anonymous": 401, "outsider": 404, "pending": 404, "*": 400}),
+    "/requests": ("GET", {"anonymous": 302, "*": 200}),
+    # Nothing ticked: back to the page.
+    "/requests/approve": ("POST", {"anonymous": 401, "*": 302}),
+    # Without ?application= there is nothing to ask for.
+    "/ask-for-access": ("GET", {"anonymous": 302, "*": 404}),
     # Without its signed confirmation token the form starts again.
     "/orgs/add/confirm": ("POST", {"anonymous": 401, "*": 302}),
     "/requests/<membership_id>/withdraw": ("POST", {"anonymous": 401, "pending": 302, "*": 404}),
@@ -96,7 +121,7 @@ ROUTES: dict[str, tuple[str, dict[str, int]]] = {
     # A client's read of a person's orgs: its own credentials or nothing.
     "/access": ("POST", {"*": 401}),
 }
-STATIC = {"/static/<path:filename>", "/shared-static/<path:filename>"}
+STATIC = {"/static/<path:filename>", "/shared-static/<path:filename>", "/mfa-static/<path:filename>"}
 
 
 def expected(rule: str, role: str) -> int:
@@ -128,8 +153,17 @@ def scene(panda, panda_db, make_account, make_org, make_membership):
         invited_by_id=people["admin"].id,  # an invitation holds only while its sender administers
     )
     panda_db.session.add(invitation)
+    batch = BulkAddBatch(account_id=people["admin"].id, status=BulkAddStatus.PREVIEW, total_rows=0, work_rows=0)
+    panda_db.session.add(batch)
     panda_db.session.commit()
-    values = {"org_id": org.id, "membership_id": member.id, "invitation_id": invitation.id, "token": "not-a-real-token"}
+    values = {
+        "org_id": org.id,
+        "membership_id": member.id,
+        "invitation_id": invitation.id,
+        "token": "not-a-real-token",
+        "batch_id": batch.id,
+        "passkey_id": "00000000-0000-4000-8000-000000000000",  # nobody has a passkey: two-step verification is off
+    }
     return people, values, {"pending_request": pending.id}
 
 

@@ -120,18 +120,24 @@ def add_organization(
 
 
 def create_organization(
-    customer_number: str, enterprise_number: str, *, actor: Account, message: str | None = None
+    customer_number: str,
+    enterprise_number: str,
+    *,
+    actor: Account,
+    message: str | None = None,
+    notify_administrators: bool = True,
 ) -> Membership:
     """Create the organization with ``actor`` as its administrator holding every application.
 
     The pair is checked against the register again. If the organization exists by
     now (someone else confirmed first), a request to join is made instead: the
-    returned membership is then pending.
+    returned membership is then pending. ``notify_administrators=False`` leaves the
+    administrators' mail to the caller (a bulk add sends one per administrator).
     """
     customer = find_customer(customer_number, enterprise_number)
     organization = _organization_of(customer)
     if organization is not None:
-        return request_to_join(organization, actor=actor, message=message)
+        return request_to_join(organization, actor=actor, message=message, notify_administrators=notify_administrators)
     organization = Organization(
         customer_number=customer.customer_number,
         enterprise_number=customer.enterprise_number,
@@ -147,7 +153,7 @@ def create_organization(
         organization = _organization_of(customer)
         if organization is None:
             raise
-        return request_to_join(organization, actor=actor, message=message)
+        return request_to_join(organization, actor=actor, message=message, notify_administrators=notify_administrators)
 
     now = utcnow()
     keys = list(db.session.scalars(select(Application.key).order_by(Application.position, Application.key)))
@@ -205,8 +211,13 @@ def _organization_of(customer: CustomerRecord) -> Organization | None:
 
 
 # -- requests to join ------------------------------------------------------------------------
-def request_to_join(organization: Organization, *, actor: Account, message: str | None = None) -> Membership:
-    """A pending membership, and a mail to every active administrator in their own language."""
+def request_to_join(
+    organization: Organization, *, actor: Account, message: str | None = None, notify_administrators: bool = True
+) -> Membership:
+    """A pending membership, and a mail to every active administrator in their own language.
+
+    With ``notify_administrators=False`` the caller mails them (one mail for many requests).
+    """
     message = _clean_message(message)
     existing = (
         db.session.execute(
@@ -259,7 +270,8 @@ def request_to_join(organization: Organization, *, actor: Account, message: str 
         before=before,
         after={"status": MembershipStatus.PENDING, "message": message},
     )
-    joining_mails.send_join_request(membership, active_administrators(organization.id))
+    if notify_administrators:
+        joining_mails.send_join_request(membership, active_administrators(organization.id))
     return membership
 
 

@@ -320,6 +320,11 @@ def step_down(membership: Membership, *, actor: Account) -> None:
 
 
 # -- internals ----------------------------------------------------------------------------
+def check_applications(keys: list[str] | set[str]) -> None:
+    """``UnknownApplicationError`` unless every key names an application."""
+    _applications(keys)
+
+
 def _applications(keys: list[str] | set[str]) -> dict[str, Application]:
     wanted = set(keys)
     if not wanted:

@@ -33,6 +33,14 @@ from shared.database import utcnow
 MENU_SIZE = 10
 PAGE_SIZE = 25
 HOME_SIZE = 20
+# "Switch organization": the organizations used last, the favourites, and search results.
+RECENT_SIZE = 5
+FAVOURITES_SIZE = 100
+SEARCH_SIZE = 20
+# No page lists more organizations than this.
+PAGE_SIZE_MAX = 100
+SORTS = ("name", "last_used")
+ROLE_FILTERS = ("admin", "member")
 
 
 @dataclass
@@ -46,7 +54,12 @@ class OrganizationEntry:
     enterprise_number: str
     role: Role
     last_used_at: dt.datetime | None
+    pinned_at: dt.datetime | None = None
     application_keys: list[str] = field(default_factory=list)
+
+    @property
+    def pinned(self) -> bool:
+        return self.pinned_at is not None
 
     @property
     def enterprise_number_display(self) -> str:
@@ -84,6 +97,7 @@ def _active_memberships(account: Account) -> Select:
             Organization.enterprise_number,
             Membership.role,
             Membership.last_used_at,
+            Membership.pinned_at,
             func.count().over().label("total"),
         )
         .join(Organization, Organization.id == Membership.organization_id)
@@ -93,7 +107,7 @@ def _active_memberships(account: Account) -> Select:
 
 def _entries(statement: Select) -> tuple[list[OrganizationEntry], int]:
     rows = db.session.execute(statement).all()
-    entries = [OrganizationEntry(*row[:7]) for row in rows]
+    entries = [OrganizationEntry(*row[:8]) for row in rows]
     return entries, (rows[0].total if rows else 0)
 
 
@@ -110,25 +124,61 @@ def switcher_menu(account: Account, size: int = MENU_SIZE) -> OrganizationList:
     return OrganizationList(entries, total, per_page=size)
 
 
+def favourites(account: Account, size: int = FAVOURITES_SIZE) -> OrganizationList:
+    """The organizations the person pinned in their switcher, by name."""
+    statement = (
+        _active_memberships(account)
+        .where(Membership.pinned_at.is_not(None))
+        .order_by(func.lower(Organization.name), Organization.id)
+        .limit(size)
+    )
+    entries, total = _entries(statement)
+    return OrganizationList(entries, total, per_page=size)
+
+
 def search_organizations(
-    account: Account, query: str = "", page: int = 1, per_page: int = PAGE_SIZE
+    account: Account,
+    query: str = "",
+    page: int = 1,
+    per_page: int = PAGE_SIZE,
+    *,
+    role: str | None = None,
+    without_application: str | None = None,
+    sort: str = "name",
+    with_application_keys: bool = True,
 ) -> OrganizationList:
-    """One page of the account's organizations, by name, filtered by ``query``.
+    """One page of the account's organizations, filtered by ``query``, role and application access.
 
     The query matches part of the name, of the customer number, or of the
     enterprise number typed in any usual form (``0403.170.701``, ``BE0403170701``,
-    ``403170701``, ``170.701``).
+    ``403170701``, ``170.701``). ``without_application`` keeps the organizations where
+    the person lacks that application's access; ``sort`` is ``name`` or ``last_used``.
     """
     query = " ".join((query or "").split())[:100]
     page = max(1, page)
+    per_page = min(max(1, per_page), PAGE_SIZE_MAX)
     statement = _active_memberships(account)
     if query:
         statement = statement.where(_matches(query))
-    statement = (
-        statement.order_by(func.lower(Organization.name), Organization.id).limit(per_page).offset((page - 1) * per_page)
-    )
+    if role in ROLE_FILTERS:
+        statement = statement.where(Membership.role == Role(role))
+    if without_application:
+        statement = statement.where(
+            ~select(ApplicationGrant.membership_id)
+            .where(
+                ApplicationGrant.membership_id == Membership.id,
+                ApplicationGrant.application_key == without_application,
+            )
+            .exists()
+        )
+    if sort == "last_used":
+        statement = _most_recent_first(statement)
+    else:
+        statement = statement.order_by(func.lower(Organization.name), Organization.id)
+    statement = statement.limit(per_page).offset((page - 1) * per_page)
     entries, total = _entries(statement)
-    _add_application_keys(entries)
+    if with_application_keys:
+        _add_application_keys(entries)
     return OrganizationList(entries, total, page=page, per_page=per_page, query=query)
 
 
@@ -215,6 +265,21 @@ def home_overview(account: Account, size: int = HOME_SIZE) -> HomeOverview:
     return HomeOverview(organizations, requests, invitations)
 
 
+def set_favourite(membership: Membership, pinned: bool) -> None:
+    """Pin the organization in the member's switcher, or unpin it (per person: on their membership)."""
+    value = utcnow() if pinned else None
+    if (membership.pinned_at is not None) == pinned:
+        return
+    # A favourite is not a change to the membership: keep updated_at as it is.
+    db.session.execute(
+        update(Membership)
+        .where(Membership.id == membership.id)
+        .values(pinned_at=value, updated_at=Membership.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    set_committed_value(membership, "pinned_at", value)
+
+
 def note_organization_used(membership: Membership) -> None:
     """Remember that the member opened this organization (the menu lists it first)."""
     now = utcnow()
@@ -226,3 +291,29 @@ def note_organization_used(membership: Membership) -> None:
         .execution_options(synchronize_session=False)
     )
     set_committed_value(membership, "last_used_at", now)
+
+
+@dataclass
+class ApplicationLink:
+    """An application that runs somewhere Panda knows, as the organization's page shows it."""
+
+    key: str
+    name: str
+    granted: bool
+    url: str | None  # the organization's page in that application, if the member has its access
+
+
+def application_links(membership: Membership, language: str) -> list[ApplicationLink]:
+    """The applications with a known address, and whether ``membership`` opens this organization there."""
+    granted = membership.granted_keys
+    return [
+        ApplicationLink(
+            application.key,
+            application.name(language),
+            application.key in granted,
+            application.organization_url(membership.organization_id) if application.key in granted else None,
+        )
+        for application in db.session.scalars(
+            select(Application).where(Application.url.is_not(None)).order_by(Application.position, Application.key)
+        )
+    ]

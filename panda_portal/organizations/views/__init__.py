@@ -4,4 +4,12 @@ from flask import Blueprint
 
 bp = Blueprint("organizations", __name__)
 
-from panda_portal.organizations.views import home, invitations, joining, members  # noqa: E402,F401
+from panda_portal.organizations.views import (  # noqa: E402,F401
+    access_asks,
+    bulk_adding,
+    home,
+    invitations,
+    joining,
+    members,
+    requests_to_join,
+)

@@ -16,6 +16,7 @@ import pytest
 from babel.dates import format_datetime
 
 from panda_portal.organizations.models import Role
+from shared.i18n import locale_for
 from shared.outbox.rendering import render_mail
 from tests.i18n_checks import html_lang, page_text
 from tests.portal.factories import SUPPORT
@@ -51,6 +52,33 @@ def _about_an_organization(world, **extra) -> dict:
 VARIANTS = {
     "access_granted": {"": lambda w: _about_an_organization(w, applications=_applications(w))},
     "access_removed": {"": lambda w: _about_an_organization(w, applications=_applications(w))},
+    "access_ask": {
+        "": lambda w: {
+            "recipient": w.admin.name,
+            "requester": w.member,
+            "organization": w.organization,
+            "application": "Support Community",
+            "link": LINK,
+        }
+    },
+    "join_requests_batch": {
+        "one": lambda w: {
+            "recipient": w.admin.name,
+            "requester": w.requester,
+            "requests": [{"organization": w.organization, "link": LINK}],
+            "count": 1,
+            "more": 0,
+            "link": LINK,
+        },
+        "many": lambda w: {
+            "recipient": w.admin.name,
+            "requester": w.requester,
+            "requests": [{"organization": w.organization, "link": LINK}] * 3,
+            "count": 250,
+            "more": 247,
+            "link": LINK,
+        },
+    },
     "accounts_already_registered": {
         "confirmed": lambda w: {"person_name": w.member.name, "verified": True, **LINKS},
         "not confirmed": lambda w: {"person_name": w.member.name, "verified": False, **LINKS},
@@ -113,6 +141,11 @@ VARIANTS = {
         },
     },
     "member_removed": {"": lambda w: _about_an_organization(w)},
+    "mfa_disabled": {"": lambda w: {"person_name": w.admin.name, "two_step_url": LINK} | LINKS},
+    "mfa_recovery_code_used": {
+        "one left": lambda w: {"person_name": w.admin.name, "left": 1, "two_step_url": LINK} | LINKS,
+        "several left": lambda w: {"person_name": w.admin.name, "left": 9, "two_step_url": LINK} | LINKS,
+    },
     "organization_added": {"": lambda w: {"organization": w.organization, "actor": w.requester, "link": LINK}},
     "role_changed": {
         "administrator": lambda w: _about_an_organization(w, administrator=True),
@@ -177,7 +210,7 @@ def test_the_same_mails_in_english_would_be_caught(make_world, english_left, kin
 def test_the_invitations_end_date_is_written_for_the_language_in_brussels_time(make_world, language):
     world = make_world(language)
     _subject, text, html = render_mail("invitation", language, **VARIANTS["invitation"]["member"](world))
-    expected = format_datetime(EXPIRES_AT, "short", tzinfo=ZoneInfo("Europe/Brussels"), locale=language)
+    expected = format_datetime(EXPIRES_AT, "short", tzinfo=ZoneInfo("Europe/Brussels"), locale=locale_for(language))
     assert "2027" in expected or "27" in expected
     assert expected in text and expected in page_text(html)
 

@@ -139,6 +139,70 @@ def _decided_request(v: Visit):
     return v.as_admin().get(_org(v, f"requests/{v.world.request.id}"))
 
 
+def _bulk_preview(v: Visit):
+    client = v.as_admin()
+    rows = "100234,0403.170.701\n100236,0403.170.702\n999999,0403.170.701\n100234,0403.170.701"
+    return client.post_form("/orgs/add/bulk", {"rows": rows}, page="/orgs/add/bulk", follow_redirects=True)
+
+
+def _ensure_two_step(v: Visit) -> None:
+    from panda_portal.mfa.services.two_step import is_on
+    from tests.portal.mfa.helpers import turn_on
+
+    if not is_on(v.world.admin):  # one world serves every visit in test_every_page_template_is_rendered_by_the_visits
+        turn_on(v.world.admin)
+
+
+def _two_step_on(v: Visit, *, recently_given: bool = True):
+    """Griet with two-step verification on; signed in, with a second factor given just now (or not)."""
+    import time
+
+    _ensure_two_step(v)
+    client = v.as_admin()
+    if recently_given:
+        with client.session_transaction() as session:
+            session["second_factor_at"] = int(time.time())
+    return client
+
+
+def _two_step_set_up(v: Visit, *, right_code: bool):
+    from tests.portal.mfa.helpers import code
+
+    client = v.as_admin()
+    page = client.get("/account/two-step/set-up").get_data(as_text=True)
+    secret = re.search(r'id="totp-secret">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
+    typed = code(secret) if right_code else "000000"
+    return client.post_form("/account/two-step/set-up", {"code": typed}, page="/account/two-step/set-up")
+
+
+def _with_a_passkey(v: Visit, client):
+    """Griet's passkey (as stored: the ceremony itself is tested in tests/portal/mfa/test_passkeys.py)."""
+    from sqlalchemy import select
+
+    from panda_portal.mfa.models import Passkey
+
+    _ensure_two_step(v)
+    if v.db.session.scalars(select(Passkey).where(Passkey.account_id == v.world.admin.id)).first() is None:
+        v.db.session.add(
+            Passkey(
+                account_id=v.world.admin.id,
+                credential_id="dGVsZWZvb24",
+                public_key=b"key",
+                name="Telefoon",
+                last_used_at=REQUESTED_AT,
+            )
+        )
+        v.db.session.commit()
+    return client
+
+
+def _second_step_of_signing_in(v: Visit):
+    _ensure_two_step(v)
+    client = v.anonymous()
+    credentials = {"email": v.world.admin.email, "password": "paardenbloem zonnebloem korenbloem"}
+    return client.post_form("/sign-in", credentials, page="/sign-in", follow_redirects=True)
+
+
 # label -> (the visit, the status it answers)
 PAGES: dict[str, tuple[Callable[[Visit], object], int]] = {
     "home": (lambda v: v.as_admin().get("/"), 200),
@@ -180,6 +244,13 @@ PAGES: dict[str, tuple[Callable[[Visit], object], int]] = {
     "switch organization, filtered": (lambda v: v.as_admin().get("/orgs?q=Bakkerij"), 200),
     "switch organization, nothing found": (lambda v: v.as_admin().get("/orgs?q=Slagerij"), 200),
     "add an organization": (lambda v: v.as_admin().get("/orgs/add"), 200),
+    "switcher": (lambda v: v.as_admin().get("/orgs/switch"), 200),
+    "switcher, searched": (lambda v: v.as_admin().get("/orgs/switch?q=Bakkerij"), 200),
+    "organizations, filtered": (lambda v: v.as_admin().get("/orgs?role=admin&without=support_community"), 200),
+    "requests to join": (lambda v: v.as_admin().get("/requests"), 200),
+    "ask for access": (lambda v: v.as_admin().get("/ask-for-access?application=boekhouding"), 200),
+    "add several organizations": (lambda v: v.as_admin().get("/orgs/add/bulk"), 200),
+    "add several organizations, preview": (_bulk_preview, 200),
     "add, not in the register": (
         lambda v: v.as_admin().post_form(
             "/orgs/add", {"customer_number": "999999", "enterprise_number": "0403.170.701"}, page="/orgs/add"
@@ -272,6 +343,26 @@ PAGES: dict[str, tuple[Callable[[Visit], object], int]] = {
     "page not found": (lambda v: v.as_admin().get(f"/orgs/{uuid.uuid4()}/"), 404),
     "no access": (lambda v: v.as_admin().get(f"/orgs/{v.world.other_organization.id}/members"), 403),
     "no such address": (lambda v: v.anonymous().get("/bestaat-niet"), 404),
+    # Two-step verification, last (one world serves every visit in
+    # test_every_page_template_is_rendered_by_the_visits): set up while it is off, then the pages for when it is on.
+    "set up two-step verification": (lambda v: v.as_admin().get("/account/two-step/set-up"), 200),
+    "set up two-step verification, wrong code": (lambda v: _two_step_set_up(v, right_code=False), 400),
+    "recovery codes": (lambda v: _two_step_set_up(v, right_code=True), 200),
+    "two-step verification": (lambda v: v.as_admin().get("/account/two-step"), 200),
+    "two-step verification, on": (lambda v: _two_step_on(v).get("/account/two-step"), 200),
+    "new recovery codes": (lambda v: _two_step_on(v).get("/account/two-step/recovery-codes"), 200),
+    "turn off two-step verification": (lambda v: _two_step_on(v).get("/account/two-step/turn-off"), 200),
+    "confirm it is you": (
+        lambda v: _two_step_on(v, recently_given=False).get("/account/two-step/confirm?next=/account/password"),
+        200,
+    ),
+    "second step of signing in": (_second_step_of_signing_in, 200),
+    "passkeys": (lambda v: _two_step_on(v).get("/account/two-step/passkeys"), 200),
+    "passkeys, one added": (lambda v: _with_a_passkey(v, _two_step_on(v)).get("/account/two-step/passkeys"), 200),
+    "second step of signing in, with a passkey": (
+        lambda v: _with_a_passkey(v, None) or _second_step_of_signing_in(v),
+        200,
+    ),
 }
 
 # The GET route each page above starts from (the URL map must hold no other page).
@@ -280,6 +371,13 @@ ROUTE_PAGES = {
     "/account": "profile",
     "/account/activity": "my activity",
     "/account/password": "change password",
+    "/account/two-step": "two-step verification",
+    "/account/two-step/set-up": "set up two-step verification",
+    "/account/two-step/recovery-codes": "new recovery codes",
+    "/account/two-step/turn-off": "turn off two-step verification",
+    "/account/two-step/confirm": "confirm it is you",
+    "/sign-in/two-step": "second step of signing in",
+    "/account/two-step/passkeys": "passkeys",
     "/authorize": "authorization error",
     "/end-session": "sign out of an application",
     "/forgot-password": "forgot password",
@@ -291,6 +389,13 @@ ROUTE_PAGES = {
     "/invitations/<token>": "invitation, signed out",
     "/orgs": "switch organization",
     "/orgs/add": "add an organization",
+    "/orgs/switch": "switcher",
+    "/requests": "requests to join",
+    "/ask-for-access": "ask for access",
+    "/orgs/add/bulk": "add several organizations",
+    "/orgs/add/bulk/<batch_id>": "add several organizations, preview",
+    # A CSV file, not a page: its language is tested in tests/portal/organizations/test_bulk_adding.py.
+    "/orgs/add/bulk/<batch_id>/result.csv": "add several organizations, preview",
     "/orgs/<org_id>/": "organization home",
     "/orgs/<org_id>/audit": "audit log",
     "/orgs/<org_id>/members": "members",
@@ -513,9 +618,22 @@ def test_counts_are_written_with_the_languages_digit_grouping(panda, language):
     from babel.numbers import format_decimal
     from flask import render_template
 
+    from panda_portal.organizations.forms.switching import FavouriteForm
+
     result = SimpleNamespace(query="", total=1234, entries=[], page=3, pages=25)
     with panda.test_request_context("/orgs", headers={"Accept-Language": language}):
-        text = page_text(render_template("organizations/switch.html", result=result, application_names={}))
+        text = page_text(
+            render_template(
+                "organizations/organizations.html",
+                result=result,
+                application_names={},
+                filters={},
+                role="",
+                without="",
+                sort="name",
+                favourite_form=FavouriteForm(),
+            )
+        )
     grouped = " ".join(format_decimal(1234, locale=language).split())  # page_text makes every space plain
     assert grouped != "1234"
     assert {"nl": f"Uw {grouped} organisaties", "fr": f"Vos {grouped} organisations"}[language] in text

@@ -5,21 +5,26 @@ flow = Flow(panda_client, rp)
 code = flow.code()                                        # /authorize → the code (asserts iss, state)
 tokens = flow.exchange(code).json                         # /token
 claims = verify_jwt(panda_client, tokens["id_token"])     # checked with the JWKS
+with counted_statements(engine) as shapes: ...            # ["SELECT oidc_clients", "UPDATE …", …]
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import secrets
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from flask import g
 from joserfc import jwt
 from joserfc.jwk import KeySet
+from sqlalchemy import event
 
 ISSUER = "http://panda.test"
 REDIRECT_URI = "https://rp.example.test/callback"
@@ -207,3 +212,40 @@ class BackChannel:
 
     def access_events(self) -> list[dict]:
         return [r for r in self.received if r["content_type"] == "application/secevent+jwt"]
+
+
+# -- SQL statements of a request ------------------------------------------------------------------
+_STATEMENT_SHAPE = re.compile(
+    r"^\s*(?:(?P<select>SELECT)\b.*?\bFROM\s+(?P<from>\w+)|(?P<insert>INSERT)\s+INTO\s+(?P<into>\w+)"
+    r"|(?P<update>UPDATE)\s+(?P<table>\w+)|(?P<delete>DELETE)\s+FROM\s+(?P<gone>\w+))",
+    re.IGNORECASE | re.DOTALL,
+)
+# The tests' rollback recipe wraps each request's transaction in a savepoint: not the request's own.
+_HARNESS = re.compile(r"^\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)\b", re.IGNORECASE)
+
+
+def statement_shape(statement: str) -> str:
+    """``"SELECT oidc_clients"``, ``"INSERT oidc_access_tokens"``: what a statement does, and to which table."""
+    match = _STATEMENT_SHAPE.match(statement)
+    if match is None:
+        return " ".join(statement.split())[:40]
+    for verb, table in (("select", "from"), ("insert", "into"), ("update", "table"), ("delete", "gone")):
+        if match.group(verb):
+            return f"{verb.upper()} {match.group(table)}"
+    raise AssertionError(statement)
+
+
+@contextmanager
+def counted_statements(engine) -> Iterator[list[str]]:
+    """The shapes (``statement_shape``) of the SQL statements run on ``engine`` meanwhile, in order."""
+    shapes: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if not _HARNESS.match(statement):
+            shapes.append(statement_shape(statement))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield shapes
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

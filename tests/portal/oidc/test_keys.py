@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from joserfc import jwt
 from sqlalchemy import func, select
 
 from tests.portal.oidc.helpers import Flow, verify_jwt
@@ -84,3 +85,49 @@ def test_a_token_signed_by_an_unknown_key_is_refused(panda):
         pass
     else:
         raise AssertionError("a foreign key was accepted")
+
+
+# -- the keys a process keeps --------------------------------------------------------------------
+def _key_made_by_another_process(panda_db, generation: int):
+    """A new key written as another Panda process's ``panda keys rotate`` would: this one is not told."""
+    from joserfc.jwk import RSAKey
+
+    from panda_portal.oidc.models import SigningKey
+    from shared.database import utcnow
+
+    private = RSAKey.generate_key(2048, private=True)
+    kid = private.thumbprint()
+    jwk = private.as_dict(private=True) | {"kid": kid, "use": "sig", "alg": "RS256"}
+    row = SigningKey(generation=generation, kid=kid, alg="RS256", private_jwk=jwk, created_at=utcnow())
+    panda_db.session.add(row)
+    panda_db.session.commit()
+    return row, private
+
+
+def test_a_key_rotated_by_another_process_signs_here_once_the_kept_keys_are_read_again(panda, panda_db, monkeypatch):
+    import time
+
+    from panda_portal.oidc import keys
+
+    first = keys.active_key()
+    assert jwt.decode(keys.sign({"sub": "x"}, typ="JWT"), keys.public_key(first)).header["kid"] == first.kid
+    newer, _private = _key_made_by_another_process(panda_db, first.generation + 1)
+
+    # Within KEY_CHECK_SECONDS the process still signs with the key it read (which stays
+    # published for that much longer: retirement_grace)...
+    assert jwt.decode(keys.sign({"sub": "x"}, typ="JWT"), keys.public_key(first)).header["kid"] == first.kid
+    later = time.monotonic() + keys.KEY_CHECK_SECONDS + 1
+    monkeypatch.setattr(keys.time, "monotonic", lambda: later)
+    # ...then it reads the keys again and the newest signs.
+    assert jwt.decode(keys.sign({"sub": "x"}, typ="JWT"), keys.public_key(newer)).header["kid"] == newer.kid
+
+
+def test_a_token_signed_by_a_key_this_process_has_not_read_yet_is_verified(panda, panda_db):
+    from panda_portal.oidc import keys
+
+    first = keys.active_key()
+    keys.sign({"sub": "x"}, typ="JWT")  # the process keeps the keys it read
+    newer, private = _key_made_by_another_process(panda_db, first.generation + 1)
+    token = jwt.encode({"alg": "RS256", "kid": newer.kid, "typ": "at+jwt"}, {"sub": "x"}, private)
+
+    assert keys.decode(token, typ="at+jwt").claims["sub"] == "x"

@@ -105,12 +105,12 @@ def test_two_tabs_can_each_work_in_another_organization(panda_client, accountant
     assert "<h1>Second BV</h1>" in second_page and "Administrator" not in second_page.split("<main", 1)[1]
 
 
-def test_with_many_organizations_the_menu_shows_ten_and_links_to_all_of_them(panda_client, panda_db, accountant):
+def test_with_many_organizations_the_menu_shows_the_five_used_last_and_a_search(panda_client, panda_db, accountant):
     add_organizations(panda_db, accountant, 12)
     html = panda_client.get("/").get_data(as_text=True)
-    assert len(menu_names(html)) == 10
+    assert len(menu_names(html)) == 5
     assert "All organizations…" in html and "(12)" in html
-    assert 'action="/orgs"' in html and 'for="switcher-filter"' in html
+    assert 'action="/orgs/switch"' in html and 'for="switcher-filter"' in html
 
 
 # -- all organizations: filter and pages -------------------------------------------------
@@ -135,7 +135,9 @@ def test_the_list_is_filtered_by_name_customer_number_or_enterprise_number_in_an
     make_membership(accountant, bakery)
     add_organizations(panda_db, accountant, 5)
     html = panda_client.get("/orgs", query_string={"q": typed}).get_data(as_text=True)
-    assert re.findall(r'<td><a href="/orgs/[0-9a-f-]+/">([^<]+)</a>', html) == ["Bakkerij Peeters BV"]
+    assert re.findall(r'<td data-label="Organization"><a href="/orgs/[0-9a-f-]+/">([^<]+)</a>', html) == [
+        "Bakkerij Peeters BV"
+    ]
     assert "1 organization matches" in html
 
 
@@ -198,8 +200,21 @@ def test_pages_with_the_menu_read_the_same_number_of_statements_for_1_10_and_100
 ):
     first = make_org(name="Client Aaa BV")
     make_membership(accountant, first, role=Role.ADMIN, grants=["support_community"])
+    add_organizations(panda_db, accountant, 1, start=90000, pinned_at=utcnow())
     panda_client.get("/")  # the session row is written once; count the reads after that
-    pages = ["/", "/orgs", "/orgs?q=client", f"/orgs/{first.id}/"]
+    pages = [
+        "/",
+        "/orgs",
+        "/orgs?q=client",
+        "/orgs?role=admin&sort=last_used",
+        "/orgs?without=support_community",
+        f"/orgs/{first.id}/",
+        "/orgs/switch",
+        "/orgs/switch?q=client",
+        "/orgs/switch?q=0403&fragment=1",
+        "/requests",
+        "/ask-for-access?application=support_community",
+    ]
     counts: dict[int, list[int]] = {}
     for total in (1, 10, 1000):
         already = len(
@@ -207,10 +222,12 @@ def test_pages_with_the_menu_read_the_same_number_of_statements_for_1_10_and_100
         )
         if total > already:
             add_organizations(panda_db, accountant, total - already, start=total * 10)
+            # Favourites grow with the list too.
+            add_organizations(panda_db, accountant, total // 10 + 1, start=total * 10 + 5000, pinned_at=utcnow())
         counts[total] = [count_statements(panda_db, functools.partial(panda_client.get, page)) for page in pages]
     assert counts[1] == counts[10] == counts[1000], counts
     html = panda_client.get("/").get_data(as_text=True)
-    assert len(menu_names(html)) == 10 and "(1,000)" in html
+    assert "Used last" in html and "(1,1" in html
 
 
 # -- the home page -----------------------------------------------------------------------
@@ -311,3 +328,130 @@ def test_search_service_matches_the_enterprise_number_digits_only_when_typed_as_
     make_membership(accountant, org)
     assert [e.name for e in service.search_organizations(accountant, "BE 0403.170.701").entries] == ["Numbers BV"]
     assert service.search_organizations(accountant, "0403-170-702").entries == []
+
+
+# -- Switch organization: search as you type, the five used last, favourites --------------
+def switch_names(html: str, list_id: str) -> list[str]:
+    part = html.split(f'id="{list_id}"', 1)
+    if len(part) == 1:
+        return []
+    return re.findall(r'<a href="/orgs/[0-9a-f-]+/">([^<]+)</a>', part[1].split("</ul>", 1)[0])
+
+
+@pytest.mark.parametrize("typed", ["0403.170.701", "BE0403170701", "403170701", "100234", "bakkerij peet"])
+def test_the_switcher_finds_a_client_among_many_by_name_customer_or_enterprise_number(
+    panda_client, panda_db, accountant, make_org, make_membership, typed
+):
+    make_membership(
+        accountant, make_org(name="Bakkerij Peeters BV", customer_number="100234", enterprise_number="0403170701")
+    )
+    add_organizations(panda_db, accountant, 30)
+    page = panda_client.get("/orgs/switch", query_string={"q": typed}).get_data(as_text=True)
+    assert switch_names(page, "switcher-matches") == ["Bakkerij Peeters BV"]
+    fragment = panda_client.get("/orgs/switch", query_string={"q": typed, "fragment": "1"}).get_data(as_text=True)
+    assert "<html" not in fragment
+    assert switch_names(fragment, "switcher-matches") == ["Bakkerij Peeters BV"]
+    assert 'data-status="1 organization matches' in fragment
+
+
+def test_the_switcher_shows_the_five_used_last_on_top_and_never_more_than_a_page(panda_client, panda_db, accountant):
+    organizations = add_organizations(panda_db, accountant, 130)
+    memberships = panda_db.session.scalars(select(Membership).where(Membership.account_id == accountant.id)).all()
+    by_org = {m.organization_id: m for m in memberships}
+    for minutes, org in enumerate(organizations[100:107]):
+        by_org[org.id].last_used_at = utcnow() - dt.timedelta(minutes=minutes)
+    panda_db.session.flush()
+    html = panda_client.get("/orgs/switch").get_data(as_text=True)
+    assert switch_names(html, "switcher-recent") == [f"Client {n:04d} BV" for n in range(100, 105)]
+    assert len(switch_names(html, "switcher-matches")) == service.SEARCH_SIZE
+    assert html.count('<a href="/orgs/') <= 100 + 20
+
+
+def test_a_favourite_is_pinned_per_person_and_listed_first_in_the_switcher_and_menu(
+    panda_client, panda_db, accountant, make_org, make_membership, make_account, login_as
+):
+    garage = make_org(name="Garage Dubois SRL")
+    make_membership(accountant, garage)
+    colleague = make_account()
+    make_membership(colleague, garage)
+    add_organizations(panda_db, accountant, 8)
+    response = panda_client.post_form(
+        f"/orgs/{garage.id}/favourite", {"pinned": "1", "back": "/orgs/switch?q=garage"}, page="/orgs/switch"
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/orgs/switch?q=garage"
+    html = panda_client.get("/orgs/switch").get_data(as_text=True)
+    assert switch_names(html, "switcher-favourites") == ["Garage Dubois SRL"]
+    assert re.search(
+        rf'data-favourite="{garage.id}">Unpin<span class="visually-hidden"> Garage Dubois SRL</span>', html
+    )
+    home = panda_client.get("/").get_data(as_text=True)
+    assert "Favourites" in home.split("menu-panel", 1)[1].split("</details>", 1)[0]
+
+    panda_client.post_form(f"/orgs/{garage.id}/favourite", {"pinned": "0", "back": "/"}, page="/orgs/switch")
+    assert switch_names(panda_client.get("/orgs/switch").get_data(as_text=True), "switcher-favourites") == []
+
+    login_as(panda_client, colleague)
+    assert switch_names(panda_client.get("/orgs/switch").get_data(as_text=True), "switcher-favourites") == []
+
+
+def test_pinning_never_redirects_to_another_site(panda_client, accountant, make_org, make_membership):
+    org = make_org()
+    make_membership(accountant, org)
+    for back in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        response = panda_client.post_form(
+            f"/orgs/{org.id}/favourite", {"pinned": "1", "back": back}, page="/orgs/switch"
+        )
+        assert response.headers["Location"] == "/orgs/switch"
+
+
+def test_nobody_pins_an_organization_they_do_not_belong_to(panda_client, accountant, make_org):
+    org = make_org()
+    response = panda_client.post_form(f"/orgs/{org.id}/favourite", {"pinned": "1"}, page="/orgs/switch")
+    assert response.status_code == 404
+
+
+def test_opening_an_organization_records_its_last_use(panda_client, panda_db, accountant, make_org, make_membership):
+    org = make_org()
+    membership = make_membership(accountant, org)
+    assert membership.last_used_at is None
+    panda_client.get(f"/orgs/{org.id}/")
+    panda_db.session.refresh(membership)
+    assert membership.last_used_at is not None
+
+
+def test_the_switcher_works_without_script_and_loads_its_script_as_a_file(panda_client, accountant):
+    html = panda_client.get("/orgs/switch").get_data(as_text=True)
+    assert '<form method="get" action="/orgs/switch"' in html
+    assert '<script src="/static/switcher.js" defer></script>' in html
+    assert "<script>" not in html
+    assert panda_client.get("/static/switcher.js").status_code == 200
+
+
+# -- the organizations list: filters and sort ---------------------------------------------
+def test_the_list_filters_by_role_and_by_missing_support_community_access(
+    panda_client, accountant, make_org, make_membership
+):
+    make_membership(accountant, make_org(name="Admin Granted BV"), role=Role.ADMIN, grants=["support_community"])
+    make_membership(accountant, make_org(name="Member Granted BV"), grants=["support_community"])
+    make_membership(accountant, make_org(name="Member Without BV"))
+
+    def names(query: str) -> list[str]:
+        html = panda_client.get("/orgs?" + query).get_data(as_text=True)
+        return re.findall(r'<td data-label="Organization"><a href="/orgs/[0-9a-f-]+/">([^<]+)</a>', html)
+
+    assert names("role=admin") == ["Admin Granted BV"]
+    assert names("role=member") == ["Member Granted BV", "Member Without BV"]
+    assert names("without=support_community") == ["Member Without BV"]
+    assert names("role=nonsense&without=nonsense") == ["Admin Granted BV", "Member Granted BV", "Member Without BV"]
+
+
+def test_the_list_sorts_by_last_use_and_never_shows_more_than_100(panda_client, panda_db, accountant):
+    organizations = add_organizations(panda_db, accountant, 120)
+    membership = panda_db.session.scalar(select(Membership).where(Membership.organization_id == organizations[77].id))
+    membership.last_used_at = utcnow()
+    panda_db.session.flush()
+    html = panda_client.get("/orgs?sort=last_used&per_page=1000").get_data(as_text=True)
+    names = re.findall(r'<td data-label="Organization"><a href="/orgs/[0-9a-f-]+/">([^<]+)</a>', html)
+    assert names[0] == "Client 0077 BV"
+    assert len(names) == 100
+    assert 'href="/orgs?page=2&amp;sort=last_used&amp;per_page=100"' in html or "page=2" in html

@@ -1,0 +1,93 @@
+"""The page "Requests to join": what waits for an administrator across their organizations."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from panda_portal.accounts.session import signed_in_account
+from panda_portal.extensions import db
+from panda_portal.organizations.forms.requests_to_join import ApproveSeveralForm
+from panda_portal.organizations.services import members as members_service
+from panda_portal.organizations.services import requests_to_join as service
+from panda_portal.organizations.views import bp
+from shared.access import authenticated
+from shared.errors import report_error
+
+
+def _page_number() -> int:
+    try:
+        return min(max(int(request.args.get("page", "1")), 1), 10**6)
+    except ValueError:
+        return 1
+
+
+@bp.get("/requests")
+@authenticated
+def requests_to_join() -> ResponseReturnValue:
+    return _page(ApproveSeveralForm())
+
+
+def _page(form: ApproveSeveralForm, status: int = 200) -> ResponseReturnValue:
+    waiting = service.waiting_requests(signed_in_account(), _page_number())
+    return render_template(
+        "organizations/requests_to_join.html",
+        waiting=waiting,
+        form=form,
+        applications=members_service.list_applications(),
+    ), status
+
+
+@bp.post("/requests/approve")
+@authenticated
+def approve_several() -> ResponseReturnValue:
+    form = ApproveSeveralForm()
+    if not form.validate_on_submit():
+        return _page(form, 400)
+    ids = []
+    for value in form.requests.data or []:
+        try:
+            ids.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    if not ids:
+        flash(_("Tick the requests to approve."), "warning")
+        return redirect(url_for(".requests_to_join"))
+    keys = [str(key) for key in form.applications.data or []]
+    try:
+        result = service.approve_several(ids, application_keys=keys, actor=signed_in_account())
+    except members_service.UnknownApplicationError as error:
+        report_error(error)
+        return redirect(url_for(".requests_to_join"))
+    db.session.commit()
+    for decided in result.already_decided:
+        report_error(decided)
+    if len(result.approved) == 1 and not keys:
+        # As for one request: the administrator lands on the member's detail screen to choose the access.
+        membership = result.approved[0]
+        flash(
+            _(
+                "%(name)s is now a member of %(organization)s and has been told by e-mail. To let them "
+                "manage cases in the organization's name, tick “Support Community” below and confirm.",
+                name=membership.account.name,
+                organization=membership.organization.name,
+            ),
+            "success",
+        )
+        return redirect(
+            url_for(".member_detail", org_id=membership.organization_id, membership_id=membership.id) + "#access"
+        )
+    if result.approved:
+        flash(
+            ngettext(
+                "%(num)s request approved; the new member has been told by e-mail.",
+                "%(num)s requests approved; the new members have been told by e-mail.",
+                len(result.approved),
+            ),
+            "success",
+        )
+    return redirect(url_for(".requests_to_join"))

@@ -1,0 +1,63 @@
+"""The SQL statements of a password sign-in: the account read, the session written, nothing more.
+
+The password is checked between two transactions (``services.hashing``): the first reads
+the account, the second reads it again (it may have changed meanwhile) and stores the
+browser's new session. The speed of a sign-in is measured in ``bench/sign_in.py``; this
+keeps the statements it runs from growing, without timing anything.
+"""
+
+from __future__ import annotations
+
+from tests.portal.factories import PASSWORD
+from tests.portal.oidc.helpers import counted_statements
+
+# The browser's session (the sign-in page's, holding the CSRF token); the account by its
+# address; (the password is checked, outside any transaction); the account again, as it is
+# now; then ``shared.sessions`` replaces the session by a new one (no session fixation):
+# the old one deleted, the new one looked up and stored.
+SIGN_IN = [
+    "SELECT web_sessions",
+    "SELECT accounts",
+    "SELECT accounts",
+    "SELECT mfa_totp_authenticators",  # two-step verification on? (no: the session starts now)
+    "DELETE web_sessions",
+    "SELECT web_sessions",
+    "INSERT web_sessions",
+]
+
+
+def _engine():
+    from panda_portal.extensions import db
+
+    return db.engine
+
+
+def _sign_in_post(client, email: str, password: str):
+    token = client.csrf_token("/sign-in")
+    with counted_statements(_engine()) as shapes:
+        response = client.post("/sign-in", data={"email": email, "password": password, "csrf_token": token})
+    return response, shapes
+
+
+def test_a_sign_in_reads_the_account_twice_around_the_password_check_and_stores_the_session(
+    panda, panda_db, panda_client, make_account
+):
+    account = make_account(email="ann@example.org")
+    panda_db.session.commit()
+
+    response, shapes = _sign_in_post(panda_client, account.email, PASSWORD)
+
+    assert response.status_code == 302
+    assert shapes == SIGN_IN
+
+
+def test_a_wrong_password_reads_the_session_and_the_account_and_writes_nothing(
+    panda, panda_db, panda_client, make_account
+):
+    account = make_account(email="ann@example.org")
+    panda_db.session.commit()
+
+    response, shapes = _sign_in_post(panda_client, account.email, "not the password at all, sorry")
+
+    assert response.status_code == 200
+    assert shapes == ["SELECT web_sessions", "SELECT accounts"]
