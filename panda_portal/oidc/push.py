@@ -61,6 +61,10 @@ def delivery_timeout() -> float:
 
 @event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
+    if session.in_nested_transaction():
+        # A savepoint was released: nothing is committed yet, and the rows stay scheduled
+        # (so that later changes in the same transaction merge into them).
+        return
     rows = session.info.pop(_SCHEDULED, None)
     if not rows or not has_app_context():
         return

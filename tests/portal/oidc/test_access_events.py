@@ -181,6 +181,22 @@ def test_a_change_that_is_rolled_back_tells_no_one(panda, panda_db, team, channe
     assert channel.received == [] and rows(panda_db) == []
 
 
+def test_changes_made_in_savepoints_of_one_transaction_make_one_message_sent_after_its_commit(
+    panda, panda_db, team, channel
+):
+    """A bulk add makes each organization in a savepoint: releasing one is not the commit."""
+    from panda_portal.oidc.push import push_committed
+
+    for _ in range(3):
+        with panda_db.session.begin_nested():
+            queue_access_event(team.accountant)
+    assert push_committed(panda) == 0, "nothing is committed yet"
+    assert len(rows(panda_db)) == 1, "one message for the three changes"
+    panda_db.session.commit()
+    assert push_committed(panda) == 1
+    assert len(channel.received) == 1
+
+
 def test_a_message_a_worker_has_claimed_is_not_pushed_a_second_time(panda, panda_db, team, channel):
     from panda_portal.oidc.push import _deliver
     from panda_portal.outbox.models import OutboxMessage
