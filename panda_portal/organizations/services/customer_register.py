@@ -63,7 +63,7 @@ class RegisterFileError(DomainError):
 
 def enterprise_number_with_check_digits(stem: str) -> str:
     """The valid ten-digit enterprise number whose first eight digits are ``stem``."""
-    if len(stem) != 8 or not stem.isdigit():
+    if len(stem) != 8 or not (stem.isascii() and stem.isdigit()):
         raise ValueError("an enterprise number stem has eight digits")
     return f"{stem}{97 - int(stem) % 97:02d}"
 
@@ -159,6 +159,7 @@ def _enterprise_number(value: str) -> str:
     # the general parser, which is the slowest step of a large import.
     if (
         len(value) == 10
+        and value.isascii()
         and value.isdigit()
         and value[0] in "01"
         and int(value[:8]) != 0
@@ -166,6 +167,11 @@ def _enterprise_number(value: str) -> str:
     ):
         return value
     return normalize_enterprise_number(value)
+
+
+def _shown(value: str, limit: int = 40) -> str:
+    """A rejected value as the report shows it: quoted, and cut short (a line may hold megabytes)."""
+    return repr(value if len(value) <= limit else value[:limit] + "…")
 
 
 def _validated(
@@ -187,17 +193,17 @@ def _validated(
     try:
         enterprise = _enterprise_number(raw_enterprise)
     except InvalidEnterpriseNumber as error:
-        return Rejection(line, f"invalid enterprise number {raw_enterprise!r}: {error.message}")
+        return Rejection(line, f"invalid enterprise number {_shown(raw_enterprise)}: {error.message}")
     contact = values.get("contact_email")
     if contact:
         contact = normalize_email(contact)
         if not is_plausible_email(contact):
-            return Rejection(line, f"invalid contact e-mail address {values['contact_email']!r}")
+            return Rejection(line, f"invalid contact e-mail address {_shown(values['contact_email'])}")
     language = values.get("language")
     if language:
         language = language.lower()
         if language not in LANGUAGES:
-            return Rejection(line, f"language must be one of {', '.join(LANGUAGES)}, not {values['language']!r}")
+            return Rejection(line, f"language must be one of {', '.join(LANGUAGES)}, not {_shown(values['language'])}")
     if customer in seen:
         return Rejection(line, f"customer number {customer} already on line {seen[customer]}")
     seen[customer] = line

@@ -88,6 +88,21 @@ def test_invalid_rows_are_reported_with_their_line_and_reason_and_the_rest_is_im
     assert register(panda_db)["100234"][1] == "Bakkerij Peeters BV"
 
 
+def test_odd_digits_and_huge_values_are_rejected_with_a_short_reason_not_a_crash(run_import, panda_db):
+    result = run_import(
+        HEADER + "100240,04031707\u00b9\u00b2,Superscript digits\n"  # line 2
+        "100241," + "9" * 5000 + ",A number of five thousand digits\n"  # line 3
+        "100242,0876543270,Fine\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 added, 0 updated, 0 unchanged, 2 rejected." in result.stdout
+    problems = result.stderr
+    assert "line 2: rejected: invalid enterprise number" in problems
+    assert "line 3: rejected: invalid enterprise number '" + "9" * 40 + "…'" in problems
+    assert len(problems) < 2000, "the report does not repeat what was refused in full"
+    assert set(register(panda_db)) == {"100242"}
+
+
 def test_a_semicolon_separated_file_with_a_byte_order_mark_is_accepted(run_import, panda_db):
     content = "\ufeffcustomer_number;enterprise_number;name\r\n100234;0403.170.701;Peeters; Bakkerij\r\n"
     result = run_import(content.replace("Peeters; Bakkerij", '"Peeters; Bakkerij"').encode("utf-8"))
