@@ -15,6 +15,7 @@ The budget (issue 12): every page and search ≤ 50 ms p95 and ≤ 100 KB of HTM
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
 import statistics
 import sys
@@ -36,6 +37,8 @@ def main() -> None:
     parser.add_argument("--orgs", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--rows", type=int, default=2000, help="lines of the bulk add (at most 5,000)")
+    parser.add_argument("--bulk-only", action="store_true", help="skip the pages: only the bulk add")
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the worker's processing to FILE")
     args = parser.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="panda-bench-")
@@ -143,7 +146,7 @@ def main() -> None:
     database = url.split(":")[0]
     print(f"{args.orgs:,} organizations, database {database}, {args.repeat} runs after 3 warm-ups, in process")
     print(f"{'page':44} {'median ms':>10} {'p95 ms':>8} {'KB':>7} {'SQL':>5}")
-    for label, path in pages:
+    for label, path in [] if args.bulk_only else pages:
         median, p95, size, sql = measure(path)
         flag = "  over budget" if p95 > 50 or size > 100 * 1024 else ""
         print(f"{label:44} {median:10.1f} {p95:8.1f} {size / 1024:7.1f} {sql:5d}{flag}")
@@ -162,9 +165,19 @@ def main() -> None:
     assert browser.post(batch_path + "/confirm").status_code == 303
     batch_id = batch_path.rstrip("/").rsplit("/", 1)[1]
     start = time.perf_counter()
+    profiler = cProfile.Profile() if args.profile else None
     with app.app_context():
         # The worker's handler alone: the access events it queues are another benchmark's business.
-        bulk_adding.process_bulk_add({"batch_id": batch_id})
+        if profiler is not None:
+            profiler.enable()
+        batch = None
+        while batch is None or batch.status == "queued":
+            # One delivery works TIME_BUDGET_SECONDS at most, then queues the rest: run them back to back.
+            bulk_adding.process_bulk_add({"batch_id": batch_id})
+            batch = db.session.get(BulkAddBatch, uuid.UUID(batch_id), populate_existing=True)
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
         batch = db.session.get(BulkAddBatch, uuid.UUID(batch_id))
         assert batch is not None and batch.status == "done", batch
     work_s = time.perf_counter() - start

@@ -69,6 +69,8 @@ ROUTES: dict[str, tuple[str, dict[str, int]]] = {
     "/requests": ("GET", {"anonymous": 302, "*": 200}),
     # Nothing ticked: back to the page.
     "/requests/approve": ("POST", {"anonymous": 401, "*": 302}),
+    "/requests/reject": ("POST", {"anonymous": 401, "*": 302}),
+    "/requests/reject/confirm": ("POST", {"anonymous": 401, "*": 302}),
     # Without ?application= there is nothing to ask for.
     "/ask-for-access": ("GET", {"anonymous": 302, "*": 404}),
     # Without its signed confirmation token the form starts again.

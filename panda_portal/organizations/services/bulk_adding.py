@@ -11,7 +11,9 @@ Three steps, each its own transaction:
 3. **The work** (``process_bulk_add``, the outbox handler): the lines are added through
    the single form's own services (``joining.create_organization``, which checks the
    register again, creates the organization or makes the request to join), a chunk of
-   lines per transaction. A line's membership and the record that the line is done are
+   lines per transaction. What every line would look up again (register entries,
+   organizations, applications) is read once per chunk, in that chunk's transaction, and
+   the person's new access is announced once per chunk. A line's membership and the record that the line is done are
    committed together, so a crash leaves no line half done and the next attempt carries on
    where the last commit left off. When every line is done, each administrator who was
    asked to decide receives one mail listing all the requests of the batch that concern them.
@@ -51,7 +53,7 @@ from panda_portal.organizations.models import (
     Organization,
     Role,
 )
-from panda_portal.organizations.services import joining
+from panda_portal.organizations.services import access_changes, joining
 from panda_portal.organizations.services.customer_register import CUSTOMER_NUMBER_MAX, NotInRegisterError
 from panda_portal.organizations.services.members import AlreadyMemberError
 from panda_portal.outbox.services import outbox
@@ -436,33 +438,65 @@ def process_chunk(batch_id: uuid.UUID, size: int | None = None) -> bool:
         _finish(batch)
         return False
     actor = batch.account
+    # Read once for the chunk what each line would otherwise look up again (the register
+    # entries, the organizations, the applications): in this transaction, so just as fresh.
+    numbers = [row.customer_number for row in rows]
+    known = joining.KnownRegister(
+        customers=_customers_by_number(numbers),
+        organizations=_organizations_by_number(numbers),
+        application_keys=joining.application_keys(),
+    )
+    created: Organization | None = None
+    done: list[tuple[BulkAddRow, dict]] = []
     for row in rows:
-        _add_line(row, actor)
+        values, membership = _add_line(row, actor, known)
+        done.append((row, values))
+        if membership is not None and membership.status == MembershipStatus.ACTIVE:
+            created = membership.organization
+    # The lines' records are written together (one statement per kind of outcome, not one per
+    # line), in the transaction of their memberships: both are committed, or neither.
+    for row, values in done:
+        for key, value in values.items():
+            setattr(row, key, value)
+        row.done = True
+    if created is not None:
+        # One announcement for the chunk: the person's access events of one transaction are one message anyway.
+        access_changes.access_granted(actor, created, reason=access_changes.CREATED)
     batch.done_rows += len(rows)
     db.session.flush()
     return True
 
 
-def _add_line(row: BulkAddRow, actor: Account) -> None:
+def _add_line(row: BulkAddRow, actor: Account, known: joining.KnownRegister) -> tuple[dict, Membership | None]:
+    """Add one line; returns what to record on it (written with the chunk's other lines, in the same transaction)."""
+    membership: Membership | None = None
     try:
         with db.session.begin_nested():
             membership = joining.create_organization(
-                row.customer_number, row.enterprise_number, actor=actor, notify_administrators=False
+                row.customer_number,
+                row.enterprise_number,
+                actor=actor,
+                notify_administrators=False,
+                known=known,
+                announce_access=False,
             )
     except AlreadyMemberError as error:
-        row.outcome, row.organization_id = BulkRowOutcome.MEMBER, error.membership.organization_id
+        values = {"outcome": BulkRowOutcome.MEMBER, "organization_id": error.membership.organization_id}
     except joining.RequestAlreadyPendingError:
-        row.outcome = BulkRowOutcome.PENDING
+        values = {"outcome": BulkRowOutcome.PENDING}
     except (InvalidEnterpriseNumber, NotInRegisterError):
         # The register changed since the preview.
-        row.outcome, row.reason = BulkRowOutcome.NOT_IN_REGISTER, "pair"
+        values = {"outcome": BulkRowOutcome.NOT_IN_REGISTER, "reason": "pair"}
     else:
-        row.membership_id, row.organization_id = membership.id, membership.organization_id
-        row.organization_name = membership.organization.name[:300]
-        row.outcome = (
-            BulkRowOutcome.CREATED if membership.status == MembershipStatus.ACTIVE else BulkRowOutcome.REQUESTED
-        )
-    row.done = True
+        values = {
+            "membership_id": membership.id,
+            "organization_id": membership.organization_id,
+            "organization_name": membership.organization.name[:300],
+            "outcome": (
+                BulkRowOutcome.CREATED if membership.status == MembershipStatus.ACTIVE else BulkRowOutcome.REQUESTED
+            ),
+        }
+    return values, membership
 
 
 def _finish(batch: BulkAddBatch) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, cast
 
@@ -68,14 +68,23 @@ def enterprise_number_with_check_digits(stem: str) -> str:
     return f"{stem}{97 - int(stem) % 97:02d}"
 
 
-def find_customer(customer_number: str, enterprise_number: str) -> CustomerRecord:
-    """The register entry for this pair, or ``InvalidEnterpriseNumber`` / ``NotInRegisterError``."""
+def find_customer(
+    customer_number: str, enterprise_number: str, *, among: Mapping[str, CustomerRecord] | None = None
+) -> CustomerRecord:
+    """The register entry for this pair, or ``InvalidEnterpriseNumber`` / ``NotInRegisterError``.
+
+    ``among``: the entries a caller checking many pairs read at once, by customer number
+    (a number missing from it is not in the register); the same checks apply.
+    """
     number = normalize_enterprise_number(enterprise_number)
     try:
         customer = normalize_customer_number(customer_number)
     except ValueError:
         raise NotInRegisterError() from None
-    found = db.session.scalar(select(CustomerRecord).where(CustomerRecord.customer_number == customer))
+    if among is None:
+        found = db.session.scalar(select(CustomerRecord).where(CustomerRecord.customer_number == customer))
+    else:
+        found = among.get(customer)
     if found is None or found.enterprise_number != number:
         raise NotInRegisterError()
     return found

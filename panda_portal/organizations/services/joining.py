@@ -98,6 +98,21 @@ class RequestAlreadyDecidedError(JoiningError):
 
 # -- adding an organization ------------------------------------------------------------------
 @dataclass(frozen=True)
+class KnownRegister:
+    """What a caller adding many organizations in one transaction reads once for all of them (a bulk add).
+
+    ``customers`` and ``organizations`` by customer number, read in this transaction for
+    the lines about to be added (a number missing from them is not in the register, or
+    not in Panda: an organization created meanwhile by someone else is still caught by
+    the unique customer number); ``application_keys``: every application, in order.
+    """
+
+    customers: dict[str, CustomerRecord]
+    organizations: dict[str, Organization]
+    application_keys: list[str]
+
+
+@dataclass(frozen=True)
 class NewOrganization:
     """The register entry is not in Panda yet: the person may create it, after confirming."""
 
@@ -126,6 +141,8 @@ def create_organization(
     actor: Account,
     message: str | None = None,
     notify_administrators: bool = True,
+    known: KnownRegister | None = None,
+    announce_access: bool = True,
 ) -> Membership:
     """Create the organization with ``actor`` as its administrator holding every application.
 
@@ -133,9 +150,12 @@ def create_organization(
     now (someone else confirmed first), a request to join is made instead: the
     returned membership is then pending. ``notify_administrators=False`` leaves the
     administrators' mail to the caller (a bulk add sends one per administrator).
+    A caller adding many in one transaction passes what it read once for all of them
+    (``known``), and with ``announce_access=False`` announces ``actor``'s new access
+    itself, once for the transaction (the announcements of one person merge anyway).
     """
-    customer = find_customer(customer_number, enterprise_number)
-    organization = _organization_of(customer)
+    customer = find_customer(customer_number, enterprise_number, among=known.customers if known else None)
+    organization = _organization_of(customer) if known is None else known.organizations.get(customer.customer_number)
     if organization is not None:
         return request_to_join(organization, actor=actor, message=message, notify_administrators=notify_administrators)
     organization = Organization(
@@ -156,7 +176,7 @@ def create_organization(
         return request_to_join(organization, actor=actor, message=message, notify_administrators=notify_administrators)
 
     now = utcnow()
-    keys = list(db.session.scalars(select(Application.key).order_by(Application.position, Application.key)))
+    keys = list(known.application_keys) if known is not None else application_keys()
     membership = Membership(
         organization=organization,
         account=actor,
@@ -202,8 +222,14 @@ def create_organization(
         )
     # The customer's own contact hears of it: whoever knows the two numbers could have done this.
     register_mails.send_organization_added(customer, organization, actor=actor)
-    access_changes.access_granted(actor, organization, reason=access_changes.CREATED)
+    if announce_access:
+        access_changes.access_granted(actor, organization, reason=access_changes.CREATED)
     return membership
+
+
+def application_keys() -> list[str]:
+    """Every application's key, in the order they are shown: a new organization's creator holds them all."""
+    return list(db.session.scalars(select(Application.key).order_by(Application.position, Application.key)))
 
 
 def _organization_of(customer: CustomerRecord) -> Organization | None:

@@ -1,9 +1,14 @@
 """What waits for an administrator: the pending requests to join every organization they administer.
 
 An administrator of hundreds of client organizations reads them on one page, a page at a
-time, with a fixed number of statements, and approves several at once with the same
-application access. Each decision goes through ``joining.approve_request`` and
-``members.update_membership``: the same rules, mails and audit events as one by one.
+time, with a fixed number of statements, approves several at once with the same
+application access, and rejects several at once after one confirmation. Each decision
+goes through ``joining.approve_request`` (and ``members.update_membership``) or
+``joining.reject_request``: the same rules, mails and audit events as one by one.
+
+Only requests to join organizations the person administers can be decided here: an
+approval ignores any other id, and a rejection refuses the whole selection when one
+of its ids is not theirs to decide (a tampered form), rejecting nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased
 
@@ -20,6 +26,7 @@ from panda_portal.extensions import db
 from panda_portal.organizations.enterprise_numbers import format_enterprise_number
 from panda_portal.organizations.models import Membership, MembershipStatus, Organization, Role
 from panda_portal.organizations.services import joining, members
+from shared.errors import DomainError
 
 PER_PAGE = 50
 
@@ -52,7 +59,25 @@ class WaitingRequests:
         return max(1, -(-self.total // self.per_page))
 
 
-def _waiting_for(account: Account, *columns) -> Select:
+class RequestsNotYoursError(DomainError):
+    """A selected id is not a request to join an organization the person administers (or no longer)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "One of the selected requests is not a request to join an organization you administer. "
+                "Nothing was rejected."
+            )
+        )
+
+
+class TooManySelectedError(DomainError):
+    def __init__(self) -> None:
+        super().__init__(_("Select at most %(num)s requests at once.", num=PER_PAGE))
+
+
+def _administered_by(account: Account, *columns) -> Select:
+    """Memberships of the organizations ``account`` administers (any status)."""
     administered = aliased(Membership)
     return (
         select(*columns)
@@ -64,7 +89,28 @@ def _waiting_for(account: Account, *columns) -> Select:
             & (administered.status == MembershipStatus.ACTIVE)
             & (administered.role == Role.ADMIN),
         )
-        .where(Membership.status == MembershipStatus.PENDING)
+    )
+
+
+def _waiting_for(account: Account, *columns) -> Select:
+    return _administered_by(account, *columns).where(Membership.status == MembershipStatus.PENDING)
+
+
+_ENTRY_COLUMNS = (
+    Membership.id,
+    Organization.id,
+    Organization.name,
+    Organization.enterprise_number,
+    Account.name,
+    Account.email,
+    Membership.requested_at,
+    Membership.request_message,
+)
+
+
+def _with_entry_columns(query: Select) -> Select:
+    return query.join(Organization, Organization.id == Membership.organization_id).join(
+        Account, Account.id == Membership.account_id
     )
 
 
@@ -77,20 +123,7 @@ def waiting_requests(account: Account, page: int = 1, per_page: int = PER_PAGE) 
     """One page of the requests ``account`` may decide, oldest first."""
     page = max(1, page)
     rows = db.session.execute(
-        _waiting_for(
-            account,
-            Membership.id,
-            Organization.id,
-            Organization.name,
-            Organization.enterprise_number,
-            Account.name,
-            Account.email,
-            Membership.requested_at,
-            Membership.request_message,
-            func.count().over().label("total"),
-        )
-        .join(Organization, Organization.id == Membership.organization_id)
-        .join(Account, Account.id == Membership.account_id)
+        _with_entry_columns(_waiting_for(account, *_ENTRY_COLUMNS, func.count().over().label("total")))
         .order_by(Membership.requested_at, Membership.id)
         .limit(per_page)
         .offset((page - 1) * per_page)
@@ -100,7 +133,7 @@ def waiting_requests(account: Account, page: int = 1, per_page: int = PER_PAGE) 
 
 @dataclass
 class SeveralDecided:
-    approved: list[Membership]
+    decided: list[Membership]
     already_decided: list[joining.RequestAlreadyDecidedError]
 
 
@@ -134,5 +167,81 @@ def approve_several(membership_ids: list[uuid.UUID], *, application_keys: list[s
             continue
         if application_keys:
             members.update_membership(membership, role=Role.MEMBER, application_keys=application_keys, actor=actor)
-        result.approved.append(membership)
+        result.decided.append(membership)
+    return result
+
+
+# -- rejecting several -------------------------------------------------------------------------
+@dataclass
+class SelectedRequests:
+    """The ticked requests still waiting (to confirm their rejection), and those decided meanwhile."""
+
+    entries: list[WaitingRequest]
+    already_decided: list[joining.RequestAlreadyDecidedError]
+
+
+def _checked_selection(membership_ids: list[uuid.UUID], actor: Account) -> dict[uuid.UUID, uuid.UUID]:
+    """``{membership id: organization id}`` of the selection, or a refusal when any id is not ``actor``'s to decide."""
+    ids = list(dict.fromkeys(membership_ids))
+    if len(ids) > PER_PAGE:
+        raise TooManySelectedError()
+    found = {
+        membership_id: organization_id
+        for membership_id, organization_id in db.session.execute(
+            _administered_by(actor, Membership.id, Membership.organization_id).where(
+                Membership.id.in_(ids), Membership.requested_at.is_not(None)
+            )
+        )
+    }
+    if len(found) != len(ids):
+        raise RequestsNotYoursError()
+    return {membership_id: found[membership_id] for membership_id in ids}
+
+
+def _decided_meanwhile(membership_ids: list[uuid.UUID]) -> list[joining.RequestAlreadyDecidedError]:
+    if not membership_ids:
+        return []
+    decided = db.session.execute(select(Membership).where(Membership.id.in_(membership_ids))).unique().scalars()
+    return [joining.RequestAlreadyDecidedError(membership) for membership in decided]
+
+
+def selected_requests(membership_ids: list[uuid.UUID], *, actor: Account) -> SelectedRequests:
+    """The selection to confirm before rejecting it; writes nothing.
+
+    Raises ``RequestsNotYoursError`` when an id is not a request to join an organization
+    ``actor`` administers, ``TooManySelectedError`` for more than a page.
+    """
+    selection = _checked_selection(membership_ids, actor)
+    rows = db.session.execute(
+        _with_entry_columns(_waiting_for(actor, *_ENTRY_COLUMNS).where(Membership.id.in_(list(selection)))).order_by(
+            Membership.requested_at, Membership.id
+        )
+    ).all()
+    entries = [WaitingRequest(*row) for row in rows]
+    waiting = {entry.membership_id for entry in entries}
+    return SelectedRequests(entries, _decided_meanwhile([i for i in selection if i not in waiting]))
+
+
+def reject_several(membership_ids: list[uuid.UUID], *, actor: Account, message: str | None = None) -> SeveralDecided:
+    """Reject these requests, each as ``joining.reject_request`` does (its mail, with ``message``, and audit event).
+
+    All or nothing as to who may decide: raises ``RequestsNotYoursError`` (rejecting
+    none) when an id is not a request to join an organization ``actor`` administers.
+    A request decided meanwhile by someone else is reported, not an error for the others.
+    """
+    selection = _checked_selection(membership_ids, actor)
+    organizations = {
+        organization.id: organization
+        for organization in db.session.scalars(select(Organization).where(Organization.id.in_(set(selection.values()))))
+    }
+    result = SeveralDecided([], [])
+    for membership_id, organization_id in selection.items():
+        try:
+            membership = joining.reject_request(
+                organizations[organization_id], membership_id, actor=actor, message=message
+            )
+        except joining.RequestAlreadyDecidedError as error:
+            result.already_decided.append(error)
+            continue
+        result.decided.append(membership)
     return result

@@ -303,6 +303,19 @@ PAGES: dict[str, tuple[Callable[[Visit], object], int]] = {
         ),
         200,
     ),
+    "reject several requests, confirmation": (
+        lambda v: v.as_admin().post_form("/requests/reject", {"requests": [_new_request(v)]}, page="/requests"),
+        200,
+    ),
+    "reject several requests, done": (
+        lambda v: v.as_admin().post_form(
+            "/requests/reject/confirm",
+            {"requests": [_new_request(v)], "message": "Onbekende aanvrager."},
+            page="/requests",
+            follow_redirects=True,
+        ),
+        200,
+    ),
     "invite": (lambda v: v.as_admin().get(_org(v, "invitations/new")), 200),
     "invite, nothing filled in": (
         lambda v: v.as_admin().post_form(
@@ -406,6 +419,24 @@ ROUTE_PAGES = {
     "/orgs/<org_id>/leave": "leave",
     "/orgs/<org_id>/step-down": "step down, only administrator",
 }
+
+
+def _new_request(v: Visit) -> str:
+    """A request to join the administrator's organization that nobody decided yet (the visits share one world)."""
+    from panda_portal.accounts.models import Account
+    from panda_portal.organizations.models import Membership, Role
+
+    requester = Account(name="Jan Peeters", email=f"jan.{uuid.uuid4().hex[:8]}@example.test", language=v.language)
+    request = Membership(
+        organization_id=v.world.organization.id,
+        account=requester,
+        role=Role.MEMBER,
+        status=MembershipStatus.PENDING,
+        requested_at=REQUESTED_AT,
+    )
+    v.db.session.add_all([requester, request])
+    v.db.session.commit()
+    return str(request.id)
 
 
 def _pending_of_admin(v: Visit) -> str:

@@ -460,3 +460,49 @@ def test_the_page_of_a_list_reads_the_same_number_of_statements_for_10_and_400_l
         panda_client.get(f"/orgs/add/bulk/{batch_id}")
         counts.append(statements(f"/orgs/add/bulk/{batch_id}"))
     assert counts[0] == counts[1], counts
+
+
+def test_the_worker_tells_the_clients_that_the_persons_access_grew(panda_db, office, register):
+    from panda_portal.oidc.events import ACCESS_EVENT
+    from panda_portal.oidc.services import register_client
+
+    register_client(
+        "support-community",
+        ["https://community.test/auth/callback"],
+        backchannel_logout_uri="https://community.test/auth/backchannel-logout",
+        requires_grant=SUPPORT,
+    )
+    preview = service.preview_bulk_add(service.read_rows(LIST), actor=office)
+    service.confirm_bulk_add(preview.batch, actor=office)
+    assert service.process_chunk(preview.batch.id)
+    panda_db.session.flush()
+    events = [
+        message.payload
+        for message in panda_db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == ACCESS_EVENT))
+    ]
+    assert events == [{"client_id": "support-community", "sub": str(office.id), "withdrawn": []}]
+
+
+def test_the_worker_reads_the_register_once_for_a_chunk_not_once_per_line(panda_db, office, register):
+    from sqlalchemy import event
+
+    preview = service.preview_bulk_add(service.read_rows(LIST), actor=office)
+    service.confirm_bulk_add(preview.batch, actor=office)
+    panda_db.session.flush()
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    event.listen(panda_db.engine, "before_cursor_execute", note)
+    try:
+        assert service.process_chunk(preview.batch.id)
+        panda_db.session.flush()
+    finally:
+        event.remove(panda_db.engine, "before_cursor_execute", note)
+    register_reads = [s for s in seen if s.lstrip().upper().startswith("SELECT") and "FROM customer_records" in s]
+    application_reads = [s for s in seen if s.lstrip().upper().startswith("SELECT") and "FROM applications" in s]
+    assert (len(register_reads), len(application_reads)) == (1, 1)
+    rows = {row.line: row for row in service.batch_rows(preview.batch)}
+    assert [rows[line].outcome for line in (2, 3, 4, 5)] == ["created", "created", "requested", "requested"]
+    assert all(rows[line].done for line in rows)

@@ -7,9 +7,9 @@ from types import SimpleNamespace
 
 import pytest
 from flask import g
-from sqlalchemy import event
+from sqlalchemy import event, select
 
-from panda_portal.organizations.models import MembershipStatus, Role
+from panda_portal.organizations.models import Membership, MembershipStatus, Role
 from tests.portal.factories import SUPPORT, switch_to
 
 
@@ -138,3 +138,121 @@ def test_the_page_reads_the_same_number_of_statements_for_3_and_40_requests(
     for _ in range(37):
         make_membership(make_account(), garage, status=MembershipStatus.PENDING)
     assert count() == few
+
+
+# -- rejecting several at once ------------------------------------------------------------------
+def audit_actions(panda_db, membership) -> list[str]:
+    from panda_portal.audit.models import AuditEvent
+
+    return list(panda_db.session.scalars(select(AuditEvent.action).where(AuditEvent.target_id == str(membership.id))))
+
+
+def reject(client, requests, **extra):
+    return client.post_form(
+        "/requests/reject", {"requests": [str(request.id) for request in requests], **extra}, page="/requests"
+    )
+
+
+def confirm_rejection(client, requests, message: str = "", **kwargs):
+    return client.post_form(
+        "/requests/reject/confirm",
+        {"requests": [str(request.id) for request in requests], "message": message},
+        page="/requests",
+        **kwargs,
+    )
+
+
+def test_rejecting_several_asks_for_confirmation_first_and_rejects_nothing_yet(panda_client, panda_db, office):
+    chosen = [office["requests"]["eva-bakery"], office["requests"]["frans-garage"]]
+    response = reject(panda_client, chosen)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Reject 2 requests to join?" in html and "Eva" in html and "Frans" in html and "Dirk" not in html
+    assert 'action="/requests/reject/confirm"' in html
+    for request in chosen:
+        assert f'name="requests" value="{request.id}"' in html
+        panda_db.session.refresh(request)
+        assert request.status == MembershipStatus.PENDING
+
+
+def test_the_requests_page_offers_to_reject_the_selected_requests(panda_client, office):
+    html = panda_client.get("/requests").get_data(as_text=True)
+    assert 'formaction="/requests/reject"' in html
+
+
+def test_confirmed_rejections_tell_each_person_as_a_single_rejection_does(
+    panda_client, panda_db, office, deliver, mail_sink
+):
+    from panda_portal.organizations.services import joining
+
+    ann = office["ann"]
+    single = office["requests"]["dirk-bakery"]
+    joining.reject_request(office["bakery"], single.id, actor=ann, message="We work with another office.")
+    panda_db.session.commit()
+    chosen = [office["requests"]["eva-bakery"], office["requests"]["frans-garage"]]
+    response = confirm_rejection(panda_client, chosen, "We work with another office.", follow_redirects=True)
+    assert "2 requests rejected; the requesters have been told by e-mail." in response.get_data(as_text=True)
+    for request in chosen:
+        panda_db.session.refresh(request)
+        assert (request.status, request.decided_by_id) == (MembershipStatus.REJECTED, ann.id)
+        assert request.decision_message == "We work with another office."
+        assert audit_actions(panda_db, request).count("membership.rejected") == 1
+    deliver()
+    to_dirk = mail_sink.last_to(single.account.email)
+    to_eva = mail_sink.last_to(chosen[0].account.email)
+    to_frans = mail_sink.last_to(chosen[1].account.email)
+    assert to_eva.subject == to_dirk.subject  # the same organization, the same mail
+    assert to_eva.text.replace("Eva", "Dirk") == to_dirk.text
+    assert "Garage SRL" in to_frans.subject and "We work with another office." in to_frans.text
+
+
+def test_a_tampered_id_of_another_organization_rejects_nothing(panda_client, panda_db, office, deliver, mail_sink):
+    mine, foreign = office["requests"]["eva-bakery"], office["requests"]["greet-other"]
+    for send in (reject, confirm_rejection):
+        response = send(panda_client, [mine, foreign])
+        assert response.status_code == 302 and response.headers["Location"] == "/requests"
+        page = panda_client.get("/requests").get_data(as_text=True)
+        assert "is not a request to join an organization you administer. Nothing was rejected." in page
+    for request in (mine, foreign):
+        panda_db.session.refresh(request)
+        assert request.status == MembershipStatus.PENDING
+        assert "membership.rejected" not in audit_actions(panda_db, request)
+    deliver()
+    assert not [mail for mail in mail_sink.messages if mail.to in {mine.account.email, foreign.account.email}]
+
+
+def test_an_id_that_is_not_a_request_or_not_an_id_rejects_nothing(panda_client, panda_db, office):
+    mine = office["requests"]["eva-bakery"]
+    ann_membership = panda_db.session.scalars(
+        select(Membership).where(
+            Membership.account_id == office["ann"].id, Membership.organization_id == office["bakery"].id
+        )
+    ).first()
+    for values in ([str(mine.id), str(ann_membership.id)], [str(mine.id), "not-an-id"]):
+        response = panda_client.post_form("/requests/reject/confirm", {"requests": values}, page="/requests")
+        assert response.status_code == 302
+        panda_db.session.refresh(mine)
+        assert mine.status == MembershipStatus.PENDING
+
+
+def test_a_request_decided_meanwhile_is_reported_and_the_others_rejected(panda_client, panda_db, office):
+    from panda_portal.organizations.services import joining
+
+    decided, other = office["requests"]["dirk-bakery"], office["requests"]["eva-bakery"]
+    joining.approve_request(office["bakery"], decided.id, actor=office["ann"])
+    panda_db.session.commit()
+    response = confirm_rejection(panda_client, [decided, other], follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "This request was already approved by Ann Admin." in html and "1 request rejected" in html
+    panda_db.session.refresh(decided)
+    panda_db.session.refresh(other)
+    assert (decided.status, other.status) == (MembershipStatus.ACTIVE, MembershipStatus.REJECTED)
+
+
+def test_a_message_too_long_shows_the_confirmation_again_and_rejects_nothing(panda_client, panda_db, office):
+    request = office["requests"]["eva-bakery"]
+    response = confirm_rejection(panda_client, [request], "x" * 1001)
+    assert response.status_code == 400
+    assert "Reject 1 request to join?" in response.get_data(as_text=True)
+    panda_db.session.refresh(request)
+    assert request.status == MembershipStatus.PENDING
