@@ -7,8 +7,8 @@ goes through ``joining.approve_request`` (and ``members.update_membership``) or
 ``joining.reject_request``: the same rules, mails and audit events as one by one.
 
 Only requests to join organizations the person administers can be decided here: an
-approval ignores any other id, and a rejection refuses the whole selection when one
-of its ids is not theirs to decide (a tampered form), rejecting nothing.
+approval or a rejection refuses the whole selection when one of its ids is not theirs
+to decide (a tampered form), deciding nothing.
 """
 
 from __future__ import annotations
@@ -138,24 +138,20 @@ class SeveralDecided:
 
 
 def approve_several(membership_ids: list[uuid.UUID], *, application_keys: list[str], actor: Account) -> SeveralDecided:
-    """Approve these requests (those ``actor`` may decide) and give each the same application access.
+    """Approve these requests and give each the same application access.
 
-    A request someone else decided meanwhile is reported, not an error for the others.
-    Raises ``members.UnknownApplicationError`` for an unknown application.
+    All or nothing as to who may decide: raises ``RequestsNotYoursError`` (approving none)
+    when an id is not a request to join an organization ``actor`` administers,
+    ``TooManySelectedError`` for more than a page, ``members.UnknownApplicationError``
+    for an unknown application. A request someone else decided meanwhile is reported,
+    not an error for the others.
     """
     members.check_applications(application_keys)
-    ids = list(dict.fromkeys(membership_ids))[:PER_PAGE]
-    found = [
-        (membership_id, organization_id)
-        for membership_id, organization_id in db.session.execute(
-            _waiting_for(actor, Membership.id, Membership.organization_id).where(Membership.id.in_(ids))
-        )
-    ]
+    selection = _checked_selection(membership_ids, actor)
+    found = list(selection.items())
     organizations = {
         organization.id: organization
-        for organization in db.session.scalars(
-            select(Organization).where(Organization.id.in_({organization_id for _id, organization_id in found}))
-        )
+        for organization in db.session.scalars(select(Organization).where(Organization.id.in_(set(selection.values()))))
     }
     result = SeveralDecided([], [])
     for membership_id, organization_id in found:

@@ -59,13 +59,21 @@ def approve_several() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _page(form, 400)
     ids = _ticked(form.requests.data)
+    if len(ids) != len(form.requests.data or []):
+        report_error(service.RequestsNotYoursError())
+        return redirect(url_for(".requests_to_join"))
     if not ids:
         flash(_("Tick the requests to approve."), "warning")
         return redirect(url_for(".requests_to_join"))
     keys = [str(key) for key in form.applications.data or []]
     try:
         result = service.approve_several(ids, application_keys=keys, actor=signed_in_account())
-    except members_service.UnknownApplicationError as error:
+    except (
+        members_service.UnknownApplicationError,
+        service.RequestsNotYoursError,
+        service.TooManySelectedError,
+    ) as error:
+        db.session.rollback()
         report_error(error)
         return redirect(url_for(".requests_to_join"))
     db.session.commit()

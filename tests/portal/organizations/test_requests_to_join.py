@@ -89,6 +89,18 @@ def test_a_request_of_an_organization_one_does_not_administer_cannot_be_approved
     assert foreign.status == MembershipStatus.PENDING
 
 
+def test_a_selection_with_a_request_one_does_not_decide_on_approves_nothing(panda_client, panda_db, office):
+    """A tampered form: one's own request beside another organization's."""
+    own, foreign = office["requests"]["eva-bakery"], office["requests"]["greet-other"]
+    response = panda_client.post_form(
+        "/requests/approve", {"requests": [str(own.id), str(foreign.id)], "applications": [SUPPORT]}, page="/requests"
+    )
+    assert response.status_code == 302
+    for request in (own, foreign):
+        panda_db.session.refresh(request)
+        assert request.status == MembershipStatus.PENDING
+
+
 def test_an_unknown_application_approves_nothing(panda_client, panda_db, office):
     request = office["requests"]["eva-bakery"]
     response = panda_client.post_form(
