@@ -17,8 +17,9 @@ def register_commands(app: Flask) -> None:
     from support_community.outbox.services import outbox
 
     register_common_commands(app, db, MIGRATIONS_DIR, outbox)
-    from support_community.cases.cli import attachments_group, catalog_group, demo_command
+    from support_community.cases.cli import attachments_group, cases_group, catalog_group, demo_command
 
+    app.cli.add_command(cases_group)
     app.cli.add_command(catalog_group)
     app.cli.add_command(attachments_group)
     app.cli.add_command(demo_command)

@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Form, MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, Form, MultipleFileField, SearchField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from support_community.cases.forms.choices import severity_choices, status_choices
-from support_community.cases.labels import STATUS_ORDER
+from support_community.cases.labels import STATUS_ORDER, status_label
 from support_community.cases.models import Person, Product, Status
 from support_community.cases.services.creating import BODY_MAX
 
@@ -29,12 +29,14 @@ class QueueFilterForm(Form):
     organization = StringField(_l("Organization (name or id)"), validators=[Optional(), Length(max=200)])
     assignee = SelectField(_l("Assigned to"), validate_choice=False)
     sort = SelectField(_l("Sort by"), validate_choice=False)
+    q = SearchField(_l("Search cases"), validators=[Optional(), Length(max=200)])
 
     def set_choices(self, agents: Iterable[Person], products: Iterable[Product], language: str) -> None:
         self.status.choices = [("open", _("Open cases")), ("all", _("All cases"))] + status_choices(STATUS_ORDER)
         self.severity.choices = [("", _("Any severity"))] + severity_choices()
         self.product.choices = [("", _("Any product"))] + [(p.key, p.name(language)) for p in products]
         self.assignee.choices = [
+            ("me_or_unassigned", _("Me or nobody")),
             ("me", _("Me")),
             ("unassigned", _("Nobody (unassigned)")),
             ("any", _("Anyone")),
@@ -42,10 +44,38 @@ class QueueFilterForm(Form):
         self.sort.choices = [("activity", _("Last activity")), ("severity", _("Severity"))]
 
 
+def _status_after_choices(case_status: Status, allowed: Iterable[Status]) -> list[tuple[str, str]]:
+    return [("", _("Keep “%(status)s”", status=status_label(case_status)))] + status_choices(allowed)
+
+
 class ReplyForm(FlaskForm):
+    """A reply to the customer (mailed), optionally moving the case to another status in the same step."""
+
     body = TextAreaField(_l("Message"), validators=[DataRequired(_l("Write a message first.")), Length(max=BODY_MAX)])
-    internal = BooleanField(_l("Internal note — not visible to the customer"))
     attachments = MultipleFileField(_l("Attachments (optional)"))
+    # Not ``status``: the status form on the same page has that field (and its id).
+    new_status = SelectField(_l("Status after sending"), validators=[Optional()])
+    # Older pages sent internal notes through this form; the note form replaces the tick.
+    internal = BooleanField(_l("Internal note — not visible to the customer"))
+
+    def set_choices(self, case_status: Status, allowed: Iterable[Status]) -> None:
+        self.new_status.choices = _status_after_choices(case_status, allowed)
+
+
+class NoteForm(FlaskForm):
+    """An internal note: agents only, never mailed to the customer. Its fields are named ``note-…``."""
+
+    body = TextAreaField(
+        _l("Internal note"), validators=[DataRequired(_l("Write a note first.")), Length(max=BODY_MAX)]
+    )
+    attachments = MultipleFileField(_l("Attachments (optional, internal too)"))
+    new_status = SelectField(_l("Status after saving"), validators=[Optional()])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, prefix="note", **kwargs)
+
+    def set_choices(self, case_status: Status, allowed: Iterable[Status]) -> None:
+        self.new_status.choices = _status_after_choices(case_status, allowed)
 
 
 class StatusForm(FlaskForm):

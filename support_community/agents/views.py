@@ -13,12 +13,20 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from shared.access import requires
 from shared.errors import report_error
 from shared.i18n import current_language
-from support_community.agents.forms import AssignForm, QueueFilterForm, ReplyForm, SeverityForm, StatusForm
+from support_community.agents.forms import (
+    AssignForm,
+    NoteForm,
+    QueueFilterForm,
+    ReplyForm,
+    SeverityForm,
+    StatusForm,
+)
 from support_community.auth.session import current_user
 from support_community.cases.forms.attachments import uploads
 from support_community.cases.labels import STATUS_ORDER, severity_label, status_label
@@ -36,6 +44,16 @@ from support_community.permissions import has_capability
 bp = Blueprint("agents", __name__, url_prefix="/agent")
 
 
+# The queue's views (``queue_service.VIEWS``) as the page names them.
+VIEW_LABELS = {
+    "inbox": _l("Unassigned and mine"),
+    "unassigned": _l("Unassigned"),
+    "mine": _l("Mine"),
+    "waiting": _l("Waiting for customer"),
+    "open": _l("All open"),
+}
+
+
 def _page_number() -> int:
     try:
         return max(1, int(request.args.get("page", "1")))
@@ -47,10 +65,11 @@ def _page_number() -> int:
 @bp.get("")
 @requires("agent.queue")
 def queue() -> ResponseReturnValue:
-    """The queue opens on the agent's last choice (at first: "my open cases")."""
+    """The queue opens on the agent's last choice (at first: "unassigned and mine"), with the views' counts."""
     agent = acting_person()
     filters = queue_service.choose_filters(agent, request.args)
     result = queue_service.queue(filters, agent=agent, page=_page_number())
+    view_counts = queue_service.view_counts(agent)
     agents = assignment.list_agents()
     products = catalog.products(include_inactive=True)
     db.session.commit()
@@ -62,6 +81,8 @@ def queue() -> ResponseReturnValue:
         filters=filters,
         form=form,
         status_order=STATUS_ORDER,
+        views=VIEW_LABELS,
+        view_counts=view_counts,
         me=agent,
         page_url=lambda **changes: url_for(
             ".queue", **{name: value for name, value in (filters.as_dict() | changes).items() if value}
@@ -78,18 +99,23 @@ def _case_or_404(case_id: uuid.UUID, *, for_update: bool = False) -> Case:
 
 
 def _forms(case: Case, agents: list[Person], **given: Any) -> dict[str, Any]:
+    allowed = statuses.allowed_next(case, by_agent=True)
     status_form = given.get("status_form") or StatusForm()
-    status_form.set_choices(statuses.allowed_next(case, by_agent=True))
+    status_form.set_choices(allowed)
     assign_form = given.get("assign_form") or AssignForm(data={"assignee": case.assignee_sub or ""})
     assign_form.set_choices(agents)
     severity_form = given.get("severity_form") or SeverityForm(data={"severity": case.severity.value})
     severity_form.set_choices()
-    reply_form = given.get("reply_form") or ReplyForm()
+    reply_form = given.get("reply_form") or ReplyForm(formdata=None)
+    reply_form.set_choices(case.status, allowed)
+    note_form = given.get("note_form") or NoteForm(formdata=None)
+    note_form.set_choices(case.status, allowed)
     return {
         "status_form": status_form,
         "assign_form": assign_form,
         "severity_form": severity_form,
         "reply_form": reply_form,
+        "note_form": note_form,
     }
 
 
@@ -124,28 +150,61 @@ def case_detail(case_id: uuid.UUID) -> ResponseReturnValue:
     return response
 
 
+def _status_after(form: ReplyForm | NoteForm) -> Status | None:
+    return Status(form.new_status.data) if form.new_status.data else None
+
+
+def _add_message(case: Case, agent: Person, form: ReplyForm | NoteForm, *, internal: bool) -> ResponseReturnValue:
+    """A reply or a note (with files, and the status to move to), or the case page again saying what was wrong."""
+    form_name = "note_form" if isinstance(form, NoteForm) else "reply_form"
+    form.set_choices(case.status, statuses.allowed_next(case, by_agent=True))
+    if not form.validate_on_submit():
+        return _render_case(case, agent, 400, **{form_name: form})
+    new_status = _status_after(form)
+    try:
+        conversation.agent_reply(
+            case,
+            actor=agent,
+            body=form.body.data,
+            internal=internal,
+            uploads=uploads(form.attachments),
+            status=new_status,
+        )
+    except (CaseError, statuses.StatusChangeError) as error:
+        db.session.rollback()
+        report_error(error, form)
+        return _render_case(case, agent, 400, **{form_name: form})
+    db.session.commit()
+    if internal:
+        message = _("Your internal note is added.")
+    else:
+        message = _("Your reply is sent to the customer.")
+    if new_status is not None:
+        message += " " + _("The case is now “%(status)s”.", status=status_label(case.status))
+    flash(message, "success")
+    return _back_to(case, "conversation")
+
+
 @bp.post("/cases/<uuid:case_id>/messages")
 @requires("agent.case.reply")
 def case_reply(case_id: uuid.UUID) -> ResponseReturnValue:
+    """A reply to the customer. (A ticked ``internal`` still makes a note, as the single form of old pages did.)"""
     agent = acting_person()
     case = _case_or_404(case_id, for_update=True)
     form = ReplyForm()
-    if not form.validate_on_submit():
-        return _render_case(case, agent, 400, reply_form=form)
     internal = bool(form.internal.data)
     if internal and not has_capability(current_user(), "agent.case.note"):
         abort(403)
-    try:
-        conversation.agent_reply(
-            case, actor=agent, body=form.body.data, internal=internal, uploads=uploads(form.attachments)
-        )
-    except CaseError as error:
-        db.session.rollback()
-        report_error(error, form)
-        return _render_case(case, agent, 400, reply_form=form)
-    db.session.commit()
-    flash(_("Your internal note is added.") if internal else _("Your reply is sent to the customer."), "success")
-    return _back_to(case, "conversation")
+    return _add_message(case, agent, form, internal=internal)
+
+
+@bp.post("/cases/<uuid:case_id>/notes")
+@requires("agent.case.note")
+def case_note(case_id: uuid.UUID) -> ResponseReturnValue:
+    """An internal note: shown to agents only, never mailed to the customer."""
+    agent = acting_person()
+    case = _case_or_404(case_id, for_update=True)
+    return _add_message(case, agent, NoteForm(), internal=True)
 
 
 @bp.post("/cases/<uuid:case_id>/article-link")

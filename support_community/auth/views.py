@@ -21,7 +21,7 @@ from support_community.auth.provider import ProviderUnavailable
 from support_community.auth.session import SignedInPerson, current_user, end_session, session_tokens, signed_in_user
 from support_community.auth.tokens import MAX_TOKEN_LENGTH, AccessEventInvalid, LogoutTokenInvalid
 from support_community.extensions import db
-from support_community.permissions import current_org
+from support_community.permissions import current_org, has_capability
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,14 @@ def callback() -> Response:
         return forget_seen(current_app.make_response((page, status)))
     _claims_accepted()
     count_sign_in("ok")
-    return remember_seen(redirect(next_url))
+    return remember_seen(redirect(_landing(next_url)))
+
+
+def _landing(next_url: str) -> str:
+    """Where a sign-in ends: the page asked for, or, when none was (the start page), an agent's queue."""
+    if next_url == url_for("cases.home") and has_capability(current_user(), "agent.queue"):
+        return url_for("agents.queue")
+    return next_url
 
 
 def _claims_accepted() -> None:

@@ -1,4 +1,4 @@
-"""``community catalog import``, ``community demo`` and ``community attachments purge``."""
+"""``community catalog import``, ``community demo``, ``community attachments purge`` and ``community cases recount``."""
 
 from __future__ import annotations
 
@@ -97,3 +97,20 @@ def purge_command(older_than_hours: int) -> None:
 
     removed = purge_orphans(older_than=dt.timedelta(hours=older_than_hours))
     click.echo(f"{removed} unreferenced file(s) deleted.")
+
+
+cases_group = AppGroup("cases", help="Cases.")
+
+
+@cases_group.command("recount")
+def recount_command() -> None:
+    """Count the cases per organization and status again, from the cases (the lists' totals read these counts)."""
+    from support_community.cases.services.status_counts import recount
+    from support_community.extensions import db
+
+    report = recount()
+    db.session.commit()
+    click.echo(
+        f"{report.cases} case(s) of {report.organizations} organization(s) counted; "
+        f"{report.corrected} count(s) corrected."
+    )

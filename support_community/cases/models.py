@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import (
+    DDL,
     JSON,
     Boolean,
     ColumnElement,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    event,
     func,
     text,
 )
@@ -140,6 +142,11 @@ class Case(Base):
             "id",
         ),
         Index("ix_cases_org_created", "organization_id", "created_at"),
+        # "All my clients" by last activity (the page everyone lands on): walked newest first and
+        # filtered by status and organization from the index alone, it stops after one page where
+        # the person's organizations hold many of the cases, instead of sorting all of them.
+        # PostgreSQL's planner chooses it when they do (SQLite's keeps the index above).
+        Index("ix_cases_activity", "last_activity_at", "id", "status", "organization_id"),
         # The list's "opened by" choices: who opened cases in this organization.
         Index("ix_cases_org_opener", "organization_id", "opened_by_sub"),
         # The agents' queue.
@@ -167,6 +174,22 @@ class Case(Base):
     assignee: Mapped[Person | None] = relationship(foreign_keys=[assignee_sub], lazy="joined")
     product: Mapped[Product] = relationship(lazy="joined", innerjoin=True)
     category: Mapped[Category | None] = relationship(lazy="joined")
+
+
+class CaseStatusCount(Base):
+    """How many cases of an organization have a status: the lists' totals read these, not the cases.
+
+    Kept by triggers on ``cases`` (``STATUS_COUNT_TRIGGERS``), in the transaction that inserts,
+    deletes or changes the status or organization of a case, however it is written (the
+    services, a bulk insert, SQL by hand): ``total = total + 1`` on the row itself, so two
+    transactions at once each add their own. ``community cases recount`` rebuilds them.
+    """
+
+    __tablename__ = "case_status_counts"
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    status: Mapped[Status] = mapped_column(_enum(Status), primary_key=True)
+    total: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class MessageKind(enum.StrEnum):
@@ -256,3 +279,75 @@ Index("ix_cases_subject_search", search_vector(Case.subject), postgresql_using="
 Index("ix_case_messages_body_search", search_vector(CaseMessage.body), postgresql_using="gin").ddl_if(
     dialect="postgresql"
 )
+
+
+# -- the counts per organization and status, kept by the database ------------------------------
+# Triggers rather than Python: they see the row as the database has it (a status changed by a
+# transaction that committed a moment ago included), and every way of writing a case, bulk
+# inserts too. An UPDATE touches the two counters in the order of (organization, status), so
+# two opposite changes at once wait for each other instead of deadlocking. The migration
+# that adds them (``d2f7a8c41e90``) holds a copy of this SQL, as migrations do.
+STATUS_COUNT_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "postgresql": (
+        """
+        CREATE OR REPLACE FUNCTION case_status_counts_follow() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE'
+                    AND (NEW.organization_id, NEW.status) < (OLD.organization_id, OLD.status)) THEN
+                INSERT INTO case_status_counts AS counted (organization_id, status, total)
+                VALUES (NEW.organization_id, NEW.status, 1)
+                ON CONFLICT (organization_id, status) DO UPDATE SET total = counted.total + 1;
+            END IF;
+            IF TG_OP IN ('UPDATE', 'DELETE') THEN
+                UPDATE case_status_counts SET total = total - 1
+                WHERE organization_id = OLD.organization_id AND status = OLD.status;
+            END IF;
+            IF TG_OP = 'UPDATE' AND (NEW.organization_id, NEW.status) > (OLD.organization_id, OLD.status) THEN
+                INSERT INTO case_status_counts AS counted (organization_id, status, total)
+                VALUES (NEW.organization_id, NEW.status, 1)
+                ON CONFLICT (organization_id, status) DO UPDATE SET total = counted.total + 1;
+            END IF;
+            RETURN NULL;
+        END
+        $$
+        """,
+        "CREATE TRIGGER case_status_counts_on_insert AFTER INSERT ON cases"
+        " FOR EACH ROW EXECUTE FUNCTION case_status_counts_follow()",
+        "CREATE TRIGGER case_status_counts_on_update AFTER UPDATE OF status, organization_id ON cases"
+        " FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status"
+        " OR OLD.organization_id IS DISTINCT FROM NEW.organization_id)"
+        " EXECUTE FUNCTION case_status_counts_follow()",
+        "CREATE TRIGGER case_status_counts_on_delete AFTER DELETE ON cases"
+        " FOR EACH ROW EXECUTE FUNCTION case_status_counts_follow()",
+    ),
+    # SQLite has one writer at a time: the order of the two statements cannot matter there.
+    "sqlite": (
+        """
+        CREATE TRIGGER case_status_counts_on_insert AFTER INSERT ON cases BEGIN
+            INSERT INTO case_status_counts (organization_id, status, total)
+            VALUES (NEW.organization_id, NEW.status, 1)
+            ON CONFLICT (organization_id, status) DO UPDATE SET total = total + 1;
+        END
+        """,
+        """
+        CREATE TRIGGER case_status_counts_on_update AFTER UPDATE OF status, organization_id ON cases
+        WHEN OLD.status IS NOT NEW.status OR OLD.organization_id IS NOT NEW.organization_id BEGIN
+            UPDATE case_status_counts SET total = total - 1
+            WHERE organization_id = OLD.organization_id AND status = OLD.status;
+            INSERT INTO case_status_counts (organization_id, status, total)
+            VALUES (NEW.organization_id, NEW.status, 1)
+            ON CONFLICT (organization_id, status) DO UPDATE SET total = total + 1;
+        END
+        """,
+        """
+        CREATE TRIGGER case_status_counts_on_delete AFTER DELETE ON cases BEGIN
+            UPDATE case_status_counts SET total = total - 1
+            WHERE organization_id = OLD.organization_id AND status = OLD.status;
+        END
+        """,
+    ),
+}
+
+for _dialect, _statements in STATUS_COUNT_TRIGGERS.items():
+    for _statement in _statements:
+        event.listen(Case.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect))

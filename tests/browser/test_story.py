@@ -103,9 +103,8 @@ def test_an_accountant_manages_cases_in_his_clients_name_from_registration_to_ha
     note = f"Looks like the known quarter-end bug ({uuid.uuid4().hex[:6]})."
     agent.page.fill("#body", reply)
     agent.submit("main form[action$='/messages']")
-    agent.page.fill("#body", note)
-    agent.page.check("#internal")
-    agent.submit("main form[action$='/messages']")
+    agent.page.fill("#note-body", note)
+    agent.submit("main form[action$='/notes']")
     assert agent.page.locator("#conversation .message-internal").filter(has_text=note).count() == 1
 
     # The accountant sees the reply, never the internal note.

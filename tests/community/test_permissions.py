@@ -53,7 +53,7 @@ for _path in ("/agent", f"/agent/cases/{SOME_CASE}", f"/agent/cases/{SOME_CASE}/
         ("GET", _path, MEMBER, 403),
         ("GET", _path, AGENT, 200 if _path == "/agent" else 404),
     ]
-for _action in ("messages", "status", "assignee", "severity"):
+for _action in ("messages", "notes", "status", "assignee", "severity"):
     _path = f"/agent/cases/{SOME_CASE}/{_action}"
     ROUTES += [
         ("POST", _path, ANONYMOUS, 401),

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from shared.database import rowcount, utcnow
 from support_community.auth.models import PersonOrganization
 from support_community.cases.emails.conversation import send_agent_replied, send_customer_replied
+from support_community.cases.emails.statuses import send_status_changed
 from support_community.cases.models import (
     Attachment,
     Case,
@@ -174,17 +175,30 @@ def customer_reply(
 
 
 def agent_reply(
-    case: Case, *, actor: Person, body: str | None, internal: bool = False, uploads: Sequence[attachments.Upload] = ()
+    case: Case,
+    *,
+    actor: Person,
+    body: str | None,
+    internal: bool = False,
+    uploads: Sequence[attachments.Upload] = (),
+    status: Status | None = None,
 ) -> CaseMessage:
     """An agent's public reply (mailed to the customer side) or internal note (shown to agents only).
 
     Files attached to an internal note are as internal as the note. An internal note
     leaves the case's last activity alone: customers see that date, and it must not
-    tell them that something happened behind the scenes. Raises ``CaseError`` (an
-    empty message, a file refused) before anything is written.
+    tell them that something happened behind the scenes. With a ``status`` other than
+    the current one the case moves to it in the same step, and the customer side gets
+    one mail: the status change with the reply in it (for an internal note: the change
+    alone). Raises ``CaseError`` (an empty message, a file refused) or
+    ``statuses.StatusChangeError`` (a move the agents' table does not allow) before
+    anything is written.
     """
     text = clean_body(body, what="body")
     checked = attachments.check_files(uploads, case=case)
+    new_status = status if status is not None and status != case.status else None
+    if new_status is not None and new_status not in statuses.allowed_next(case, by_agent=True):
+        raise statuses.InvalidTransitionError()
     now = utcnow()
     message = CaseMessage(
         case_id=case.id,
@@ -198,10 +212,18 @@ def agent_reply(
     db.session.add(message)
     if not internal:
         case.last_activity_at = now
+    old_status = case.status
+    if new_status is not None:
+        # The status machine's own record (history, solved/closed times, last activity); its mail is sent below.
+        statuses.record_change(case, old_status, new_status, actor=actor, now=now)
     db.session.flush()
     if checked:
         attachments.store_files(case, checked, actor=actor, message=message, internal=internal)
-    if not internal:
+    if new_status is not None:
+        send_status_changed(
+            case, old_status.value, new_status.value, actor=actor, comment=None if internal else message, by_agent=True
+        )
+    elif not internal:
         send_agent_replied(case, message, actor=actor)
     return message
 

@@ -4,7 +4,9 @@ Each list is one query for its rows (and one for its total), whatever the filter
 page or the number of organizations: the opener, product and category come with the
 case (joined), and the organizations of "All my clients" are a sub-query of the
 person's rows of ``person_organizations`` (``auth.access``), never a list of ids. Pages are counted by offset, up to
-``MAX_PAGE``; beyond that a search or a filter finds a case faster than paging.
+``MAX_PAGE``; beyond that a search or a filter finds a case faster than paging. The totals
+per status are summed from ``case_status_counts`` (a few rows per organization, kept by the
+database), and a list filtered by status alone takes its total from them.
 
 Full-text search on PostgreSQL uses ``to_tsvector('simple', …)`` with
 ``websearch_to_tsquery`` on the GIN expression indexes of the subject and of the
@@ -21,12 +23,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Row, Select, and_, any_, bindparam, case, false, func, or_, select, text, union
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import QueryableAttribute
 
 from support_community.cases.models import (
     OPEN_STATUSES,
     SEARCH_CONFIGURATION,
     Case,
     CaseMessage,
+    CaseStatusCount,
     MessageKind,
     Person,
     Severity,
@@ -272,8 +276,10 @@ def openers(org_id: uuid.UUID | str) -> list[Row]:
     )
 
 
-def _persons_organizations(sub: str, organization: str = "") -> ColumnElement[bool]:
-    """``organization_id`` among the person's organizations (``auth.access``'s rows), optionally only the one
+def _persons_organizations(
+    sub: str, organization: str = "", *, column: QueryableAttribute[uuid.UUID] = Case.organization_id
+) -> ColumnElement[bool]:
+    """``column`` among the person's organizations (``auth.access``'s rows), optionally only the one
     whose id is ``organization`` or those a search for it finds: one condition, whatever their number."""
     from support_community.auth.models import PersonOrganization
     from support_community.auth.organizations import matching
@@ -286,7 +292,7 @@ def _persons_organizations(sub: str, organization: str = "") -> ColumnElement[bo
             condition = matching(organization)
             if condition is not None:
                 theirs = theirs.where(condition)
-    return Case.organization_id.in_(theirs)
+    return column.in_(theirs)
 
 
 def across_query(sub: str, filters: CaseFilters) -> Select:
@@ -317,12 +323,21 @@ def cases_across(sub: str, filters: CaseFilters, *, totals: dict[Status, int] | 
 
 
 def status_totals(sub: str, org_id: uuid.UUID | None = None) -> dict[Status, int]:
-    """How many cases of the person's organizations (or of one) have each status (one query)."""
-    where = Case.organization_id == org_id if org_id is not None else _persons_organizations(sub)
-    rows = db.session.execute(select(Case.status, func.count()).where(where).group_by(Case.status))
+    """How many cases of the person's organizations (or of one) have each status (one query).
+
+    Read off ``case_status_counts`` (at most five rows per organization, kept by the database
+    as cases change), not off the cases: the same few milliseconds for 100 or 100,000 cases.
+    """
+    organizations = (
+        CaseStatusCount.organization_id == org_id
+        if org_id is not None
+        else _persons_organizations(sub, column=CaseStatusCount.organization_id)
+    )
+    counted = select(CaseStatusCount.status, func.sum(CaseStatusCount.total)).where(organizations)
+    rows = db.session.execute(counted.group_by(CaseStatusCount.status))
     totals = dict.fromkeys(Status, 0)
     for status, number in rows:
-        totals[Status(status)] = int(number)
+        totals[Status(status)] = int(number or 0)
     return totals
 
 

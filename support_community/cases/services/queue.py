@@ -4,27 +4,46 @@ Agents work across organizations: nothing here filters by the token's ``orgs``.
 Who counts as an agent is decided by the token's ``roles`` at the route (see
 ``support_community.permissions``); these functions trust their caller on that.
 The filters an agent chose last are remembered (``QueuePreference``) and the
-queue opens on them again, also after signing out.
+queue opens on them again, also after signing out; at first it opens on the
+"unassigned and mine" view. Named views (``VIEWS``) are one click away, each with
+its count (``view_counts``: one query). A search (``q``) looks at the case number,
+the subject, the whole conversation (internal notes too: agents see them) and the
+organization's name; it is not remembered.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select, union
 from sqlalchemy import case as sql_case
 from sqlalchemy.exc import IntegrityError
 
 from support_community.cases.labels import SEVERITY_ORDER
-from support_community.cases.models import OPEN_STATUSES, Case, Person, QueuePreference, Severity, Status
+from support_community.cases.models import (
+    OPEN_STATUSES,
+    SEARCH_CONFIGURATION,
+    Case,
+    CaseMessage,
+    Person,
+    QueuePreference,
+    Severity,
+    Status,
+    search_vector,
+)
 from support_community.extensions import db
 
 PER_PAGE = 25
 STATUS_KEYWORDS = ("open", "all")
 SORTS = ("activity", "severity")
-FILTER_NAMES = ("status", "severity", "product", "organization", "assignee", "sort")
+FILTER_NAMES = ("status", "severity", "product", "organization", "assignee", "sort", "q")
+QUERY_MAX = 200
+# Searching for more words than this finds nothing more useful, and costs a condition each (SQLite).
+SEARCH_WORDS_MAX = 8
+_NUMBER = re.compile(r"^CS-\d{4}-\d{1,9}$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -35,8 +54,9 @@ class QueueFilters:
     severity: str = ""  # "" (any) or a severity
     product: str = ""  # "" (any) or a product key
     organization: str = ""  # part of the organization's name, or its id
-    assignee: str = "me"  # "me", "unassigned", "any" or an agent's sub
+    assignee: str = "me"  # "me", "me_or_unassigned", "unassigned", "any" or an agent's sub
     sort: str = "activity"  # "activity" (latest first) or "severity" (highest first)
+    q: str = ""  # a search: number, subject, conversation, organization
 
     @classmethod
     def parse(cls, values: Mapping[str, object]) -> QueueFilters:
@@ -64,6 +84,7 @@ class QueueFilters:
             organization=text("organization"),
             assignee=assignee,
             sort=sort,
+            q=" ".join(text("q", QUERY_MAX).split()),
         )
 
     def as_dict(self) -> dict[str, str]:
@@ -73,6 +94,48 @@ class QueueFilters:
     def is_my_open_cases(self) -> bool:
         return self == QueueFilters()
 
+    @property
+    def view(self) -> str | None:
+        """The name of the view these filters are (whatever the sort), if any."""
+        for name, filters in VIEWS.items():
+            if replace(self, sort=filters.sort) == filters:
+                return name
+        return None
+
+
+# The queue's views, in the order the page shows them; the first is where the queue opens at first.
+VIEWS: dict[str, QueueFilters] = {
+    "inbox": QueueFilters(assignee="me_or_unassigned"),
+    "unassigned": QueueFilters(assignee="unassigned"),
+    "mine": QueueFilters(),
+    "waiting": QueueFilters(status=Status.WAITING_FOR_CUSTOMER.value, assignee="any"),
+    "open": QueueFilters(assignee="any"),
+}
+FIRST_VIEW = "inbox"
+
+
+def view_counts(agent: Person) -> dict[str, int]:
+    """How many cases each view holds: one aggregate over the open cases.
+
+    The open cases are found through the index on (status, last activity), so the work
+    follows the number of open cases, not of every case ever closed.
+    """
+    unassigned, mine, waiting, every_open = db.session.execute(
+        select(
+            func.count().filter(Case.assignee_sub.is_(None)),
+            func.count().filter(Case.assignee_sub == agent.sub),
+            func.count().filter(Case.status == Status.WAITING_FOR_CUSTOMER),
+            func.count(),
+        ).where(Case.status.in_(OPEN_STATUSES))
+    ).one()
+    return {
+        "inbox": unassigned + mine,
+        "unassigned": unassigned,
+        "mine": mine,
+        "waiting": waiting,
+        "open": every_open,
+    }
+
 
 def has_filter_arguments(args: Mapping[str, object]) -> bool:
     return any(name in args for name in FILTER_NAMES)
@@ -81,19 +144,22 @@ def has_filter_arguments(args: Mapping[str, object]) -> bool:
 def choose_filters(agent: Person, args: Mapping[str, object]) -> QueueFilters:
     """The queue's filters for this visit, remembered for the next one (also after signing out).
 
-    ``view=mine`` asks for "my open cases"; filters in ``args`` are a new choice;
-    without either, the agent's last choice (at first: "my open cases").
+    ``view=<name>`` asks for one of ``VIEWS``; filters in ``args`` are a new choice;
+    without either, the agent's last choice (at first: "unassigned and mine"). A search
+    is not a choice to come back to: with ``q`` nothing is remembered.
     """
     preference = db.session.get(QueuePreference, agent.sub)
-    if args.get("view") == "mine":
-        filters = QueueFilters()
+    view = args.get("view")
+    if isinstance(view, str) and view in VIEWS:
+        filters = VIEWS[view]
     elif has_filter_arguments(args):
         filters = QueueFilters.parse(args)
     elif preference is not None:
         filters = QueueFilters.parse(preference.filters or {})
     else:
-        filters = QueueFilters()
-    _remember(agent, preference, filters)
+        filters = VIEWS[FIRST_VIEW]
+    if not filters.q:
+        _remember(agent, preference, filters)
     return filters
 
 
@@ -155,11 +221,45 @@ def _filtered(query: Select, filters: QueueFilters, *, agent: Person) -> Select:
         query = query.where(_organization_condition(filters.organization))
     if filters.assignee == "me":
         query = query.where(Case.assignee_sub == agent.sub)
+    elif filters.assignee == "me_or_unassigned":
+        query = query.where(or_(Case.assignee_sub == agent.sub, Case.assignee_sub.is_(None)))
     elif filters.assignee == "unassigned":
         query = query.where(Case.assignee_sub.is_(None))
     elif filters.assignee != "any":
         query = query.where(Case.assignee_sub == filters.assignee)
+    if filters.q:
+        query = query.where(search_condition(filters.q))
     return query
+
+
+def _like_pattern(term: str) -> str:
+    return "%" + term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def search_condition(q: str) -> ColumnElement[bool]:
+    """The cases an agent's search finds: by number, subject, any message (internal notes too) or organization.
+
+    A whole case number finds that case only. Otherwise a case is found when its subject or
+    one of its messages holds every word (PostgreSQL: the full-text indexes of the subject and
+    of the messages; SQLite: ``LIKE``), or when the organization's name contains the text.
+    """
+    q = " ".join(q.split())[:QUERY_MAX]
+    if _NUMBER.match(q):
+        return Case.number == q.upper()
+    in_organization = func.lower(Case.organization_name).like(_like_pattern(q), escape="\\")
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = func.websearch_to_tsquery(SEARCH_CONFIGURATION, bindparam("agent_search", q))
+        subject_hits = select(Case.id).where(search_vector(Case.subject).op("@@")(query))
+        message_hits = select(CaseMessage.case_id).where(search_vector(CaseMessage.body).op("@@")(query))
+        return or_(Case.id.in_(union(subject_hits, message_hits)), in_organization)
+    patterns = [_like_pattern(word) for word in q.replace('"', " ").split()[:SEARCH_WORDS_MAX]]
+    if not patterns:
+        return in_organization
+    in_subject = and_(*(func.lower(Case.subject).like(p, escape="\\") for p in patterns))
+    in_a_message = Case.id.in_(
+        select(CaseMessage.case_id).where(*(func.lower(CaseMessage.body).like(p, escape="\\") for p in patterns))
+    )
+    return or_(in_subject, in_a_message, in_organization)
 
 
 def _statuses(filters: QueueFilters) -> tuple[Status, ...]:

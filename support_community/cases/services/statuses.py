@@ -107,7 +107,7 @@ def _check(case: Case, new: Status, *, by_agent: bool, now: dt.datetime) -> None
         raise ReopenWindowClosedError(reopen_days())
 
 
-def _record(case: Case, old: Status, new: Status, *, actor: Person, now: dt.datetime) -> CaseEvent:
+def record_change(case: Case, old: Status, new: Status, *, actor: Person, now: dt.datetime) -> CaseEvent:
     case.status = new
     if new == Status.SOLVED:
         case.solved_at = now
@@ -154,7 +154,7 @@ def change_status(
     now = utcnow()
     _check(case, new, by_agent=by_agent, now=now)
     old = case.status
-    event = _record(case, old, new, actor=actor, now=now)
+    event = record_change(case, old, new, actor=actor, now=now)
     message = None
     text = (comment or "").strip()
     if text:
@@ -188,6 +188,6 @@ def customer_replied(case: Case, *, actor: Person) -> CaseEvent | None:
     if case.status != Status.WAITING_FOR_CUSTOMER:
         return None
     now = utcnow()
-    event = _record(case, case.status, Status.IN_PROGRESS, actor=actor, now=now)
+    event = record_change(case, case.status, Status.IN_PROGRESS, actor=actor, now=now)
     db.session.flush()
     return event

@@ -1,4 +1,4 @@
-"""The agents' queue: every organization, filters, counts per status, the remembered choice, constant queries."""
+"""The agents' queue: views and their counts, filters, search, the remembered choice, constant queries."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import delete, event, insert
 
 from shared.database import utcnow
-from support_community.cases.models import Case, QueuePreference, Severity, Status
+from support_community.cases.models import Case, CaseMessage, MessageKind, QueuePreference, Severity, Status
 from support_community.extensions import db
 from tests.community.auth.fake_op import org
 from tests.community.factories import make_agent, make_case, make_person, make_product
@@ -33,17 +33,47 @@ def test_a_customer_cannot_open_the_queue(community_client, login):
     assert community_client.get("/agent").status_code == 403
 
 
-def test_the_queue_opens_on_my_open_cases(community_client, agent):
+def test_the_queue_opens_on_the_unassigned_cases_and_mine_not_on_an_empty_my_cases(community_client, agent):
     customer = make_person()
     mine = make_case(customer, assignee=agent, status=Status.IN_PROGRESS)
     mine_solved = make_case(customer, assignee=agent, status=Status.SOLVED)
     colleagues = make_case(customer, assignee=make_agent(name="Eva Claes"))
-    unassigned = make_case(customer)
+    unassigned_high = make_case(customer, severity=Severity.HIGH)
 
     page = get(community_client)
 
-    assert rows(page) == [mine.number]
-    assert mine_solved.number not in page and colleagues.number not in page and unassigned.number not in page
+    assert set(rows(page)) == {mine.number, unassigned_high.number}
+    assert mine_solved.number not in page and colleagues.number not in page
+    assert "<h1>Unassigned and mine</h1>" in page
+
+
+def test_each_view_shows_how_many_cases_it_holds_and_opens_with_one_click(community_client, agent):
+    customer = make_person()
+    eva = make_agent(name="Eva Claes")
+    mine = [make_case(customer, assignee=agent, status=Status.IN_PROGRESS) for _ in range(2)]
+    waiting_on_mine = make_case(customer, assignee=agent, status=Status.WAITING_FOR_CUSTOMER)
+    unassigned = [make_case(customer) for _ in range(3)]
+    hers_waiting = make_case(customer, assignee=eva, status=Status.WAITING_FOR_CUSTOMER)
+    make_case(customer, assignee=agent, status=Status.SOLVED)  # not open: in no count
+    make_case(customer, status=Status.CLOSED)
+
+    page = get(community_client)
+
+    for label, number, view in (
+        ("Unassigned and mine", 6, "inbox"),
+        ("Unassigned", 3, "unassigned"),
+        ("Mine", 3, "mine"),
+        ("Waiting for customer", 2, "waiting"),
+        ("All open", 7, "open"),
+    ):
+        assert re.search(rf'<a href="/agent\?view={view}"[^>]*>{label} \({number}\)</a>', page), label
+    assert re.search(r'<a href="/agent\?view=inbox" aria-current="true">', page)
+    assert set(rows(get(community_client, view="unassigned"))) == {c.number for c in unassigned}
+    assert set(rows(get(community_client, view="mine"))) == {c.number for c in [*mine, waiting_on_mine]}
+    assert set(rows(get(community_client, view="waiting"))) == {waiting_on_mine.number, hers_waiting.number}
+    assert len(rows(get(community_client, view="open"))) == 7
+    # The view chosen last is where the queue opens next time.
+    assert set(rows(get(community_client))) == set(rows(get(community_client, view="open")))
 
 
 def test_the_queue_spans_every_organization(community_client, agent):
@@ -218,7 +248,12 @@ def _queries_of(community_client, url: str) -> int:
 
 @pytest.mark.parametrize(
     "url",
-    ["/agent", "/agent?assignee=any&status=all&sort=severity", "/agent?assignee=unassigned&organization=client&page=2"],
+    [
+        "/agent",
+        "/agent?assignee=any&status=all&sort=severity",
+        "/agent?assignee=unassigned&organization=client&page=2",
+        "/agent?status=all&assignee=any&q=question",
+    ],
 )
 def test_the_queue_runs_the_same_number_of_queries_for_1_10_and_1000_cases(community_client, agent, url):
     counts = []
@@ -228,3 +263,74 @@ def test_the_queue_runs_the_same_number_of_queries_for_1_10_and_1000_cases(commu
         get(community_client, url)  # the first request writes the agent's row and remembered choice
         counts.append(_queries_of(community_client, url))
     assert counts[0] == counts[1] == counts[2], counts
+
+
+# -- the search box -------------------------------------------------------------------------------
+def test_the_queue_has_a_search_box_named_q(community_client, agent):
+    page = get(community_client)
+    assert re.search(r'<input[^>]*id="q"[^>]*name="q"[^>]*type="search"|<input[^>]*type="search"[^>]*name="q"', page)
+
+
+def add_message(case, author, body: str, *, kind: MessageKind = MessageKind.REPLY) -> None:
+    db.session.add(
+        CaseMessage(
+            case_id=case.id,
+            author_sub=author.sub,
+            author=author,
+            kind=kind,
+            body=body,
+            by_agent=kind == MessageKind.INTERNAL_NOTE,
+            created_at=utcnow(),
+        )
+    )
+    db.session.flush()
+
+
+def _search(client, q: str) -> list[str]:
+    return rows(get(client, status="all", assignee="any", q=q))
+
+
+def test_an_agent_finds_a_case_by_its_number_subject_conversation_or_organization(community_client, agent):
+    customer = make_person()
+    by_subject = make_case(customer, subject="Payslips missing for March", organization_name="Bakkerij Peeters BV")
+    by_reply = make_case(customer, subject="Question", organization_name="Garage Janssens NV")
+    add_message(by_reply, customer, "The VAT return shows a rounding difference.")
+    by_organization = make_case(customer, subject="Login", organization_name="Brouwerij Het Anker")
+    closed_elsewhere = make_case(
+        make_person(), subject="Old", status=Status.CLOSED, assignee=make_agent(), organization_name="Other"
+    )
+
+    assert _search(community_client, "payslips march") == [by_subject.number]
+    assert _search(community_client, "rounding difference") == [by_reply.number]
+    assert _search(community_client, "het anker") == [by_organization.number]
+    # Whatever its status or assignee, a number finds the one case.
+    assert _search(community_client, closed_elsewhere.number.lower()) == [closed_elsewhere.number]
+    assert _search(community_client, "zanzibar") == []
+
+
+def test_an_agent_finds_a_case_by_the_words_of_an_internal_note(community_client, agent):
+    customer = make_person()
+    case = make_case(customer, subject="Printing")
+    add_message(case, agent, "Quokka: the customer's printer driver is outdated.", kind=MessageKind.INTERNAL_NOTE)
+    make_case(customer, subject="Something else")
+
+    assert _search(community_client, "quokka") == [case.number]
+
+
+def test_a_search_is_not_the_view_the_queue_opens_on_next_time(community_client, agent):
+    unassigned = make_case(make_person(), subject="Invoices")
+    make_case(make_person(), subject="Payroll", assignee=make_agent())
+    get(community_client, view="unassigned")
+
+    assert _search(community_client, "payroll") != []
+    page = get(community_client)
+
+    assert rows(page) == [unassigned.number]
+    assert db.session.get(QueuePreference, agent.sub).filters["q"] == ""
+
+
+def test_a_search_with_like_wildcards_finds_only_what_is_typed(community_client, agent):
+    customer = make_person()
+    make_case(customer, subject="Payslips", organization_name="Bakkerij Peeters BV")
+    assert _search(community_client, "100%_") == []
+    assert _search(community_client, "%") == []

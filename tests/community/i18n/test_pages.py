@@ -412,8 +412,15 @@ def mail_preferences_saved(v: Visit):
 # -- the agent's pages ---------------------------------------------------------------------------------
 @page(
     "agents.queue",
-    nl=["Mijn open cases", "Kritiek", "Bakkerij Peeters BV", "Panda Boekhouding", "1 case"],
-    fr=["Mes cas ouverts", "Critique", "Bakkerij Peeters BV", "Panda Comptabilité", "1 cas"],
+    nl=["Niet toegewezen en van mij", "Cases zoeken", "Kritiek", "Bakkerij Peeters BV", "Panda Boekhouding", "1 case"],
+    fr=[
+        "Non attribués et les miens",
+        "Rechercher des cas",
+        "Critique",
+        "Bakkerij Peeters BV",
+        "Panda Comptabilité",
+        "1 cas",
+    ],
 )
 def agent_queue(v: Visit):
     return v.agent().get("/agent")
@@ -456,6 +463,25 @@ def agent_case(v: Visit):
 @page("agents.case_reply", nl=["Uw interne notitie is toegevoegd."], fr=["Votre note interne a été ajoutée."])
 def agent_note_added(v: Visit):
     return _post_agent(v, "messages", {"body": "Doorgestuurd naar het ontwikkelteam.", "internal": "y"})
+
+
+@page("agents.case_note", nl=["Uw interne notitie is toegevoegd."], fr=["Votre note interne a été ajoutée."])
+def agent_note_from_its_own_form(v: Visit):
+    return _post_agent(v, "notes", {"note-body": "Doorgestuurd naar het ontwikkelteam."})
+
+
+@page("agents.case_note", 400, nl=["Schrijf eerst een notitie."], fr=["Écrivez d’abord une note."])
+def agent_note_empty(v: Visit):
+    return _post_agent(v, "notes", {"note-body": ""}, follow=False)
+
+
+@page(
+    "agents.case_reply",
+    nl=["Uw antwoord is naar de klant verstuurd.", "Wacht op klant"],
+    fr=["Votre réponse a été envoyée au client.", "En attente du client"],
+)
+def agent_reply_with_a_status(v: Visit):
+    return _post_agent(v, "messages", {"body": "Welke versie gebruikt u?", "new_status": "waiting_for_customer"})
 
 
 @page(

@@ -66,7 +66,7 @@ def test_the_search_is_a_form_of_its_own_so_enter_in_it_never_sends_the_reply(
     page = main_of(community_client.get(f"/agent/cases/{dutch_case.id}"))
     reply = page.split('action="/agent/cases/', 1)[1].split("</form>", 1)[0]
     assert 'form="kb-find"' in reply  # the search field and its button belong to the other form
-    assert reply.index("Add to the case") < reply.index("Insert link")  # Tab reaches the reply's button first
+    assert reply.index("Send reply to customer") < reply.index("Insert link")  # Tab reaches the reply's button first
 
 
 def test_insert_without_an_article_explains_itself(community_client, agent_login, dutch_case):
