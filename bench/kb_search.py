@@ -31,6 +31,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.postgres import bench_database, database_url  # noqa: E402
+
+NEEDS = "the benchmark measures PostgreSQL's full-text search"
+
 BUDGET_P95_MS = 50.0
 # Words each language's generated articles are made of; the first few are common, "zebrapad" is rare.
 WORDS = {
@@ -82,40 +86,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--explain", action="store_true", help="print the query plan of a search")
     parser.add_argument("--keep", action="store_true", help="keep the filled database for another run")
     return parser.parse_args()
-
-
-def database_url() -> str:
-    url = next(
-        (
-            os.environ[name]
-            for name in ("BENCH_DATABASE_URL", "COMMUNITY_DATABASE_URL", "TEST_DATABASE_URL")
-            if os.environ.get(name, "").startswith("postgres")
-        ),
-        None,
-    )
-    if not url:
-        sys.exit(
-            "set COMMUNITY_DATABASE_URL (or BENCH_DATABASE_URL) to a PostgreSQL database: "
-            "the benchmark measures PostgreSQL's full-text search"
-        )
-    return url
-
-
-def bench_database(admin_url: str, *, reuse: bool) -> tuple[str, bool]:
-    import sqlalchemy as sa
-
-    admin = sa.engine.make_url(admin_url.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"{admin.database}_bench_kb"
-    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
-        if exists and not reuse:
-            conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-            exists = False
-        if not exists:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return admin.set(database=name).render_as_string(hide_password=False), bool(exists)
 
 
 def fill(db, args: argparse.Namespace) -> None:
@@ -197,7 +167,7 @@ def measure(label: str, run, repeat: int) -> list[float]:
 
 def main() -> None:
     args = parse_args()
-    url, reused = bench_database(database_url(), reuse=args.keep)
+    url, reused = bench_database(database_url(NEEDS), "bench_kb", reuse=args.keep)
     tmp = Path(tempfile.mkdtemp(prefix="community-bench-"))
     os.environ.setdefault("APP_ENV", "development")
     os.environ.setdefault("INSTANCE_PATH", str(tmp))
