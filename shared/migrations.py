@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -32,6 +34,18 @@ def revision(app: Flask, db: Database, migrations_dir: Path, message: str) -> No
     command.revision(alembic_config(app, db, migrations_dir), message=message, autogenerate=True)
 
 
+def include_name_for(metadata: Any) -> Callable[[str | None, str, Any], bool]:
+    """Autogenerate's filter: leaves out the tables a service creates with DDL of its own (SQLite's
+    full-text tables and their shadow tables), whose names start with one of the prefixes in
+    ``metadata.info["unmanaged_tables"]``."""
+    prefixes = tuple(metadata.info.get("unmanaged_tables", ()))
+
+    def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+        return not (type_ == "table" and prefixes and name and name.startswith(prefixes))
+
+    return include_name
+
+
 def run_migrations() -> None:
     """The body of each service's ``migrations/env.py``: engine and metadata come from the app."""
     from alembic import context
@@ -44,6 +58,7 @@ def run_migrations() -> None:
             target_metadata=config.attributes["metadata"],
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=include_name_for(config.attributes["metadata"]),
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -1,4 +1,5 @@
-"""``community catalog import``, ``community demo``, ``community attachments purge`` and ``community cases recount``."""
+"""``community catalog import``, ``community demo``, ``community attachments purge``, ``community cases recount``
+and ``community cases reindex``."""
 
 from __future__ import annotations
 
@@ -104,13 +105,27 @@ cases_group = AppGroup("cases", help="Cases.")
 
 @cases_group.command("recount")
 def recount_command() -> None:
-    """Count the cases per organization and status again, from the cases (the lists' totals read these counts)."""
+    """Count the cases again, from the cases: per organization and status (the lists' totals) and per
+    assignee and status (the agents' queue)."""
+    from support_community.cases.services import queue
     from support_community.cases.services.status_counts import recount
     from support_community.extensions import db
 
     report = recount()
+    queue_corrected = queue.recount()
     db.session.commit()
     click.echo(
         f"{report.cases} case(s) of {report.organizations} organization(s) counted; "
-        f"{report.corrected} count(s) corrected."
+        f"{report.corrected + queue_corrected} count(s) corrected."
     )
+
+
+@cases_group.command("reindex")
+def reindex_command() -> None:
+    """Write every case's search document again, from the cases and their messages (the searches read them)."""
+    from support_community.cases.search_index import reindex
+    from support_community.extensions import db
+
+    count = reindex()
+    db.session.commit()
+    click.echo(f"{count} case(s) indexed for search.")

@@ -6,9 +6,12 @@ Who counts as an agent is decided by the token's ``roles`` at the route (see
 The filters an agent chose last are remembered (``QueuePreference``) and the
 queue opens on them again, also after signing out; at first it opens on the
 "unassigned and mine" view. Named views (``VIEWS``) are one click away, each with
-its count (``view_counts``: one query). A search (``q``) looks at the case number,
-the subject, the whole conversation (internal notes too: agents see them) and the
-organization's name; it is not remembered.
+its count (``view_counts``). A search (``q``) looks at the case number, the subject,
+the whole conversation (internal notes too: agents see them) and the organization's
+name; it is not remembered.
+
+Nothing here counts every open case: the counts per assignee and status are kept by the
+database (``case_queue_counts``), and the others stop at ``COUNT_LIMIT`` and say so.
 """
 
 from __future__ import annotations
@@ -17,32 +20,34 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select, union
-from sqlalchemy import case as sql_case
+from sqlalchemy import ColumnElement, Select, delete, func, insert, literal_column, or_, select, text
 from sqlalchemy.exc import IntegrityError
 
-from support_community.cases.labels import SEVERITY_ORDER
 from support_community.cases.models import (
     OPEN_STATUSES,
-    SEARCH_CONFIGURATION,
+    SEVERITY_RANK,
     Case,
-    CaseMessage,
+    CaseQueueCount,
     Person,
     QueuePreference,
     Severity,
     Status,
-    search_vector,
 )
+from support_community.cases.search_index import matching_cases
+from support_community.cases.services import sla
 from support_community.extensions import db
 
 PER_PAGE = 25
 STATUS_KEYWORDS = ("open", "all")
-SORTS = ("activity", "severity")
-FILTER_NAMES = ("status", "severity", "product", "organization", "assignee", "sort", "q")
+SORTS = ("activity", "severity", "due")
+FILTER_NAMES = ("status", "severity", "product", "organization", "assignee", "sort", "q", "sla")
 QUERY_MAX = 200
-# Searching for more words than this finds nothing more useful, and costs a condition each (SQLite).
-SEARCH_WORDS_MAX = 8
+# Counts the database does not keep (a filter besides the assignee, a search, the SLA) stop here.
+COUNT_LIMIT = 1_000
+# From this many cases on, SQLite walks the index of the queue's order (see ``queue``).
+WALK_FROM = 2_000
 _NUMBER = re.compile(r"^CS-\d{4}-\d{1,9}$", re.IGNORECASE)
 
 
@@ -55,8 +60,9 @@ class QueueFilters:
     product: str = ""  # "" (any) or a product key
     organization: str = ""  # part of the organization's name, or its id
     assignee: str = "me"  # "me", "me_or_unassigned", "unassigned", "any" or an agent's sub
-    sort: str = "activity"  # "activity" (latest first) or "severity" (highest first)
+    sort: str = "activity"  # "activity" (latest first), "severity" (highest first) or "due" (soonest first)
     q: str = ""  # a search: number, subject, conversation, organization
+    sla: str = ""  # "" (any) or "breaching" (overdue or due soon: ``sla.breaching_condition``)
 
     @classmethod
     def parse(cls, values: Mapping[str, object]) -> QueueFilters:
@@ -85,6 +91,7 @@ class QueueFilters:
             assignee=assignee,
             sort=sort,
             q=" ".join(text("q", QUERY_MAX).split()),
+            sla="breaching" if text("sla") == "breaching" else "",
         )
 
     def as_dict(self) -> dict[str, str]:
@@ -109,32 +116,76 @@ VIEWS: dict[str, QueueFilters] = {
     "unassigned": QueueFilters(assignee="unassigned"),
     "mine": QueueFilters(),
     "waiting": QueueFilters(status=Status.WAITING_FOR_CUSTOMER.value, assignee="any"),
+    "breaching": QueueFilters(assignee="any", sla="breaching", sort="due"),
     "open": QueueFilters(assignee="any"),
 }
 FIRST_VIEW = "inbox"
+# The views counted up to ``COUNT_LIMIT`` (the others' counts are kept by the database, exact).
+CAPPED_VIEWS = frozenset({"breaching"})
 
 
 def view_counts(agent: Person) -> dict[str, int]:
-    """How many cases each view holds: one aggregate over the open cases.
+    """How many cases each view holds, without reading the cases.
 
-    The open cases are found through the index on (status, last activity), so the work
-    follows the number of open cases, not of every case ever closed.
+    The views by assignee and status read the counts the database keeps per assignee and status
+    (``case_queue_counts``, exact: the triggers count in each writer's transaction); the
+    "breaching SLA" view depends on the clock, so its cases are counted from the due times'
+    index up to ``COUNT_LIMIT`` (one more means "more than that").
     """
-    unassigned, mine, waiting, every_open = db.session.execute(
-        select(
-            func.count().filter(Case.assignee_sub.is_(None)),
-            func.count().filter(Case.assignee_sub == agent.sub),
-            func.count().filter(Case.status == Status.WAITING_FOR_CUSTOMER),
-            func.count(),
-        ).where(Case.status.in_(OPEN_STATUSES))
-    ).one()
+    kept = _kept_counts(OPEN_STATUSES)
+    unassigned = sum(kept.get(("", status), 0) for status in OPEN_STATUSES)
+    mine = sum(kept.get((agent.sub, status), 0) for status in OPEN_STATUSES)
+    waiting = sum(total for (_, status), total in kept.items() if status == Status.WAITING_FOR_CUSTOMER)
+    every_open = sum(kept.values())
+    breaching = _capped_count(select(Case.id).where(sla.breaching_condition()))
     return {
         "inbox": unassigned + mine,
         "unassigned": unassigned,
         "mine": mine,
         "waiting": waiting,
+        "breaching": breaching,
         "open": every_open,
     }
+
+
+def is_capped(count: int) -> bool:
+    """A count of ``CAPPED_VIEWS`` stopped at ``COUNT_LIMIT``: the page shows "1,000+"."""
+    return count > COUNT_LIMIT
+
+
+def _kept_counts(statuses: tuple[Status, ...] | None = None) -> dict[tuple[str, Status], int]:
+    """The kept counts per (assignee, status); ``""`` is nobody."""
+    query = select(CaseQueueCount.assignee_sub, CaseQueueCount.status, CaseQueueCount.total)
+    if statuses is not None:
+        query = query.where(CaseQueueCount.status.in_(statuses))
+    rows = db.session.execute(query).all()
+    return {(assignee, Status(status)): int(total) for assignee, status, total in rows if total}
+
+
+def _capped_count(query: Select) -> int:
+    """How many rows ``query`` finds, up to one more than ``COUNT_LIMIT``."""
+    return db.session.scalar(select(func.count()).select_from(query.limit(COUNT_LIMIT + 1).subquery())) or 0
+
+
+def recount() -> int:
+    """Rebuild ``case_queue_counts`` from the cases (written with the triggers off, say); the caller commits.
+
+    Returns how many (assignee, status) counts were wrong. On PostgreSQL the cases are locked
+    against writes until the commit, so no case written meanwhile is missed or counted twice.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("LOCK TABLE cases IN SHARE MODE"))
+    before = _kept_counts()
+    assignee = func.coalesce(Case.assignee_sub, "")
+    db.session.execute(delete(CaseQueueCount))
+    db.session.execute(
+        insert(CaseQueueCount).from_select(
+            [CaseQueueCount.assignee_sub, CaseQueueCount.status, CaseQueueCount.total],
+            select(assignee, Case.status, func.count()).group_by(assignee, Case.status),
+        )
+    )
+    after = _kept_counts()
+    return sum(1 for key in before.keys() | after.keys() if before.get(key, 0) != after.get(key, 0))
 
 
 def has_filter_arguments(args: Mapping[str, object]) -> bool:
@@ -185,11 +236,12 @@ def _remember(agent: Person, preference: QueuePreference | None, filters: QueueF
 class QueuePage:
     filters: QueueFilters
     cases: list[Case]
-    counts: dict[Status, int]  # per status, under every filter but the status
+    counts: dict[Status, int]  # per status, under every filter but the status (at least these when ``capped``)
     total: int  # cases matching every filter
     page: int
     per_page: int
     pages: int = field(init=False)
+    capped: bool = False  # counting stopped after ``COUNT_LIMIT`` cases: the counts and the total are lower bounds
 
     def __post_init__(self) -> None:
         self.pages = max(1, -(-self.total // self.per_page))
@@ -213,53 +265,112 @@ def _organization_condition(text: str) -> ColumnElement[bool]:
 
 def _filtered(query: Select, filters: QueueFilters, *, agent: Person) -> Select:
     """Every filter except the status (the counts per status show all of them)."""
+    return query.where(*_conditions(filters, agent=agent))
+
+
+def _conditions(filters: QueueFilters, *, agent: Person, walk: bool = False) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
     if filters.severity:
-        query = query.where(Case.severity == Severity(filters.severity))
+        conditions.append(Case.severity == Severity(filters.severity))
     if filters.product:
-        query = query.where(Case.product_key == filters.product)
+        conditions.append(Case.product_key == filters.product)
     if filters.organization:
-        query = query.where(_organization_condition(filters.organization))
-    if filters.assignee == "me":
-        query = query.where(Case.assignee_sub == agent.sub)
-    elif filters.assignee == "me_or_unassigned":
-        query = query.where(or_(Case.assignee_sub == agent.sub, Case.assignee_sub.is_(None)))
-    elif filters.assignee == "unassigned":
-        query = query.where(Case.assignee_sub.is_(None))
-    elif filters.assignee != "any":
-        query = query.where(Case.assignee_sub == filters.assignee)
+        conditions.append(_organization_condition(filters.organization))
+    conditions.extend(_assignee_conditions(filters, agent=agent, walk=walk))
     if filters.q:
-        query = query.where(search_condition(filters.q))
-    return query
+        # Walking the order, SQLite checks each case's document rather than reading every case found.
+        conditions.append(_search_condition(filters.q, per_case=walk))
+    if filters.sla == "breaching":
+        conditions.append(sla.breaching_condition())
+    return conditions
 
 
-def _like_pattern(term: str) -> str:
-    return "%" + term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+def _assignee_conditions(filters: QueueFilters, *, agent: Person, walk: bool = False) -> list[ColumnElement[bool]]:
+    assignee = _column(Case.assignee_sub, walk)
+    if filters.assignee == "me":
+        return [assignee == agent.sub]
+    if filters.assignee == "me_or_unassigned":
+        return [or_(assignee == agent.sub, assignee.is_(None))]
+    if filters.assignee == "unassigned":
+        return [assignee.is_(None)]
+    if filters.assignee != "any":
+        return [assignee == filters.assignee]
+    return []
+
+
+def _assignee_keys(filters: QueueFilters, *, agent: Person) -> tuple[str, ...] | None:
+    """The assignees of ``case_queue_counts`` the filter takes (None: all of them)."""
+    if filters.assignee == "me":
+        return (agent.sub,)
+    if filters.assignee == "me_or_unassigned":
+        return (agent.sub, "")
+    if filters.assignee == "unassigned":
+        return ("",)
+    if filters.assignee == "any":
+        return None
+    return (filters.assignee,)
+
+
+def _status_counts(filters: QueueFilters, *, agent: Person) -> tuple[dict[Status, int], bool]:
+    """The cases per status under every filter but the status, and whether they are lower bounds.
+
+    With the assignee as the only filter (every view but "breaching SLA"): the kept counts,
+    exact. With any other filter or a search: counted among the first ``COUNT_LIMIT`` + 1 cases
+    found, in one statement; finding more makes each count "at least" (and the total "more than").
+    """
+    if not (filters.severity or filters.product or filters.organization or filters.q or filters.sla):
+        keys = _assignee_keys(filters, agent=agent)
+        counts: dict[Status, int] = {}
+        for (assignee, status), total in _kept_counts().items():
+            if keys is None or assignee in keys:
+                counts[status] = counts.get(status, 0) + total
+        return counts, False
+    found = _filtered(select(Case.status), filters, agent=agent).limit(COUNT_LIMIT + 1).subquery()
+    rows = db.session.execute(select(found.c.status, func.count()).group_by(found.c.status)).all()
+    counts = {Status(status): int(number) for status, number in rows}
+    return counts, sum(counts.values()) > COUNT_LIMIT
 
 
 def search_condition(q: str) -> ColumnElement[bool]:
     """The cases an agent's search finds: by number, subject, any message (internal notes too) or organization.
 
-    A whole case number finds that case only. Otherwise a case is found when its subject or
-    one of its messages holds every word (PostgreSQL: the full-text indexes of the subject and
-    of the messages; SQLite: ``LIKE``), or when the organization's name contains the text.
+    A whole case number finds that case only. Otherwise a case is found when its search document
+    (``search_index``: number, subject, every message, the organization's name and numbers)
+    holds every word, or when its organization is one whose name, customer number or enterprise
+    number (in any spelling) the text finds, as the organization switcher finds them.
     """
+    return _search_condition(q)
+
+
+def _search_condition(q: str, *, per_case: bool = False) -> ColumnElement[bool]:
+    from support_community.auth.models import PersonOrganization
+    from support_community.auth.organizations import matching
+
     q = " ".join(q.split())[:QUERY_MAX]
     if _NUMBER.match(q):
         return Case.number == q.upper()
-    in_organization = func.lower(Case.organization_name).like(_like_pattern(q), escape="\\")
-    if db.session.get_bind().dialect.name == "postgresql":
-        query = func.websearch_to_tsquery(SEARCH_CONFIGURATION, bindparam("agent_search", q))
-        subject_hits = select(Case.id).where(search_vector(Case.subject).op("@@")(query))
-        message_hits = select(CaseMessage.case_id).where(search_vector(CaseMessage.body).op("@@")(query))
-        return or_(Case.id.in_(union(subject_hits, message_hits)), in_organization)
-    patterns = [_like_pattern(word) for word in q.replace('"', " ").split()[:SEARCH_WORDS_MAX]]
-    if not patterns:
-        return in_organization
-    in_subject = and_(*(func.lower(Case.subject).like(p, escape="\\") for p in patterns))
-    in_a_message = Case.id.in_(
-        select(CaseMessage.case_id).where(*(func.lower(CaseMessage.body).like(p, escape="\\") for p in patterns))
-    )
-    return or_(in_subject, in_a_message, in_organization)
+    in_text = matching_cases(q, agent=True, name="agent_search", per_case=per_case)
+    organizations = matching(q)
+    if organizations is None:
+        return in_text
+    return or_(in_text, Case.organization_id.in_(select(PersonOrganization.organization_id).where(organizations)))
+
+
+def _ordered(query: Select, filters: QueueFilters) -> Select:
+    """The queue's order: the latest activity first, the highest severity first, or the soonest due first."""
+    if filters.sort == "severity":
+        # ``SEVERITY_RANK`` (highest first) as ``ix_cases_queue_severity`` holds it.
+        return query.order_by(SEVERITY_RANK.desc(), Case.last_activity_at.desc(), Case.id)
+    if filters.sort == "due":
+        return query.order_by(*sla.due_order(), Case.last_activity_at.desc(), Case.id)
+    return query.order_by(Case.last_activity_at.desc(), Case.id)
+
+
+def _column(column: Any, walk: bool) -> Any:
+    """``column``, or when SQLite walks the order's index ``+cases.column``: the same values, through no index."""
+    if not walk:
+        return column
+    return literal_column(f"+{Case.__tablename__}.{column.key}", type_=column.type)
 
 
 def _statuses(filters: QueueFilters) -> tuple[Status, ...]:
@@ -271,28 +382,33 @@ def _statuses(filters: QueueFilters) -> tuple[Status, ...]:
 
 
 def queue(filters: QueueFilters, *, agent: Person, page: int = 1, per_page: int = PER_PAGE) -> QueuePage:
-    """One page of the queue and the counts per status: two queries, however many cases or organizations."""
-    count_rows = db.session.execute(
-        _filtered(select(Case.status, func.count()).select_from(Case), filters, agent=agent).group_by(Case.status)
-    ).all()
-    counts = {Status(status): number for status, number in count_rows}
+    """One page of the queue and the counts per status (``_status_counts``): two queries, however many cases.
+
+    When the counts stopped at ``COUNT_LIMIT`` (``capped``) the total is what is known (at least
+    the cases up to this page, and one more when there is a next page), so pages go on past it.
+    """
+    counts, capped = _status_counts(filters, agent=agent)
     statuses = _statuses(filters)
     total = sum(counts.get(status, 0) for status in statuses)
     page = max(1, page)
-    pages = max(1, -(-total // per_page))
-    page = min(page, pages)
+    if not capped:  # (counted up to the limit: the pages go on as long as there are cases)
+        page = min(page, max(1, -(-total // per_page)))
 
-    query = _filtered(select(Case), filters, agent=agent)
+    # SQLite's planner gathers every case of the status (or the assignee) and sorts them; where
+    # there are many, the query walks the index of the queue's order instead, checking the
+    # status and the assignee from the index on the way (``+cases.status`` is looked up through
+    # no index), and stops after a page. PostgreSQL's planner chooses that itself.
+    walk = (capped or total >= WALK_FROM) and db.session.get_bind().dialect.name == "sqlite"
+    chosen = select(Case.id).where(*_conditions(filters, agent=agent, walk=walk))
     if filters.status != "all":
-        query = query.where(Case.status.in_(statuses))
-    if filters.sort == "severity":
-        rank = sql_case(
-            {severity.value: index for index, severity in enumerate(SEVERITY_ORDER)},
-            value=Case.severity,
-            else_=len(SEVERITY_ORDER),
-        )
-        query = query.order_by(rank, Case.last_activity_at.desc(), Case.id)
-    else:
-        query = query.order_by(Case.last_activity_at.desc(), Case.id)
-    cases = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique())
-    return QueuePage(filters=filters, cases=cases, counts=counts, total=total, page=page, per_page=per_page)
+        chosen = chosen.where(_column(Case.status, walk).in_(statuses))
+    # The page's ids first (from an index that holds the order and the filters), then their rows.
+    chosen = _ordered(chosen, filters).limit(per_page + 1).offset((page - 1) * per_page)
+    cases = list(db.session.scalars(_ordered(select(Case).where(Case.id.in_(chosen)), filters)).unique())
+    if capped:
+        # At least the cases before this page, on it, and one more when there is a next page.
+        total = max(total, (page - 1) * per_page + len(cases))
+    cases = cases[:per_page]
+    return QueuePage(
+        filters=filters, cases=cases, counts=counts, total=total, page=page, per_page=per_page, capped=capped
+    )

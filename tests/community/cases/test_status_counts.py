@@ -169,6 +169,19 @@ def test_community_cases_recount_says_what_it_corrected(community, ann):
     assert counted(PEETERS) == {NEW: 1}
 
 
+def test_community_cases_recount_also_rebuilds_the_agents_queue_counts(community, ann):
+    from support_community.cases.models import CaseQueueCount
+
+    open_case(PEETERS, ann)
+    db.session.execute(delete(CaseQueueCount))
+    result = community.test_cli_runner().invoke(args=["cases", "recount"])
+    assert result.exit_code == 0, result.output
+    assert "1 count(s) corrected." in result.output
+    assert [(row.assignee_sub, row.status, row.total) for row in db.session.scalars(select(CaseQueueCount))] == [
+        ("", NEW, 1)
+    ]
+
+
 # -- two agents at the same moment (PostgreSQL: real concurrent transactions) ----------------------
 @pytest.mark.postgres_only
 def test_two_opposite_status_changes_at_once_in_one_organization_both_count(committing_community):
