@@ -12,7 +12,7 @@ from flask import Flask
 
 def init_mfa(app: Flask) -> None:
     from panda_portal.accounts import signals
-    from panda_portal.mfa import passkey_views  # noqa: F401  (its routes join the blueprint)
+    from panda_portal.mfa import passkey_sign_in, passkey_views  # noqa: F401  (their routes join the blueprint)
     from panda_portal.mfa.services.remembered import forget_after_password_change
     from panda_portal.mfa.views import bp
 

@@ -88,3 +88,10 @@ class RenamePasskeyForm(FlaskForm):
         validators=[InputRequired(_l("Give the passkey a name you will recognise.")), Length(max=100)],
     )
     submit = SubmitField(_l("Rename"))
+
+
+class PasskeySignInForm(FlaskForm):
+    """Signing in with a passkey alone: the browser's answer (JSON), and the page to go on to."""
+
+    passkey_response = HiddenField(validators=[InputRequired(), Length(max=PASSKEY_RESPONSE_LIMIT)])
+    next = HiddenField(validators=[Optional(), Length(max=2000)])

@@ -9,6 +9,10 @@ cookie worthless (the mark no longer matches), as does a disabled account.
 
 "Remember this browser" is a second signed cookie, carrying a token whose hash the
 database keeps (``services.remembered``): forgetting the row forgets the browser.
+
+Every way of signing in (the password alone, the password and a second factor, a passkey
+alone) ends in ``finish_sign_in``: the same fresh session, the browser's entry in the list of
+sessions, the new-browser mail, the cookies of the unfinished sign-in cleared.
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
 from panda_portal.accounts.models import Account
+from panda_portal.accounts.session import sign_in as start_session
 from panda_portal.extensions import db
 from panda_portal.mfa.services import remembered, two_step
+from shared.web import safe_next
 
 PENDING_COOKIE = "panda_two_step"
 PENDING_SECONDS = 10 * 60
@@ -72,6 +78,22 @@ def continue_sign_in(account: Account, *, next_path: str) -> Response | None:
     response = redirect(url_for("mfa.second_step", next=next_path) if next_path else url_for("mfa.second_step"))
     token = _serializer("mfa-pending").dumps({"account": str(account.id), "mark": _password_mark(account)})
     _set_cookie(response, PENDING_COOKIE, token, PENDING_SECONDS)
+    return response
+
+
+def finish_sign_in(account: Account, *, methods: tuple[str, ...], next_path: str, remember: bool = False) -> Response:
+    """The one step after which a person is signed in, whichever way they proved who they are.
+
+    Starts a fresh session (``accounts.session.sign_in``: the ``amr``, the browser and address
+    shown on the sessions page, the known browser and the mail announcing a new one), clears
+    what an unfinished sign-in left in this browser, optionally remembers the browser for the
+    second step, and sends the person on to ``next_path``. The caller commits.
+    """
+    start_session(account, methods=methods)
+    response = redirect(safe_next(next_path, url_for("organizations.home")))
+    end_pending(response)
+    if remember:
+        remember_here(response, account)
     return response
 
 

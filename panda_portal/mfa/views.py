@@ -11,7 +11,6 @@ from werkzeug.exceptions import TooManyRequests
 
 from panda_portal.accounts.models import Account
 from panda_portal.accounts.session import current_account, record_second_factor, signed_in_account
-from panda_portal.accounts.session import sign_in as start_session
 from panda_portal.accounts.views import (
     _client_key,
     _config_value,
@@ -88,7 +87,7 @@ def too_many_requests(_error: TooManyRequests) -> ResponseReturnValue:
     message = _("Too many attempts. Please wait a few minutes and try again.")
     retry_after = _retry_after()
     headers = {"Retry-After": str(retry_after)} if retry_after else {}
-    if request.endpoint == "mfa.second_step":
+    if request.endpoint in ("mfa.second_step", "mfa.passkey_sign_in"):
         count_sign_in("throttled")
     return render_template("accounts/too_many_requests.html", message=message), 429, headers
 
@@ -130,11 +129,9 @@ def second_step() -> ResponseReturnValue:
         count_sign_in("failed")
         report_error(error, form)
         return _second_step_page(form, account)
-    start_session(account, methods=("pwd", method))
-    response = redirect(safe_next(next_path, url_for("organizations.home")))
-    pending.end_pending(response)
-    if form.remember.data:
-        pending.remember_here(response, account)
+    response = pending.finish_sign_in(
+        account, methods=("pwd", method), next_path=next_path, remember=bool(form.remember.data)
+    )
     db.session.commit()
     count_sign_in("ok")
     return response
@@ -230,7 +227,7 @@ def set_up() -> ResponseReturnValue:
             session.pop(SETUP_SECRET, None)
             record_second_factor(two_step.OTP)  # the code just given proves the app is at hand
             db.session.commit()
-            return _show_recovery_codes(codes, first_time=True)
+            return _show_recovery_codes(codes, first_time=True, next_path=_next())
     uri = totp.provisioning_uri(secret, account, issuer=_issuer_name())
     status = 400 if request.method == "POST" else 200
     return render_template(
@@ -238,6 +235,7 @@ def set_up() -> ResponseReturnValue:
         form=form,
         qr_code=totp.qr_code_data_uri(uri),
         secret=totp.secret_for_reading(secret),
+        next_path=_next(),
     ), status
 
 
@@ -245,8 +243,8 @@ def _issuer_name() -> str:
     return str(current_app.config["SERVICE_NAME"])
 
 
-def _show_recovery_codes(codes: list[str], *, first_time: bool) -> ResponseReturnValue:
-    return render_template("mfa/recovery_codes.html", codes=codes, first_time=first_time)
+def _show_recovery_codes(codes: list[str], *, first_time: bool, next_path: str = "") -> ResponseReturnValue:
+    return render_template("mfa/recovery_codes.html", codes=codes, first_time=first_time, next_path=next_path)
 
 
 @bp.route("/account/two-step/turn-off", methods=["GET", "POST"])

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -25,6 +25,7 @@ from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
+    CredentialDeviceType,
     PublicKeyCredentialDescriptor,
     ResidentKeyRequirement,
     UserVerificationRequirement,
@@ -39,6 +40,10 @@ from shared.database import utcnow
 
 # The RFC 8176 ``amr`` value of a passkey: a key held by an authenticator.
 HWK = "hwk"
+# ... and of a passkey that may leave the device (synced by a password manager or a platform account).
+SWK = "swk"
+# RFC 8176 "user": the authenticator verified the person (a PIN, a fingerprint, a face), not only their presence.
+USER = "user"
 NAME_MAX_LENGTH = 100
 RESPONSE_MAX_LENGTH = 20_000
 
@@ -207,3 +212,83 @@ def use(account: Account, response: str | None, *, challenge: str | None, ceremo
     passkey.sign_count = verified.new_sign_count
     passkey.last_used_at = utcnow()
     return HWK
+
+
+# -- signing in with a passkey alone (no password) ------------------------------------------
+@dataclass(frozen=True)
+class PasskeySignIn:
+    """Who a passkey signed in, and how (the RFC 8176 ``amr`` values of the session)."""
+
+    account: Account
+    methods: tuple[str, ...]
+
+
+def sign_in_options(ceremony: Ceremony) -> tuple[str, str]:
+    """The options for ``navigator.credentials.get`` without naming any account (a discoverable passkey).
+
+    No e-mail address is asked first and no list of credentials is sent: the page says nothing
+    about who has an account, or a passkey. User verification is required.
+    """
+    options = generate_authentication_options(
+        rp_id=ceremony.rp_id, user_verification=UserVerificationRequirement.REQUIRED
+    )
+    return options_to_json(options), bytes_to_base64url(options.challenge)
+
+
+def sign_in(response: str | None, *, challenge: str | None, ceremony: Ceremony) -> PasskeySignIn:
+    """Check a passkey that signs someone in without a password; ``WrongCodeError`` when it does not.
+
+    The passkey must be registered here, its owner an active account, the signature over
+    ``challenge`` good, and the person verified by the authenticator (UV). Every refusal
+    has the same message: nothing tells whether a passkey or an account exists.
+    """
+    wrong = WrongCodeError(
+        _("This passkey could not sign you in. Use your password instead."), field="passkey_response"
+    )
+    if not challenge:
+        raise wrong
+    try:
+        parsed = _parsed(response)
+    except TwoStepError:
+        raise wrong from None
+    passkey = db.session.execute(select(Passkey).where(Passkey.credential_id == parsed["id"])).scalar_one_or_none()
+    if passkey is None:
+        raise wrong
+    account = db.session.get(Account, passkey.account_id)
+    if account is None or not account.is_active:
+        raise wrong
+    user_handle = (parsed.get("response") or {}).get("userHandle") if isinstance(parsed.get("response"), dict) else None
+    if user_handle is not None:
+        try:
+            if base64url_to_bytes(str(user_handle)) != account.id.bytes:
+                raise wrong
+        except (ValueError, TypeError):
+            raise wrong from None
+    try:
+        verified = verify_authentication_response(
+            credential=parsed,
+            expected_challenge=base64url_to_bytes(challenge),
+            expected_rp_id=ceremony.rp_id,
+            expected_origin=ceremony.origin,
+            credential_public_key=passkey.public_key,
+            credential_current_sign_count=passkey.sign_count,
+            require_user_verification=True,
+        )
+    except (WebAuthnException, ValueError, KeyError, TypeError):
+        raise wrong from None
+    # The counter moves forward in one conditional statement: two requests with answers of the
+    # same counter (a cloned authenticator) cannot both get in. A counter of 0 is a passkey that
+    # keeps none (synced passkeys): the single-use challenge guards those.
+    moved = db.session.execute(
+        update(Passkey)
+        .where(
+            Passkey.id == passkey.id,
+            or_(Passkey.sign_count < verified.new_sign_count, Passkey.sign_count == 0),
+        )
+        .values(sign_count=verified.new_sign_count, last_used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(moved, "rowcount", 1) != 1:
+        raise wrong
+    kind = SWK if verified.credential_device_type == CredentialDeviceType.MULTI_DEVICE else HWK
+    return PasskeySignIn(account=account, methods=(kind, USER))

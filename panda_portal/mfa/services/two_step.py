@@ -6,13 +6,16 @@ the caller's transaction; the views commit.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import gettext as _
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, exists, select
 
 from panda_portal.accounts.models import Account
 from panda_portal.accounts.services.history import record_change
+from panda_portal.accounts.signals import announce
 from panda_portal.extensions import db
-from panda_portal.mfa import emails
+from panda_portal.mfa import emails, signals
 from panda_portal.mfa.errors import AlreadyOnError, NotOnError, WrongCodeError
 from panda_portal.mfa.models import TotpAuthenticator
 from panda_portal.mfa.services import passkeys, recovery_codes, remembered, totp
@@ -29,6 +32,11 @@ def authenticator_of(account: Account) -> TotpAuthenticator | None:
 
 def is_on(account: Account) -> bool:
     return authenticator_of(account) is not None
+
+
+def is_on_for(account_id: Any) -> ColumnElement[bool]:
+    """SQL: whether the account ``account_id`` (a column, or a value) has two-step verification on."""
+    return exists().where(TotpAuthenticator.account_id == account_id)
 
 
 def _wrong_code(field: str = "code") -> WrongCodeError:
@@ -49,6 +57,7 @@ def turn_on(account: Account, secret: str, code: str | None, *, actor: Account) 
     db.session.flush()
     codes = recovery_codes.replace_codes(account)
     record_change("two_step_enabled", account, actor=actor, method="authenticator_app")
+    announce(signals.two_step_enabled, account=account)
     return codes
 
 
@@ -64,6 +73,7 @@ def turn_off(account: Account, *, actor: Account) -> None:
     remembered.forget_all(account, actor=actor, reason="two_step_disabled")
     record_change("two_step_disabled", account, actor=actor)
     emails.send_two_step_disabled(account)
+    announce(signals.two_step_disabled, account=account)
 
 
 def regenerate_recovery_codes(account: Account, *, actor: Account) -> list[str]:

@@ -1,6 +1,7 @@
 // Passkeys: a form marked data-passkey="create" or "get" asks the browser's WebAuthn for a
 // passkey when submitted, puts the answer (JSON) in its passkey_response field and sends it.
-// The options come from the page (a JSON data block named by data-passkey-options).
+// The options come from the page (a JSON data block named by data-passkey-options), or from
+// data-passkey-options-url. A form marked data-passkey-reveal is hidden until the browser can do it.
 (function () {
   "use strict";
 
@@ -62,20 +63,40 @@
     return JSON.stringify(answer);
   }
 
+  // The options: from the page's data block, or (data-passkey-options-url: a sign-in without a
+  // password) fetched when the button is pressed, with the form's CSRF token.
+  function optionsFor(form) {
+    if (!form.dataset.passkeyOptionsUrl) {
+      return Promise.resolve(JSON.parse(document.getElementById(form.dataset.passkeyOptions).textContent));
+    }
+    return fetch(form.dataset.passkeyOptionsUrl, {
+      method: "POST",
+      body: new FormData(form),
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    }).then(function (response) {
+      if (!response.ok) throw new Error("no options");
+      return response.json();
+    });
+  }
+
   document.querySelectorAll("form[data-passkey]").forEach(function (form) {
     var problem = form.querySelector(".passkey-problem");
     if (!window.PublicKeyCredential) {
       if (problem) problem.hidden = false;
       return;
     }
+    if (form.hasAttribute("data-passkey-reveal")) form.hidden = false;
     form.addEventListener("submit", function (event) {
       if (form.dataset.answered === "yes") return;
       event.preventDefault();
       if (!form.reportValidity()) return;
-      var options = JSON.parse(document.getElementById(form.dataset.passkeyOptions).textContent);
-      var asking = form.dataset.passkey === "create"
-        ? navigator.credentials.create({ publicKey: creationOptions(options) })
-        : navigator.credentials.get({ publicKey: requestOptions(options) });
+      if (problem) problem.hidden = true;
+      var asking = optionsFor(form).then(function (options) {
+        return form.dataset.passkey === "create"
+          ? navigator.credentials.create({ publicKey: creationOptions(options) })
+          : navigator.credentials.get({ publicKey: requestOptions(options) });
+      });
       asking.then(function (credential) {
         form.querySelector("input[name=passkey_response]").value = asJSON(credential);
         form.dataset.answered = "yes";
