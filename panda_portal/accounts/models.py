@@ -4,7 +4,7 @@ import datetime as dt
 import re
 import uuid
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Uuid, func
+from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint, Uuid, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from panda_portal.extensions import Base
@@ -87,3 +87,44 @@ class WebSession(WebSessionMixin, Base):
     """A browser's signed-in session at Panda (also the OpenID ``sid``)."""
 
     __tablename__ = "web_sessions"
+
+
+class KnownBrowser(Base):
+    """A browser the person has signed in from before, known by a long-lived random cookie.
+
+    Only the cookie's SHA-256 is stored. A sign-in from a browser not in this table (for
+    an account that has signed in before) is announced by mail.
+    """
+
+    __tablename__ = "known_browsers"
+    __table_args__ = (UniqueConstraint("account_id", "browser_hash"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    browser_hash: Mapped[str] = mapped_column(String(64))
+    first_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EmailChange(Base):
+    """A change of address: confirmed from the new address, undoable from the old one for 7 days.
+
+    Both links are single-use; only their SHA-256 is stored.
+    """
+
+    __tablename__ = "email_changes"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    old_email: Mapped[str] = mapped_column(String(254))
+    new_email: Mapped[str] = mapped_column(String(254))
+    confirm_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirm_expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    undo_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    undo_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    undone_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    account: Mapped[Account] = relationship(lazy="joined")

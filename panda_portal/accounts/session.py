@@ -16,7 +16,7 @@ import secrets
 import time
 import uuid
 
-from flask import abort, g, session
+from flask import abort, g, request, session
 
 from panda_portal.accounts.models import Account, WebSession
 from panda_portal.extensions import db
@@ -44,7 +44,13 @@ def sign_in(account: Account, *, methods: tuple[str, ...] = ("pwd",)) -> None:
         session["second_factor_at"] = session["auth_time"]
     if language_choice:
         session["lang"] = language_choice
+    # What the person's list of signed-in browsers shows (``services.sessions``).
+    session["ua"] = request.headers.get("User-Agent", "")[:300]
+    session["ip"] = (request.remote_addr or "")[:64]
     g.pop("current_account", None)
+    from panda_portal.accounts.services.sessions import note_sign_in
+
+    note_sign_in(account)
 
 
 def sign_out() -> None:

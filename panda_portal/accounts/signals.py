@@ -20,6 +20,14 @@ grant) commits or rolls back together with it.
                       but the current one after a change), so receivers can still read them.
 ``account_disabled``  ``(app, account=Account)``: an operator disabled the account; sent
                       before its sessions end.
+``sessions_revoked``  ``(app, account=Account)``: every session of the account ends for a
+                      reason other than the password (a change of address undone); sent
+                      before they end.
+``account_deleting``  ``(app, account=Account)``: the person deletes their account; sent
+                      before its row is deleted, so receivers can still read it (clients
+                      are told to erase what they hold about the person).
+``personal_data_requested`` ``(app, account=Account)``: the person downloads their data;
+                      each receiver returns ``{file name: JSON-ready data}`` for the archive.
 """
 
 from __future__ import annotations
@@ -35,6 +43,9 @@ _signals = Namespace()
 signed_out = _signals.signal("signed-out")
 password_changed = _signals.signal("password-changed")
 account_disabled = _signals.signal("account-disabled")
+sessions_revoked = _signals.signal("sessions-revoked")
+account_deleting = _signals.signal("account-deleting")
+personal_data_requested = _signals.signal("personal-data-requested")
 
 
 def announce(signal: NamedSignal, **data: Any) -> None:

@@ -37,10 +37,9 @@ from panda_portal.accounts.services.errors import (
 )
 from panda_portal.accounts.services.links import check_link
 from panda_portal.accounts.session import current_account, end_all_sessions, session_sid, signed_in_account
-from panda_portal.accounts.session import sign_in as start_session
 from panda_portal.accounts.session import sign_out as end_session
 from panda_portal.extensions import db, limiter
-from panda_portal.mfa.pending import continue_sign_in
+from panda_portal.mfa.pending import continue_sign_in, finish_sign_in
 from panda_portal.mfa.step_up import step_up_first
 from shared.access import authenticated, public
 from shared.errors import report_error
@@ -209,10 +208,10 @@ def sign_in() -> ResponseReturnValue:
     if second_step is not None:  # two-step verification: no session before the second factor
         db.session.commit()  # a rehashed password is kept
         return second_step
-    start_session(account)
+    response = finish_sign_in(account, methods=("pwd",), next_path=form.next.data or "")
     db.session.commit()
     count_sign_in("ok")
-    return redirect(safe_next(form.next.data, url_for("organizations.home")))
+    return response
 
 
 @bp.post("/sign-out")
@@ -386,3 +385,7 @@ def profile() -> ResponseReturnValue:
             return response
     status = 400 if request.method == "POST" else 200
     return render_template("accounts/profile.html", form=form, account=account), status
+
+
+# The person's sessions, change of address, data download and deletion (same blueprint).
+from panda_portal.accounts import security_views  # noqa: E402,F401

@@ -20,6 +20,8 @@ SIGN_IN = [
     "SELECT accounts",
     "SELECT accounts",
     "SELECT mfa_totp_authenticators",  # two-step verification on? (no: the session starts now)
+    "INSERT known_browsers",  # this browser, remembered (or its last use moved)
+    "SELECT known_browsers",  # new to the account: has it signed in elsewhere before? (no: no mail)
     "DELETE web_sessions",
     "SELECT web_sessions",
     "INSERT web_sessions",
