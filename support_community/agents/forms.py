@@ -6,8 +6,19 @@ from collections.abc import Iterable
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Form, MultipleFileField, SearchField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    Form,
+    HiddenField,
+    MultipleFileField,
+    SearchField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from support_community.cases.forms.choices import severity_choices, status_choices
@@ -29,6 +40,7 @@ class QueueFilterForm(Form):
     organization = StringField(_l("Organization (name or id)"), validators=[Optional(), Length(max=200)])
     assignee = SelectField(_l("Assigned to"), validate_choice=False)
     sort = SelectField(_l("Sort by"), validate_choice=False)
+    sla = SelectField(_l("Service level"), validate_choice=False)
     q = SearchField(_l("Search cases"), validators=[Optional(), Length(max=200)])
 
     def set_choices(self, agents: Iterable[Person], products: Iterable[Product], language: str) -> None:
@@ -41,7 +53,8 @@ class QueueFilterForm(Form):
             ("unassigned", _("Nobody (unassigned)")),
             ("any", _("Anyone")),
         ] + _agent_choices(agents)
-        self.sort.choices = [("activity", _("Last activity")), ("severity", _("Severity"))]
+        self.sort.choices = [("activity", _("Last activity")), ("severity", _("Severity")), ("due", _("Due first"))]
+        self.sla.choices = [("", _("Any")), ("breaching", _("Breaching SLA: overdue or due soon"))]
 
 
 def _status_after_choices(case_status: Status, allowed: Iterable[Status]) -> list[tuple[str, str]]:
@@ -57,6 +70,9 @@ class ReplyForm(FlaskForm):
     new_status = SelectField(_l("Status after sending"), validators=[Optional()])
     # Older pages sent internal notes through this form; the note form replaces the tick.
     internal = BooleanField(_l("Internal note — not visible to the customer"))
+    # When the page was made: a message that arrived since then stops the reply until it is seen.
+    opened_at = HiddenField()
+    send_anyway = HiddenField()
 
     def set_choices(self, case_status: Status, allowed: Iterable[Status]) -> None:
         self.new_status.choices = _status_after_choices(case_status, allowed)
@@ -100,3 +116,47 @@ class SeverityForm(FlaskForm):
 
     def set_choices(self) -> None:
         self.severity.choices = severity_choices()
+
+
+class CannedReplyForm(FlaskForm):
+    """A canned reply of the team's library: a title, the text in each language, a status to set."""
+
+    title = StringField(_l("Title"), validators=[DataRequired(_l("Give the canned reply a title.")), Length(max=120)])
+    body_en = TextAreaField(_l("Text in English"), validators=[Optional(), Length(max=BODY_MAX)])
+    body_nl = TextAreaField(_l("Text in Dutch"), validators=[Optional(), Length(max=BODY_MAX)])
+    body_fr = TextAreaField(_l("Text in French"), validators=[Optional(), Length(max=BODY_MAX)])
+    set_status = SelectField(_l("Status after sending"), validators=[Optional()])
+
+    def set_choices(self) -> None:
+        self.set_status.choices = [("", _("Keep the case's status"))] + status_choices(STATUS_ORDER)
+
+    @property
+    def bodies(self) -> dict[str, str | None]:
+        return {"en": self.body_en.data, "nl": self.body_nl.data, "fr": self.body_fr.data}
+
+
+class BulkForm(FlaskForm):
+    """The queue's bulk change: the selected cases (``case``, repeated) and what to change; blank leaves it."""
+
+    bulk_assignee = SelectField(_l("Assign to"), validate_choice=False)
+    bulk_status = SelectField(_l("Status"), validate_choice=False)
+    bulk_severity = SelectField(_l("Severity"), validate_choice=False)
+
+    def set_choices(self, agents: Iterable[Person]) -> None:
+        keep = ("", _("No change"))
+        self.bulk_assignee.choices = [keep, ("nobody", _("Nobody (unassigned)"))] + _agent_choices(agents)
+        self.bulk_status.choices = [keep] + status_choices(STATUS_ORDER)
+        self.bulk_severity.choices = [keep] + severity_choices()
+
+
+class ReportPeriodForm(Form):
+    """The report's period: a GET form (bookmarkable), so without a CSRF token."""
+
+    days = SelectField(_l("Period"), validate_choice=False)
+    start = DateField(_l("From"), validators=[Optional()])
+    end = DateField(_l("To"), validators=[Optional()])
+
+    def set_choices(self, presets: Iterable[int]) -> None:
+        self.days.choices = [
+            (str(days), ngettext("Last %(num)s day", "Last %(num)s days", days)) for days in presets
+        ] + [("dates", _("Between the dates below"))]

@@ -13,6 +13,9 @@ CAPABILITIES_BY_ROLE: dict[str, frozenset[str]] = {
             "agent.case.note",
             "agent.case.assign",
             "agent.case.status",
+            "agent.canned",
+            "agent.bulk",
+            "agent.reports",
         }
     ),
 }

@@ -1,38 +1,44 @@
-"""The agent workspace: the queue across every organization and a case's whole file.
-
-Routes carry no organization: agents work for every client, and the token's
-``roles`` (``support_agent``) give them the ``agent.*`` capabilities. Anyone else
-gets 403. The use cases are the cases domain's (``support_community.cases.services``).
-"""
+"""One case as an agent works it: the whole file, replies and notes, status, assignee, severity."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from shared.access import requires
+from shared.database import utcnow
 from shared.errors import report_error
-from shared.i18n import current_language
+from support_community.agents.due import WHAT, due_state, due_text
 from support_community.agents.forms import (
     AssignForm,
     NoteForm,
-    QueueFilterForm,
     ReplyForm,
     SeverityForm,
     StatusForm,
 )
+from support_community.agents.presence import colleagues_text
+from support_community.agents.views import bp
 from support_community.auth.session import current_user
 from support_community.cases.forms.attachments import uploads
-from support_community.cases.labels import STATUS_ORDER, severity_label, status_label
+from support_community.cases.labels import severity_label, status_label
 from support_community.cases.models import Case, Person, Severity, Status
-from support_community.cases.services import assignment, attachments, catalog, conversation, loading, statuses
-from support_community.cases.services import queue as queue_service
+from support_community.cases.services import (
+    assignment,
+    attachments,
+    canned,
+    collisions,
+    conversation,
+    loading,
+    satisfaction,
+    sla,
+    statuses,
+)
 from support_community.cases.services.errors import CaseError
 from support_community.cases.services.severity import change_severity
 from support_community.cases.views.context import acting_person
@@ -41,57 +47,9 @@ from support_community.extensions import db
 from support_community.kb.views.linking import link_choices, with_link
 from support_community.permissions import has_capability
 
-bp = Blueprint("agents", __name__, url_prefix="/agent")
-
-
-# The queue's views (``queue_service.VIEWS``) as the page names them.
-VIEW_LABELS = {
-    "inbox": _l("Unassigned and mine"),
-    "unassigned": _l("Unassigned"),
-    "mine": _l("Mine"),
-    "waiting": _l("Waiting for customer"),
-    "open": _l("All open"),
-}
-
-
-def _page_number() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
-
-
-# -- the queue -------------------------------------------------------------------------------
-@bp.get("")
-@requires("agent.queue")
-def queue() -> ResponseReturnValue:
-    """The queue opens on the agent's last choice (at first: "unassigned and mine"), with the views' counts."""
-    agent = acting_person()
-    filters = queue_service.choose_filters(agent, request.args)
-    result = queue_service.queue(filters, agent=agent, page=_page_number())
-    view_counts = queue_service.view_counts(agent)
-    agents = assignment.list_agents()
-    products = catalog.products(include_inactive=True)
-    db.session.commit()
-    form = QueueFilterForm(data=filters.as_dict())
-    form.set_choices(agents, products, current_language())
-    return render_template(
-        "agents/queue.html",
-        result=result,
-        filters=filters,
-        form=form,
-        status_order=STATUS_ORDER,
-        views=VIEW_LABELS,
-        view_counts=view_counts,
-        me=agent,
-        page_url=lambda **changes: url_for(
-            ".queue", **{name: value for name, value in (filters.as_dict() | changes).items() if value}
-        ),
-    )
-
 
 # -- one case ----------------------------------------------------------------------------------
-def _case_or_404(case_id: uuid.UUID, *, for_update: bool = False) -> Case:
+def case_or_404(case_id: uuid.UUID, *, for_update: bool = False) -> Case:
     case = loading.find_any_case(case_id, for_update=for_update)
     if case is None:
         abort(404)
@@ -119,7 +77,7 @@ def _forms(case: Case, agents: list[Person], **given: Any) -> dict[str, Any]:
     }
 
 
-def _render_case(case: Case, agent: Person, status: int = 200, **given: Any) -> ResponseReturnValue:
+def render_case(case: Case, agent: Person, status: int = 200, **given: Any) -> ResponseReturnValue:
     forms = _forms(case, assignment.list_agents(), **given)
     return render_template(
         "agents/case.html",
@@ -127,6 +85,15 @@ def _render_case(case: Case, agent: Person, status: int = 200, **given: Any) -> 
         me=agent,
         **forms,
         can_note=has_capability(current_user(), "agent.case.note"),
+        dues=sla.due_times(case),
+        canned_replies=[(reply, canned.render(reply, case, actor=agent)) for reply in canned.replies()],
+        due_what=WHAT,
+        due_text=due_text,
+        due_state=due_state,
+        colleagues_text=colleagues_text(collisions.others(case, actor=agent)),
+        opened_at=utcnow().isoformat(),
+        arrived=given.get("arrived", []),
+        rating=satisfaction.rating_of(case),
         **link_choices(case, given.get("article_query", "")),
         allowed_types=_(
             "Allowed: %(types)s; at most %(max)s MB per file.",
@@ -144,10 +111,42 @@ def _back_to(case: Case, anchor: str | None = None) -> Response:
 @requires("agent.case.view")
 def case_detail(case_id: uuid.UUID) -> ResponseReturnValue:
     agent = acting_person()
-    case = _case_or_404(case_id)
-    response = _render_case(case, agent, article_query=request.args.get("article_q", ""))
+    case = case_or_404(case_id)
+    collisions.seen(case, actor=agent)
+    response = render_case(case, agent, article_query=request.args.get("article_q", ""))
     db.session.commit()
     return response
+
+
+@bp.post("/cases/<uuid:case_id>/presence")
+@requires("agent.case.view")
+def case_presence(case_id: uuid.UUID) -> ResponseReturnValue:
+    """The case page says every little while that the agent has it open (``replying``: is writing a reply).
+
+    Answers with the other agents on the case, for the page's notice.
+    """
+    agent = acting_person()
+    case = case_or_404(case_id)
+    if request.form.get("state") == "replying":
+        collisions.replying(case, actor=agent)
+    else:
+        collisions.seen(case, actor=agent)
+    colleagues = collisions.others(case, actor=agent)
+    db.session.commit()
+    return jsonify(
+        {
+            "others": [{"name": c.name, "replying": c.replying} for c in colleagues],
+            "text": colleagues_text(colleagues),
+        }
+    )
+
+
+def _opened_at(form: ReplyForm) -> dt.datetime | None:
+    try:
+        moment = dt.datetime.fromisoformat(form.opened_at.data or "")
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def _status_after(form: ReplyForm | NoteForm) -> Status | None:
@@ -159,8 +158,13 @@ def _add_message(case: Case, agent: Person, form: ReplyForm | NoteForm, *, inter
     form_name = "note_form" if isinstance(form, NoteForm) else "reply_form"
     form.set_choices(case.status, statuses.allowed_next(case, by_agent=True))
     if not form.validate_on_submit():
-        return _render_case(case, agent, 400, **{form_name: form})
+        return render_case(case, agent, 400, **{form_name: form})
     new_status = _status_after(form)
+    if isinstance(form, ReplyForm) and not internal and not form.send_anyway.data:
+        arrived = collisions.arrived_since(case, _opened_at(form), actor=agent)
+        if arrived:
+            # Shown again with what came in meanwhile; sending it now is a decision, not an accident.
+            return render_case(case, agent, 409, reply_form=form, arrived=arrived)
     try:
         conversation.agent_reply(
             case,
@@ -170,10 +174,11 @@ def _add_message(case: Case, agent: Person, form: ReplyForm | NoteForm, *, inter
             uploads=uploads(form.attachments),
             status=new_status,
         )
+        collisions.done_replying(case, actor=agent)
     except (CaseError, statuses.StatusChangeError) as error:
         db.session.rollback()
         report_error(error, form)
-        return _render_case(case, agent, 400, **{form_name: form})
+        return render_case(case, agent, 400, **{form_name: form})
     db.session.commit()
     if internal:
         message = _("Your internal note is added.")
@@ -190,7 +195,7 @@ def _add_message(case: Case, agent: Person, form: ReplyForm | NoteForm, *, inter
 def case_reply(case_id: uuid.UUID) -> ResponseReturnValue:
     """A reply to the customer. (A ticked ``internal`` still makes a note, as the single form of old pages did.)"""
     agent = acting_person()
-    case = _case_or_404(case_id, for_update=True)
+    case = case_or_404(case_id, for_update=True)
     form = ReplyForm()
     internal = bool(form.internal.data)
     if internal and not has_capability(current_user(), "agent.case.note"):
@@ -203,7 +208,7 @@ def case_reply(case_id: uuid.UUID) -> ResponseReturnValue:
 def case_note(case_id: uuid.UUID) -> ResponseReturnValue:
     """An internal note: shown to agents only, never mailed to the customer."""
     agent = acting_person()
-    case = _case_or_404(case_id, for_update=True)
+    case = case_or_404(case_id, for_update=True)
     return _add_message(case, agent, NoteForm(), internal=True)
 
 
@@ -212,7 +217,7 @@ def case_note(case_id: uuid.UUID) -> ResponseReturnValue:
 def case_article_link(case_id: uuid.UUID) -> ResponseReturnValue:
     """The reply form again, with the chosen help article's address added at the end (without JavaScript)."""
     agent = acting_person()
-    case = _case_or_404(case_id)
+    case = case_or_404(case_id)
     form = ReplyForm()
     status = 200
     body = with_link(form.body.data, request.form.get("article"), case)
@@ -221,7 +226,7 @@ def case_article_link(case_id: uuid.UUID) -> ResponseReturnValue:
         status = 400
     else:
         form.body.data = body
-    response = _render_case(case, agent, status, reply_form=form, article_query=request.form.get("article_q", ""))
+    response = render_case(case, agent, status, reply_form=form, article_query=request.form.get("article_q", ""))
     db.session.commit()
     return response
 
@@ -230,11 +235,11 @@ def case_article_link(case_id: uuid.UUID) -> ResponseReturnValue:
 @requires("agent.case.status")
 def case_status(case_id: uuid.UUID) -> ResponseReturnValue:
     agent = acting_person()
-    case = _case_or_404(case_id, for_update=True)
+    case = case_or_404(case_id, for_update=True)
     form = StatusForm()
     form.set_choices(statuses.allowed_next(case, by_agent=True))
     if not form.validate_on_submit():
-        return _render_case(case, agent, 400, status_form=form)
+        return render_case(case, agent, 400, status_form=form)
     try:
         statuses.change_status(
             case,
@@ -247,7 +252,7 @@ def case_status(case_id: uuid.UUID) -> ResponseReturnValue:
     except statuses.StatusChangeError as error:
         db.session.rollback()
         report_error(error)
-        return _render_case(case, agent, 409)
+        return render_case(case, agent, 409)
     db.session.commit()
     flash(_("The case is now “%(status)s”.", status=status_label(case.status)), "success")
     return _back_to(case)
@@ -257,18 +262,18 @@ def case_status(case_id: uuid.UUID) -> ResponseReturnValue:
 @requires("agent.case.assign")
 def case_assign(case_id: uuid.UUID) -> ResponseReturnValue:
     agent = acting_person()
-    case = _case_or_404(case_id, for_update=True)
+    case = case_or_404(case_id, for_update=True)
     form = AssignForm()
     form.set_choices(assignment.list_agents())
     if not form.validate_on_submit():
-        return _render_case(case, agent, 400, assign_form=form)
+        return render_case(case, agent, 400, assign_form=form)
     chosen = assignment.find_agent(form.assignee.data) if form.assignee.data else None
     try:
         changed = assignment.assign(case, chosen, actor=agent)
     except assignment.AssignmentError as error:
         db.session.rollback()
         report_error(error)
-        return _render_case(case, agent, 409)
+        return render_case(case, agent, 409)
     db.session.commit()
     if changed is None:
         flash(_("Nothing was changed."), "success")
@@ -285,11 +290,11 @@ def case_assign(case_id: uuid.UUID) -> ResponseReturnValue:
 @requires("agent.case.status")
 def case_severity(case_id: uuid.UUID) -> ResponseReturnValue:
     agent = acting_person()
-    case = _case_or_404(case_id, for_update=True)
+    case = case_or_404(case_id, for_update=True)
     form = SeverityForm()
     form.set_choices()
     if not form.validate_on_submit():
-        return _render_case(case, agent, 400, severity_form=form)
+        return render_case(case, agent, 400, severity_form=form)
     changed = change_severity(case, Severity(form.severity.data), actor=agent)
     db.session.commit()
     if changed is None:
@@ -302,4 +307,4 @@ def case_severity(case_id: uuid.UUID) -> ResponseReturnValue:
 @bp.get("/cases/<uuid:case_id>/attachments/<uuid:attachment_id>")
 @requires("agent.case.view")
 def case_attachment(case_id: uuid.UUID, attachment_id: uuid.UUID) -> ResponseReturnValue:
-    return attachment_download(_case_or_404(case_id), attachment_id, internal_too=True)
+    return attachment_download(case_or_404(case_id), attachment_id, internal_too=True)

@@ -1,0 +1,75 @@
+"""Due times on the queue and the case page; the "breaching SLA" view, its count and the sort by due time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from shared.database import utcnow
+from support_community.cases.models import Severity, Status
+from support_community.cases.services import sla
+from support_community.extensions import db
+from tests.community.agents.test_queue import get, rows
+from tests.community.factories import make_case, make_person
+
+
+def aged(case, *, days: int):
+    """The case as if opened ``days`` ago (its due times computed again from then)."""
+    case.created_at = utcnow() - dt.timedelta(days=days)
+    case.sla_paused_since = None
+    sla.case_opened(case)
+    db.session.flush()
+    return case
+
+
+def test_the_breaching_view_holds_overdue_cases_with_its_count(community_client, agent):
+    customer = make_person()
+    overdue = aged(make_case(customer, severity=Severity.CRITICAL, subject="Payroll export fails"), days=10)
+    fresh_low = make_case(customer, severity=Severity.LOW)  # due in days
+    waiting = aged(make_case(customer, status=Status.WAITING_FOR_CUSTOMER), days=10)  # paused: nothing due
+
+    page = get(community_client)
+    assert re.search(r'<a href="/agent\?view=breaching"[^>]*>Breaching SLA \(1\)</a>', page)
+
+    page = get(community_client, view="breaching")
+    assert rows(page) == [overdue.number]
+    assert fresh_low.number not in page and waiting.number not in page
+    assert "<h1>Breaching SLA</h1>" in page
+    assert 'class="due due-overdue">Overdue by' in page
+
+
+def test_the_queue_shows_when_each_case_is_due_and_sorts_on_it(community_client, agent):
+    customer = make_person()
+    low = make_case(customer, severity=Severity.LOW)
+    critical = make_case(customer, severity=Severity.CRITICAL)
+    solved = make_case(customer, status=Status.SOLVED)
+
+    page = get(community_client, view="open", sort="due")
+    assert rows(page)[:2] == [critical.number, low.number]
+    assert solved.number not in page
+    assert "Due in " in page
+    assert re.search(r'<th scope="col"><a href="[^"]*sort=due[^"]*">Due</a></th>', page)
+
+
+def test_the_case_page_shows_first_response_and_resolution_due(community_client, agent):
+    case = make_case(make_person(), severity=Severity.HIGH)
+    page = get(community_client, f"/agent/cases/{case.id}")
+    assert "<dt>First response</dt>" in page and "<dt>Resolution</dt>" in page
+    assert "Due in " in page
+
+
+def test_the_case_page_says_the_clock_is_paused_while_waiting(community_client, agent):
+    case = make_case(make_person(), status=Status.WAITING_FOR_CUSTOMER)
+    page = get(community_client, f"/agent/cases/{case.id}")
+    assert "Paused while the case waits for the customer" in page
+
+
+def test_the_due_times_are_in_the_agents_language(community_client, login):
+    from tests.community.factories import make_person as person
+
+    user = login(name="Sam Support", roles=["support_agent"], orgs=[], locale="nl")
+    person(user.sub, name=user.name, is_agent=True, locale="nl")
+    aged(make_case(make_person(), severity=Severity.CRITICAL), days=10)
+    page = get(community_client, view="breaching")
+    assert "<h1>SLA in gevaar</h1>" in page
+    assert re.search(r'class="due due-overdue">\d+ (dagen|dag|uur|weken|week) te laat<', page)
