@@ -411,9 +411,14 @@ def banner(ports: Ports, accounts: list[tuple[str, str, str]] | None, demo_outpu
         f"  Mail catcher       http://{HOST}:{ports.mail_web}/  (SMTP on {HOST}:{ports.smtp})",
         f"  Replies by e-mail  SMTP on {HOST}:{ports.inbound_smtp} (send a reply to a case mail's Reply-To here)",
     ]
+    lines.append(
+        f"  API reference      http://{HOST}:{ports.panda}/api/v1/docs  http://{HOST}:{ports.community}/api/v1/docs"
+    )
     if accounts:
         lines.append("Demo sign-ins:")
         lines += [f"  {email:<34} {password:<24} {description}" for email, password, description in accounts]
+        # The demo integration's credentials (`panda demo` prints them), to try the APIs without a person.
+        lines += [f"  {line.strip()}" for line in demo_output if line.strip().startswith("Demo integration")]
     else:
         said = [line for line in demo_output if line.strip() and not LOG_RECORD.match(line)]
         if said:

@@ -46,12 +46,22 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from panda_portal.mfa import init_mfa
     from panda_portal.oidc import init_oidc
     from panda_portal.organizations.views import bp as organizations_bp
+    from panda_portal.personal_tokens.views import bp as personal_tokens_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(organizations_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(personal_tokens_bp)
     init_mfa(app)
     init_oidc(app)
+
+    from panda_portal.webhooks import init_webhooks
+
+    init_webhooks(app)
+
+    from panda_portal.api.app import init_api
+
+    init_api(app)  # after the other blueprints (its errors answer as problem+json under /api/)
 
     from panda_portal.organizations.services.bulk_adding import OUTBOX_KIND, process_bulk_add
     from panda_portal.outbox.services import outbox

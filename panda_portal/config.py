@@ -7,6 +7,7 @@ from typing import Any
 
 from shared import settings as common
 from shared.settings import Setting
+from shared.webhooks.settings import WEBHOOK_SETTINGS
 
 SETTINGS: tuple[Setting, ...] = (
     common.APP_ENV,
@@ -129,6 +130,15 @@ SETTINGS: tuple[Setting, ...] = (
         description="Seconds a request that changed someone's access (or ended a session) waits for each "
         "client's back-channel endpoint before answering; a client that does not answer in time is left "
         "to the outbox worker.",
+    ),
+    *WEBHOOK_SETTINGS,
+    Setting(
+        "PANDA_API_RATE_LIMIT",
+        str,
+        "600/minute",
+        used_by="Panda",
+        description="Requests one token may make to Panda's API (Flask-Limiter notation, e.g. "
+        "`600/minute;20000/day`); kept in Redis when `REDIS_URL` is set. Answers carry `RateLimit-*` headers.",
     ),
     common.PROXY_FIX_HOPS,
     common.TIMEZONE,

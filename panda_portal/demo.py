@@ -5,7 +5,13 @@ two organizations with their administrators, an accountant who is a member of
 both but has the "Support Community" access in only one of them (step 3 and 4 of
 the story), a support agent, and registers the Support Community as an OpenID
 client. In development the client's credentials are written to
-``<INSTANCE_PATH>/community-client.json``, where the community reads them.
+``<INSTANCE_PATH>/community-client.json``, where the community reads them (its secret
+also lets the community's API ask Panda about personal access tokens: introspection).
+
+It also registers ``demo-integration``, a vendor's integration that acts for itself
+(``client_credentials``, API scopes ``agent orgs:read``), to try the APIs without a
+person: its secret is kept in ``<INSTANCE_PATH>/demo-integration-client.json`` and
+printed by ``panda demo`` (outside production only).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from sqlalchemy import select
 from panda_portal.accounts.models import Account, normalize_email
 from panda_portal.accounts.services.administration import create_account
 from panda_portal.extensions import db
+from panda_portal.oidc.models import CLIENT_CREDENTIALS
 from panda_portal.oidc.services import ensure_client
 from panda_portal.organizations.demo_data import demo_customers, ensure_applications, ensure_demo_customers
 from panda_portal.organizations.models import (
@@ -38,6 +45,9 @@ from shared.database import utcnow
 DEMO_PASSWORD = "panda-demo-password"
 COMMUNITY_CLIENT_ID = "support-community"
 CLIENT_FILE = "community-client.json"
+INTEGRATION_CLIENT_ID = "demo-integration"
+INTEGRATION_CLIENT_FILE = "demo-integration-client.json"
+INTEGRATION_SCOPES = ("agent", "orgs:read")
 
 # (e-mail, password, who it is, name, language, support agent)
 DEMO_PEOPLE: tuple[tuple[str, str, str, str, bool], ...] = (
@@ -114,24 +124,37 @@ def load_demo_data() -> dict:
         for email in not_granted:
             _membership(accounts[email], organization, Role.MEMBER, [])
     db.session.flush()
-    return {"client": _community_client()}
+    return {"client": _community_client(), "integration": _integration_client()}
 
 
-def _client_file() -> Path:
-    return Path(current_app.config["INSTANCE_PATH"]) / CLIENT_FILE
+def _client_file(name: str = CLIENT_FILE) -> Path:
+    return Path(current_app.config["INSTANCE_PATH"]) / name
 
 
-def _community_client() -> dict:
-    community = current_app.config["COMMUNITY_URL"]
-    path = _client_file()
+def _known_secret(name: str, client_id: str) -> str:
+    """The secret a previous run left (so a running service keeps working), or a new one."""
+    path = _client_file(name)
     known = {}
     if path.exists():
         try:
             known = json.loads(path.read_text())
         except ValueError:
             known = {}
-    secret = known.get("client_secret") if known.get("client_id") == COMMUNITY_CLIENT_ID else None
-    secret = secret or secrets.token_urlsafe(32)
+    secret = known.get("client_secret") if isinstance(known, dict) and known.get("client_id") == client_id else None
+    return secret if isinstance(secret, str) and secret else secrets.token_urlsafe(32)
+
+
+def _keep(name: str, credentials: dict) -> None:
+    if current_app.config["APP_ENV"] != "production":
+        path = _client_file(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(credentials))
+        os.chmod(path, 0o600)
+
+
+def _community_client() -> dict:
+    community = current_app.config["COMMUNITY_URL"]
+    secret = _known_secret(CLIENT_FILE, COMMUNITY_CLIENT_ID)
     ensure_client(
         COMMUNITY_CLIENT_ID,
         [f"{community}/auth/callback"],
@@ -141,10 +164,22 @@ def _community_client() -> dict:
         secret=secret,
     )
     credentials = {"client_id": COMMUNITY_CLIENT_ID, "client_secret": secret}
-    if current_app.config["APP_ENV"] != "production":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(credentials))
-        os.chmod(path, 0o600)
+    _keep(CLIENT_FILE, credentials)
+    return credentials
+
+
+def _integration_client() -> dict:
+    """The vendor's demo integration: no person, no redirect; tokens for itself with ``agent orgs:read``."""
+    secret = _known_secret(INTEGRATION_CLIENT_FILE, INTEGRATION_CLIENT_ID)
+    ensure_client(
+        INTEGRATION_CLIENT_ID,
+        [],
+        grant_types=[CLIENT_CREDENTIALS],
+        api_scopes=list(INTEGRATION_SCOPES),
+        secret=secret,
+    )
+    credentials = {"client_id": INTEGRATION_CLIENT_ID, "client_secret": secret, "scope": " ".join(INTEGRATION_SCOPES)}
+    _keep(INTEGRATION_CLIENT_FILE, credentials)
     return credentials
 
 
@@ -178,7 +213,14 @@ def demo_command(scale: int) -> None:
             f"  added {added['organizations']:,} organizations, {added['customers']:,} register rows, "
             f"{added['memberships']:,} memberships"
         )
+    integration = result["integration"]
     if current_app.config["APP_ENV"] == "production":
         click.echo(json.dumps(result["client"]))
+        click.echo(json.dumps(integration))
     else:
         click.echo(f"The Support Community's client credentials are in {_client_file()}.")
+        kept = _client_file(INTEGRATION_CLIENT_FILE)
+        click.echo(
+            f"Demo integration (client_credentials, scopes {integration['scope']}): "
+            f"{integration['client_id']} {integration['client_secret']}   (also in {kept})"
+        )

@@ -3,6 +3,8 @@
     @public                    anyone, signed in or not
     @authenticated             a signed-in person
     @requires("case.reply")    a signed-in person holding a capability
+    @api_scope("cases:read")   an API caller whose bearer token holds the scopes
+                               (``capability=`` also asks the service's ``can``)
 
 ``install_access_control`` refuses to start the app when a view declares none of
 them, and checks every request before the view runs, so a forgotten check is a
@@ -24,8 +26,9 @@ ACCESS_ATTRIBUTE = "_access_rule"
 
 @dataclass(frozen=True)
 class AccessRule:
-    kind: str  # "public" | "authenticated" | "requires"
+    kind: str  # "public" | "authenticated" | "requires" | "api_scope"
     capability: str | None = None
+    scopes: tuple[str, ...] = ()
 
 
 def _mark(view: Callable, rule: AccessRule) -> Callable:
@@ -50,6 +53,20 @@ def requires(capability: str) -> Callable[[Callable], Callable]:
     return decorator
 
 
+def api_scope(*scopes: str, capability: str | None = None) -> Callable[[Callable], Callable]:
+    """An API view: a bearer token holding every one of ``scopes`` (never a session cookie).
+
+    The token is resolved by the resolver the service registered (``shared.api``); then,
+    with ``capability``, the service's ``can`` decides as for ``@requires`` (404 for an
+    organization the caller may not act for).
+    """
+
+    def decorator(view: Callable) -> Callable:
+        return _mark(view, AccessRule("api_scope", capability, tuple(scopes)))
+
+    return decorator
+
+
 def access_rule(view: Callable) -> AccessRule | None:
     rule = getattr(view, ACCESS_ATTRIBUTE, None)
     if rule is None and hasattr(view, "view_class"):
@@ -69,7 +86,20 @@ def check_every_view_declares_access(app: Flask) -> None:
     ]
     if missing:
         raise MissingAccessDeclaration(
-            "These views declare no access (@public, @authenticated or @requires): " + ", ".join(sorted(missing))
+            "These views declare no access (@public, @authenticated, @requires or @api_scope): "
+            + ", ".join(sorted(missing))
+        )
+    # Under /api/ only a bearer token authenticates: a view that a session cookie could open is refused.
+    by_cookie = sorted(
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/")
+        and (found := access_rule(app.view_functions[rule.endpoint])) is not None
+        and found.kind in ("authenticated", "requires")
+    )
+    if by_cookie:
+        raise MissingAccessDeclaration(
+            "These API views must be @api_scope or @public, not opened by a session: " + ", ".join(by_cookie)
         )
 
 
@@ -98,6 +128,14 @@ def install_access_control(
         if rule is None:
             abort(403)
         if rule.kind == "public":
+            return None
+        if rule.kind == "api_scope":
+            from shared.api.auth import authenticate
+            from shared.api.problems import ApiProblem
+
+            authenticate(rule.scopes)
+            if rule.capability and not can(rule.capability, dict(request.view_args or {})):
+                raise ApiProblem(403)
             return None
         if not is_authenticated():
             return on_anonymous()

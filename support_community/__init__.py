@@ -53,6 +53,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(agents_bp)
     app.register_blueprint(preferences_bp)
     app.register_blueprint(kb_bp)
+    from support_community.cases.views.rating import bp as rating_bp
+
+    app.register_blueprint(rating_bp)
+
+    from support_community.webhooks import init_webhooks
+
+    init_webhooks(app)
+
+    from support_community.api import init_api
+
+    init_api(app)  # after the other blueprints: its error answers wrap theirs
 
     from support_community.permissions import can
 
@@ -73,6 +84,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from support_community.cases.emails import delivery
 
     delivery.install()  # a case mail leaves only while its recipient may see the case
+    from support_community.cases.services import sla
+
+    sla.install()  # due times follow every change of a case, whatever writes it
 
     from support_community.cli import register_commands
 

@@ -29,6 +29,9 @@ def register_commands(app: Flask) -> None:
     from support_community.inbound.cli import mail_group
 
     app.cli.add_command(mail_group)
+    from support_community.agents.cli import sla_group
+
+    app.cli.add_command(sla_group)
 
 
 def _create_app(*_args, **_kwargs) -> Flask:

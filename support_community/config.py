@@ -12,6 +12,7 @@ from typing import Any
 from shared import settings as common
 from shared.config import ConfigurationError, env, instance_path
 from shared.settings import Setting
+from shared.webhooks.settings import WEBHOOK_SETTINGS
 
 DEV_CLIENT_FILE = "community-client.json"
 
@@ -105,6 +106,86 @@ REPLIES_BY_MAIL: tuple[Setting, ...] = (
     ),
 )
 
+
+# Service-level targets (``support_community.cases.services.sla``), counted in business hours.
+SERVICE_LEVELS: tuple[Setting, ...] = (
+    Setting(
+        "SLA_FIRST_RESPONSE_HOURS",
+        str,
+        "critical=1,high=4,normal=8,low=16",
+        used_by="community",
+        description="Business hours within which an agent's first reply is due, per severity "
+        "(`critical=1,high=4,normal=8,low=16`); a customer's later message is due an answer within the same time. "
+        "A severity left out, or `0`, has no target. `community sla recompute` applies a change to open cases.",
+    ),
+    Setting(
+        "SLA_RESOLUTION_HOURS",
+        str,
+        "critical=8,high=24,normal=40,low=80",
+        used_by="community",
+        description="Business hours within which a case is due to be solved, per severity; the time a case waits "
+        "for the customer does not count.",
+    ),
+    Setting(
+        "SLA_WARNING_HOURS",
+        float,
+        2.0,
+        used_by="community",
+        shown_default="`2`",
+        description="Business hours before its due time when a case shows as breaching soon (the queue's "
+        "*Breaching SLA* view holds these and the overdue ones).",
+    ),
+    Setting(
+        "SLA_TIMEZONE",
+        str,
+        "Europe/Brussels",
+        used_by="community",
+        description="Time zone of the support team's business hours.",
+    ),
+    Setting(
+        "SLA_BUSINESS_HOURS",
+        str,
+        "09:00-17:00",
+        used_by="community",
+        description="The team's working hours on a business day (`HH:MM-HH:MM`, wall-clock time in `SLA_TIMEZONE`).",
+    ),
+    Setting(
+        "SLA_BUSINESS_DAYS",
+        str,
+        "mon-fri",
+        used_by="community",
+        description="The team's working days (`mon-fri`, or a list such as `mon,tue,thu,fri`).",
+    ),
+    Setting(
+        "SLA_HOLIDAYS",
+        str,
+        "BE",
+        used_by="community",
+        description="Country whose public holidays are not business days, as the `holidays` package names it "
+        "(`BE`: New Year, Easter Monday, Labour Day, Ascension, Whit Monday, 21 July, …); empty for none.",
+    ),
+)
+
+
+# The API under ``/api/v1/`` (``support_community.api``, ``docs/api.md``).
+API: tuple[Setting, ...] = (
+    Setting(
+        "COMMUNITY_API_RATE_LIMIT",
+        str,
+        "600/minute",
+        used_by="community",
+        description="Requests one token may make to the community's API (Flask-Limiter notation, e.g. "
+        "`600/minute;20000/day`); kept in Redis when `REDIS_URL` is set. Answers carry `RateLimit-*` headers.",
+    ),
+    Setting(
+        "COMMUNITY_API_INTROSPECTION_SECONDS",
+        int,
+        60,
+        used_by="community",
+        description="Seconds the API keeps Panda's answer about a personal access token (at most 60: a token revoked "
+        "at Panda stops working within this time); a refusal is kept 10 seconds.",
+    ),
+)
 
 SETTINGS: tuple[Setting, ...] = (
     common.APP_ENV,
@@ -219,6 +300,14 @@ SETTINGS: tuple[Setting, ...] = (
         description="Days during which a solved or closed case can be reopened by the customer.",
     ),
     Setting(
+        "CASE_RATING_DAYS",
+        int,
+        14,
+        used_by="community",
+        description="Days after a case is solved during which its customers may rate it (good or bad) or change "
+        "their rating, from the case page or the links in the mail that says it is solved.",
+    ),
+    Setting(
         "AGENTS_TEAM_ADDRESS",
         str,
         "support-team@community.localhost",
@@ -248,6 +337,8 @@ SETTINGS: tuple[Setting, ...] = (
         description="Organizations listed in the *Switch organization* menu before it links to the full list.",
     ),
     *REPLIES_BY_MAIL,
+    *SERVICE_LEVELS,
+    *API,
     *common.MAIL,
     common.MAIL_DEFAULT_SENDER,
     Setting(
@@ -264,6 +355,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "COMMUNITY_SESSION_HOURS", int, 12, used_by="community", description="Hours a sign-in to the community lasts."
     ),
+    *WEBHOOK_SETTINGS,
     common.PROXY_FIX_HOPS,
     common.TIMEZONE,
     common.LOG_LEVEL,
@@ -304,7 +396,26 @@ def load_config() -> dict[str, Any]:
         https_urls={"PANDA_ISSUER": "PANDA_ISSUER", "COMMUNITY_URL": "COMMUNITY_URL"},
     )
     _refuse_unsafe_replies_by_mail(config)
+    _refuse_unclear_service_levels(config)
     return config
+
+
+def _refuse_unclear_service_levels(config: dict[str, Any]) -> None:
+    """The business calendar and the targets are read once here, so a wrong value stops the service at start."""
+    from support_community.cases.business_hours import BusinessCalendar, CalendarSettingError, parse_targets
+
+    severities = ("critical", "high", "normal", "low")
+    try:
+        BusinessCalendar.from_settings(
+            zone=config["SLA_TIMEZONE"],
+            hours=config["SLA_BUSINESS_HOURS"],
+            days=config["SLA_BUSINESS_DAYS"],
+            country=config["SLA_HOLIDAYS"] or "",
+        )
+        parse_targets(config["SLA_FIRST_RESPONSE_HOURS"], severities)
+        parse_targets(config["SLA_RESOLUTION_HOURS"], severities)
+    except CalendarSettingError as error:
+        raise ConfigurationError(f"SLA settings: {error}") from None
 
 
 def _refuse_unsafe_replies_by_mail(config: dict[str, Any]) -> None:

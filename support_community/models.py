@@ -1,5 +1,6 @@
 """Imports every model so the metadata is complete (Alembic, tests, create_all)."""
 
+from support_community.api.models import IdempotentRequest  # noqa: F401
 from support_community.auth.models import (  # noqa: F401
     PersonAccess,
     PersonOrganization,
@@ -18,6 +19,8 @@ from support_community.cases.models import (  # noqa: F401
     Product,
     QueuePreference,
 )
+from support_community.cases.workspace_models import CannedReply, CasePresence, CaseRating  # noqa: F401
 from support_community.inbound.models import InboundMessage  # noqa: F401
 from support_community.kb.models import Article, ArticleFeedback, ArticleRevision, ArticleTranslation  # noqa: F401
 from support_community.outbox.models import OutboxMessage  # noqa: F401
+from support_community.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription  # noqa: F401

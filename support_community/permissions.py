@@ -19,6 +19,7 @@ from support_community.agents.permissions import roles_may
 from support_community.auth.session import OrganizationClaim, SignedInPerson, current_user
 from support_community.cases.permissions import organization_role_may
 from support_community.kb.permissions import roles_may as kb_roles_may
+from support_community.webhooks import permissions as webhooks
 
 
 def has_capability(user: SignedInPerson | None, capability: str, org: OrganizationClaim | None = None) -> bool:
@@ -28,8 +29,12 @@ def has_capability(user: SignedInPerson | None, capability: str, org: Organizati
     if org is not None:
         if user.organization(org.id) is None:
             return False
-        return organization_role_may(org.role, capability)
-    return roles_may(user.roles, capability) or kb_roles_may(user.roles, capability)
+        return organization_role_may(org.role, capability) or webhooks.organization_role_may(org.role, capability)
+    return (
+        roles_may(user.roles, capability)
+        or kb_roles_may(user.roles, capability)
+        or webhooks.roles_may(user.roles, capability)
+    )
 
 
 def can(capability: str, view_args: dict) -> bool:
@@ -40,7 +45,9 @@ def can(capability: str, view_args: dict) -> bool:
     if "org_id" in view_args:
         org = user.organization(view_args["org_id"])
         if org is None:
-            abort(404)
+            from support_community.auth.held_back import refusal
+
+            abort(refusal(user, view_args["org_id"]))  # 404, saying why when Panda holds it back
         g.current_org = org
         return has_capability(user, capability, org)
     return has_capability(user, capability)

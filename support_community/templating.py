@@ -47,6 +47,10 @@ def install_template_helpers(app: Flask) -> None:
     app.add_template_filter(language_label, "language_label")
     app.add_template_filter(visibility_label, "visibility_label")
 
+    from support_community.cases.views.rating import rating_prompt
+
+    app.add_template_global(rating_prompt, "rating_prompt")
+
     @app.context_processor
     def _case_helpers() -> dict[str, Any]:
         return {"author_label": author_label, "language": current_language()}

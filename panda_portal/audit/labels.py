@@ -20,6 +20,8 @@ from shared.i18n import LANGUAGE_NAMES
 # Human-readable names of the recorded actions; an action missing here is shown as recorded.
 ACTION_LABELS: dict[str, Any] = {
     "organization.created": _l("Organization added"),
+    "organization.two_step_required": _l("Two-step verification required of the members"),
+    "organization.two_step_no_longer_required": _l("Two-step verification no longer required of the members"),
     "membership.created": _l("Became administrator of the new organization"),
     "grant.added": _l("Application access granted"),
     "membership.requested": _l("Request to join sent"),
@@ -57,6 +59,25 @@ ACTION_LABELS: dict[str, Any] = {
     "account.passkey_added": _l("Passkey added"),
     "account.passkey_renamed": _l("Passkey renamed"),
     "account.passkey_removed": _l("Passkey removed"),
+    "account.new_browser_signed_in": _l("Signed in from a new browser"),
+    "account.session_ended": _l("Another session signed out"),
+    "account.other_sessions_ended": _l("Every other session signed out"),
+    "account.email_change_requested": _l("Change of e-mail address asked"),
+    "account.email_change_refused": _l("Change of e-mail address refused"),
+    "account.email_changed": _l("E-mail address changed"),
+    "account.email_change_undone": _l("Change of e-mail address undone"),
+    "account.personal_data_downloaded": _l("Personal data downloaded"),
+    "account.deleted": _l("Account deleted"),
+    "personal_token.created": _l("Personal access token made"),
+    "personal_token.revoked": _l("Personal access token revoked"),
+    "organization.personal_tokens_forbidden": _l("Personal access tokens forbidden"),
+    "organization.personal_tokens_allowed": _l("Personal access tokens allowed"),
+    "webhook.created": _l("Webhook subscription added"),
+    "webhook.updated": _l("Webhook subscription changed"),
+    "webhook.secret_rotated": _l("Webhook signing secret renewed"),
+    "webhook.paused": _l("Webhook subscription paused"),
+    "webhook.resumed": _l("Webhook subscription resumed"),
+    "webhook.deleted": _l("Webhook subscription deleted"),
 }
 
 FIELD_LABELS: dict[str, Any] = {
@@ -76,8 +97,25 @@ FIELD_LABELS: dict[str, Any] = {
     "support_agent": _l("support agent"),
     "method": _l("method"),
     "browsers": _l("browsers"),
+    "scope": _l("scopes"),
+    "forbid_personal_tokens": _l("personal access tokens forbidden"),
     "reason": _l("reason"),
     "recovery_codes_left": _l("recovery codes left"),
+    "requires_two_step": _l("two-step verification required"),
+    "device": _l("device"),
+    "browser": _l("browser"),
+    "address": _l("network address"),
+    "sessions": _l("sessions"),
+    "old": _l("previous e-mail address"),
+    "new": _l("new e-mail address"),
+    "restored": _l("e-mail address restored"),
+    "dropped": _l("e-mail address dropped"),
+    "complete": _l("complete"),
+    "url": _l("URL"),
+    "events": _l("events"),
+    "description": _l("description"),
+    "held": _l("held deliveries sent"),
+    "failures": _l("failed deliveries in a row"),
 }
 
 VALUE_LABELS: dict[str, Any] = {
@@ -95,6 +133,9 @@ VALUE_LABELS: dict[str, Any] = {
     "two_step_disabled": _l("two-step verification turned off"),
     "asked": _l("at the person's request"),
     "accepted": _l("accepted"),
+    "address_taken": _l("address already in use"),
+    "failing": _l("its deliveries kept failing"),
+    "by_hand": _l("by hand"),
     **LANGUAGE_NAMES,
 }
 

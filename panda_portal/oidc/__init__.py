@@ -1,8 +1,8 @@
 """Panda as OpenID Provider (Authlib): clients, grants, keys, claims, discovery, logout, access events.
 
 Endpoints (all listed in ``/.well-known/openid-configuration``): ``/authorize``,
-``/token``, ``/userinfo``, ``/revoke``, ``/jwks``, ``/end-session``, and ``/access``
-(a client reads a person's ``orgs``).
+``/token``, ``/userinfo``, ``/revoke``, ``/introspect`` (RFC 7662), ``/jwks``, ``/end-session``,
+and ``/access`` (a client reads a person's ``orgs``).
 
 The OpenID Provider reacts to what accounts and organizations announce with their
 signals (``accounts.signals``, ``organizations.signals``): they never import it.
@@ -68,6 +68,7 @@ def _access_granted(sender: Any, account: Account | None = None, **_: Any) -> No
 def init_oidc(app: Flask) -> None:
     from panda_portal.accounts import signals as account_signals
     from panda_portal.extensions import csrf
+    from panda_portal.oidc import events
     from panda_portal.oidc.events import ACCESS_EVENT, deliver_access_event
     from panda_portal.oidc.logout import deliver_backchannel_logout
     from panda_portal.oidc.push import push_committed
@@ -84,11 +85,17 @@ def init_oidc(app: Flask) -> None:
         csrf.exempt(view)
     outbox.register(BACKCHANNEL_LOGOUT, deliver_backchannel_logout)
     outbox.register(ACCESS_EVENT, deliver_access_event)
+    outbox.register(events.ACCOUNT_EVENT, events.deliver_account_event)
     # A Panda session ending (sign-out) ends its grants; a password change or a
     # disabled account ends all of the person's grants. Clients are told either way.
     account_signals.signed_out.connect(_session_ended, weak=False)
     account_signals.password_changed.connect(_all_sessions_ended, weak=False)
     account_signals.account_disabled.connect(_account_disabled, weak=False)
+    # An undone change of address ends every session; a deleted account is erased by the clients;
+    # the person's data download includes what the clients hold.
+    account_signals.sessions_revoked.connect(_all_sessions_ended, weak=False)
+    account_signals.account_deleting.connect(events.account_deleting, weak=False)
+    account_signals.personal_data_requested.connect(events.personal_data_requested, weak=False)
     # Someone's access to an organization shrank or grew: the clients are told with an
     # access event, and the person's very next request there follows it.
     organization_signals.access_reduced.connect(_access_reduced, weak=False)

@@ -16,6 +16,10 @@ userinfo response and in the access read (``views.access``).
 
 ``roles`` travels with ``orgs`` because both say what the person may do in the
 client: ``["support_agent"]`` for vendor staff, ``[]`` for everyone else.
+
+An organization that requires two-step verification is not in the ``orgs`` of a
+member without it; userinfo and the access read name it in ``held_back`` instead
+(``held_back_claim``), so the client can tell the person why it is missing.
 """
 
 from __future__ import annotations
@@ -30,6 +34,11 @@ from panda_portal.extensions import db
 from panda_portal.oidc.models import OidcClient
 from panda_portal.organizations.enterprise_numbers import format_enterprise_number
 from panda_portal.organizations.models import ApplicationGrant, Membership, MembershipStatus, Organization, Role
+from panda_portal.organizations.services.two_step_requirement import (
+    HELD_BACK_REASON,
+    held_back_condition,
+    usable_condition,
+)
 
 SUPPORT_AGENT_ROLE = "support_agent"
 
@@ -52,6 +61,7 @@ CLAIMS_SUPPORTED = (
     "orgs",
     "roles",
     "orgs_version",
+    "held_back",
 )
 
 
@@ -60,7 +70,8 @@ def orgs_claim(account: Account, client: OidcClient) -> list[dict[str, str]]:
 
     Each entry: ``{"id", "name", "enterprise_number", "customer_number", "role"}``
     for every organization where the account is an active member and, when the
-    client has a ``required_grant``, where that application grant is set.
+    client has a ``required_grant``, where that application grant is set; an
+    organization that requires two-step verification only when the account has it.
     """
     query = (
         select(
@@ -71,7 +82,11 @@ def orgs_claim(account: Account, client: OidcClient) -> list[dict[str, str]]:
             Membership.role,
         )
         .join(Membership, Membership.organization_id == Organization.id)
-        .where(Membership.account_id == account.id, Membership.status == MembershipStatus.ACTIVE)
+        .where(
+            Membership.account_id == account.id,
+            Membership.status == MembershipStatus.ACTIVE,
+            usable_condition(account.id),
+        )
         .order_by(Organization.name, Organization.id)
     )
     if client.required_grant:
@@ -90,6 +105,34 @@ def orgs_claim(account: Account, client: OidcClient) -> list[dict[str, str]]:
         }
         for org_id, name, enterprise_number, customer_number, role in db.session.execute(query)
     ]
+
+
+def held_back_claim(account: Account, client: OidcClient) -> list[dict[str, str]]:
+    """The organizations ``orgs_claim`` would list but for two-step verification, in one query.
+
+    Each entry: ``{"id", "name", "reason": "two_step_required"}``: the organization
+    requires two-step verification, which the account has not set up. Empty for a
+    disabled account, like ``orgs``.
+    """
+    if not account.is_active:
+        return []
+    query = (
+        select(Organization.id, Organization.name)
+        .join(Membership, Membership.organization_id == Organization.id)
+        .where(
+            Membership.account_id == account.id,
+            Membership.status == MembershipStatus.ACTIVE,
+            held_back_condition(account.id),
+        )
+        .order_by(Organization.name, Organization.id)
+    )
+    if client.required_grant:
+        query = query.join(
+            ApplicationGrant,
+            (ApplicationGrant.membership_id == Membership.id)
+            & (ApplicationGrant.application_key == client.required_grant),
+        )
+    return [{"id": str(org_id), "name": name, "reason": HELD_BACK_REASON} for org_id, name in db.session.execute(query)]
 
 
 def roles_claim(account: Account) -> list[str]:
@@ -117,6 +160,7 @@ def user_claims(account: Account, client: OidcClient, scope: str, *, with_orgs: 
         claims["orgs"] = snapshot.orgs
         claims["roles"] = snapshot.roles
         claims["orgs_version"] = snapshot.version
+        claims["held_back"] = held_back_claim(account, client)
     elif "orgs" in scopes:
         # As the snapshot has them: a disabled account may do nothing anywhere.
         claims["roles"] = roles_claim(account) if account.is_active else []

@@ -128,3 +128,125 @@ def deliver_access_event(payload: dict) -> None:
         raise AccessEventRefused(
             f"{client.client_id}: {client.backchannel_logout_uri} answered {response.status_code} to an access event"
         )
+
+
+# -- the person deleted their account: clients erase what they hold ----------------------------------
+# Same transport as an access event (a ``secevent+jwt`` body to the back-channel URI, queued in the
+# outbox, pushed after the commit, retried with back-off), its own ``typ`` and event, and no
+# account to read at send time: the account is gone by then.
+ACCOUNT_EVENT = "account_event"  # the outbox kind
+ACCOUNT_EVENT_TYPE = "account-event+jwt"
+ACCOUNT_DELETED_EVENT = "urn:panda:event:account-deleted"
+# Panda asks a client for what it holds about a person (the person's data download).
+PERSONAL_DATA_REQUEST_TYPE = "personal-data-request+jwt"
+PERSONAL_DATA_MEDIA_TYPE = "application/jwt"
+PERSONAL_DATA_MAX_BYTES = 50 * 1024 * 1024
+
+
+class AccountEventRefused(Exception):
+    """The client did not accept the account event (retried later by the outbox)."""
+
+
+def queue_account_deleted_event(account: Account) -> int:
+    """Tell every client with a back-channel URI that ``account`` was deleted; returns how many."""
+    clients = _listening_clients()
+    for client in clients:
+        row = outbox.enqueue(
+            ACCOUNT_EVENT, {"client_id": client.client_id, "sub": str(account.id), "event": ACCOUNT_DELETED_EVENT}
+        )
+        push.after_commit(row)
+    return len(clients)
+
+
+def account_event_claims(client: OidcClient, *, sub: str, event: str) -> dict[str, Any]:
+    now = int(time.time())
+    return {
+        "iss": current_app.config["PANDA_ISSUER"],
+        "aud": client.client_id,
+        "iat": now,
+        "exp": now + keys.LOGOUT_TOKEN_SECONDS,
+        "jti": secrets.token_urlsafe(24),
+        "sub": sub,
+        "events": {event: {}},
+    }
+
+
+def deliver_account_event(payload: dict) -> None:
+    """The outbox handler of ``account_event`` messages: sign the event now and POST it."""
+    client = get_client(payload.get("client_id"))
+    if client is None or not client.backchannel_logout_uri:
+        return
+    token = keys.sign(
+        account_event_claims(client, sub=str(payload.get("sub")), event=str(payload.get("event"))),
+        typ=ACCOUNT_EVENT_TYPE,
+    )
+    db.session.commit()  # a signing key created just now must be stored before the client reads the JWKS
+    response = requests.post(
+        client.backchannel_logout_uri,
+        data=token.encode(),
+        headers={"Content-Type": SECEVENT_MEDIA_TYPE, "Accept": "application/json"},
+        timeout=push.delivery_timeout(),
+        allow_redirects=False,
+    )
+    if not 200 <= response.status_code < 300:
+        raise AccountEventRefused(
+            f"{client.client_id}: {client.backchannel_logout_uri} answered {response.status_code} to an account event"
+        )
+
+
+def account_deleting(_sender: Any, account: Account | None = None, **_: Any) -> None:
+    """``accounts.signals.account_deleting``: end the person's grants, log them out everywhere, queue the event."""
+    from panda_portal.oidc.services import notify_account_sessions_ended
+
+    if account is not None:
+        notify_account_sessions_ended(account)
+        queue_account_deleted_event(account)
+
+
+def personal_data_request_claims(client: OidcClient, *, sub: str) -> dict[str, Any]:
+    now = int(time.time())
+    return {
+        "iss": current_app.config["PANDA_ISSUER"],
+        "aud": client.client_id,
+        "iat": now,
+        "exp": now + keys.LOGOUT_TOKEN_SECONDS,
+        "jti": secrets.token_urlsafe(24),
+        "sub": sub,
+    }
+
+
+def personal_data_requested(_sender: Any, account: Account | None = None, **_: Any) -> dict[str, Any]:
+    """``accounts.signals.personal_data_requested``: what each client holds about the person.
+
+    A signed, audience-bound request (``typ`` ``personal-data-request+jwt``, ``aud`` the
+    client, two minutes) is POSTed to each client's back-channel URI; a client that does
+    not answer within ``BACKCHANNEL_LOGOUT_TIMEOUT`` seconds, or answers other than 200
+    with JSON, is named in the archive as unavailable.
+    """
+    parts: dict[str, Any] = {}
+    if account is None:
+        return parts
+    clients = _listening_clients()
+    tokens = {
+        client.client_id: keys.sign(
+            personal_data_request_claims(client, sub=str(account.id)), typ=PERSONAL_DATA_REQUEST_TYPE
+        )
+        for client in clients
+    }
+    db.session.commit()  # a signing key created just now must be stored before a client reads the JWKS
+    for client in clients:
+        name = f"applications/{client.client_id}.json"
+        try:
+            response = requests.post(
+                str(client.backchannel_logout_uri),
+                data=tokens[client.client_id].encode(),
+                headers={"Content-Type": PERSONAL_DATA_MEDIA_TYPE, "Accept": "application/json"},
+                timeout=float(current_app.config["BACKCHANNEL_LOGOUT_TIMEOUT"]),
+                allow_redirects=False,
+            )
+            if response.status_code != 200 or len(response.content) > PERSONAL_DATA_MAX_BYTES:
+                raise ValueError(f"answered {response.status_code}")
+            parts[name] = {"application": client.client_id, "available": True, "data": response.json()}
+        except (requests.RequestException, ValueError) as exc:
+            parts[name] = {"application": client.client_id, "available": False, "reason": type(exc).__name__}
+    return parts

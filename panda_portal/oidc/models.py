@@ -35,6 +35,29 @@ __all__ = [
 ]
 
 SUPPORTED_SCOPES = ("openid", "profile", "email", "orgs", "offline_access")
+# The APIs' scopes and the audience (RFC 8707 resource) each belongs to. A client is granted
+# only those registered for it (``allowed_scopes``); an access token carrying them names their
+# audiences in ``aud``. Personal access tokens are scoped from the same list.
+PANDA_API_AUDIENCE = "urn:panda:api"
+COMMUNITY_API_AUDIENCE = "urn:support-community:api"
+API_SCOPES: dict[str, str] = {
+    "orgs:read": PANDA_API_AUDIENCE,
+    "orgs:admin": PANDA_API_AUDIENCE,
+    "cases:read": COMMUNITY_API_AUDIENCE,
+    "cases:write": COMMUNITY_API_AUDIENCE,
+    "agent": COMMUNITY_API_AUDIENCE,
+}
+API_AUDIENCES = (PANDA_API_AUDIENCE, COMMUNITY_API_AUDIENCE)
+ALL_SCOPES = SUPPORTED_SCOPES + tuple(API_SCOPES)
+CLIENT_CREDENTIALS = "client_credentials"
+
+
+def audiences_of(scopes: list[str]) -> list[str]:
+    """The APIs ``scopes`` give access to, in the order of ``API_AUDIENCES``."""
+    wanted = {API_SCOPES[s] for s in scopes if s in API_SCOPES}
+    return [audience for audience in API_AUDIENCES if audience in wanted]
+
+
 # Authentication context classes (``acr``): a password alone, or a password and a second
 # factor (an authenticator app's code, a recovery code or a passkey).
 ACR_PASSWORD = "urn:panda:acr:password"
@@ -124,6 +147,11 @@ class OidcClient(ClientMixin, Base):
     def check_grant_type(self, grant_type: str) -> bool:
         return grant_type in (self.grant_types or [])
 
+    @property
+    def api_scopes(self) -> list[str]:
+        """The API scopes registered for this client (in ``allowed_scopes``)."""
+        return [s for s in scope_to_list(self.allowed_scopes) or [] if s in API_SCOPES]
+
 
 class SigningKey(Base):
     """An RS256 key. The newest generation signs; older ones stay published a while."""
@@ -144,13 +172,16 @@ class SigningKey(Base):
 
 
 class TokenFamily(Base):
-    """One grant: the tokens issued for one authorization code, and their rotations."""
+    """One grant: the tokens issued for one authorization code, and their rotations.
+
+    A ``client_credentials`` grant has no person (``account_id`` is None): the client acts for itself.
+    """
 
     __tablename__ = "oidc_token_families"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
     client_pk: Mapped[uuid.UUID] = mapped_column(ForeignKey("oidc_clients.id", ondelete="CASCADE"), index=True)
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     scope: Mapped[str] = mapped_column(String(500))
     # The Panda session (``sid``) in which the person authorized; ends with it.
     sid: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -162,7 +193,7 @@ class TokenFamily(Base):
     revoked_reason: Mapped[str | None] = mapped_column(String(40))
 
     client: Mapped[OidcClient] = relationship(lazy="joined")
-    account: Mapped[Account] = relationship(lazy="joined")
+    account: Mapped[Account | None] = relationship(lazy="joined")
 
     @property
     def is_revoked(self) -> bool:
@@ -249,7 +280,7 @@ class RefreshToken(Base):
     def is_revoked(self) -> bool:
         return self.family.is_revoked
 
-    def get_user(self) -> Account:
+    def get_user(self) -> Account | None:
         return self.family.account
 
     def get_client(self) -> OidcClient:
@@ -287,7 +318,7 @@ class AccessToken(Base):
     def is_revoked(self) -> bool:
         return self.revoked_at is not None or self.family.is_revoked
 
-    def get_user(self) -> Account:
+    def get_user(self) -> Account | None:
         return self.family.account
 
     def get_client(self) -> OidcClient:

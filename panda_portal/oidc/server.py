@@ -16,6 +16,9 @@ Authlib leaves several decisions to the server; Panda's are made here:
   ``orgs`` when Panda told it that they changed (``events``).
 * Access tokens are JWTs valid ``ACCESS_TOKEN_SECONDS`` (Authlib's default bearer
   tokens live ten days).
+* ``client_credentials`` only for confidential clients registered with it, and only
+  for the API scopes registered for them (``tokens.client_credentials_token``).
+* Token introspection (RFC 7662, ``introspection``) for confidential clients.
 * No implicit, hybrid or password grant is registered.
 """
 
@@ -49,8 +52,8 @@ from panda_portal.accounts.session import auth_time, authentication_methods, ses
 from panda_portal.extensions import db
 from panda_portal.oidc import keys, services, tokens
 from panda_portal.oidc.access import orgs_snapshot
-from panda_portal.oidc.claims import user_claims
-from panda_portal.oidc.models import SUPPORTED_SCOPES, AccessToken, OidcClient, RefreshToken, acr_of
+from panda_portal.oidc.claims import held_back_claim, user_claims
+from panda_portal.oidc.models import ALL_SCOPES, AccessToken, OidcClient, RefreshToken, acr_of
 
 TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 ID_TOKEN_TYPE = "JWT"
@@ -155,6 +158,10 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             amr=authentication_methods(),
         )
 
+    def validate_token_request(self) -> None:
+        tokens.check_resources()
+        super().validate_token_request()
+
     def query_authorization_code(self, code: str, client: OidcClient) -> Any:
         return tokens.find_code(code, client)
 
@@ -170,6 +177,10 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = TOKEN_AUTH_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True
 
+    def validate_token_request(self) -> None:
+        tokens.check_resources()
+        super().validate_token_request()
+
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
         return tokens.find_refresh_token(refresh_token)
 
@@ -179,6 +190,16 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
         # Already marked rotated by ``authenticate_user``, atomically.
         return None
+
+
+class ClientCredentialsGrant(grants.ClientCredentialsGrant):
+    """A client acting for itself (the vendor's integrations): confidential clients only."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    def validate_token_request(self) -> None:
+        tokens.check_resources()
+        super().validate_token_request()
 
 
 # -- ID tokens -----------------------------------------------------------------------------
@@ -254,7 +275,8 @@ class AccessTokenValidator(BearerTokenValidator):
 
     def validate_token(self, token: AccessToken | None, scopes: Any, request: Any) -> None:
         super().validate_token(token, scopes, request)  # refuses a missing token
-        if token is None or not token.get_user().is_active:
+        person = token.get_user() if token is not None else None
+        if person is None or not person.is_active:  # a client's own token has no person to describe
             raise InvalidTokenError()
 
 
@@ -287,6 +309,7 @@ class AccessEndpoint(TokenEndpoint):
             "orgs_version": snapshot.version,
             "orgs": snapshot.orgs,
             "roles": snapshot.roles,
+            "held_back": held_back_claim(account, client),
         }
         return 200, body, default_json_headers
 
@@ -294,7 +317,10 @@ class AccessEndpoint(TokenEndpoint):
 class PandaUserInfoEndpoint(UserInfoEndpoint):
     def __call__(self, request: OAuth2Request) -> tuple[int, dict, list]:
         token: AccessToken = self.resource_protector.acquire_token("openid")
-        claims = user_claims(token.get_user(), token.get_client(), token.get_scope(), with_orgs=True)
+        person = token.get_user()
+        if person is None:  # refused by the validator already; a client's own token describes no one
+            raise InvalidTokenError()
+        claims = user_claims(person, token.get_client(), token.get_scope(), with_orgs=True)
         return 200, claims, default_json_headers
 
 
@@ -331,16 +357,23 @@ class PandaEndSessionEndpoint(EndSessionEndpoint):
 def create_server(app: Flask) -> PandaAuthorizationServer:
     server = PandaAuthorizationServer()
     server.init_app(
-        app, query_client=services.get_client, save_token=lambda token, request: tokens.save_issued(request.user)
+        app,
+        query_client=services.get_client,
+        # A client_credentials token is recorded as it is made (it has no person: ``request.user`` is None).
+        save_token=lambda token, request: tokens.save_issued(request.user) if request.user is not None else None,
     )
-    server.scopes_supported = list(SUPPORTED_SCOPES)
+    server.scopes_supported = list(ALL_SCOPES)
     server.register_client_auth_method("client_secret_basic", authenticate_client_secret_basic)
     server.register_token_generator("default", tokens.generate_token)
     server.register_grant(AuthorizationCodeGrant, [RequiredS256CodeChallenge(), OpenIDCodeExtension()])
     server.register_grant(RefreshTokenGrant, [IDTokenIssuer()])
+    server.register_grant(ClientCredentialsGrant)
     server.register_extension(PandaIssuerParameter())
     server.register_endpoint(TokenRevocationEndpoint)
     server.register_endpoint(AccessEndpoint)
+    from panda_portal.oidc.introspection import TokenIntrospectionEndpoint
+
+    server.register_endpoint(TokenIntrospectionEndpoint)
     protector = ResourceProtector()
     protector.register_token_validator(AccessTokenValidator())
     server.register_endpoint(PandaUserInfoEndpoint(resource_protector=protector))

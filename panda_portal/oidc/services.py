@@ -23,7 +23,16 @@ from sqlalchemy import CursorResult, Delete, Update, delete, select, update
 from panda_portal.accounts.models import Account
 from panda_portal.extensions import db
 from panda_portal.oidc import push
-from panda_portal.oidc.models import AccessToken, AuthorizationCode, OidcClient, RefreshToken, TokenFamily
+from panda_portal.oidc.models import (
+    API_SCOPES,
+    CLIENT_CREDENTIALS,
+    SUPPORTED_SCOPES,
+    AccessToken,
+    AuthorizationCode,
+    OidcClient,
+    RefreshToken,
+    TokenFamily,
+)
 from panda_portal.outbox.services import outbox
 from shared.database import utcnow
 from shared.errors import DomainError
@@ -32,6 +41,8 @@ BACKCHANNEL_LOGOUT = "backchannel_logout"
 _CLIENTS = "_oidc_clients"  # ``g``: the clients this context read, by client_id
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 SECRET_PREFIX = "sha256:"
+SIGN_IN_GRANTS = ("authorization_code", "refresh_token")
+GRANT_TYPES = (*SIGN_IN_GRANTS, CLIENT_CREDENTIALS)
 
 
 class ClientError(DomainError):
@@ -96,6 +107,8 @@ def _client_snapshot(client: OidcClient) -> dict:
         "backchannel_logout_uri": client.backchannel_logout_uri,
         "required_grant": client.required_grant,
         "public": bool(client.is_public),
+        "grant_types": list(client.grant_types or []),
+        "api_scopes": client.api_scopes,
     }
 
 
@@ -125,9 +138,32 @@ def _apply(
     backchannel_logout_uri: str | None,
     requires_grant: str | None,
     public: bool,
+    grant_types: Iterable[str] | None = None,
+    api_scopes: Iterable[str] | None = None,
 ) -> None:
+    if grant_types is not None:
+        kinds = list(dict.fromkeys(grant_types))
+        unknown = [kind for kind in kinds if kind not in GRANT_TYPES]
+        if unknown or not kinds:
+            raise ClientError(
+                _("Grant types are %(known)s, not %(given)s.", known=", ".join(GRANT_TYPES), given=", ".join(unknown))
+            )
+        if "refresh_token" in kinds and "authorization_code" not in kinds:
+            raise ClientError(_("The refresh_token grant needs the authorization_code grant."))
+        if public and CLIENT_CREDENTIALS in kinds:
+            raise ClientError(_("A public client cannot use the client_credentials grant."))
+        client.grant_types = kinds
+    if api_scopes is not None:
+        scopes = list(dict.fromkeys(api_scopes))
+        unknown = [scope for scope in scopes if scope not in API_SCOPES]
+        if unknown:
+            raise ClientError(
+                _("API scopes are %(known)s, not %(given)s.", known=", ".join(API_SCOPES), given=", ".join(unknown))
+            )
+        client.allowed_scopes = " ".join([*SUPPORTED_SCOPES, *scopes])
+    signs_people_in = "authorization_code" in (client.grant_types or SIGN_IN_GRANTS)
     uris = _checked_uris(redirect_uris, "redirect")
-    if not uris:
+    if not uris and signs_people_in:
         raise ClientError(_("A client needs at least one redirect URI."))
     client.redirect_uris = uris
     client.post_logout_redirect_uris = _checked_uris(post_logout_redirect_uris, "post_logout")
@@ -178,13 +214,25 @@ def register_client(
     backchannel_logout_uri: str | None = None,
     requires_grant: str | None = None,
     public: bool = False,
+    grant_types: Iterable[str] | None = None,
+    api_scopes: Iterable[str] | None = None,
 ) -> tuple[OidcClient, str | None]:
-    """Register a new client; returns it with its secret (shown once; None for a public client)."""
+    """Register a new client; returns it with its secret (shown once; None for a public client).
+
+    ``grant_types`` default to ``authorization_code`` and ``refresh_token`` (people sign in);
+    ``client_credentials`` lets a confidential client act for itself. ``api_scopes`` are the
+    API scopes it may be granted (none by default).
+    """
     if not CLIENT_ID_PATTERN.match(client_id or ""):
         raise ClientError(_("A client id has 1 to 100 letters, digits, dots, dashes or underscores."))
     if get_client(client_id) is not None:
         raise ClientError(_("A client with the id %(client_id)s already exists.", client_id=client_id))
-    client = OidcClient(client_id=client_id, created_at=utcnow())
+    client = OidcClient(
+        client_id=client_id,
+        created_at=utcnow(),
+        grant_types=list(SIGN_IN_GRANTS),
+        allowed_scopes=" ".join(SUPPORTED_SCOPES),
+    )
     _apply(
         client,
         redirect_uris=redirect_uris,
@@ -192,6 +240,8 @@ def register_client(
         backchannel_logout_uri=backchannel_logout_uri,
         requires_grant=requires_grant,
         public=public,
+        grant_types=grant_types,
+        api_scopes=api_scopes,
     )
     secret = None if public else new_secret()
     client.secret_hash = hash_secret(secret) if secret else None
@@ -210,6 +260,8 @@ def ensure_client(
     requires_grant: str | None = None,
     public: bool = False,
     secret: str | None = None,
+    grant_types: Iterable[str] | None = None,
+    api_scopes: Iterable[str] | None = None,
 ) -> tuple[OidcClient, str | None]:
     """Create or update a client (demo data, deployment scripts).
 
@@ -226,6 +278,8 @@ def ensure_client(
             backchannel_logout_uri=backchannel_logout_uri,
             requires_grant=requires_grant,
             public=public,
+            grant_types=grant_types,
+            api_scopes=api_scopes,
         )
         if secret is None or public:
             return client, generated
@@ -238,6 +292,8 @@ def ensure_client(
             backchannel_logout_uri=backchannel_logout_uri,
             requires_grant=requires_grant,
             public=public,
+            grant_types=grant_types,
+            api_scopes=api_scopes,
         )
         _audit_client("client.updated", client, before)
         if public:
@@ -250,6 +306,29 @@ def ensure_client(
     client.secret_hash = hash_secret(secret)
     db.session.flush()
     return client, secret
+
+
+def change_client_access(
+    client_id: str, *, grant_types: Iterable[str] | None = None, api_scopes: Iterable[str] | None = None
+) -> OidcClient:
+    """Change what a registered client may ask for (its grant types, its API scopes); the rest stays."""
+    client = get_client(client_id)
+    if client is None:
+        raise ClientError(_("There is no client %(client_id)s.", client_id=client_id))
+    before = _client_snapshot(client)
+    _apply(
+        client,
+        redirect_uris=client.redirect_uris or [],
+        post_logout_redirect_uris=client.post_logout_redirect_uris or [],
+        backchannel_logout_uri=client.backchannel_logout_uri,
+        requires_grant=client.required_grant,
+        public=bool(client.is_public),
+        grant_types=grant_types,
+        api_scopes=api_scopes,
+    )
+    db.session.flush()
+    _audit_client("client.updated", client, before)
+    return client
 
 
 # -- ending grants -------------------------------------------------------------------------

@@ -10,6 +10,12 @@
   ``refresh_token``; each lives ``REFRESH_TOKEN_DAYS`` from its issue (sliding).
 * Access tokens are RS256 JWTs (RFC 9068, ``typ`` ``at+jwt``) valid
   ``ACCESS_TOKEN_SECONDS``; their ``jti`` is recorded so they can be revoked.
+  Their ``aud`` is the client, or, when they carry API scopes (``models.API_SCOPES``),
+  the audiences of those APIs; a ``resource`` parameter (RFC 8707) narrows them, and the
+  scopes with them.
+* ``client_credentials`` (a client registered for it, acting for itself): a token whose
+  ``sub`` is the ``client_id``, for the API scopes registered for the client, without a
+  refresh token; it is recorded in a grant without a person, so it can be revoked too.
 """
 
 from __future__ import annotations
@@ -21,15 +27,27 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from authlib.oauth2.rfc6749 import InvalidGrantError
-from flask import current_app, g
+from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidScopeError, OAuth2Error
+from authlib.oauth2.rfc6749.util import list_to_scope, scope_to_list
+from flask import current_app, g, has_request_context
+from flask import request as flask_request
 from sqlalchemy import CursorResult, insert, select, update
 
 from panda_portal.accounts.models import Account
 from panda_portal.extensions import db
 from panda_portal.oidc import keys
 from panda_portal.oidc.claims import user_claims
-from panda_portal.oidc.models import AccessToken, AuthorizationCode, OidcClient, RefreshToken, TokenFamily
+from panda_portal.oidc.models import (
+    API_AUDIENCES,
+    API_SCOPES,
+    CLIENT_CREDENTIALS,
+    AccessToken,
+    AuthorizationCode,
+    OidcClient,
+    RefreshToken,
+    TokenFamily,
+    audiences_of,
+)
 from panda_portal.oidc.services import revoke_families, token_hash
 from shared.database import new_uuid, utcnow
 
@@ -47,6 +65,12 @@ class Issued:
     expires_at: dt.datetime
     scope: str
     refresh_token: str | None
+
+
+class InvalidTargetError(OAuth2Error):
+    """RFC 8707 §2: a ``resource`` that is not one of Panda's APIs, or none the scopes reach."""
+
+    error = "invalid_target"
 
 
 @dataclass
@@ -237,15 +261,49 @@ def rotate_refresh_token(row: RefreshToken) -> Grantee:
 
 
 # -- issuing -------------------------------------------------------------------------------
+def requested_resources() -> list[str]:
+    """The ``resource`` parameters (RFC 8707) of the token request, if any."""
+    if not has_request_context():
+        return []
+    return [value for value in flask_request.form.getlist("resource") if value]
+
+
+def check_resources() -> None:
+    """Refuse unknown ``resource`` parameters before anything is used up (a code, a refresh token)."""
+    unknown = [r for r in requested_resources() if r not in API_AUDIENCES]
+    if unknown:
+        raise InvalidTargetError(f"Unknown resource: {unknown[0]}")
+
+
+def narrowed(scope: str, resources: list[str]) -> tuple[str, str | list[str] | None]:
+    """``scope`` narrowed to the APIs named in ``resources``, and the audiences of what remains.
+
+    Without ``resources`` every API scope stays. The audience is None when no API scope
+    remains (the token is then for the client alone, as before API scopes existed).
+    """
+    scopes = scope_to_list(scope) or []
+    if resources:
+        unknown = [r for r in resources if r not in API_AUDIENCES]
+        if unknown:
+            raise InvalidTargetError(f"Unknown resource: {unknown[0]}")
+        scopes = [s for s in scopes if s not in API_SCOPES or API_SCOPES[s] in resources]
+        if not audiences_of(scopes):
+            raise InvalidTargetError("None of the granted scopes is for the requested resource.")
+    audiences = audiences_of(scopes)
+    if not audiences:
+        return list_to_scope(scopes), None
+    return list_to_scope(scopes), audiences[0] if len(audiences) == 1 else audiences
+
+
 def access_token_claims(
-    grantee: Grantee, client: OidcClient, scope: str, jti: str, now: int, lifetime: int
+    grantee: Grantee, client: OidcClient, scope: str, jti: str, now: int, lifetime: int, audience: Any = None
 ) -> dict[str, Any]:
     claims = grantee.claims(client, scope)
     claims.update(
         {
             "iss": issuer(),
             "sub": str(grantee.account.id),
-            "aud": client.client_id,
+            "aud": audience or client.client_id,
             "client_id": client.client_id,
             "iat": now,
             "exp": now + lifetime,
@@ -266,13 +324,18 @@ def generate_token(
     include_refresh_token: bool = True,
 ) -> dict[str, Any]:
     """Authlib's token generator: a JWT access token and, when allowed, a refresh token."""
+    if grant_type == CLIENT_CREDENTIALS:
+        return client_credentials_token(client, scope)
     if user is None:
         raise InvalidGrantError("Tokens are only issued for a person.")
-    scope = scope or user.family.scope
+    # What the client may still be granted: an API scope taken from it since stops at the next refresh.
+    scope, audience = narrowed(client.get_allowed_scope(scope or user.family.scope), requested_resources())
     lifetime = int(current_app.config["ACCESS_TOKEN_SECONDS"])
     now = int(time.time())
     jti = secrets.token_urlsafe(24)
-    access_token = keys.sign(access_token_claims(user, client, scope, jti, now, lifetime), typ=ACCESS_TOKEN_TYPE)
+    access_token = keys.sign(
+        access_token_claims(user, client, scope, jti, now, lifetime, audience), typ=ACCESS_TOKEN_TYPE
+    )
     token: dict[str, Any] = {
         "token_type": "Bearer",
         "access_token": access_token,
@@ -323,18 +386,72 @@ def save_issued(grantee: Grantee) -> None:
     grantee.issued.clear()
 
 
+def client_credentials_scope(client: OidcClient, scope: str | None) -> str:
+    """The API scopes a client asks for itself: all registered for it when it names none."""
+    allowed = client.api_scopes
+    requested = list(dict.fromkeys(scope_to_list(scope) or [])) or allowed
+    if not requested or any(s not in allowed for s in requested):
+        raise InvalidScopeError("The client may only ask for the API scopes registered for it.")
+    return list_to_scope(requested)
+
+
+def client_credentials_token(client: OidcClient, scope: str | None) -> dict[str, Any]:
+    """A token for the client itself (``sub`` = ``client_id``), recorded in a grant without a person."""
+    scope, audience = narrowed(client_credentials_scope(client, scope), requested_resources())
+    lifetime = int(current_app.config["ACCESS_TOKEN_SECONDS"])
+    now = int(time.time())
+    jti = secrets.token_urlsafe(24)
+    claims = {
+        "iss": issuer(),
+        "sub": client.client_id,
+        "aud": audience,
+        "client_id": client.client_id,
+        "iat": now,
+        "exp": now + lifetime,
+        "jti": jti,
+        "scope": scope,
+    }
+    family = TokenFamily(client_pk=client.id, account_id=None, scope=scope, auth_time=now, amr="", created_at=utcnow())
+    db.session.add(family)
+    db.session.flush()
+    db.session.add(
+        AccessToken(
+            jti=jti,
+            family_id=family.id,
+            scope=scope,
+            created_at=utcnow(),
+            expires_at=dt.datetime.fromtimestamp(now + lifetime, dt.UTC),
+        )
+    )
+    db.session.flush()
+    return {
+        "token_type": "Bearer",
+        "access_token": keys.sign(claims, typ=ACCESS_TOKEN_TYPE),
+        "expires_in": lifetime,
+        "scope": scope,
+    }
+
+
 # -- checking access tokens ----------------------------------------------------------------
-def find_access_token(value: str) -> AccessToken | None:
-    """The recorded access token behind a JWT Panda signed, or None."""
+def verified_access_token_claims(value: str) -> dict[str, Any] | None:
+    """The claims of an unexpired access token Panda signed, or None."""
     try:
         decoded = keys.decode(value, typ=ACCESS_TOKEN_TYPE)
     except keys.InvalidToken:
         return None
-    claims = decoded.claims
+    claims = dict(decoded.claims)
     if claims.get("iss") != issuer() or not isinstance(claims.get("jti"), str):
         return None
     exp = claims.get("exp")
     if not isinstance(exp, int) or exp <= time.time():
+        return None
+    return claims
+
+
+def find_access_token(value: str) -> AccessToken | None:
+    """The recorded access token behind a JWT Panda signed, or None."""
+    claims = verified_access_token_claims(value)
+    if claims is None:
         return None
     return db.session.get(AccessToken, claims["jti"])
 

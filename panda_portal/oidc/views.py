@@ -261,6 +261,15 @@ def revoke() -> ResponseReturnValue:
     return response
 
 
+@bp.post("/introspect")
+@public
+def introspect() -> ResponseReturnValue:
+    """RFC 7662: a confidential client asks whether a token is live (``introspection``)."""
+    response = _server().create_endpoint_response("introspection")
+    db.session.commit()  # a personal access token's last use
+    return response
+
+
 # -- RP-initiated logout -------------------------------------------------------------------
 def _end_session(confirmed: bool) -> ResponseReturnValue:
     server = _server()
@@ -300,4 +309,4 @@ def confirm_end_session() -> ResponseReturnValue:
     return _end_session(confirmed=True)
 
 
-CSRF_EXEMPT = (authorize, token, userinfo, revoke, access, end_session)
+CSRF_EXEMPT = (authorize, token, userinfo, revoke, introspect, access, end_session)

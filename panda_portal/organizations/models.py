@@ -6,7 +6,20 @@ import datetime as dt
 import enum
 import uuid
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid, func
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    false,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from panda_portal.accounts.models import Account
@@ -44,6 +57,9 @@ class Organization(Base):
     name: Mapped[str] = mapped_column(String(300))
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())
+    # Set by its administrators: only members with two-step verification may act for it in
+    # client applications (``services.two_step_requirement``).
+    requires_two_step: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     @property
     def enterprise_number_display(self) -> str:

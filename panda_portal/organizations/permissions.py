@@ -31,6 +31,7 @@ ADMIN_CAPABILITIES = MEMBER_CAPABILITIES | frozenset(
         "org.members.manage",
         "org.requests.decide",
         "org.invitations.manage",
+        "org.settings.manage",
     }
 )
 CAPABILITIES_BY_ROLE: dict[Role, frozenset[str]] = {
@@ -93,6 +94,22 @@ def can(
         raise LookupError(f"capability {capability!r} needs an organization in the URL")
     _organization, membership = resolve_organization(account, view_args["org_id"])
     return membership_has(membership, capability, capabilities_by_role)
+
+
+def administers_without_required_two_step(
+    account: Account, capability: str, capabilities_by_role: Mapping[Role, frozenset[str]]
+) -> bool:
+    """Whether ``capability`` administers the URL's organization (more than a member may do) while that
+    organization requires two-step verification and ``account`` has not set it up.
+
+    Such an administrator stays one, but must set it up before administering; the pages every member
+    sees stay open (call after ``can`` has resolved the organization)."""
+    organization, _membership = g.org_context
+    if not organization.requires_two_step or capability in capabilities_by_role.get(Role.MEMBER, frozenset()):
+        return False
+    from panda_portal.mfa.services.two_step import is_on
+
+    return not is_on(account)
 
 
 def current_organization() -> Organization:

@@ -12,6 +12,8 @@ Organizations announce upwards with signals, as accounts do (why: ``accounts.sig
                     someone gained access to an organization (a new organization, a
                     request approved, an invitation accepted, an application access
                     ticked, made administrator). Sent in the transaction of the change.
+``join_requested``  ``(app, membership=Membership)``: someone asked to join an organization
+                    (the membership is pending). Sent in the transaction of the request.
 """
 
 from __future__ import annotations
@@ -22,3 +24,4 @@ _signals = Namespace()
 
 access_reduced = _signals.signal("access-reduced")
 access_granted = _signals.signal("access-granted")
+join_requested = _signals.signal("join-requested")

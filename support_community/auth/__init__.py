@@ -9,9 +9,9 @@ from flask import Flask, after_this_request, current_app, g, redirect, request, 
 from werkzeug.wrappers import Response
 
 from shared.access import access_rule
-from support_community.auth import access, organizations, services
+from support_community.auth import access, held_back, organizations, services, signals
 from support_community.auth.provider import ProviderUnavailable, init_provider
-from support_community.auth.session import forget_lookups, has_session, session_subject
+from support_community.auth.session import current_user, forget_lookups, has_session, session_subject
 from support_community.auth.views import (
     backchannel_logout,
     bp,
@@ -53,6 +53,7 @@ def _forget_previous_request(_sender: Flask, **_extra: object) -> None:
     g.pop("current_user", None)
     g.pop("current_org", None)
     g.pop("switcher_menu", None)
+    g.pop("held_back_organizations", None)
     forget_lookups()
 
 
@@ -64,7 +65,12 @@ def _keep_session_fresh() -> None:
     """
     if _passive(request.endpoint) or not has_session():
         return
-    services.refresh_session()  # SessionRevoked / ProviderUnavailable: see the error handlers
+    if services.refresh_session():  # SessionRevoked / ProviderUnavailable: see the error handlers
+        # Renewed claims may carry a new name or address (changed in Panda): case mails follow them.
+        g.pop("current_user", None)
+        user = current_user()
+        if user is not None:
+            signals.claims_accepted.send(current_app._get_current_object(), user=user)  # type: ignore[attr-defined]
     sub = session_subject()
     if sub:
         access.refresh_if_needed(sub)
@@ -106,6 +112,9 @@ def init_auth(app: Flask) -> None:
     app.before_request(_try_silent_sign_in)
     app.register_error_handler(ProviderUnavailable, unavailable_page)
     app.register_error_handler(services.SessionRevoked, sign_in_again)
+    # Why an organization is missing (two-step verification): templates and imported macros alike.
+    app.jinja_env.globals["held_back_organizations"] = held_back.held_back_organizations
+    app.jinja_env.globals["two_step_url"] = held_back.two_step_url
 
     @app.context_processor
     def _auth_context() -> dict[str, object]:

@@ -47,6 +47,8 @@ from support_community.extensions import db
 log = logging.getLogger(__name__)
 
 SUPPORT_AGENT = "support_agent"
+# No more held-back organizations than this are kept for a person (they only explain).
+MAX_HELD_BACK = 200
 
 
 @dataclass(frozen=True)
@@ -164,17 +166,46 @@ def _announce(sub: str, *, withdrawn: set[uuid.UUID], everything: bool, roles: l
     )
 
 
-def store(sub: str, *, orgs: Any, roles: Any, version: int | None) -> bool:
+def held_back_entries(items: Any) -> list[dict[str, str]]:
+    """The readable entries of Panda's ``held_back`` list (``[{"id", "name", "reason"}]``), sorted by name."""
+    entries: dict[str, dict[str, str]] = {}
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, Mapping):
+            continue
+        try:
+            organization_id = str(uuid.UUID(str(item["id"])))
+            name = str(item["name"])[:300]
+        except (KeyError, ValueError, TypeError):
+            continue
+        entries[organization_id] = {"id": organization_id, "name": name, "reason": str(item.get("reason") or "")[:40]}
+        if len(entries) >= MAX_HELD_BACK:
+            break
+    return sorted(entries.values(), key=lambda entry: (entry["name"].lower(), entry["id"]))
+
+
+def held_back_of(sub: str) -> list[dict[str, str]]:
+    """The organizations Panda holds back from the person's list, as kept here (explanations only)."""
+    row = db.session.get(PersonAccess, sub)
+    return held_back_entries(row.held_back) if row is not None else []
+
+
+def store(sub: str, *, orgs: Any, roles: Any, version: int | None, held_back: Any = None) -> bool:
     """Keep Panda's list for ``sub`` unless a list as new (a version as high) is kept already.
 
     Returns whether anything was written. ``version`` None (a provider that gives none)
-    is kept whatever was kept before.
+    is kept whatever was kept before. ``held_back`` (what Panda holds back, and why) is
+    not part of the version: it is kept with a list of the same version too.
     """
     row = _locked(sub)
     if version is not None and row.orgs_version is not None and version <= row.orgs_version:
         if row.stale_since is not None and row.pending_version is not None and version >= row.pending_version:
             row.stale_since = row.pending_version = None  # the read confirms what is kept
             db.session.flush()
+        if version == row.orgs_version:
+            kept_held_back = held_back_entries(held_back)
+            if kept_held_back != held_back_entries(row.held_back):
+                row.held_back = kept_held_back
+                db.session.flush()
         return False
     entries = _entries(orgs if isinstance(orgs, list) else [])
     new_roles = [str(role) for role in roles] if isinstance(roles, list) else []
@@ -188,6 +219,7 @@ def store(sub: str, *, orgs: Any, roles: Any, version: int | None) -> bool:
     lost_roles = set(row.roles or []) - set(new_roles)
     row.orgs_version = version
     row.roles = new_roles
+    row.held_back = held_back_entries(held_back)
     row.read_at = utcnow()
     if row.pending_version is None or (version is not None and version >= row.pending_version):
         row.stale_since = row.pending_version = None
@@ -205,6 +237,7 @@ def forget(sub: str) -> None:
     had = bool(db.session.scalar(select(PersonOrganization.sub).where(PersonOrganization.sub == sub).limit(1)))
     db.session.execute(delete(PersonOrganization).where(PersonOrganization.sub == sub))
     row.roles = []
+    row.held_back = []
     row.orgs_version = None
     row.stale_since = row.pending_version = None
     row.read_at = utcnow()
@@ -228,6 +261,7 @@ def withdraw(sub: str, organization_ids: Iterable[str], *, version: int) -> bool
         lost = set(db.session.scalars(select(PersonOrganization.organization_id).where(PersonOrganization.sub == sub)))
         db.session.execute(delete(PersonOrganization).where(PersonOrganization.sub == sub))
         row.roles = []
+        row.held_back = []
     else:
         for value in ids:
             try:
@@ -261,6 +295,7 @@ def read_from_panda(sub: str) -> None:
         orgs=answer.get("orgs"),
         roles=answer.get("roles"),
         version=version if isinstance(version, int) and not isinstance(version, bool) else None,
+        held_back=answer.get("held_back"),
     )
 
 

@@ -49,6 +49,10 @@ class PersonAccess(Base):
     # Panda's ``orgs_version`` of the list kept; None when never read (only withdrawals known).
     orgs_version: Mapped[int | None] = mapped_column(BigInteger)
     roles: Mapped[list] = mapped_column(JSON, default=list)
+    # Organizations Panda holds back from the list, and why: ``[{"id", "name", "reason"}]``
+    # (``reason`` "two_step_required": the organization requires two-step verification
+    # the person has not set up). Shown to explain a missing organization; grants nothing.
+    held_back: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     # Panda said the list changed and it has not been read since: what was withdrawn is
     # gone already, what was granted waits for the read (at least ``pending_version``).
     stale_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

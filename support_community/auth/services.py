@@ -275,7 +275,13 @@ def _orgs_version(claims: Mapping) -> int | None:
 
 def keep_access(sub: str, claims: Mapping) -> None:
     """Keep the ``orgs`` and ``roles`` of fresh claims for the person, unless a newer list is kept (``auth.access``)."""
-    access.store(sub, orgs=claims.get("orgs"), roles=claims.get("roles"), version=_orgs_version(claims))
+    access.store(
+        sub,
+        orgs=claims.get("orgs"),
+        roles=claims.get("roles"),
+        version=_orgs_version(claims),
+        held_back=claims.get("held_back"),
+    )
 
 
 def _kept_version(sub: str) -> int | None:

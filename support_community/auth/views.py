@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from shared.access import authenticated, public, requires
 from shared.metrics import count_sign_in
 from shared.web import safe_next
-from support_community.auth import access, organizations, services, signals
+from support_community.auth import access, organizations, personal_data, services, signals
 from support_community.auth.provider import ProviderUnavailable
 from support_community.auth.session import SignedInPerson, current_user, end_session, session_tokens, signed_in_user
 from support_community.auth.tokens import MAX_TOKEN_LENGTH, AccessEventInvalid, LogoutTokenInvalid
@@ -147,6 +147,8 @@ def backchannel_logout() -> Response:
     ``logout_token``), or an access event (a body of type ``application/secevent+jwt``, RFC 8935)."""
     if request.mimetype == SECEVENT_MEDIA_TYPE:
         response = _access_event()
+    elif request.mimetype == personal_data.PERSONAL_DATA_MEDIA_TYPE:
+        response = _personal_data_request()
     else:
         response = _logout()
     response.headers["Cache-Control"] = "no-store"
@@ -178,6 +180,8 @@ def _access_event() -> Response:
     if (request.content_length or 0) > MAX_TOKEN_LENGTH:
         return _event_error("invalid_request", "the event is too large", 400)
     token = request.get_data(as_text=True)
+    if personal_data.is_account_event(token):
+        return _account_event(token)
     try:
         access.accept_access_event(token)
     except (AccessEventInvalid, UnicodeError) as exc:
@@ -196,6 +200,41 @@ def _access_event() -> Response:
         return _event_error("temporarily_unavailable", "the list could not be read from Panda", 503)
     db.session.commit()
     return current_app.make_response(("", 202))
+
+
+def _account_event(token: str) -> Response:
+    """Panda says the person deleted their account: erase them here (``auth.personal_data``)."""
+    try:
+        sub = personal_data.accept_account_deleted(token)
+    except personal_data.PandaMessageInvalid as exc:
+        db.session.rollback()
+        log.info("account event refused: %s", exc)
+        return _event_error("invalid_request", str(exc), 400)
+    except ProviderUnavailable as exc:
+        db.session.rollback()
+        log.warning("account event not checked, Panda unavailable: %s", exc)
+        return _event_error("temporarily_unavailable", "Panda's keys could not be read", 503)
+    db.session.commit()
+    log.info("person %s erased: their Panda account was deleted", sub)
+    return current_app.make_response(("", 202))
+
+
+def _personal_data_request() -> Response:
+    """Panda asks, for the person's download, what the community holds about them."""
+    if (request.content_length or 0) > MAX_TOKEN_LENGTH:
+        return _event_error("invalid_request", "the request is too large", 400)
+    try:
+        data = personal_data.accept_data_request(request.get_data(as_text=True))
+    except (personal_data.PandaMessageInvalid, UnicodeError) as exc:
+        db.session.rollback()
+        log.info("personal data request refused: %s", exc)
+        return _event_error("invalid_request", str(exc), 400)
+    except ProviderUnavailable as exc:
+        db.session.rollback()
+        log.warning("personal data request not checked, Panda unavailable: %s", exc)
+        return _event_error("temporarily_unavailable", "Panda's keys could not be read", 503)
+    db.session.commit()  # the request's jti is used up
+    return jsonify(data)
 
 
 def _event_error(error: str, description: str, status: int) -> Response:

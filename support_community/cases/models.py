@@ -12,6 +12,8 @@ import enum
 import uuid
 from typing import Any
 
+from flask import has_app_context
+from flask_babel import gettext
 from sqlalchemy import (
     DDL,
     JSON,
@@ -25,11 +27,15 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    case,
     event,
     func,
+    literal,
+    literal_column,
     text,
 )
 from sqlalchemy.dialects import postgresql  # noqa: F401  (registers to_tsvector and friends)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, QueryableAttribute, mapped_column, relationship
 
 from shared.database import UTCDateTime, new_uuid, utcnow
@@ -46,13 +52,47 @@ class Person(Base):
     __tablename__ = "people"
 
     sub: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
+    # Read and written as ``name`` (below): an erased person's stored name is never shown.
+    stored_name: Mapped[str] = mapped_column("name", String(200))
     email: Mapped[str] = mapped_column(String(254))
     locale: Mapped[str] = mapped_column(String(5), default="en")
     is_agent: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     # Mails about cases the person only follows (not opened, not assigned).
     notify_followed: Mapped[bool] = mapped_column(Boolean, default=True)
     last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Their Panda account was deleted (``auth.personal_data.erase``): shown as a former member.
+    erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    @hybrid_property
+    def name(self) -> str:
+        """The person's name, or "Former member" (in the reader's language) once they were erased."""
+        if self.erased_at is not None:
+            return _former_member()
+        return self.stored_name
+
+    @name.inplace.setter
+    def _name_setter(self, value: str) -> None:
+        self.stored_name = value
+
+    @name.inplace.expression
+    @classmethod
+    def _name_expression(cls) -> Any:
+        # In SQL too (lists, exports, sorting): built for each statement, so the words are the reader's,
+        # sent as a bound value (cached statements stay shared between languages).
+        return case((cls.erased_at.is_not(None), literal(_former_member(), String)), else_=cls.stored_name)
+
+    @name.inplace.update_expression
+    @classmethod
+    def _name_update(cls, value: Any) -> list[tuple[Any, Any]]:
+        # ``insert(Person).values(name=…)`` and ``update(Person).values(name=…)`` write the stored column.
+        return [(cls.stored_name, value)]
+
+
+def _former_member() -> str:
+    """ "Former member" in the reader's language (in English outside a request or an application)."""
+    if not has_app_context():
+        return "Former member"
+    return gettext("Former member")
 
 
 class QueuePreference(Base):
@@ -169,11 +209,43 @@ class Case(Base):
     last_activity_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     solved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Service levels (``services/sla.py`` keeps them): what is due when, in business hours.
+    first_response_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    first_responded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    awaiting_reply_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # the unanswered customer message
+    reply_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    resolution_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    sla_paused_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # waiting for the customer
+    sla_paused_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
 
     opened_by: Mapped[Person] = relationship(foreign_keys=[opened_by_sub], lazy="joined", innerjoin=True)
     assignee: Mapped[Person | None] = relationship(foreign_keys=[assignee_sub], lazy="joined")
     product: Mapped[Product] = relationship(lazy="joined", innerjoin=True)
     category: Mapped[Category | None] = relationship(lazy="joined")
+
+
+# The sorts by severity (highest first) and by status (the order of the work) rank a computed
+# value. Written the same in the queries (``services.listing.ordered``) and in these indexes, it
+# lets both databases walk an index in the list's order, the id as tie-breaker, and stop after a
+# page instead of ranking every case of an accountant (status and organization ride along, so the
+# filters need no look-up of the row).
+def _rank(column: str, ranks: tuple[tuple[str, int], ...], otherwise: int) -> ColumnElement[int]:
+    # Laid out as PostgreSQL prints an index expression back, so that comparing the models with a
+    # migrated database (autogenerate) finds no difference.
+    whens = "".join(f"\n    WHEN '{value}' THEN {rank}" for value, rank in ranks)
+    return literal_column(f"(\nCASE {column}{whens}\n    ELSE {otherwise}\nEND)")
+
+
+SEVERITY_RANK = _rank("severity", (("critical", 4), ("high", 3), ("normal", 2)), 1)
+STATUS_RANK = _rank("status", (("new", 1), ("in_progress", 2), ("waiting_for_customer", 3), ("solved", 4)), 5)
+Index("ix_cases_severity_rank", SEVERITY_RANK, Case.id, Case.status, Case.organization_id)
+Index("ix_cases_status_rank", STATUS_RANK, Case.id, Case.organization_id)
+Index("ix_cases_created", Case.created_at, Case.id, Case.status, Case.organization_id)
+# The agents' queue in its orders (latest activity first; highest severity first), the status and
+# the assignee beside them: a page of "unassigned and mine" or "all open" is read from the index.
+Index("ix_cases_queue_activity", Case.last_activity_at, Case.id, Case.status, Case.assignee_sub)
+Index("ix_cases_queue_severity", SEVERITY_RANK, Case.last_activity_at, Case.id, Case.status, Case.assignee_sub)
 
 
 class CaseStatusCount(Base):
@@ -188,6 +260,21 @@ class CaseStatusCount(Base):
     __tablename__ = "case_status_counts"
 
     organization_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    status: Mapped[Status] = mapped_column(_enum(Status), primary_key=True)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CaseQueueCount(Base):
+    """How many cases each agent (``""``: nobody) has per status: the agents' queue counts its views from these.
+
+    Kept by triggers on ``cases`` (``QUEUE_COUNT_TRIGGERS``) as ``case_status_counts`` is, in the
+    transaction that inserts, deletes or changes the status or assignee of a case.
+    ``queue.recount`` rebuilds them.
+    """
+
+    __tablename__ = "case_queue_counts"
+
+    assignee_sub: Mapped[str] = mapped_column(String(64), primary_key=True)  # "" for unassigned
     status: Mapped[Status] = mapped_column(_enum(Status), primary_key=True)
     total: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -274,11 +361,7 @@ def search_vector(column: ColumnElement[str] | QueryableAttribute[str]) -> Colum
     return func.to_tsvector(SEARCH_CONFIGURATION, column)
 
 
-# Expression indexes exist only on PostgreSQL; SQLite searches with LIKE.
-Index("ix_cases_subject_search", search_vector(Case.subject), postgresql_using="gin").ddl_if(dialect="postgresql")
-Index("ix_case_messages_body_search", search_vector(CaseMessage.body), postgresql_using="gin").ddl_if(
-    dialect="postgresql"
-)
+# The lists' searches read each case's search document instead (``search_index``).
 
 
 # -- the counts per organization and status, kept by the database ------------------------------
@@ -348,6 +431,79 @@ STATUS_COUNT_TRIGGERS: dict[str, tuple[str, ...]] = {
     ),
 }
 
-for _dialect, _statements in STATUS_COUNT_TRIGGERS.items():
+# The counts per assignee and status of the agents' queue, kept the same way (the migration that adds
+# them, ``b5e2d7c91a4f``, holds a copy). An UPDATE touches its two counters in the order of
+# (assignee, status), so opposite changes at once wait for each other instead of deadlocking.
+QUEUE_COUNT_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "postgresql": (
+        """
+        CREATE OR REPLACE FUNCTION case_queue_counts_follow() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+            old_key text;
+            new_key text;
+        BEGIN
+            IF TG_OP IN ('UPDATE', 'DELETE') THEN
+                old_key := coalesce(OLD.assignee_sub, '');
+            END IF;
+            IF TG_OP IN ('INSERT', 'UPDATE') THEN
+                new_key := coalesce(NEW.assignee_sub, '');
+            END IF;
+            IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND (new_key, NEW.status::text) < (old_key, OLD.status::text)) THEN
+                INSERT INTO case_queue_counts AS counted (assignee_sub, status, total)
+                VALUES (new_key, NEW.status, 1)
+                ON CONFLICT (assignee_sub, status) DO UPDATE SET total = counted.total + 1;
+            END IF;
+            IF TG_OP IN ('UPDATE', 'DELETE') THEN
+                UPDATE case_queue_counts SET total = total - 1 WHERE assignee_sub = old_key AND status = OLD.status;
+            END IF;
+            IF TG_OP = 'UPDATE' AND (new_key, NEW.status::text) > (old_key, OLD.status::text) THEN
+                INSERT INTO case_queue_counts AS counted (assignee_sub, status, total)
+                VALUES (new_key, NEW.status, 1)
+                ON CONFLICT (assignee_sub, status) DO UPDATE SET total = counted.total + 1;
+            END IF;
+            RETURN NULL;
+        END
+        $$
+        """,
+        "CREATE TRIGGER case_queue_counts_on_insert AFTER INSERT ON cases"
+        " FOR EACH ROW EXECUTE FUNCTION case_queue_counts_follow()",
+        "CREATE TRIGGER case_queue_counts_on_update AFTER UPDATE OF status, assignee_sub ON cases"
+        " FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status"
+        " OR OLD.assignee_sub IS DISTINCT FROM NEW.assignee_sub)"
+        " EXECUTE FUNCTION case_queue_counts_follow()",
+        "CREATE TRIGGER case_queue_counts_on_delete AFTER DELETE ON cases"
+        " FOR EACH ROW EXECUTE FUNCTION case_queue_counts_follow()",
+    ),
+    "sqlite": (
+        """
+        CREATE TRIGGER case_queue_counts_on_insert AFTER INSERT ON cases BEGIN
+            INSERT INTO case_queue_counts (assignee_sub, status, total)
+            VALUES (coalesce(NEW.assignee_sub, ''), NEW.status, 1)
+            ON CONFLICT (assignee_sub, status) DO UPDATE SET total = total + 1;
+        END
+        """,
+        """
+        CREATE TRIGGER case_queue_counts_on_update AFTER UPDATE OF status, assignee_sub ON cases
+        WHEN OLD.status IS NOT NEW.status OR OLD.assignee_sub IS NOT NEW.assignee_sub BEGIN
+            UPDATE case_queue_counts SET total = total - 1
+            WHERE assignee_sub = coalesce(OLD.assignee_sub, '') AND status = OLD.status;
+            INSERT INTO case_queue_counts (assignee_sub, status, total)
+            VALUES (coalesce(NEW.assignee_sub, ''), NEW.status, 1)
+            ON CONFLICT (assignee_sub, status) DO UPDATE SET total = total + 1;
+        END
+        """,
+        """
+        CREATE TRIGGER case_queue_counts_on_delete AFTER DELETE ON cases BEGIN
+            UPDATE case_queue_counts SET total = total - 1
+            WHERE assignee_sub = coalesce(OLD.assignee_sub, '') AND status = OLD.status;
+        END
+        """,
+    ),
+}
+
+for _dialect, _statements in (*STATUS_COUNT_TRIGGERS.items(), *QUEUE_COUNT_TRIGGERS.items()):
     for _statement in _statements:
         event.listen(Case.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect))
+
+# The search document of each case (its own module: tables and triggers of the search).
+from support_community.cases import search_index  # noqa: E402, F401

@@ -196,6 +196,156 @@ for _path, _agent in (
     ]
 
 
+# The workspace's canned replies, bulk changes, presence on a case and reports: agents only.
+SOME_REPLY = "3b9d6e2f-1a4c-4d8e-9f70-5c6b7a8d9e01"
+for _method, _path, _agent in (
+    ("GET", "/agent/canned", 200),
+    ("GET", "/agent/canned/new", 200),
+    ("GET", f"/agent/canned/{SOME_REPLY}", 404),
+    ("GET", "/agent/reports", 200),
+    ("GET", "/agent/reports.csv", 200),
+    ("POST", "/agent/canned/new", 400),  # the sweep's form has no title
+    ("POST", f"/agent/canned/{SOME_REPLY}", 404),
+    ("POST", f"/agent/canned/{SOME_REPLY}/delete", 404),
+    ("POST", f"/agent/cases/{SOME_CASE}/canned", 404),
+    ("POST", f"/agent/cases/{SOME_CASE}/presence", 404),
+    ("POST", "/agent/bulk", 302),  # nothing selected: back to the queue
+    ("POST", "/agent/bulk/apply", 302),
+):
+    ROUTES += [
+        (_method, _path, ANONYMOUS, 302 if _method == "GET" else 401),
+        (_method, _path, OUTSIDER, 403),
+        (_method, _path, MEMBER, 403),
+        (_method, _path, AGENT, _agent),
+    ]
+# Rating a solved case: the mail's signed link (anyone holding it; this one is forged) and the case page's form.
+ROUTES += [
+    ("GET", "/rate/forged-token", ANONYMOUS, 410),
+    ("POST", "/rate/forged-token", ANONYMOUS, 410),
+    ("POST", f"/orgs/{PEETERS['id']}/cases/{CASE}/rating", ANONYMOUS, 401),
+    ("POST", f"/orgs/{PEETERS['id']}/cases/{CASE}/rating", MEMBER, 302),  # not solved: refused, back to the case
+    ("POST", f"/orgs/{PEETERS['id']}/cases/{CASE}/rating", OUTSIDER, 404),
+    ("POST", f"/orgs/{PEETERS['id']}/cases/{CASE}/rating", AGENT, 404),
+]
+
+# Webhooks: an organization's administrators (MEMBER administers JANSSENS, not PEETERS) and the
+# agents for every organization; subscriptions and deliveries at these ids: see ``webhook_rows``.
+HOOK = "8e1f2a3b-4c5d-4e6f-8a9b-000000000a01"
+VENDOR_HOOK = "8e1f2a3b-4c5d-4e6f-8a9b-000000000a02"
+HOOK_DELIVERY = "8e1f2a3b-4c5d-4e6f-8a9b-000000000d01"
+VENDOR_DELIVERY = "8e1f2a3b-4c5d-4e6f-8a9b-000000000d02"
+for _base, _hook, _delivery, _allowed, _others in (
+    (f"/orgs/{JANSSENS['id']}/webhooks", HOOK, HOOK_DELIVERY, MEMBER, {AGENT: 404}),
+    (f"/orgs/{PEETERS['id']}/webhooks", HOOK, HOOK_DELIVERY, None, {MEMBER: 403, OUTSIDER: 404, AGENT: 404}),
+    ("/webhooks", VENDOR_HOOK, VENDOR_DELIVERY, AGENT, {MEMBER: 403, OUTSIDER: 403}),
+):
+    for _method, _path, _status in (
+        ("GET", "", 200),
+        ("GET", "/new", 200),
+        ("GET", f"/{_hook}", 200),
+        ("POST", "/new", 400),  # the sweep's form has no URL
+        ("POST", f"/{_hook}", 400),
+        ("POST", f"/{_hook}/rotate", 200),  # the new secret, shown once
+        ("POST", f"/{_hook}/pause", 302),
+        ("POST", f"/{_hook}/resume", 302),
+        ("POST", f"/{_hook}/delete", 302),
+        ("POST", f"/{_hook}/test", 302),
+        ("POST", f"/{_hook}/deliveries/{_delivery}/redeliver", 302),
+    ):
+        ROUTES.append((_method, _base + _path, ANONYMOUS, 302 if _method == "GET" else 401))
+        if _allowed:
+            ROUTES.append((_method, _base + _path, _allowed, _status))
+        ROUTES += [(_method, _base + _path, _who, _code) for _who, _code in _others.items()]
+
+
+# The API (``/api/v1``): bearer tokens only, so a signed-in browser is as anonymous as anyone (401).
+# ``API_ROUTES`` sweeps it with tokens: MEMBER's and OUTSIDER's carry ``cases:read cases:write``,
+# AGENT's ``agent``; their bodies are ``{}`` (so a write that gets through is 415 or 422).
+_API = "/api/v1"
+_API_CASES = f"{_API}/orgs/{PEETERS['id']}/cases"
+API_ROUTES = [
+    ("GET", f"{_API}/openapi.json", ANONYMOUS, 200),
+    ("GET", f"{_API}/docs", ANONYMOUS, 200),
+    ("GET", f"{_API}/orgs", MEMBER, 200),
+    ("GET", f"{_API}/orgs", OUTSIDER, 200),
+]
+for _method, _path, _member, _agent in (
+    ("GET", _API_CASES, 200, 403),
+    ("POST", _API_CASES, 422, 403),
+    ("GET", f"{_API_CASES}/{CASE}", 200, 403),
+    ("PATCH", f"{_API_CASES}/{CASE}", 422, 403),
+    ("POST", f"{_API_CASES}/{CASE}/replies", 422, 403),
+    ("POST", f"{_API_CASES}/{CASE}/follow", 200, 403),
+    ("POST", f"{_API_CASES}/{CASE}/unfollow", 200, 403),
+    ("POST", f"{_API_CASES}/{CASE}/attachments", 415, 403),
+    ("GET", f"{_API_CASES}/{CASE}/attachments/{FILE}", 200, 403),
+    ("GET", f"{_API}/agent/cases", 403, 200),
+    ("GET", f"{_API}/agent/cases/{CASE}", 403, 200),
+    ("PATCH", f"{_API}/agent/cases/{CASE}", 403, 200),
+    ("POST", f"{_API}/agent/cases/{CASE}/replies", 403, 422),
+    ("POST", f"{_API}/agent/cases/{CASE}/notes", 403, 422),
+    ("GET", f"{_API}/agent/cases/{CASE}/attachments/{FILE}", 403, 200),
+):
+    _outsider = 404 if _path.startswith(_API_CASES) else 403
+    API_ROUTES += [(_method, _path, ANONYMOUS, 401), (_method, _path, MEMBER, _member)]
+    API_ROUTES += [(_method, _path, OUTSIDER, _outsider), (_method, _path, AGENT, _agent)]
+_API_PUBLIC = (f"{_API}/openapi.json", f"{_API}/docs")
+ROUTES += [
+    (method, path, MEMBER, 401)
+    for method, path, who, _ in API_ROUTES
+    if who == ANONYMOUS and method == "GET" and path not in _API_PUBLIC
+]
+ROUTES += [("GET", path, MEMBER, 200) for path in _API_PUBLIC]
+# Webhook subscriptions: ``cases:write`` and administering the organization (MEMBER and OUTSIDER administer
+# JANSSENS; MEMBER is a member of PEETERS); the vendor's with ``agent``.
+for _path, _allowed, _member, _outsider, _agent in (
+    (f"{_API}/orgs/{JANSSENS['id']}/webhooks", None, "ok", "ok", 403),
+    (f"{_API}/orgs/{PEETERS['id']}/webhooks", None, 403, 404, 403),
+    (f"{_API}/webhooks", None, 403, 403, "ok"),
+):
+    _hook = HOOK if "/orgs/" in _path else VENDOR_HOOK
+    for _method, _url, _ok in (
+        ("GET", _path, 200),
+        *([("POST", _path, 422)] if "/orgs/" in _path else []),  # the sweep's body is empty
+        ("GET", f"{_path}/{_hook}", 200),
+        ("DELETE", f"{_path}/{_hook}", 204),
+    ):
+        API_ROUTES += [(_method, _url, ANONYMOUS, 401)]
+        API_ROUTES += [
+            (_method, _url, _who, _ok if _code == "ok" else _code)
+            for _who, _code in ((MEMBER, _member), (OUTSIDER, _outsider), (AGENT, _agent))
+        ]
+
+
+@pytest.fixture(autouse=True)
+def webhook_rows(community):
+    """A subscription of JANSSENS and one of the vendor, each with a delivery, at the ids the table uses."""
+    from support_community.extensions import db
+    from support_community.webhooks.models import WebhookDelivery, WebhookSubscription
+
+    for hook, delivery, organization_id in (
+        (HOOK, HOOK_DELIVERY, uuid.UUID(JANSSENS["id"])),
+        (VENDOR_HOOK, VENDOR_DELIVERY, None),
+    ):
+        db.session.add(
+            WebhookSubscription(
+                id=uuid.UUID(hook),
+                organization_id=organization_id,
+                url="https://93.184.215.14/hook",
+                events=["case.created"],
+                secret="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                created_by_id="sweep",
+            )
+        )
+        db.session.flush()
+        db.session.add(
+            WebhookDelivery(
+                id=uuid.UUID(delivery), subscription_id=uuid.UUID(hook), event_type="case.created", payload={}
+            )
+        )
+    db.session.flush()
+
+
 @pytest.fixture(autouse=True)
 def kb_articles(community):
     """Articles in English for every audience, and a draft: ``/kb/en/sweep-<visibility>``, ``/kb/en/sweep-draft``."""
@@ -283,7 +433,7 @@ def _rule_of(community, method: str, path: str) -> str:
 
 
 def test_every_route_is_in_the_table(community):
-    covered = {_rule_of(community, method, path) for method, path, _, _ in ROUTES}
+    covered = {_rule_of(community, method, path) for method, path, _, _ in ROUTES + API_ROUTES}
     every = {rule.rule for rule in community.url_map.iter_rules()} - IGNORED_RULES
     assert every - covered == set(), "add these routes to ROUTES"
 
@@ -331,3 +481,22 @@ def test_roles_are_read_from_the_token_per_organization():
     assert not has_capability(user, "case.delete_everything", user.organization(PEETERS["id"]))
     assert user.organization(UNLISTED) is None
     assert not has_capability(None, "org.view")
+
+
+@pytest.mark.parametrize("method,path,who,expected", API_ROUTES, ids=[f"{m} {p} {w}" for m, p, w, _ in API_ROUTES])
+def test_api_route_access(community_client, fake_panda, method, path, who, expected):
+    from tests.community.api.support import access_token
+
+    token = None
+    if who == MEMBER:
+        token = access_token(fake_panda, fake_panda.add_user(orgs=[PEETERS, JANSSENS]).sub)
+    elif who == OUTSIDER:
+        token = access_token(fake_panda, fake_panda.add_user(orgs=[JANSSENS]).sub)
+    elif who == AGENT:
+        token = access_token(fake_panda, fake_panda.add_user(roles=["support_agent"]).sub, scope="agent")
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    body = {} if method in ("POST", "PATCH") else None
+    response = community_client.open(path, method=method, headers=headers, json=body)
+    assert response.status_code == expected
+    if expected >= 400:
+        assert response.mimetype == "application/problem+json"

@@ -264,6 +264,17 @@ def test_the_banner_gives_the_addresses_and_the_demo_sign_ins():
     assert re.search(r"ada@example.com\s+correct horse battery\s+administrator of two clients", text)
 
 
+def test_the_banner_tells_the_api_reference_and_the_demo_integration_panda_demo_printed():
+    demo_output = [
+        "Demo data is loaded. Sign in with:",
+        "Demo integration (client_credentials, scopes agent orgs:read): demo-integration s3cret   (also in x.json)",
+    ]
+    text = "\n".join(banner(Ports(panda=5100, community=5101), [("ada@example.com", "pw", "someone")], demo_output))
+    assert "http://127.0.0.1:5100/api/v1/docs" in text and "http://127.0.0.1:5101/api/v1/docs" in text
+    assert "demo-integration s3cret" in text
+    assert "Sign in with:" not in text  # the sign-ins are listed from the demo's list instead
+
+
 def test_without_a_list_of_demo_accounts_the_banner_repeats_what_panda_demo_printed():
     text = "\n".join(
         banner(
@@ -281,6 +292,40 @@ def test_without_a_list_of_demo_accounts_the_banner_repeats_what_panda_demo_prin
 
 
 # -- the real thing ----------------------------------------------------------------------
+def try_the_api_as_the_readme_says(panda_port: int, community_port: int, instance: Path, log: str) -> None:
+    """The README's "try the API": a personal access token made on the profile, then the demo integration."""
+    import json
+
+    import requests
+
+    from panda_portal.demo import DEMO_PASSWORD
+    from tests.live import Browser
+
+    panda, community = f"http://127.0.0.1:{panda_port}", f"http://127.0.0.1:{community_port}"
+    jan = Browser()
+    jan.get(f"{panda}/sign-in")
+    jan.submit("/sign-in", {"email": "jan.janssens@example.be", "password": DEMO_PASSWORD})
+    jan.get(f"{panda}/account/tokens")
+    jan.submit("/account/tokens", {"name": "curl", "scopes": ["orgs:read", "cases:read"], "days": "30"})
+    token = re.search(r'<code id="new-token">(pat_[^<]+)</code>', jan.text).group(1)  # type: ignore[union-attr]
+    orgs = requests.get(f"{community}/api/v1/orgs", headers={"Authorization": f"Bearer {token}"}, timeout=20)
+    assert orgs.status_code == 200, orgs.text
+    assert [org["name"] for org in orgs.json()["items"]] == ["Bakkerij Peeters BV"]
+
+    credentials = json.loads((instance / "demo-integration-client.json").read_text())
+    assert f"demo-integration {credentials['client_secret']}" in log  # the banner tells it
+    answer = requests.post(
+        f"{panda}/token",
+        data={"grant_type": "client_credentials", "scope": "agent orgs:read"},
+        auth=("demo-integration", credentials["client_secret"]),
+        timeout=20,
+    )
+    assert answer.status_code == 200, answer.text
+    bearer = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+    assert requests.get(f"{community}/api/v1/agent/cases", headers=bearer, timeout=20).status_code == 200
+    assert requests.get(f"{panda}/api/v1/me", headers=bearer, timeout=20).json()["sub"] == "demo-integration"
+
+
 @linux_only
 @pytest.mark.integration
 def test_make_run_starts_everything_and_ctrl_c_stops_it_all(tmp_path):
@@ -333,6 +378,7 @@ def test_make_run_starts_everything_and_ctrl_c_stops_it_all(tmp_path):
         with urllib.request.urlopen(f"http://127.0.0.1:{ports['MAILCATCHER_WEB_PORT']}/", timeout=10) as response:
             assert "Caught mail" in response.read().decode()
         assert (tmp_path / "panda.db").exists() and (tmp_path / "community.db").exists()
+        try_the_api_as_the_readme_says(ports["PANDA_PORT"], ports["COMMUNITY_PORT"], tmp_path, log)
         # Replies to case mails are taken over SMTP (any mail client or script can send one).
         deadline = time.monotonic() + 30
         while True:

@@ -49,6 +49,22 @@ def test_the_demo_leaves_the_community_s_credentials_for_development(panda, pand
     assert again == stored
 
 
+def test_the_demo_registers_an_integration_for_the_apis_and_tells_its_secret(panda, panda_db):
+    from panda_portal.demo import INTEGRATION_CLIENT_FILE
+
+    first = panda.test_cli_runner().invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    stored = json.loads((Path(panda.config["INSTANCE_PATH"]) / INTEGRATION_CLIENT_FILE).read_text())
+    client = get_client("demo-integration")
+    assert client.check_client_secret(stored["client_secret"])
+    assert client.grant_types == ["client_credentials"] and sorted(client.api_scopes) == ["agent", "orgs:read"]
+    assert f"demo-integration {stored['client_secret']}" in first.output
+    # Kept from one run to the next, like the community's.
+    second = panda.test_cli_runner().invoke(args=["demo"])
+    assert json.loads((Path(panda.config["INSTANCE_PATH"]) / INTEGRATION_CLIENT_FILE).read_text()) == stored
+    assert stored["client_secret"] in second.output
+
+
 def test_the_demo_at_scale_makes_the_accountant_with_many_clients_with_the_shared_ids(panda, panda_db):
     from panda_portal.organizations.models import MembershipStatus, Organization, Role
     from shared import demo_scale

@@ -30,6 +30,15 @@ ROUTES: dict[str, tuple[str, dict[str, int]]] = {
     "/account": ("GET", {"anonymous": 302, "*": 200}),
     "/account/activity": ("GET", {"anonymous": 302, "*": 200}),
     "/account/password": ("GET", {"anonymous": 302, "*": 200}),
+    # One's own sessions, address, data and account (the administrator, last of the organization, sees why not).
+    "/account/sessions": ("GET", {"anonymous": 302, "*": 200}),
+    "/account/sessions/sign-out": ("POST", {"anonymous": 401, "*": 302}),
+    "/account/sessions/sign-out-others": ("POST", {"anonymous": 401, "*": 302}),
+    "/account/email": ("GET", {"anonymous": 302, "*": 200}),
+    "/account/email/confirm/<token>": ("GET", {"*": 404}),
+    "/account/email/undo/<token>": ("GET", {"*": 404}),
+    "/account/data": ("GET", {"anonymous": 302, "*": 200}),
+    "/account/delete": ("GET", {"anonymous": 302, "*": 200}),
     # Two-step verification: nobody in the scene has it on, so its pages for "on" lead back to the settings.
     "/account/two-step": ("GET", {"anonymous": 302, "*": 200}),
     "/account/two-step/set-up": ("GET", {"anonymous": 302, "*": 200}),
@@ -42,6 +51,9 @@ ROUTES: dict[str, tuple[str, dict[str, int]]] = {
     "/account/two-step/passkeys/<passkey_id>/remove": ("POST", {"anonymous": 401, "*": 302}),
     # Without a password checked first, the second step sends everyone to sign in.
     "/sign-in/two-step": ("GET", {"*": 302}),
+    # Signing in with a passkey alone: anyone may ask for a challenge; an empty answer signs nobody in.
+    "/sign-in/passkey/options": ("POST", {"*": 200}),
+    "/sign-in/passkey": ("POST", {"*": 400}),
     # Without client_id/redirect_uri the error page is shown and nothing redirects.
     "/authorize": ("GET", {"*": 400}),
     # Without an id_token_hint Panda asks the person to confirm; signed out already, it says so.
@@ -79,6 +91,10 @@ ROUTES: dict[str, tuple[str, dict[str, int]]] = {
     "/orgs/<org_id>/": ("GET", {"anonymous": 302, "outsider": 404, "pending": 404, "*": 200}),
     "/orgs/<org_id>/audit": ("GET", {"anonymous": 302, "outsider": 404, "pending": 404, "member": 403, "admin": 200}),
     "/orgs/<org_id>/members": ("GET", {"anonymous": 302, "outsider": 404, "pending": 404, "member": 403, "admin": 200}),
+    "/orgs/<org_id>/settings": (
+        "GET",
+        {"anonymous": 302, "outsider": 404, "pending": 404, "member": 403, "admin": 200},
+    ),
     "/orgs/<org_id>/members/<membership_id>": (
         "GET",
         {"anonymous": 302, "outsider": 404, "pending": 404, "member": 403, "admin": 200},
@@ -122,6 +138,88 @@ ROUTES: dict[str, tuple[str, dict[str, int]]] = {
     "/userinfo": ("GET", {"*": 401}),
     # A client's read of a person's orgs: its own credentials or nothing.
     "/access": ("POST", {"*": 401}),
+    "/introspect": ("POST", {"*": 401}),
+    # Personal access tokens: one's own (the administrator's here); the organization's rule for administrators.
+    "/account/tokens": ("GET", {"anonymous": 302, "*": 200}),
+    "/account/tokens/<token_id>/revoke": ("POST", {"anonymous": 401, "admin": 302, "*": 404}),
+    "/orgs/<org_id>/settings/personal-tokens": (
+        "GET",
+        {"anonymous": 302, "outsider": 404, "pending": 404, "member": 403, "admin": 200},
+    ),
+    # The API, with each person's personal access token (orgs:read orgs:admin) and no cookie.
+    "/api/v1/openapi.json": ("GET", {"*": 200}),
+    "/api/v1/docs": ("GET", {"*": 200}),
+    "/api/v1/me": ("GET", {"anonymous": 401, "*": 200}),
+    "/api/v1/orgs": ("GET", {"anonymous": 401, "*": 200}),
+    "/api/v1/orgs/<uuid:org_id>": ("GET", {"anonymous": 401, "outsider": 404, "pending": 404, "*": 200}),
+    **{
+        f"/api/v1/orgs/<uuid:org_id>{path}": (
+            method,
+            {"anonymous": 401, "outsider": 404, "pending": 404, "member": 403, "admin": status},
+        )
+        for path, method, status in (
+            ("/members", "GET", 200),
+            ("/members/<uuid:membership_id>", "GET", 200),
+            ("/members/<uuid:membership_id>/applications/<application>", "PUT", 200),
+            ("/requests", "GET", 200),
+            ("/requests/<uuid:membership_id>/approve", "POST", 200),
+            ("/requests/<uuid:membership_id>/reject", "POST", 409),  # approved just before (sorted order)
+            ("/invitations", "GET", 200),
+            ("/invitations/<uuid:invitation_id>", "GET", 200),
+        )
+    },
+    # The vendor's staff only (nobody here).
+    "/api/v1/vendor/organizations": ("GET", {"anonymous": 401, "*": 403}),
+    "/api/v1/vendor/customers": ("POST", {"anonymous": 401, "*": 403}),
+    # Webhook subscriptions (GET here; creating and deleting: tests/portal/webhooks/test_api.py).
+    "/api/v1/orgs/<uuid:org_id>/webhooks": (
+        "GET",
+        {"anonymous": 401, "outsider": 404, "pending": 404, "member": 403, "admin": 200},
+    ),
+    "/api/v1/orgs/<uuid:org_id>/webhooks/<uuid:subscription_id>": (
+        "GET",
+        {"anonymous": 401, "outsider": 404, "pending": 404, "member": 403, "admin": 200},
+    ),
+    "/api/v1/webhooks": ("GET", {"anonymous": 401, "*": 403}),
+    "/api/v1/webhooks/<uuid:subscription_id>": ("GET", {"anonymous": 401, "*": 403}),
+    # Webhooks: an organization's administrators for it; the vendor's staff (nobody here) for all.
+    **{
+        f"/orgs/<org_id>/webhooks{path}": (
+            method,
+            {
+                "anonymous": 302 if method == "GET" else 401,
+                "outsider": 404,
+                "pending": 404,
+                "member": 403,
+                "admin": status,
+            },
+        )
+        for path, method, status in (
+            ("", "GET", 200),
+            ("/new", "GET", 200),
+            ("/<subscription_id>", "GET", 200),
+            ("/<subscription_id>/rotate", "POST", 200),  # the new secret, shown once
+            ("/<subscription_id>/pause", "POST", 302),
+            ("/<subscription_id>/resume", "POST", 302),
+            ("/<subscription_id>/delete", "POST", 302),
+            ("/<subscription_id>/test", "POST", 302),
+            ("/<subscription_id>/deliveries/<delivery_id>/redeliver", "POST", 302),
+        )
+    },
+    **{
+        f"/webhooks{path}": (method, {"anonymous": 302 if method == "GET" else 401, "*": 403})
+        for path, method in (
+            ("", "GET"),
+            ("/new", "GET"),
+            ("/<subscription_id>", "GET"),
+            ("/<subscription_id>/rotate", "POST"),
+            ("/<subscription_id>/pause", "POST"),
+            ("/<subscription_id>/resume", "POST"),
+            ("/<subscription_id>/delete", "POST"),
+            ("/<subscription_id>/test", "POST"),
+            ("/<subscription_id>/deliveries/<delivery_id>/redeliver", "POST"),
+        )
+    },
 }
 STATIC = {"/static/<path:filename>", "/shared-static/<path:filename>", "/mfa-static/<path:filename>"}
 
@@ -157,6 +255,27 @@ def scene(panda, panda_db, make_account, make_org, make_membership):
     panda_db.session.add(invitation)
     batch = BulkAddBatch(account_id=people["admin"].id, status=BulkAddStatus.PREVIEW, total_rows=0, work_rows=0)
     panda_db.session.add(batch)
+    from panda_portal.webhooks.services import webhooks
+
+    subscription, doomed = (
+        webhooks.create(
+            organization_id=org.id,
+            url=f"https://93.184.215.14/{path}",
+            description="",
+            events=["access.changed"],
+            actor_id="x",
+        )[0]
+        for path in ("hook", "old")
+    )
+    delivery = webhooks.send_test(subscription, actor_id="x")
+    from panda_portal.personal_tokens.services import create_token
+
+    with panda.test_request_context("/"):
+        tokens = {
+            role: create_token(person, name="sweep", scopes=["orgs:read", "orgs:admin"], actor=person)[1]
+            for role, person in people.items()
+        }
+        doomed_token, _value = create_token(people["admin"], name="doomed", scopes=["orgs:read"], actor=people["admin"])
     panda_db.session.commit()
     values = {
         "org_id": org.id,
@@ -165,8 +284,12 @@ def scene(panda, panda_db, make_account, make_org, make_membership):
         "token": "not-a-real-token",
         "batch_id": batch.id,
         "passkey_id": "00000000-0000-4000-8000-000000000000",  # nobody has a passkey: two-step verification is off
+        "subscription_id": subscription.id,
+        "delivery_id": delivery.id,
+        "token_id": doomed_token.id,
+        "application": "support_community",
     }
-    return people, values, {"pending_request": pending.id}
+    return people, values, {"pending_request": pending.id, "doomed_subscription": doomed.id, "tokens": tokens}
 
 
 def _url(rule: str, values: dict, extra: dict) -> str:
@@ -174,6 +297,8 @@ def _url(rule: str, values: dict, extra: dict) -> str:
         values = values | {"membership_id": extra["pending_request"]}
     if rule == "/invitations/<token>":
         values = values | {"token": "invitation-token"}
+    if rule.endswith("/webhooks/<subscription_id>/delete"):  # the others still need theirs
+        values = values | {"subscription_id": extra["doomed_subscription"]}
     return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: str(values[m.group(1)]), rule)
 
 
@@ -186,7 +311,11 @@ def test_each_role_gets_the_status_the_table_says(panda, scene, role):
         if role != "anonymous":
             sign_in_client(client, people[role])
         url = _url(rule, values, extra)
-        if method == "GET":
+        if rule.startswith("/api/"):
+            api = panda.test_client(use_cookies=False)
+            headers = {"Authorization": f"Bearer {extra['tokens'][role]}"} if role != "anonymous" else {}
+            response = api.open(url, method=method, headers=headers, json={} if method != "GET" else None)
+        elif method == "GET":
             response = client.get(url)
         else:
             response = client.post(url, data={"csrf_token": client.csrf_token("/sign-in")})

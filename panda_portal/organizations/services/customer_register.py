@@ -279,6 +279,7 @@ def import_customers(
     actor: Account | None,
     batch_size: int = BATCH_SIZE,
     progress: Callable[[int], None] | None = None,
+    actor_label: str | None = None,
 ) -> ImportReport:
     """Add or update register rows; invalid rows are reported, not imported.
 
@@ -315,7 +316,7 @@ def import_customers(
         "customers.imported",
         actor=actor,
         target_type="customer_register",
-        actor_label=None if actor else "operator (command line)",
+        actor_label=actor_label or (None if actor else "operator (command line)"),
         after={
             "added": report.added,
             "updated": report.updated,

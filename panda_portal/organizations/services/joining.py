@@ -26,8 +26,10 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 
 from panda_portal.accounts.models import Account
+from panda_portal.accounts.signals import announce
 from panda_portal.audit.services import record
 from panda_portal.extensions import db
+from panda_portal.organizations import signals
 from panda_portal.organizations.emails import joining as joining_mails
 from panda_portal.organizations.emails import register as register_mails
 from panda_portal.organizations.models import (
@@ -298,6 +300,7 @@ def request_to_join(
     )
     if notify_administrators:
         joining_mails.send_join_request(membership, active_administrators(organization.id))
+    announce(signals.join_requested, membership=membership)
     return membership
 
 

@@ -28,6 +28,7 @@ from panda_portal.organizations.models import (
     Organization,
     Role,
 )
+from panda_portal.organizations.services.two_step_requirement import held_back_condition
 from shared.database import utcnow
 
 MENU_SIZE = 10
@@ -55,6 +56,9 @@ class OrganizationEntry:
     role: Role
     last_used_at: dt.datetime | None
     pinned_at: dt.datetime | None = None
+    # The organization requires two-step verification, which the person has not set up:
+    # they cannot work for it in the applications until they do.
+    needs_two_step: bool = False
     application_keys: list[str] = field(default_factory=list)
 
     @property
@@ -98,6 +102,7 @@ def _active_memberships(account: Account) -> Select:
             Membership.role,
             Membership.last_used_at,
             Membership.pinned_at,
+            held_back_condition(account.id).label("needs_two_step"),
             func.count().over().label("total"),
         )
         .join(Organization, Organization.id == Membership.organization_id)
@@ -108,6 +113,8 @@ def _active_memberships(account: Account) -> Select:
 def _entries(statement: Select) -> tuple[list[OrganizationEntry], int]:
     rows = db.session.execute(statement).all()
     entries = [OrganizationEntry(*row[:8]) for row in rows]
+    for entry, row in zip(entries, rows, strict=True):
+        entry.needs_two_step = bool(row.needs_two_step)
     return entries, (rows[0].total if rows else 0)
 
 

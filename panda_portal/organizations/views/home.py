@@ -11,6 +11,7 @@ from werkzeug.routing import BuildError
 
 from panda_portal.accounts.session import current_account, signed_in_account
 from panda_portal.extensions import db
+from panda_portal.mfa.services.two_step import is_on as two_step_is_on
 from panda_portal.organizations.forms.switching import FavouriteForm
 from panda_portal.organizations.permissions import current_membership, current_organization
 from panda_portal.organizations.services import joining as joining_service
@@ -182,6 +183,7 @@ def organization_home(org_id: str) -> ResponseReturnValue:
         application_links=service.application_links(membership, current_language()),
         requests=requests,
         members_url=_url_if_built("organizations.members", org_id=organization.id),
+        needs_two_step=organization.requires_two_step and not two_step_is_on(membership.account),
         favourite_form=FavouriteForm(),
     )
 

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 
 from panda_portal.accounts.session import current_account, signed_in_account
 from panda_portal.extensions import db
+from panda_portal.mfa.step_up import step_up_first
 from panda_portal.organizations.forms.members import ActionForm, InviteForm, set_application_choices
 from panda_portal.organizations.models import Invitation
 from panda_portal.organizations.permissions import current_organization, parse_uuid_or_404
@@ -41,6 +42,16 @@ def invite(org_id: str) -> ResponseReturnValue:
     )
     set_application_choices(form.applications, applications, current_language())
     status = 200
+    # Inviting an administrator hands administration over, inviting with an access grants it:
+    # both ask for a recent second factor (on opening "Invite an administrator", or on sending).
+    hands_over = (form.role.data if form.is_submitted() else request.args.get("role")) == "admin"
+    if hands_over or (form.is_submitted() and form.applications.data):
+        again = url_for(
+            ".invite", org_id=org_id, role=form.role.data or None, email=(form.email.data or "")[:254] or None
+        )
+        asked = step_up_first(signed_in_account(), again)
+        if asked is not None:
+            return asked
     if form.validate_on_submit():
         try:
             invitation = service.invite(

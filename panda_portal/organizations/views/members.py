@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from panda_portal.accounts.session import signed_in_account
 from panda_portal.extensions import db
+from panda_portal.mfa.step_up import step_up_first
 from panda_portal.organizations.forms.members import ActionForm, MemberForm, set_application_choices
 from panda_portal.organizations.models import Membership, MembershipStatus, Role
 from panda_portal.organizations.permissions import current_membership, current_organization, parse_uuid_or_404
 from panda_portal.organizations.services import members as service
+from panda_portal.organizations.services import two_step_requirement
 from panda_portal.organizations.views import bp
 from shared.access import requires
 from shared.errors import report_error
@@ -30,10 +32,21 @@ def member_or_404(membership_id: str) -> Membership:
 @requires("org.members.view")
 def members(org_id: str) -> ResponseReturnValue:
     overview = service.members_overview(current_organization())
+    with_two_step = two_step_requirement.accounts_with_two_step([m.account_id for m in overview.members])
+    two_step_filter = request.args.get("two_step", "")
+    two_step_filter = two_step_filter if two_step_filter in ("on", "off") else ""
+    shown = [
+        m
+        for m in overview.members
+        if not two_step_filter or (m.account_id in with_two_step) == (two_step_filter == "on")
+    ]
     return render_template(
         "organizations/members.html",
         organization=current_organization(),
         overview=overview,
+        shown_members=shown,
+        with_two_step=with_two_step,
+        two_step_filter=two_step_filter,
         application_names={app.key: app.name(current_language()) for app in overview.applications},
         action_form=ActionForm(),
     )
@@ -48,6 +61,10 @@ def member_detail(org_id: str, membership_id: str) -> ResponseReturnValue:
     set_application_choices(form.applications, applications, current_language())
     status = 200
     if form.validate_on_submit():
+        # Handing administration over and granting application access ask for a recent second factor.
+        asked = _step_up_for(membership, form.role.data, form.applications.data)
+        if asked is not None:
+            return asked
         try:
             if form.is_confirmation:
                 changes = service.update_membership(
@@ -154,6 +171,9 @@ def leave(org_id: str) -> ResponseReturnValue:
 @requires("org.members.manage")
 def step_down(org_id: str) -> ResponseReturnValue:
     membership = current_membership()
+    asked = step_up_first(signed_in_account(), url_for(".step_down", org_id=org_id))
+    if asked is not None:
+        return asked
     form = ActionForm()
     if form.validate_on_submit():
         try:
@@ -180,6 +200,18 @@ def step_down(org_id: str) -> ResponseReturnValue:
         last_administrator=_is_last_administrator(membership),
         open_invitations=_open_invitations(membership),
     ), 400 if form.is_submitted() else 200
+
+
+def _step_up_for(membership: Membership, role: str, application_keys: list[str]) -> ResponseReturnValue | None:
+    """The step-up page, when the change makes an administrator or grants an application access."""
+    promotes = role == Role.ADMIN.value and membership.role != Role.ADMIN
+    grants = bool(set(application_keys or []) - membership.granted_keys)
+    if not (promotes or grants):
+        return None
+    return step_up_first(
+        signed_in_account(),
+        url_for(".member_detail", org_id=membership.organization_id, membership_id=membership.id),
+    )
 
 
 def _open_invitations(membership: Membership) -> int:

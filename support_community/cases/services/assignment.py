@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from shared.database import utcnow
 from shared.errors import DomainError
+from support_community.cases import signals
 from support_community.cases.emails.assignment import send_case_assigned
 from support_community.cases.models import Case, CaseEvent, Person
 from support_community.extensions import db
@@ -57,4 +58,5 @@ def assign(case: Case, assignee: Person | None, *, actor: Person) -> CaseEvent |
     db.session.flush()
     if assignee is not None:
         send_case_assigned(case, actor=actor)
+    signals.announce(signals.case_assigned, case=case, assignee=assignee, actor=actor)
     return event

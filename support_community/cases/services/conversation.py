@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.database import rowcount, utcnow
 from support_community.auth.models import PersonOrganization
+from support_community.cases import signals
 from support_community.cases.emails.conversation import send_agent_replied, send_customer_replied
 from support_community.cases.emails.statuses import send_status_changed
 from support_community.cases.models import (
@@ -171,6 +172,7 @@ def customer_reply(
     statuses.customer_replied(case, actor=actor)
     db.session.flush()
     send_customer_replied(case, message, actor=actor)
+    signals.announce(signals.message_added, case=case, message=message, actor=actor)
     return message
 
 
@@ -225,6 +227,7 @@ def agent_reply(
         )
     elif not internal:
         send_agent_replied(case, message, actor=actor)
+    signals.announce(signals.message_added, case=case, message=message, actor=actor)
     return message
 
 

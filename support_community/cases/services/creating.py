@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from shared.database import new_uuid, utcnow
 from support_community.auth.session import OrganizationClaim
+from support_community.cases import signals
 from support_community.cases.emails.creating import send_case_opened
 from support_community.cases.models import Case, CaseEvent, CaseMessage, MessageKind, Person, Severity, Status
 from support_community.cases.services import attachments, catalog, numbering
@@ -114,4 +115,5 @@ def open_case(
     db.session.flush()
     attachments.add_rows(case.id, written, actor=actor, message=message)
     send_case_opened(case, actor=actor)
+    signals.announce(signals.case_opened, case=case, actor=actor)
     return case

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 
 from shared.database import utcnow
 from shared.errors import DomainError
+from support_community.cases import signals
 from support_community.cases.emails.statuses import send_status_changed
 from support_community.cases.labels import STATUS_ORDER
 from support_community.cases.models import Case, CaseEvent, CaseMessage, MessageKind, Person, Status
@@ -129,6 +130,7 @@ def record_change(case: Case, old: Status, new: Status, *, actor: Person, now: d
         created_at=now,
     )
     db.session.add(event)
+    signals.announce(signals.status_changed, case=case, old=old, new=new, actor=actor)
     return event
 
 
@@ -177,6 +179,8 @@ def change_status(
         comment=None if message is None or message.is_internal else message,
         by_agent=by_agent,
     )
+    if message is not None:
+        signals.announce(signals.message_added, case=case, message=message, actor=actor)
     return event
 
 

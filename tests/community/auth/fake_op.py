@@ -75,6 +75,8 @@ class PandaUser:
     locale: str = "en"
     orgs: list[dict] = field(default_factory=list)
     roles: list[str] = field(default_factory=list)
+    # Organizations Panda holds back ({"id", "name", "reason"}), e.g. for two-step verification.
+    held_back: list[dict] = field(default_factory=list)
 
     def claims(self) -> dict:
         """Profile, ``orgs`` and ``roles``: what userinfo says of the person."""
@@ -87,6 +89,8 @@ class PandaUser:
         }
         if self.roles:
             claims["roles"] = list(self.roles)
+        if self.held_back:
+            claims["held_back"] = list(self.held_back)
         return claims
 
     def digest(self) -> str:
@@ -141,6 +145,9 @@ class FakePanda:
         self.revocations: list[dict] = []
         self.end_session_requests: list[dict] = []
         self.hits: dict[str, int] = {}
+        # Personal access tokens Panda knows (token -> RFC 7662 answer), and the introspections asked.
+        self.personal_tokens: dict[str, dict] = {}
+        self.introspections: list[str] = []
 
     # -- people -------------------------------------------------------------------------
     def add_user(
@@ -152,6 +159,7 @@ class FakePanda:
         orgs: list[dict] | None = None,
         roles: list[str] | None = None,
         locale: str = "en",
+        held_back: list[dict] | None = None,
     ) -> PandaUser:
         user = PandaUser(
             sub=sub or str(uuid.uuid4()),
@@ -160,6 +168,7 @@ class FakePanda:
             locale=locale,
             orgs=list(orgs or []),
             roles=list(roles or []),
+            held_back=list(held_back or []),
         )
         self.users[user.sub] = user
         return user
@@ -332,6 +341,7 @@ class FakePanda:
                     "end_session_endpoint": op.issuer + "/oidc/end-session",
                     "revocation_endpoint": op.issuer + "/oidc/revoke",
                     "access_endpoint": op.issuer + "/oidc/access",
+                    "introspection_endpoint": op.issuer + "/oidc/introspect",
                     "response_types_supported": ["code"],
                     "grant_types_supported": ["authorization_code", "refresh_token"],
                     "code_challenge_methods_supported": ["S256"],
@@ -459,9 +469,27 @@ class FakePanda:
             user = op.users.get(sub)
             if user is None:
                 return jsonify(error="unknown_subject"), 404
-            return jsonify(
-                {"sub": sub, "orgs": list(user.orgs), "roles": list(user.roles), "orgs_version": op.orgs_version(user)}
-            )
+            answer = {
+                "sub": sub,
+                "orgs": list(user.orgs),
+                "roles": list(user.roles),
+                "orgs_version": op.orgs_version(user),
+            }
+            if user.held_back:
+                answer["held_back"] = list(user.held_back)
+            return jsonify(answer)
+
+        @app.post("/oidc/introspect")
+        def introspect():
+            """RFC 7662 as Panda answers it (``panda_portal.oidc.introspection``), for personal access tokens."""
+            if not client_authenticated():
+                return token_error("invalid_client", 401)
+            value = request.form.get("token", "")
+            op.introspections.append(value)
+            answer = op.personal_tokens.get(value)
+            if answer is None or answer.get("exp", 0) < time.time():
+                return jsonify({"active": False})
+            return jsonify({"active": True, "iss": op.issuer, **answer})
 
         @app.post("/oidc/revoke")
         def revoke():
@@ -520,7 +548,13 @@ def login_as(client, op: FakePanda, user: PandaUser) -> None:
     op.sign_in_at_panda(user)
     answer = op.issue_tokens(user)
     # What a completed sign-in keeps of the person's organizations (``auth.access``).
-    store(user.sub, orgs=list(user.orgs), roles=list(user.roles), version=op.orgs_version(user))
+    store(
+        user.sub,
+        orgs=list(user.orgs),
+        roles=list(user.roles),
+        version=op.orgs_version(user),
+        held_back=list(user.held_back),
+    )
     with client.session_transaction() as session:
         session.clear()
         session["sub"] = user.sub

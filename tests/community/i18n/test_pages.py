@@ -38,6 +38,8 @@ NOT_PAGES = {
     "auth.search_organizations",  # a piece of a switcher for its script (its words: switch_organization_pinned)
     "cases.all_clients_export",  # CSV files (tests/community/cases/test_all_clients.py)
     "cases.case_list_export",
+    "agents.case_presence",  # the case page's script asks who else is there (its words: agent_case_with_a_colleague)
+    "agents.reports_csv",  # a CSV file (tests/community/agents/test_reports.py)
 }
 SWITCH = {"nl": "Wissel van organisatie", "fr": "Changer d'organisation"}
 SIGN_IN = {"nl": "Aanmelden met Panda", "fr": "Se connecter avec Panda"}
@@ -51,6 +53,7 @@ class Visit:
     app: Flask
     monkeypatch: pytest.MonkeyPatch
     fake_panda: FakePanda
+    receivers: list = field(default_factory=list)  # webhook receivers on loopback ports, stopped after the test
 
     def customer(self):
         return self.browser(signed_in=self.world.customer)
@@ -516,6 +519,126 @@ def agent_severity_changed(v: Visit):
     return _post_agent(v, "severity", {"severity": "low"})
 
 
+# -- the workspace: canned replies, bulk changes, colleagues on a case, reports, ratings -----------------
+def _canned(v: Visit):
+    from support_community.cases.services import canned
+    from support_community.extensions import db
+
+    reply = canned.create(
+        actor=v.world.agent_person,
+        title="Export",
+        bodies={"en": "Hello {first_name}", "nl": "Dag {first_name}, {case_number}", "fr": "Bonjour {first_name}"},
+        set_status="waiting_for_customer",
+    )
+    db.session.commit()
+    return reply
+
+
+@page(
+    "agents.canned_list",
+    nl=["Standaardantwoorden", "Nog geen standaardantwoorden."],
+    fr=["Réponses types", "Pas encore de réponses types."],
+)
+def canned_replies_none_yet(v: Visit):
+    return v.agent().get("/agent/canned")
+
+
+@page(
+    "agents.canned_new",
+    nl=["Nieuw standaardantwoord", "Tekst in het Nederlands"],
+    fr=["Nouvelle réponse type", "Texte en néerlandais"],
+)
+def canned_reply_new(v: Visit):
+    return v.agent().get("/agent/canned/new")
+
+
+@page(
+    "agents.canned_new",
+    400,
+    nl=["Schrijf het antwoord in minstens één taal."],
+    fr=["Rédigez la réponse dans au moins une langue."],
+)
+def canned_reply_without_text(v: Visit):
+    return v.agent().post_form("/agent/canned/new", {"title": "Leeg"}, page="/agent/canned/new")
+
+
+@page(
+    "agents.canned_edit",
+    nl=["Standaardantwoord bewerken", "Dit standaardantwoord verwijderen"],
+    fr=["Modifier la réponse type", "Supprimer cette réponse type"],
+)
+def canned_reply_edited(v: Visit):
+    return v.agent().get(f"/agent/canned/{_canned(v).id}")
+
+
+@page("agents.canned_delete", nl=["is verwijderd"], fr=["est supprimée"])
+def canned_reply_deleted(v: Visit):
+    url = f"/agent/canned/{_canned(v).id}"
+    return v.agent().post_form(f"{url}/delete", {}, page=url, follow_redirects=True)
+
+
+@page(
+    "agents.case_insert_canned",
+    nl=["Een standaardantwoord invoegen", "Dag Griet"],
+    fr=["Insérer une réponse type", "Bonjour Griet"],
+)
+def canned_reply_inserted(v: Visit):
+    reply = _canned(v)
+    return _post_agent(v, "canned", {"body": "", "canned": str(reply.id)}, follow=False)
+
+
+@page("agents.case_detail", nl=["schrijft een antwoord."], fr=["écrit une réponse."])
+def agent_case_with_a_colleague(v: Visit):
+    from support_community.cases.services import collisions
+    from support_community.extensions import db
+    from tests.community.factories import make_agent
+
+    collisions.replying(v.world.case, actor=make_agent(name="Eva Claes"))
+    db.session.commit()
+    return v.agent().get(v.world.agent_case_url())
+
+
+@page("agents.bulk_review", nl=["1 case wijzigen?", "Ernst: Laag"], fr=["Modifier 1 cas ?", "Gravité : Faible"])
+def bulk_change_reviewed(v: Visit):
+    data = {"case": [str(v.world.case.id)], "bulk_severity": "low"}
+    return v.agent().post_form("/agent/bulk", data, page="/agent")
+
+
+@page("agents.bulk_apply", nl=["1 case is gewijzigd."], fr=["1 cas a été modifié."])
+def bulk_change_done(v: Visit):
+    data = {"case": [str(v.world.case.id)], "bulk_severity": "low"}
+    return v.agent().post_form("/agent/bulk/apply", data, page="/agent", follow_redirects=True)
+
+
+@page("agents.bulk_apply", nl=["Er is niets gewijzigd."], fr=["Rien n’a été modifié."])
+def bulk_change_refused(v: Visit):
+    data = {"case": [str(v.world.case.id), str(uuid.uuid4())], "bulk_severity": "low"}
+    return v.agent().post_form("/agent/bulk/apply", data, page="/agent", follow_redirects=True)
+
+
+@page(
+    "agents.reports_page", nl=["Rapporten", "Per ernst", "Tevredenheid"], fr=["Rapports", "Par gravité", "Satisfaction"]
+)
+def agent_reports(v: Visit):
+    return v.agent().get("/agent/reports", query_string={"days": "90"})
+
+
+@page("rating.rate_case", nl=["Bedankt voor uw beoordeling."], fr=["Merci pour votre évaluation."])
+def solved_case_rated(v: Visit):
+    return _post_case(v, "rating", {"rating": "good", "comment": ""}, case=v.world.solved)
+
+
+@page(
+    "rating.rate_from_mail",
+    410,
+    signed_in=False,
+    nl=["Deze beoordelingslink is niet (meer) geldig."],
+    fr=["Ce lien d’évaluation n’est pas (ou plus) valable."],
+)
+def rating_link_no_longer_valid(v: Visit):
+    return v.anonymous().get("/rate/verlopen")
+
+
 # -- the knowledge base ---------------------------------------------------------------------------------
 def _seeded(v: Visit):
     """The first article (in the world's language): its address."""
@@ -744,6 +867,232 @@ def agent_help_article_linked(v: Visit):
     return response
 
 
+# -- webhooks: an organization's administrator (Griet, of Boulangerie Dupont SRL) and the agents ----------
+def _webhooks(v: Visit, *, vendor: bool) -> tuple[object, str]:
+    """The browser of whoever manages these webhooks and the address of their list."""
+    return (v.agent(), "/webhooks") if vendor else (v.customer(), _org(DUPONT, "webhooks"))
+
+
+def _subscription(v: Visit, *, vendor: bool = False, paused: bool = False) -> tuple[str, str]:
+    """A subscription whose receiver (on a loopback port) got a test event; its page and its delivery's id."""
+    from sqlalchemy import update
+
+    from shared.database import utcnow
+    from support_community.extensions import db
+    from support_community.outbox.models import OutboxMessage
+    from support_community.outbox.services import outbox
+    from support_community.webhooks.services import webhooks
+    from tests.shared.webhooks.receiver import Receiver
+
+    v.monkeypatch.setitem(v.app.config, "WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", True)
+    receiver = Receiver().start()
+    v.receivers.append(receiver)
+    by = (v.world.agent_person if vendor else v.world.customer_person).sub
+    subscription, _secret = webhooks.create(
+        organization_id=None if vendor else uuid.UUID(DUPONT["id"]),
+        url=receiver.url,
+        description="Boekhoudpakket",
+        events=["case.created"],
+        actor_id=by,
+    )
+    delivery = webhooks.send_test(subscription, actor_id=by)
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.sent_at.is_(None)).values(next_attempt_at=utcnow()))
+    db.session.commit()
+    outbox.deliver_due(v.app)
+    assert receiver.received, "the receiver got the test event"
+    if paused:
+        webhooks.pause(subscription, actor_id=by)
+    db.session.commit()
+    return f"{_webhooks(v, vendor=vendor)[1]}/{subscription.id}", str(delivery.id)
+
+
+def _webhook_action(v: Visit, action: str, *, vendor: bool = False, paused: bool = False):
+    url, delivery_id = _subscription(v, vendor=vendor, paused=paused)
+    client, _list = _webhooks(v, vendor=vendor)
+    path = f"{url}/deliveries/{delivery_id}/redeliver" if action == "redeliver" else f"{url}/{action}"
+    return client.post_form(path, {}, page=url, follow_redirects=True)
+
+
+WEBHOOKS_OF = {
+    False: {
+        "nl": ["Gebeurtenissen van Boulangerie Dupont SRL."],
+        "fr": ["Événements de Boulangerie Dupont SRL."],
+    },
+    True: {
+        "nl": ["Gebeurtenissen van alle organisaties, voor de eigen systemen van de leverancier."],
+        "fr": ["Événements de toutes les organisations, pour les systèmes du fournisseur."],
+    },
+}
+
+
+def _webhook_pages(vendor: bool) -> None:
+    """The same pages and buttons for an organization's webhooks (``org``) and the vendor's (``vendor``)."""
+    name = "vendor" if vendor else "org"
+    whose = "agents" if vendor else "organization"
+    of = WEBHOOKS_OF[vendor]
+
+    def register(endpoint: str, label: str, visit: Callable[[Visit], object], status: int = 200, **words):
+        visit.__name__ = f"webhooks_of_{whose}_{label}"
+        for language in LANGUAGES:
+            words[language] = words.get(language, []) + (
+                of[language] if endpoint.endswith(("_list", "_detail")) else []
+            )
+        page(f"webhooks.{name}_{endpoint}", status, **words)(visit)
+
+    def none_yet(v: Visit):
+        client, url = _webhooks(v, vendor=vendor)
+        return client.get(url)
+
+    register(
+        "list",
+        "none_yet",
+        none_yet,
+        nl=["Webhooks", "Webhook toevoegen", "Abonnementen", "Nog geen webhooks."],
+        fr=["Webhooks", "Ajouter un webhook", "Abonnements", "Pas encore de webhooks."],
+    )
+
+    def one_paused(v: Visit):
+        _subscription(v, vendor=vendor, paused=True)
+        client, url = _webhooks(v, vendor=vendor)
+        return client.get(url)
+
+    register(
+        "list",
+        "one_paused",
+        one_paused,
+        nl=["URL van het eindpunt", "Boekhoudpakket", "Gepauzeerd"],
+        fr=["URL du point de réception", "Boekhoudpakket", "En pause"],
+    )
+
+    def new_form(v: Visit):
+        client, url = _webhooks(v, vendor=vendor)
+        return client.get(f"{url}/new")
+
+    register(
+        "new",
+        "new_form",
+        new_form,
+        nl=["Webhook toevoegen", "URL van het eindpunt"],
+        fr=["Ajouter un webhook", "URL du point de réception"],
+    )
+
+    def new_form_sent_empty(v: Visit):
+        client, url = _webhooks(v, vendor=vendor)
+        return client.post_form(f"{url}/new", {"url": "", "events": []}, page=f"{url}/new")
+
+    register(
+        "new", "new_form_sent_empty", new_form_sent_empty, 400, nl=["Dit veld is vereist"], fr=["Ce champ est requis"]
+    )
+
+    def new_form_with_a_private_address(v: Visit):
+        client, url = _webhooks(v, vendor=vendor)
+        data = {"url": "http://10.0.0.7/haak", "events": ["case.created"]}
+        return client.post_form(f"{url}/new", data, page=f"{url}/new")
+
+    register(
+        "new",
+        "new_form_with_a_private_address",
+        new_form_with_a_private_address,
+        400,
+        nl=["privé-, lokaal of gereserveerd adres"],
+        fr=["adresse privée, locale ou réservée"],
+    )
+
+    def added(v: Visit):
+        from tests.shared.webhooks.receiver import Receiver
+
+        v.monkeypatch.setitem(v.app.config, "WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", True)
+        receiver = Receiver().start()
+        v.receivers.append(receiver)
+        client, url = _webhooks(v, vendor=vendor)
+        data = {"url": receiver.url, "description": "Boekhoudpakket", "events": ["case.created"]}
+        return client.post_form(f"{url}/new", data, page=f"{url}/new")
+
+    register(
+        "new",
+        "added_with_its_secret",
+        added,
+        nl=["Ondertekeningsgeheim", "Ik heb het geheim bewaard"],
+        fr=["Secret de signature", "J'ai conservé le secret"],
+    )
+
+    def detail(v: Visit):
+        url, _delivery = _subscription(v, vendor=vendor)
+        return _webhooks(v, vendor=vendor)[0].get(url)
+
+    register(
+        "detail",
+        "detail",
+        detail,
+        nl=["Actief", "Recente berichten", "Afgeleverd", "Opnieuw versturen", "Deze webhook verwijderen"],
+        fr=["Actif", "Envois récents", "Livré", "Renvoyer", "Supprimer ce webhook"],
+    )
+
+    def saved(v: Visit):
+        url, _delivery = _subscription(v, vendor=vendor)
+        client = _webhooks(v, vendor=vendor)[0]
+        page_html = client.get(url).get_data(as_text=True)
+        receiver_url = v.receivers[-1].url
+        assert receiver_url in page_html
+        data = {"url": receiver_url, "description": "Facturatie", "events": ["case.created", "case.replied"]}
+        return client.post_form(url, data, page=url, follow_redirects=True)
+
+    register(
+        "detail",
+        "saved",
+        saved,
+        nl=["Het abonnement is bewaard."],
+        fr=["L'abonnement a été enregistré."],
+    )
+
+    register(
+        "rotate",
+        "secret_rotated",
+        lambda v: _webhook_action(v, "rotate", vendor=vendor),
+        nl=["Ondertekeningsgeheim", "24 uur"],
+        fr=["Secret de signature", "24 heures"],
+    )
+    register(
+        "pause",
+        "paused",
+        lambda v: _webhook_action(v, "pause", vendor=vendor),
+        nl=["De verzending is gepauzeerd.", "Verzending hervatten"],
+        fr=["Les envois sont en pause.", "Reprendre les envois"],
+    )
+    register(
+        "resume",
+        "resumed",
+        lambda v: _webhook_action(v, "resume", vendor=vendor, paused=True),
+        nl=["De verzending is hervat.", "Verzending pauzeren"],
+        fr=["Les envois ont repris.", "Mettre les envois en pause"],
+    )
+    register(
+        "delete",
+        "deleted",
+        lambda v: _webhook_action(v, "delete", vendor=vendor),
+        nl=["Het abonnement is verwijderd.", "Nog geen webhooks."],
+        fr=["L'abonnement a été supprimé.", "Pas encore de webhooks."],
+    )
+    register(
+        "test",
+        "test_event_sent",
+        lambda v: _webhook_action(v, "test", vendor=vendor),
+        nl=["Er is een testgebeurtenis onderweg.", "Wacht op verzending"],
+        fr=["Un événement de test est en route.", "En attente d'envoi"],
+    )
+    register(
+        "redeliver",
+        "sent_again",
+        lambda v: _webhook_action(v, "redeliver", vendor=vendor),
+        nl=["De gebeurtenis wordt opnieuw verstuurd."],
+        fr=["L'événement est renvoyé."],
+    )
+
+
+_webhook_pages(vendor=False)
+_webhook_pages(vendor=True)
+
+
 # -- pages only an error shows -------------------------------------------------------------------------
 @page("cases.case_detail", 404, nl=["Pagina niet gevonden"], fr=["Page introuvable"])
 def unknown_case(v: Visit):
@@ -816,14 +1165,19 @@ def panda_unreachable(v: Visit):
 # -- the walk ----------------------------------------------------------------------------------------
 @pytest.fixture()
 def visit(make_world, browser, community, monkeypatch, fake_panda):
-    def make(language: str) -> Visit:
-        return Visit(make_world(language), language, browser, community, monkeypatch, fake_panda)
+    receivers: list = []
 
-    return make
+    def make(language: str) -> Visit:
+        return Visit(make_world(language), language, browser, community, monkeypatch, fake_panda, receivers)
+
+    yield make
+    for receiver in receivers:
+        receiver.stop()
 
 
 def test_every_route_is_visited(community):
-    endpoints = {rule.endpoint for rule in community.url_map.iter_rules()}
+    # The API answers programs (JSON, problem+json; its texts are tested in tests/community/api).
+    endpoints = {rule.endpoint for rule in community.url_map.iter_rules() if not rule.rule.startswith("/api/")}
     visited = {page.endpoint for page in PAGES.values()}
     assert endpoints - NOT_PAGES - visited == set()
     assert visited - endpoints == set()

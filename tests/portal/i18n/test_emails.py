@@ -94,6 +94,39 @@ VARIANTS = {
     },
     "accounts_reset_password": {"": lambda w: {"person_name": w.member.name, "link": LINK, "minutes": 60, **LINKS}},
     "accounts_verify": {"": lambda w: {"person_name": w.member.name, "link": LINK, "hours": 24, **LINKS}},
+    "accounts_new_browser": {
+        "": lambda w: {
+            "person_name": w.member.name,
+            "device": "iPhone",
+            "browser": "Mobile Safari 17",
+            "place": "België",
+            "when": EXPIRES_AT,
+            "sessions_url": LINK,
+            "two_step_url": LINK,
+            **LINKS,
+        }
+    },
+    "accounts_email_change_confirm": {
+        "": lambda w: {
+            "person_name": w.member.name,
+            "new_email": "nieuw@example.test",
+            "link": LINK,
+            "hours": 24,
+            **LINKS,
+        }
+    },
+    "accounts_email_change_taken": {"": lambda w: dict(LINKS)},
+    "accounts_email_changed": {
+        "": lambda w: {
+            "person_name": w.member.name,
+            "old_email": "oud@example.test",
+            "new_email": "nieuw@example.test",
+            "undo_link": LINK,
+            "days": 7,
+            **LINKS,
+        }
+    },
+    "accounts_deleted": {"": lambda w: {"person_name": w.member.name, **LINKS}},
     "invitation": {
         "administrator": lambda w: {
             "organization": w.organization,
@@ -147,6 +180,21 @@ VARIANTS = {
         "several left": lambda w: {"person_name": w.admin.name, "left": 9, "two_step_url": LINK} | LINKS,
     },
     "organization_added": {"": lambda w: {"organization": w.organization, "actor": w.requester, "link": LINK}},
+    **{
+        kind: {
+            "": lambda w: (
+                {
+                    "person_name": w.admin.name,
+                    "token_name": "sync",
+                    "scope": "orgs:read",
+                    "expires_on": "2027-03-01",
+                    "tokens_url": LINK,
+                }
+                | LINKS
+            )
+        }
+        for kind in ("personal_token_created", "personal_token_expiring")
+    },
     "role_changed": {
         "administrator": lambda w: _about_an_organization(w, administrator=True),
         "member": lambda w: _about_an_organization(w, administrator=False),

@@ -13,7 +13,7 @@ def test_discovery_advertises_exactly_what_panda_supports(panda_client):
     assert metadata["revocation_endpoint"] == f"{ISSUER}/revoke"
     assert metadata["end_session_endpoint"] == f"{ISSUER}/end-session"
     assert metadata["response_types_supported"] == ["code"]
-    assert metadata["grant_types_supported"] == ["authorization_code", "refresh_token"]
+    assert metadata["grant_types_supported"] == ["authorization_code", "refresh_token", "client_credentials"]
     assert metadata["code_challenge_methods_supported"] == ["S256"]
     assert set(metadata["token_endpoint_auth_methods_supported"]) == {
         "client_secret_basic",
@@ -41,6 +41,7 @@ def test_discovery_names_every_endpoint_panda_serves(panda_client, panda):
         "userinfo_endpoint",
         "jwks_uri",
         "revocation_endpoint",
+        "introspection_endpoint",
         "end_session_endpoint",
     ):
         assert metadata[key].removeprefix(ISSUER) in rules

@@ -59,6 +59,7 @@ USERINFO = [
     "SELECT oidc_access_tokens",
     "INSERT oidc_orgs_versions",
     "SELECT organizations",
+    "SELECT organizations",  # held_back: organizations waiting for two-step verification
 ]
 
 

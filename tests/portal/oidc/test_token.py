@@ -216,10 +216,15 @@ def test_a_public_client_cannot_authenticate_with_a_secret(browser, make_rp, aut
     assert error_of(response) == "invalid_client"
 
 
-@pytest.mark.parametrize("grant_type", ["password", "client_credentials", "implicit"])
+@pytest.mark.parametrize("grant_type", ["password", "implicit"])
 def test_other_grant_types_are_not_offered(flow, grant_type):
     response = flow.token_request({"grant_type": grant_type, "username": "a", "password": "b"})
     assert response.status_code == 400 and error_of(response) == "unsupported_grant_type"
+
+
+def test_client_credentials_are_refused_to_a_client_not_registered_for_them(flow):
+    response = flow.token_request({"grant_type": "client_credentials"})
+    assert response.status_code == 400 and error_of(response) == "unauthorized_client"
 
 
 def test_a_token_request_with_garbage_is_a_clear_error_not_a_crash(flow, panda_client):
