@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, insert, literal_column, or_, select, text
+from sqlalchemy import ColumnElement, Select, delete, func, insert, literal_column, or_, select, text, union
 from sqlalchemy.exc import IntegrityError
 
 from support_community.cases.models import (
@@ -263,11 +263,6 @@ def _organization_condition(text: str) -> ColumnElement[bool]:
         return func.lower(Case.organization_name).like(f"%{escaped}%", escape="\\")
 
 
-def _filtered(query: Select, filters: QueueFilters, *, agent: Person) -> Select:
-    """Every filter except the status (the counts per status show all of them)."""
-    return query.where(*_conditions(filters, agent=agent))
-
-
 def _conditions(filters: QueueFilters, *, agent: Person, walk: bool = False) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if filters.severity:
@@ -283,6 +278,20 @@ def _conditions(filters: QueueFilters, *, agent: Person, walk: bool = False) -> 
     if filters.sla == "breaching":
         conditions.append(sla.breaching_condition())
     return conditions
+
+
+def _condition_sets(filters: QueueFilters, *, agent: Person, walk: bool = False) -> list[list[ColumnElement[bool]]]:
+    """The cases the filters find, as one list of conditions per side of the search.
+
+    On PostgreSQL a search that finds organizations too (by name or number) is two sides: the
+    cases whose document holds the words, and the cases of those organizations. Each side then
+    stops at its own limit (the words' index for the one, the organizations' cases for the other),
+    where "either of them" in one condition would gather every case the words find first.
+    """
+    if not filters.q or db.session.get_bind().dialect.name != "postgresql":
+        return [_conditions(filters, agent=agent, walk=walk)]
+    others = _conditions(replace(filters, q=""), agent=agent, walk=walk)
+    return [[*others, side] for side in _search_sides(filters.q)]
 
 
 def _assignee_conditions(filters: QueueFilters, *, agent: Person, walk: bool = False) -> list[ColumnElement[bool]]:
@@ -325,7 +334,14 @@ def _status_counts(filters: QueueFilters, *, agent: Person) -> tuple[dict[Status
             if keys is None or assignee in keys:
                 counts[status] = counts.get(status, 0) + total
         return counts, False
-    found = _filtered(select(Case.status), filters, agent=agent).limit(COUNT_LIMIT + 1).subquery()
+    sets = _condition_sets(filters, agent=agent)
+    if len(sets) == 1:
+        found = select(Case.status).where(*sets[0]).limit(COUNT_LIMIT + 1).subquery()
+    else:
+        # Each side's first cases (a case on both sides once), then the first of those.
+        sides = union(*(select(Case.id, Case.status).where(*conditions).limit(COUNT_LIMIT + 1) for conditions in sets))
+        either = sides.subquery()
+        found = select(either.c.status).limit(COUNT_LIMIT + 1).subquery()
     rows = db.session.execute(select(found.c.status, func.count()).group_by(found.c.status)).all()
     counts = {Status(status): int(number) for status, number in rows}
     return counts, sum(counts.values()) > COUNT_LIMIT
@@ -343,17 +359,22 @@ def search_condition(q: str) -> ColumnElement[bool]:
 
 
 def _search_condition(q: str, *, per_case: bool = False) -> ColumnElement[bool]:
+    return or_(*_search_sides(q, per_case=per_case))
+
+
+def _search_sides(q: str, *, per_case: bool = False) -> list[ColumnElement[bool]]:
+    """The conditions of ``search_condition``, a case being found by any of them."""
     from support_community.auth.models import PersonOrganization
     from support_community.auth.organizations import matching
 
     q = " ".join(q.split())[:QUERY_MAX]
     if _NUMBER.match(q):
-        return Case.number == q.upper()
+        return [Case.number == q.upper()]
     in_text = matching_cases(q, agent=True, name="agent_search", per_case=per_case)
     organizations = matching(q)
     if organizations is None:
-        return in_text
-    return or_(in_text, Case.organization_id.in_(select(PersonOrganization.organization_id).where(organizations)))
+        return [in_text]
+    return [in_text, Case.organization_id.in_(select(PersonOrganization.organization_id).where(organizations))]
 
 
 def _ordered(query: Select, filters: QueueFilters) -> Select:
@@ -399,10 +420,17 @@ def queue(filters: QueueFilters, *, agent: Person, page: int = 1, per_page: int 
     # status and the assignee from the index on the way (``+cases.status`` is looked up through
     # no index), and stops after a page. PostgreSQL's planner chooses that itself.
     walk = (capped or total >= WALK_FROM) and db.session.get_bind().dialect.name == "sqlite"
-    chosen = select(Case.id).where(*_conditions(filters, agent=agent, walk=walk))
+    sets = _condition_sets(filters, agent=agent, walk=walk)
     if filters.status != "all":
-        chosen = chosen.where(_column(Case.status, walk).in_(statuses))
+        sets = [[*conditions, _column(Case.status, walk).in_(statuses)] for conditions in sets]
     # The page's ids first (from an index that holds the order and the filters), then their rows.
+    if len(sets) == 1:
+        chosen = select(Case.id).where(*sets[0])
+    else:
+        # The cases up to this page's last on each side (in the queue's order), then the page among them.
+        up_to = page * per_page + 1
+        sides = union(*(_ordered(select(Case.id).where(*conditions), filters).limit(up_to) for conditions in sets))
+        chosen = select(Case.id).where(Case.id.in_(sides.subquery().select()))
     chosen = _ordered(chosen, filters).limit(per_page + 1).offset((page - 1) * per_page)
     cases = list(db.session.scalars(_ordered(select(Case).where(Case.id.in_(chosen)), filters)).unique())
     if capped:

@@ -13,7 +13,7 @@ from shared.database import utcnow
 from support_community.cases.models import Case, CaseMessage, MessageKind, QueuePreference, Severity, Status
 from support_community.extensions import db
 from tests.community.auth.fake_op import org
-from tests.community.factories import make_agent, make_case, make_person, make_product
+from tests.community.factories import grant, make_agent, make_case, make_person, make_product
 
 
 def rows(page: str) -> list[str]:
@@ -334,3 +334,35 @@ def test_a_search_with_like_wildcards_finds_only_what_is_typed(community_client,
     make_case(customer, subject="Payslips", organization_name="Bakkerij Peeters BV")
     assert _search(community_client, "100%_") == []
     assert _search(community_client, "%") == []
+
+
+def test_a_search_finding_both_words_and_an_organization_lists_each_case_once_in_order(community_client, agent):
+    customer = make_person()
+    now = utcnow()
+    zeelandia = uuid.uuid4()
+    grant(customer, zeelandia, name="Zeelandia NV")
+    expected = []
+    for n in range(60):  # more on each side than a page
+        if n % 3 == 0:  # the organization's cases (under the name they were opened with)
+            case = make_case(customer, organization_id=zeelandia, organization_name="Old name", subject="Login")
+        elif n % 3 == 1:  # other organizations' cases that speak of it
+            case = make_case(customer, subject="Invoice for Zeelandia", organization_name="Garage Janssens NV")
+        else:  # on both sides
+            case = make_case(customer, organization_id=zeelandia, organization_name="Old name", subject="Zeelandia")
+        case.last_activity_at = now - dt.timedelta(minutes=n)
+        expected.append(case.number)
+    make_case(customer, subject="Something else", organization_name="Garage Janssens NV")
+    db.session.commit()
+
+    first = get(community_client, status="all", assignee="any", q="zeelandia")
+    second = get(community_client, status="all", assignee="any", q="zeelandia", page="2")
+
+    assert rows(first) == expected[:25]
+    assert rows(second) == expected[25:50]
+    assert "Page 2 of 3 · 60 cases" in second
+    for sort in ("severity", "due"):  # every case once, whatever the order
+        listed = [
+            rows(get(community_client, status="all", assignee="any", q="zeelandia", sort=sort, page=str(n)))
+            for n in (1, 2, 3)
+        ]
+        assert sorted(sum(listed, [])) == sorted(expected)
