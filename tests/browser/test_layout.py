@@ -27,6 +27,15 @@ MAIN_PAGES = [
     ("an", "panda", "/orgs/{bakery}/audit"),
     ("jan", "panda", "/account"),
     ("jan", "panda", "/account/activity"),
+    ("jan", "panda", "/account/tokens"),
+    ("jan", "panda", "/account/sessions"),
+    ("jan", "panda", "/account/email"),
+    ("jan", "panda", "/account/data"),
+    ("jan", "panda", "/account/delete"),
+    ("an", "panda", "/orgs/{bakery}/settings"),
+    ("an", "panda", "/orgs/{bakery}/settings/personal-tokens"),
+    ("an", "panda", "/orgs/{bakery}/webhooks"),
+    ("an", "panda", "/orgs/{bakery}/webhooks/new"),
     ("visitor", "community", "/"),
     ("jan", "community", "/"),
     ("jan", "community", "/switch"),
@@ -37,6 +46,11 @@ MAIN_PAGES = [
     ("jan", "community", "/cases"),
     ("sam", "community", "/agent?status=all&assignee=any"),
     ("sam", "community", "/agent/cases/{case}"),
+    ("sam", "community", "/agent/canned"),
+    ("sam", "community", "/agent/canned/new"),
+    ("sam", "community", "/agent/reports"),
+    ("sam", "community", "/webhooks"),
+    ("sam", "community", "/webhooks/new"),
 ]
 
 
