@@ -51,6 +51,22 @@ class AccessEventRefused(Exception):
     """The client did not accept the access event (retried later by the outbox)."""
 
 
+def _post_event(client: OidcClient, token: str, refused: type[Exception], what: str) -> None:
+    """POST a signed event to ``client``'s back-channel URI (RFC 8935); anything but 2xx raises ``refused``."""
+    uri = client.backchannel_logout_uri
+    if not uri:
+        raise refused(f"{client.client_id} has no back-channel URI for {what}")
+    response = requests.post(
+        uri,
+        data=token.encode(),
+        headers={"Content-Type": SECEVENT_MEDIA_TYPE, "Accept": "application/json"},
+        timeout=push.delivery_timeout(),
+        allow_redirects=False,
+    )
+    if not 200 <= response.status_code < 300:
+        raise refused(f"{client.client_id}: {uri} answered {response.status_code} to {what}")
+
+
 def _listening_clients() -> list[OidcClient]:
     return list(
         db.session.execute(
@@ -117,17 +133,7 @@ def deliver_access_event(payload: dict) -> None:
     token = keys.sign(claims, typ=ACCESS_EVENT_TYPE)
     # The version, and a signing key created just now, must be stored before the client reads them.
     db.session.commit()
-    response = requests.post(
-        client.backchannel_logout_uri,
-        data=token.encode(),
-        headers={"Content-Type": SECEVENT_MEDIA_TYPE, "Accept": "application/json"},
-        timeout=push.delivery_timeout(),
-        allow_redirects=False,
-    )
-    if not 200 <= response.status_code < 300:
-        raise AccessEventRefused(
-            f"{client.client_id}: {client.backchannel_logout_uri} answered {response.status_code} to an access event"
-        )
+    _post_event(client, token, AccessEventRefused, "an access event")
 
 
 # -- the person deleted their account: clients erase what they hold ----------------------------------
@@ -181,17 +187,7 @@ def deliver_account_event(payload: dict) -> None:
         typ=ACCOUNT_EVENT_TYPE,
     )
     db.session.commit()  # a signing key created just now must be stored before the client reads the JWKS
-    response = requests.post(
-        client.backchannel_logout_uri,
-        data=token.encode(),
-        headers={"Content-Type": SECEVENT_MEDIA_TYPE, "Accept": "application/json"},
-        timeout=push.delivery_timeout(),
-        allow_redirects=False,
-    )
-    if not 200 <= response.status_code < 300:
-        raise AccountEventRefused(
-            f"{client.client_id}: {client.backchannel_logout_uri} answered {response.status_code} to an account event"
-        )
+    _post_event(client, token, AccountEventRefused, "an account event")
 
 
 def account_deleting(_sender: Any, account: Account | None = None, **_: Any) -> None:

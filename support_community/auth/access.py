@@ -330,7 +330,10 @@ def accept_access_event(token: str) -> None:
     provider = panda()
     max_age = int(current_app.config["BACKCHANNEL_LOGOUT_MAX_AGE"])
     event = validate_access_event(token, provider=provider, max_age=max_age)
-    _remember_jti(provider.issuer, event.jti, event.issued_at, max_age)
+    if not first_sighting(provider.issuer, event.jti, event.issued_at, max_age):
+        from support_community.auth.tokens import AccessEventInvalid
+
+        raise AccessEventInvalid("jti seen before")
     if db.session.get(PersonAccess, event.sub) is None:
         raise UnknownPerson(event.sub)
     withdraw(event.sub, event.withdrawn, version=event.version)
@@ -338,11 +341,10 @@ def accept_access_event(token: str) -> None:
     read_from_panda(event.sub)
 
 
-def _remember_jti(issuer: str, jti: str, issued_at: int, max_age: int) -> None:
-    from support_community.auth.tokens import AccessEventInvalid
-
-    now = utcnow()
-    db.session.execute(delete(SeenLogoutToken).where(SeenLogoutToken.expires_at <= now))
+def first_sighting(issuer: str, jti: str, issued_at: int, max_age: int) -> bool:
+    """Record the ``jti`` of a signed message from Panda (logout token, access or account event, data
+    request); False when it was seen before (a replay). Kept until the message is too old anyway."""
+    db.session.execute(delete(SeenLogoutToken).where(SeenLogoutToken.expires_at <= utcnow()))
     seen = SeenLogoutToken(
         id=hashlib.sha256(f"{issuer}\n{jti}".encode()).hexdigest(),
         expires_at=dt.datetime.fromtimestamp(issued_at, dt.UTC) + dt.timedelta(seconds=max_age + 2 * CLOCK_LEEWAY),
@@ -351,5 +353,6 @@ def _remember_jti(issuer: str, jti: str, issued_at: int, max_age: int) -> None:
         with db.session.begin_nested():
             db.session.add(seen)
             db.session.flush()
-    except IntegrityError as exc:
-        raise AccessEventInvalid("jti seen before") from exc
+    except IntegrityError:
+        return False
+    return True

@@ -20,7 +20,6 @@ access event (``docs/access-events.md``):
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -28,15 +27,14 @@ from typing import Any
 from flask import current_app
 from joserfc.errors import JoseError
 from sqlalchemy import delete, func, or_, select, union, update
-from sqlalchemy.exc import IntegrityError
 
 from shared.database import utcnow
 from shared.sessions import end_sessions
+from support_community.auth.access import first_sighting
 from support_community.auth.models import (
     OrganizationChoice,
     PersonAccess,
     PersonOrganization,
-    SeenLogoutToken,
     WebSession,
 )
 from support_community.auth.provider import PandaProvider, panda
@@ -137,25 +135,12 @@ def validate(
     return PandaMessage(jti=jti, sub=sub, issued_at=int(iat))
 
 
-def _remember_jti(issuer: str, message: PandaMessage, max_age: int) -> None:
-    seen = SeenLogoutToken(
-        id=hashlib.sha256(f"{issuer}\n{message.jti}".encode()).hexdigest(),
-        expires_at=dt.datetime.fromtimestamp(message.issued_at, dt.UTC)
-        + dt.timedelta(seconds=max_age + 2 * CLOCK_LEEWAY),
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(seen)
-            db.session.flush()
-    except IntegrityError as exc:
-        raise PandaMessageInvalid("jti seen before") from exc
-
-
 def _checked(token: str, *, typ: str, event: str | None) -> PandaMessage:
     provider = panda()
     max_age = int(current_app.config["BACKCHANNEL_LOGOUT_MAX_AGE"])
     message = validate(token, provider=provider, typ=typ, event=event, max_age=max_age)
-    _remember_jti(provider.issuer, message, max_age)
+    if not first_sighting(provider.issuer, message.jti, message.issued_at, max_age):
+        raise PandaMessageInvalid("jti seen before")
     return message
 
 

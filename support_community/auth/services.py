@@ -12,8 +12,6 @@ result in this browser's server-side session (``session.py``); they raise:
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import logging
 import time
 from collections.abc import Mapping
@@ -23,15 +21,12 @@ import requests
 from authlib.integrations.base_client import OAuthError
 from flask import current_app, session
 from joserfc.errors import JoseError
-from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
 
-from shared.database import utcnow
 from shared.logs import outgoing_headers
 from shared.sessions import end_sessions
 from shared.web import safe_next
 from support_community.auth import access
-from support_community.auth.models import PersonAccess, SeenLogoutToken, WebSession
+from support_community.auth.models import PersonAccess, WebSession
 from support_community.auth.provider import PandaProvider, ProviderUnavailable, panda
 from support_community.auth.session import (
     SessionTokens,
@@ -402,20 +397,8 @@ def accept_backchannel_logout(logout_token: str) -> int:
     provider = panda()
     max_age = int(current_app.config["BACKCHANNEL_LOGOUT_MAX_AGE"])
     logout = validate_logout_token(logout_token, provider=provider, max_age=max_age)
-    now = utcnow()
-    db.session.execute(delete(SeenLogoutToken).where(SeenLogoutToken.expires_at <= now))
-    seen = SeenLogoutToken(
-        id=hashlib.sha256(f"{provider.issuer}\n{logout.jti}".encode()).hexdigest(),
-        # After this the token is refused as too old anyway.
-        expires_at=dt.datetime.fromtimestamp(logout.issued_at, dt.UTC)
-        + dt.timedelta(seconds=max_age + 2 * CLOCK_LEEWAY),
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(seen)
-            db.session.flush()
-    except IntegrityError as exc:
-        raise LogoutTokenInvalid("jti seen before") from exc
+    if not access.first_sighting(provider.issuer, logout.jti, logout.issued_at, max_age):
+        raise LogoutTokenInvalid("jti seen before")
     return end_sessions(db, WebSession, subject=logout.sub, sid=logout.sid)
 
 
