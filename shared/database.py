@@ -10,6 +10,7 @@ command / worker), rolled back and closed at teardown.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
 from typing import Any, cast
 
@@ -60,15 +61,63 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(dt.UTC)
 
 
+SQLITE_BUSY_TIMEOUT_SECONDS = 10
+
+
+class SQLiteWriterQueue:
+    """One write transaction at a time per engine, in the order the threads asked.
+
+    SQLite lets one writer in; the others wait in its busy handler, which sleeps 1, 2, 5, 10
+    … 100 ms between tries, so under contention a thread waits up to 100 ms longer than the
+    writer ahead of it needed. Threads of one process queue here instead and are woken as soon
+    as the writer before them commits or rolls back. Other processes still meet at SQLite's
+    own lock (``busy_timeout``).
+
+    A thread that already holds the queue and begins a second write transaction on another
+    connection is not queued (it would wait for itself): SQLite decides, as without the queue.
+    A thread that waited ``timeout`` seconds goes on to SQLite's lock anyway.
+    """
+
+    def __init__(self, timeout: float = SQLITE_BUSY_TIMEOUT_SECONDS) -> None:
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._holder: tuple[int, int] | None = None  # (thread id, id of the DBAPI connection)
+
+    @property
+    def busy(self) -> bool:
+        return self._lock.locked()
+
+    def enter(self, dbapi_connection: Any) -> None:
+        thread = threading.get_ident()
+        holder = self._holder
+        if holder is not None and holder[0] == thread:
+            return
+        if self._lock.acquire(timeout=self.timeout):
+            self._holder = (thread, id(_raw(dbapi_connection)))
+
+    def leave(self, dbapi_connection: Any) -> None:
+        holder = self._holder
+        if holder is not None and holder[1] == id(_raw(dbapi_connection)):
+            self._holder = None
+            self._lock.release()
+
+
+def _raw(dbapi_connection: Any) -> Any:
+    """The driver's connection, whether SQLAlchemy hands over its pool proxy or the connection."""
+    return getattr(dbapi_connection, "dbapi_connection", None) or dbapi_connection
+
+
 def _tune_sqlite(engine: Engine) -> None:
     """Make pysqlite behave: real transactions (SAVEPOINT works), FKs, WAL, writers wait for each other."""
+    queue = SQLiteWriterQueue()
+    engine.sqlite_writer_queue = queue  # type: ignore[attr-defined]
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:  # pragma: no cover - exercised on sqlite
         dbapi_connection.isolation_level = None  # let SQLAlchemy emit BEGIN itself
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
         try:
             cursor.execute("PRAGMA journal_mode=WAL")
         except Exception:  # in-memory databases have no WAL
@@ -80,10 +129,34 @@ def _tune_sqlite(engine: Engine) -> None:
         # Take the write lock up front: a transaction that reads and then writes while
         # another connection committed in between would otherwise fail at once with
         # "database is locked" (SQLite does not wait in that case). SQLite has one
-        # writer at a time anyway; this makes the others wait for busy_timeout.
+        # writer at a time anyway; this makes the others wait, queued per process.
         # Read-only work (health checks) begins deferred and never waits for a writer.
-        read_only = conn.get_execution_options().get("sqlite_read_only")
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        if conn.get_execution_options().get("sqlite_read_only"):
+            conn.exec_driver_sql("BEGIN")
+            return
+        dbapi_connection = conn.connection.dbapi_connection
+        queue.enter(dbapi_connection)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            queue.leave(dbapi_connection)
+            raise
+
+    # The transaction ends in the dialect (a commit or rollback of the connection, the pool's
+    # reset on return, or the connection closed): leave the queue there, whatever ended it.
+    dialect = engine.dialect
+    for name in ("do_commit", "do_rollback", "do_close", "do_terminate"):
+        setattr(dialect, name, _leaving(queue, getattr(dialect, name)))
+
+
+def _leaving(queue: SQLiteWriterQueue, end: Any) -> Any:
+    def ended(dbapi_connection: Any) -> None:
+        try:
+            end(dbapi_connection)
+        finally:
+            queue.leave(dbapi_connection)
+
+    return ended
 
 
 def build_engine(url: str, **kwargs: Any) -> Engine:
@@ -94,7 +167,7 @@ def build_engine(url: str, **kwargs: Any) -> Engine:
     options: dict[str, Any] = {"future": True, "pool_pre_ping": True}
     if url.startswith("sqlite"):
         options.pop("pool_pre_ping")
-        options["connect_args"] = {"check_same_thread": False, "timeout": 10}
+        options["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
     options.update(kwargs)
     engine = create_engine(url, **options)
     if engine.dialect.name == "sqlite":
