@@ -18,11 +18,12 @@ import uuid
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import aliased
 
 from panda_portal.accounts.models import Account
 from panda_portal.extensions import db
+from panda_portal.mfa.services.two_step import is_on_for
 from panda_portal.organizations.enterprise_numbers import format_enterprise_number
 from panda_portal.organizations.models import Membership, MembershipStatus, Organization, Role
 from panda_portal.organizations.services import joining, members
@@ -62,13 +63,18 @@ class WaitingRequests:
 class RequestsNotYoursError(DomainError):
     """A selected id is not a request to join an organization the person administers (or no longer)."""
 
-    def __init__(self) -> None:
-        super().__init__(
-            _(
+    def __init__(self, *, approving: bool = False) -> None:
+        if approving:
+            message = _(
+                "One of the selected requests is not a request to join an organization you administer. "
+                "Nothing was approved."
+            )
+        else:
+            message = _(
                 "One of the selected requests is not a request to join an organization you administer. "
                 "Nothing was rejected."
             )
-        )
+        super().__init__(message)
 
 
 class TooManySelectedError(DomainError):
@@ -77,8 +83,14 @@ class TooManySelectedError(DomainError):
 
 
 def _administered_by(account: Account, *columns) -> Select:
-    """Memberships of the organizations ``account`` administers (any status)."""
+    """Memberships of the organizations ``account`` administers (any status).
+
+    An organization that requires two-step verification is administered only by administrators
+    who have it: until they set it up, its requests neither show nor count here, and cannot be
+    decided, as on the organization's own pages.
+    """
     administered = aliased(Membership)
+    organization = aliased(Organization)
     return (
         select(*columns)
         .select_from(Membership)
@@ -88,6 +100,11 @@ def _administered_by(account: Account, *columns) -> Select:
             & (administered.account_id == account.id)
             & (administered.status == MembershipStatus.ACTIVE)
             & (administered.role == Role.ADMIN),
+        )
+        .join(
+            organization,
+            (organization.id == Membership.organization_id)
+            & or_(organization.requires_two_step.is_(False), is_on_for(account.id)),
         )
     )
 
@@ -147,7 +164,7 @@ def approve_several(membership_ids: list[uuid.UUID], *, application_keys: list[s
     not an error for the others.
     """
     members.check_applications(application_keys)
-    selection = _checked_selection(membership_ids, actor)
+    selection = _checked_selection(membership_ids, actor, approving=True)
     found = list(selection.items())
     organizations = {
         organization.id: organization
@@ -176,7 +193,9 @@ class SelectedRequests:
     already_decided: list[joining.RequestAlreadyDecidedError]
 
 
-def _checked_selection(membership_ids: list[uuid.UUID], actor: Account) -> dict[uuid.UUID, uuid.UUID]:
+def _checked_selection(
+    membership_ids: list[uuid.UUID], actor: Account, *, approving: bool = False
+) -> dict[uuid.UUID, uuid.UUID]:
     """``{membership id: organization id}`` of the selection, or a refusal when any id is not ``actor``'s to decide."""
     ids = list(dict.fromkeys(membership_ids))
     if len(ids) > PER_PAGE:
@@ -190,7 +209,7 @@ def _checked_selection(membership_ids: list[uuid.UUID], actor: Account) -> dict[
         )
     }
     if len(found) != len(ids):
-        raise RequestsNotYoursError()
+        raise RequestsNotYoursError(approving=approving)
     return {membership_id: found[membership_id] for membership_id in ids}
 
 

@@ -174,7 +174,9 @@ def organization_home(org_id: str) -> ResponseReturnValue:
     organization, membership = current_organization(), current_membership()
     service.note_organization_used(membership)
     db.session.commit()
-    requests = joining_service.pending_requests(organization) if membership.is_admin else []
+    needs_two_step = organization.requires_two_step and not two_step_is_on(membership.account)
+    administers = membership.is_admin and not needs_two_step
+    requests = joining_service.pending_requests(organization) if administers else []
     return render_template(
         "organizations/org_home.html",
         organization=organization,
@@ -183,7 +185,7 @@ def organization_home(org_id: str) -> ResponseReturnValue:
         application_links=service.application_links(membership, current_language()),
         requests=requests,
         members_url=_url_if_built("organizations.members", org_id=organization.id),
-        needs_two_step=organization.requires_two_step and not two_step_is_on(membership.account),
+        needs_two_step=needs_two_step,
         favourite_form=FavouriteForm(),
     )
 

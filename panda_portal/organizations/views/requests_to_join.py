@@ -60,7 +60,7 @@ def approve_several() -> ResponseReturnValue:
         return _page(form, 400)
     ids = _ticked(form.requests.data)
     if len(ids) != len(form.requests.data or []):
-        report_error(service.RequestsNotYoursError())
+        report_error(service.RequestsNotYoursError(approving=True))
         return redirect(url_for(".requests_to_join"))
     if not ids:
         flash(_("Tick the requests to approve."), "warning")

@@ -268,3 +268,29 @@ def test_a_message_too_long_shows_the_confirmation_again_and_rejects_nothing(pan
     assert "Reject 1 request to join?" in response.get_data(as_text=True)
     panda_db.session.refresh(request)
     assert request.status == MembershipStatus.PENDING
+
+
+# -- an organization that requires two-step verification -------------------------------------------
+def test_requests_of_an_organization_requiring_two_step_verification_wait_until_the_administrator_has_it(
+    panda_client, panda_db, office
+):
+    """Ann lacks two-step verification and the garage requires it: she may not decide its requests,
+    neither on the garage's pages nor here, and the page and its count in the menu leave them out."""
+    from tests.portal.mfa.helpers import turn_on
+
+    office["garage"].requires_two_step = True
+    panda_db.session.commit()
+    html = panda_client.get("/requests").get_data(as_text=True)
+    assert "2 requests wait for your decision" in html and "Frans" not in html
+    menu = panda_client.get("/").get_data(as_text=True).split("menu-panel", 1)[1].split("</details>", 1)[0]
+    assert '<span class="badge">2</span>' in menu
+    frans = office["requests"]["frans-garage"]
+    for path, nothing in (("/requests/approve", "approved"), ("/requests/reject/confirm", "rejected")):
+        response = panda_client.post_form(path, {"requests": [str(frans.id)]}, page="/requests", follow_redirects=True)
+        page = response.get_data(as_text=True)
+        assert f"is not a request to join an organization you administer. Nothing was {nothing}." in page, path
+    panda_db.session.refresh(frans)
+    assert frans.status == MembershipStatus.PENDING
+
+    turn_on(office["ann"])
+    assert "Frans" in panda_client.get("/requests").get_data(as_text=True)

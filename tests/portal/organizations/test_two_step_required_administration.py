@@ -145,3 +145,29 @@ def test_the_administrator_is_told_why_and_comes_back_after_setting_it_up(
     )
     assert done.status_code == 200 and f'href="/orgs/{org.id}/members"' in done.get_data(as_text=True)
     assert client.get(f"/orgs/{org.id}/members").status_code == 200
+
+
+def test_the_organization_page_offers_no_administration_to_an_administrator_without_it(
+    panda, panda_db, make_account, make_org, make_membership
+):
+    """The links would only lead to the set-up page, and the requests to join name people: neither shows."""
+    from panda_portal.organizations.models import MembershipStatus
+
+    admin = make_account(email="ann@example.org")
+    org = make_org(name="Bakkerij Peeters BV")
+    make_membership(admin, org, role=Role.ADMIN)
+    make_membership(make_account(name="Dirk Waiting"), org, status=MembershipStatus.PENDING)
+    org.requires_two_step = True
+    panda_db.session.commit()
+    client = panda.test_client()
+    sign_in_client(client, admin)
+    page = client.get(f"/orgs/{org.id}/").get_data(as_text=True)
+    assert "To administer this organization, set up two-step verification first" in page
+    assert "Dirk Waiting" not in page
+    assert f'href="/orgs/{org.id}/members"' not in page and f'href="/orgs/{org.id}/settings"' not in page
+
+    with panda.test_request_context("/"):
+        turn_on(admin)
+    page = client.get(f"/orgs/{org.id}/").get_data(as_text=True)
+    assert "Dirk Waiting" in page and f'href="/orgs/{org.id}/members"' in page
+    assert "To administer this organization" not in page
