@@ -30,7 +30,10 @@ class Organization(BaseModel):
     id: uuid.UUID
     name: str
     customer_number: str
-    enterprise_number: str = Field(description="Ten digits, without dots.")
+    enterprise_number: str = Field(
+        description="As the `orgs` claim and the Support Community's API write it: 0403.170.701.",
+        examples=["0403.170.701"],
+    )
     role: RoleName | None = Field(default=None, description="The caller's role here (absent for the vendor's lists).")
 
 

@@ -24,7 +24,7 @@ def organization_out(org: Organization, role: str | None = None) -> schemas.Orga
         id=org.id,
         name=org.name,
         customer_number=org.customer_number,
-        enterprise_number=org.enterprise_number,
+        enterprise_number=org.enterprise_number_display,
         role=role,  # type: ignore[arg-type]
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import datetime as dt
 
 import pytest
@@ -45,6 +47,9 @@ def test_a_script_with_a_personal_token_lists_members_and_approves_a_request(off
     used = panda_db.session.scalars(select(PersonalAccessToken.last_used_at)).one()
     assert used is not None  # recorded, even for a request that changes nothing
     assert [(o["id"], o["role"]) for o in orgs.json["items"]] == [(str(office.org.id), "admin")]
+    # written as the orgs claim and the community's API write it
+    assert orgs.json["items"][0]["enterprise_number"] == office.org.enterprise_number_display
+    assert re.fullmatch(r"\d{4}\.\d{3}\.\d{3}", orgs.json["items"][0]["enterprise_number"])
     members = api.get(f"/api/v1/orgs/{office.org.id}/members")
     assert members.status_code == 200
     assert [m["name"] for m in members.json["items"]] == ["Ann Admin", "Bob Member"]
