@@ -102,9 +102,23 @@ REPLIES_BY_MAIL: tuple[Setting, ...] = (
         30.0,
         used_by="community",
         shown_default="`30`",
-        description="Seconds `community mail fetch` waits between two reads of the mailbox.",
+        description="Seconds `community mail fetch` waits between two reads of the mailbox when it does not use IMAP "
+        "IDLE (the server does not offer it, or `COMMUNITY_IMAP_IDLE_SECONDS` is `0`).",
+    ),
+    Setting(
+        "COMMUNITY_IMAP_IDLE_SECONDS",
+        float,
+        1500.0,
+        used_by="community",
+        shown_default="`1500` (25 minutes)",
+        description="`community mail fetch` waits for new mail with IMAP IDLE (RFC 2177) when the server offers it, "
+        "so a reply is handled as soon as it arrives; it renews the IDLE after this many seconds (at most `1740`, "
+        "the RFC's 29 minutes). `0` reads the mailbox every `COMMUNITY_IMAP_POLL_SECONDS` instead.",
     ),
 )
+
+# RFC 2177: a server may end a session idle for 30 minutes; a client re-issues IDLE at least every 29.
+MAX_IMAP_IDLE_SECONDS = 29 * 60
 
 
 # Service-level targets (``support_community.cases.services.sla``), counted in business hours.
@@ -423,6 +437,11 @@ def _refuse_unsafe_replies_by_mail(config: dict[str, Any]) -> None:
     address = config["COMMUNITY_REPLY_ADDRESS"]
     if config["COMMUNITY_IMAP_PORT"] is None:
         config["COMMUNITY_IMAP_PORT"] = 993 if config["COMMUNITY_IMAP_SECURITY"] == "tls" else 143
+    if not 0 <= config["COMMUNITY_IMAP_IDLE_SECONDS"] <= MAX_IMAP_IDLE_SECONDS:
+        raise ConfigurationError(
+            f"COMMUNITY_IMAP_IDLE_SECONDS must be between 0 (no IDLE) and {MAX_IMAP_IDLE_SECONDS} (RFC 2177's 29 "
+            f"minutes), not {config['COMMUNITY_IMAP_IDLE_SECONDS']:g}"
+        )
     if not address:
         return
     local, at, domain = address.rpartition("@")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import signal
 import threading
+from collections.abc import Iterator
 
 import click
 from flask import current_app
@@ -14,11 +16,18 @@ from flask.cli import AppGroup
 mail_group = AppGroup("mail", help="Replies by e-mail: reading the mailbox, and what could not be handled.")
 
 
-def _stop_on_signals() -> threading.Event:
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+    """An event SIGTERM and SIGINT set: the work in hand is finished, then the command returns."""
     stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    signal.signal(signal.SIGINT, lambda *_: stopping.set())
-    return stopping
+    previous = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
+    for number in previous:
+        signal.signal(number, lambda *_: stopping.set())
+    try:
+        yield stopping
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 @mail_group.command("fetch")
@@ -27,20 +36,24 @@ def _stop_on_signals() -> threading.Event:
     "--interval",
     type=float,
     default=None,
-    help="Seconds between two reads of the mailbox (default: COMMUNITY_IMAP_POLL_SECONDS).",
+    help="Seconds between two reads of the mailbox when the server offers no IDLE "
+    "(default: COMMUNITY_IMAP_POLL_SECONDS).",
 )
 def fetch_command(once: bool, interval: float | None) -> None:
-    """Store the replies waiting in the IMAP mailbox (then delete them there) and add them to their cases."""
+    """Store the replies in the IMAP mailbox (then delete them there) and add them to their cases.
+
+    Runs until SIGTERM or Ctrl-C, waiting for new mail with IMAP IDLE when the server offers it.
+    """
     from support_community.inbound.receiving import MailboxError, work
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    stopping = _stop_on_signals()
-    if not once:
-        click.echo("Reading replies from the mailbox; Ctrl-C to stop.")
-    try:
-        work(app, once=once, interval=interval, should_stop=stopping.is_set)
-    except MailboxError as error:
-        raise click.ClickException(str(error)) from None
+    with _stop_on_signals() as stopping:
+        if not once:
+            click.echo("Reading replies from the mailbox; Ctrl-C to stop.")
+        try:
+            work(app, once=once, interval=interval, should_stop=stopping.is_set)
+        except MailboxError as error:
+            raise click.ClickException(str(error)) from None
 
 
 @mail_group.command("listen")
@@ -55,7 +68,6 @@ def listen_command(host: str, port: int, interval: float) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if app.config["APP_ENV"] == "production":
         raise click.ClickException("`community mail listen` is for development; production reads IMAP (mail fetch)")
-    stopping = _stop_on_signals()
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP line at INFO
     try:
         controller = listen(app, host, port)
@@ -63,15 +75,16 @@ def listen_command(host: str, port: int, interval: float) -> None:
         raise click.ClickException(f"cannot listen on {host}:{port}: {error}") from None
     click.echo(f"Receiving replies over SMTP on {host}:{port}; Ctrl-C to stop.")
     try:
-        while not stopping.is_set():
-            try:
-                process_due(should_stop=stopping.is_set)
-            except Exception as error:  # the database is away: the stored mail waits
-                from support_community.extensions import db
+        with _stop_on_signals() as stopping:
+            while not stopping.is_set():
+                try:
+                    process_due(should_stop=stopping.is_set)
+                except Exception as error:  # the database is away: the stored mail waits
+                    from support_community.extensions import db
 
-                db.session.rollback()
-                click.echo(f"handling stored mail failed: {error}", err=True)
-            stopping.wait(interval)
+                    db.session.rollback()
+                    click.echo(f"handling stored mail failed: {error}", err=True)
+                stopping.wait(interval)
     finally:
         controller.stop()
 

@@ -210,6 +210,19 @@ def process_due(*, limit: int = 50, should_stop: Callable[[], bool] = lambda: Fa
     return handled
 
 
+def next_due() -> dt.datetime | None:
+    """When the next stored mail is due to be handled (in the past: one is due now); None when none waits.
+
+    Ends the read-only transaction, so a worker that then waits does not hold one open.
+    """
+    try:
+        return db.session.scalar(
+            select(func.min(InboundMessage.next_attempt_at)).where(InboundMessage.state == InboundState.PENDING)
+        )
+    finally:
+        db.session.rollback()
+
+
 # -- what agents look at ----------------------------------------------------------------------------
 def failed(limit: int = 100) -> list[InboundMessage]:
     """Mails that could never be handled, newest first."""

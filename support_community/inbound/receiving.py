@@ -3,7 +3,8 @@
 Either way a mail is first stored (``store``, committed) and only then forgotten by its
 source: the IMAP message is deleted after its row is committed, and the SMTP client is
 told ``250`` only then (a failure answers ``451``, so the sending server tries again).
-Processing (``processing.process_due``) reads the stored rows afterwards.
+Processing (``processing.process_due``) reads the stored rows afterwards; ``watching``
+keeps the mailbox open and waits for new mail with IMAP IDLE.
 """
 
 from __future__ import annotations
@@ -11,13 +12,12 @@ from __future__ import annotations
 import hashlib
 import imaplib
 import logging
-import re
 import ssl
-import time
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
+from imapclient import DELETED, IMAPClient
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.database import utcnow
@@ -26,8 +26,10 @@ from support_community.inbound.models import InboundMessage, InboundState
 
 log = logging.getLogger(__name__)
 
-IMAP_TIMEOUT = 60.0
-_UID = re.compile(rb"UID (\d+)")
+IMAP_TIMEOUT = 60.0  # seconds a command may wait for the server (IDLE waits on its own terms)
+FETCH_LIMIT = 100
+# What a lost, refused or broken IMAP connection raises (imapclient's errors are imaplib's).
+IMAP_ERRORS = (OSError, imaplib.IMAP4.error)
 
 
 def store(raw: bytes, *, source: str, envelope_sender: str | None = None, recipients: list[str] | None = None) -> bool:
@@ -55,7 +57,7 @@ def store(raw: bytes, *, source: str, envelope_sender: str | None = None, recipi
 
 # -- IMAP ------------------------------------------------------------------------------------------
 class MailboxError(RuntimeError):
-    """The mailbox could not be read (unreachable, refused the login, no such folder)."""
+    """The mailbox could not be read (unreachable, refused the login, no such folder, the connection dropped)."""
 
 
 def _tls_context(config: dict[str, Any]) -> ssl.SSLContext:
@@ -64,70 +66,90 @@ def _tls_context(config: dict[str, Any]) -> ssl.SSLContext:
     return context
 
 
-def connect(config: dict[str, Any]) -> imaplib.IMAP4:
+class MailboxNotSetError(MailboxError):
+    """The settings do not say which mailbox to read: trying again changes nothing."""
+
+
+def connect(config: dict[str, Any]) -> IMAPClient:
     """A logged-in connection to the mailbox, with its folder selected (TLS as the settings say)."""
     host, port = config["COMMUNITY_IMAP_HOST"], config["COMMUNITY_IMAP_PORT"]
     security = config["COMMUNITY_IMAP_SECURITY"]
     if not host or not config["COMMUNITY_IMAP_USERNAME"]:
-        raise MailboxError("COMMUNITY_IMAP_HOST and COMMUNITY_IMAP_USERNAME must be set to read replies over IMAP")
+        raise MailboxNotSetError(
+            "COMMUNITY_IMAP_HOST and COMMUNITY_IMAP_USERNAME must be set to read replies over IMAP"
+        )
+    connection: IMAPClient | None = None
     try:
-        connection: imaplib.IMAP4
         if security == "tls":
-            connection = imaplib.IMAP4_SSL(host, port, ssl_context=_tls_context(config), timeout=IMAP_TIMEOUT)
+            connection = IMAPClient(host, port, ssl=True, ssl_context=_tls_context(config), timeout=IMAP_TIMEOUT)
         else:
-            connection = imaplib.IMAP4(host, port, timeout=IMAP_TIMEOUT)
+            connection = IMAPClient(host, port, ssl=False, timeout=IMAP_TIMEOUT)
             if security == "starttls":
-                connection.starttls(ssl_context=_tls_context(config))
+                connection.starttls(_tls_context(config))
         connection.login(config["COMMUNITY_IMAP_USERNAME"], config["COMMUNITY_IMAP_PASSWORD"] or "")
-        status, _ = connection.select(_quoted(config["COMMUNITY_IMAP_FOLDER"]))
-        if status != "OK":
-            raise MailboxError(f"the folder {config['COMMUNITY_IMAP_FOLDER']!r} cannot be opened")
+        connection.select_folder(config["COMMUNITY_IMAP_FOLDER"])
         return connection
-    except (OSError, imaplib.IMAP4.error, ssl.SSLError) as error:
+    except IMAP_ERRORS as error:
+        if connection is not None:
+            close(connection)
         raise MailboxError(f"cannot read the mailbox at {host}:{port}: {error}") from error
 
 
-def _quoted(folder: str) -> str:
-    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def close(connection: IMAPClient) -> None:
+    """Log out, or just drop the connection when the server is gone already."""
+    try:
+        connection.logout()
+    except Exception:  # the connection may be half dead in any way; it is dropped either way
+        try:
+            connection.shutdown()
+        except Exception:
+            pass
 
 
-def fetch(app: Flask, *, limit: int = 100) -> int:
+def fetch(
+    app: Flask,
+    *,
+    limit: int = FETCH_LIMIT,
+    connection: IMAPClient | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> int:
     """Store the mailbox's messages (at most ``limit``), deleting each from the mailbox once stored; returns how many.
 
     A message is marked deleted only after its row is committed, and the marked ones
     are expunged at the end, also when storing a later one failed. A message stored
-    twice (the mailbox lost the deletion) is recognised by its fingerprint.
+    twice (the mailbox lost the deletion) is recognised by its fingerprint. Without a
+    ``connection``, one is opened and closed; ``should_stop`` is asked between messages.
     """
-    connection = connect(app.config)
-    stored = 0
+    own = connection is None
+    mailbox = connection if connection is not None else connect(app.config)
+    deleted: list[int] = []
     try:
-        status, data = connection.uid("SEARCH", "UNDELETED")
-        if status != "OK":
-            raise MailboxError(f"the mailbox refused to list its messages: {data!r}")
-        uids = [uid.decode() for uid in (data[0] or b"").split() if uid.isdigit()][:limit]
+        uids = sorted(mailbox.search(["UNDELETED"]))[:limit]
         try:
             for uid in uids:
-                status, parts = connection.uid("FETCH", uid, "(BODY.PEEK[])")
-                raw = next((part[1] for part in parts if isinstance(part, tuple) and len(part) == 2), None)
-                if status != "OK" or not isinstance(raw, bytes):
+                if should_stop():
+                    break
+                raw = mailbox.fetch([uid], ["BODY.PEEK[]"]).get(uid, {}).get(b"BODY[]")
+                if not isinstance(raw, bytes):
                     log.warning("inbound: IMAP message %s could not be read; left in the mailbox", uid)
                     continue
                 store(raw, source="imap")
                 db.session.commit()  # stored for good: only now may the mailbox forget it
-                connection.uid("STORE", uid, "+FLAGS.SILENT", r"(\Deleted)")
-                stored += 1
+                mailbox.add_flags([uid], [DELETED], silent=True)
+                deleted.append(uid)
         except BaseException:
             db.session.rollback()
             raise
         finally:
-            if stored:
-                connection.expunge()
+            if deleted:
+                # UID EXPUNGE (UIDPLUS) removes only what was stored here, not what another client marked.
+                mailbox.expunge(deleted if mailbox.has_capability("UIDPLUS") else None)
+    except IMAP_ERRORS as error:
+        raise MailboxError(f"reading the mailbox failed: {error}") from error
     finally:
-        try:
-            connection.logout()
-        except (OSError, imaplib.IMAP4.error):
-            pass
-    return stored
+        if own:
+            close(mailbox)
+    return len(deleted)
 
 
 def work(
@@ -137,36 +159,26 @@ def work(
     interval: float | None = None,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> None:
-    """Read the mailbox and handle what came in, every ``interval`` seconds (``COMMUNITY_IMAP_POLL_SECONDS``)."""
+    """Read the mailbox and handle what came in: once, or until ``should_stop`` (``watching.watch``)."""
     from support_community.inbound.processing import process_due
 
-    pause = app.config["COMMUNITY_IMAP_POLL_SECONDS"] if interval is None else interval
-    while not should_stop():
-        try:
-            fetched = fetch(app)
-            if fetched:
-                log.info("inbound: %s mail(s) stored from the mailbox", fetched)
-        except Exception as error:  # the mailbox or the database is away: what was not stored stays in the mailbox
-            db.session.rollback()
-            if once:
-                raise
-            log.warning("inbound: reading the mailbox failed: %s", error)
-        try:
-            process_due(should_stop=should_stop)
-        except Exception as error:
-            db.session.rollback()
-            if once:
-                raise
-            log.warning("inbound: handling stored mail failed: %s", error)
-        if once:
-            return
-        _pause(pause, should_stop)
+    if not once:
+        from support_community.inbound.watching import watch
 
-
-def _pause(seconds: float, should_stop: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + seconds
-    while not should_stop() and (left := deadline - time.monotonic()) > 0:
-        time.sleep(min(left, 0.2))
+        watch(app, poll_seconds=interval, should_stop=should_stop)
+        return
+    try:
+        fetched = fetch(app)
+    except Exception:  # the mailbox or the database is away: what was not stored stays in the mailbox
+        db.session.rollback()
+        raise
+    if fetched:
+        log.info("inbound: %s mail(s) stored from the mailbox", fetched)
+    try:
+        process_due(should_stop=should_stop)
+    except Exception:
+        db.session.rollback()
+        raise
 
 
 # -- SMTP (development) ----------------------------------------------------------------------------

@@ -20,12 +20,14 @@ import ssl
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.support import free_port
 
 DOVECOT = Path("/usr/sbin/dovecot")
+DOVEADM = Path("/usr/bin/doveadm")
 USER = "support"
 PASSWORD = "imap-test-password-for-replies"
 
@@ -67,6 +69,8 @@ class Dovecot:
     port: int = 0
     host: str = "127.0.0.1"
     ca_file: str = ""
+    # Dovecot's ``imap_capability`` when given: what the server says it can do (e.g. without IDLE).
+    capabilities: str | None = None
 
     @property
     def config_file(self) -> Path:
@@ -127,6 +131,7 @@ userdb {{
   args = {mail_user} home={mail}/%u
 }}
 mail_location = maildir:~/Maildir
+{f"imap_capability = {self.capabilities}" if self.capabilities is not None else ""}
 service imap-login {{
   inet_listener imap {{
     address = {self.host}
@@ -146,6 +151,9 @@ service stats {{
 }}
 """
         )
+        return self._launch()
+
+    def _launch(self) -> Dovecot:
         # Dovecot goes to the background: its output goes to a file, not to a pipe it would keep open.
         with open(self.folder / "start.log", "wb") as output:
             started = subprocess.run(
@@ -169,6 +177,31 @@ service stats {{
                 time.sleep(0.1)
 
     def stop(self) -> None:
+        self._halt()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def restart(self, while_down: Callable[[], None] = lambda: None) -> None:
+        """Stop the server and every connection to it, do ``while_down``, start it again on the same port.
+
+        Dovecot's master leaves running sessions alive when it stops (a TLS session stays with
+        its login process), so they are ended first, as a restart of the whole service does.
+        """
+        self.kick()
+        self._halt()
+        while_down()
+        self._launch()
+
+    def kick(self) -> None:
+        """End every session of the mailbox's user (the server says BYE and closes the connection)."""
+        subprocess.run(
+            [str(DOVEADM), "-c", str(self.config_file), "kick", USER],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            timeout=30,
+            check=True,
+        )
+
+    def _halt(self) -> None:
         pid_file = self.folder / "run" / "master.pid"
         subprocess.run(
             [str(DOVECOT), "-c", str(self.config_file), "stop"],
@@ -186,7 +219,6 @@ service stats {{
                 os.kill(int(pid_file.read_text().strip()), signal.SIGKILL)
             except (ValueError, ProcessLookupError):
                 pass
-        shutil.rmtree(self.folder, ignore_errors=True)
 
     # -- what a test does with the mailbox --
     def client(self) -> imaplib.IMAP4:
@@ -204,6 +236,16 @@ service stats {{
             assert status == "OK", data
         finally:
             connection.logout()
+
+    def drop(self, raw: bytes) -> None:
+        """Put a mail straight into the maildir, as the mail server's delivery agent does (IMAP may be down)."""
+        maildir = self.folder / "mail" / USER / "Maildir"
+        name = f"{time.time_ns()}.test{os.getpid()}.localhost"
+        (maildir / "tmp" / name).write_bytes(raw)
+        if os.geteuid() == 0:
+            owner = pwd.getpwnam("dovecot")
+            os.chown(maildir / "tmp" / name, owner.pw_uid, owner.pw_gid)
+        os.rename(maildir / "tmp" / name, maildir / "new" / name)
 
     def messages(self) -> list[bytes]:
         """The mails in the mailbox (those not deleted)."""

@@ -1,6 +1,6 @@
 """Mails as people's mail clients write them: a reply to a case mail, with the quote below; and what to do with them.
 
-reply_to(caught, "text", sender=...)   message(to=..., sender=..., text=...)   receive(raw)   handled()
+reply_to(caught, "text", sender=...)   message(to=..., sender=..., text=...)   receive(raw)   rows()   bodies(case)
 """
 
 from __future__ import annotations
@@ -8,7 +8,10 @@ from __future__ import annotations
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
+from sqlalchemy import select
+
 from shared.database import utcnow
+from support_community.cases.models import CaseMessage, MessageKind
 from support_community.extensions import db
 from support_community.inbound import processing
 from support_community.inbound.models import InboundMessage
@@ -79,3 +82,15 @@ def receive(mail: EmailMessage | bytes, *, envelope_sender: str | None = None) -
 def rows() -> list[InboundMessage]:
     db.session.expire_all()
     return list(db.session.query(InboundMessage).order_by(InboundMessage.id))
+
+
+def bodies(case) -> list[str]:
+    """The replies on ``case``, oldest first."""
+    db.session.expire_all()
+    return list(
+        db.session.scalars(
+            select(CaseMessage.body)
+            .where(CaseMessage.case_id == case.id, CaseMessage.kind == MessageKind.REPLY)
+            .order_by(CaseMessage.created_at)
+        )
+    )

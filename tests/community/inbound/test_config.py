@@ -27,7 +27,13 @@ MAILBOX = {
 @pytest.fixture()
 def environment(monkeypatch, tmp_path):
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
-    for name in ("SECRET_KEY", "COMMUNITY_REPLY_ADDRESS", "COMMUNITY_IMAP_SECURITY", "COMMUNITY_IMAP_PORT"):
+    for name in (
+        "SECRET_KEY",
+        "COMMUNITY_REPLY_ADDRESS",
+        "COMMUNITY_IMAP_SECURITY",
+        "COMMUNITY_IMAP_PORT",
+        "COMMUNITY_IMAP_IDLE_SECONDS",
+    ):
         monkeypatch.delenv(name, raising=False)
 
     def load(**values: str) -> dict:
@@ -73,3 +79,18 @@ def test_development_replies_to_the_local_address(environment):
     config = environment(APP_ENV="development")
     assert config["COMMUNITY_REPLY_ADDRESS"] == "support@community.localhost"
     assert config["COMMUNITY_IMAP_PORT"] == 993
+
+
+def test_the_mailbox_is_watched_with_idle_renewed_within_the_rfcs_29_minutes_by_default(environment):
+    config = environment(APP_ENV="development")
+    assert 0 < config["COMMUNITY_IMAP_IDLE_SECONDS"] <= 29 * 60
+
+
+@pytest.mark.parametrize("seconds", ["1800", "-1", "nan"])
+def test_an_idle_longer_than_29_minutes_is_refused(environment, seconds):
+    with pytest.raises(ConfigurationError, match="COMMUNITY_IMAP_IDLE_SECONDS must be between 0"):
+        environment(APP_ENV="development", COMMUNITY_IMAP_IDLE_SECONDS=seconds)
+
+
+def test_idle_can_be_switched_off(environment):
+    assert environment(APP_ENV="development", COMMUNITY_IMAP_IDLE_SECONDS="0")["COMMUNITY_IMAP_IDLE_SECONDS"] == 0

@@ -4,37 +4,10 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy.exc
-from sqlalchemy import select
 
-from support_community.cases.models import CaseMessage, MessageKind
-from support_community.cases.services import conversation
-from support_community.extensions import db
 from support_community.inbound import receiving
 from support_community.inbound.receiving import MailboxError
-from support_community.outbox.services import outbox
-from tests.community.factories import make_agent, make_case, make_person
-from tests.community.inbound.mails import message, reply_to, rows
-
-
-@pytest.fixture()
-def caught(community, mail_sink):
-    ann = make_person(email="ann@example.test")
-    case = make_case(ann, assignee=make_agent(email="sam@vendor.test"))
-    conversation.agent_reply(case, actor=case.assignee, body="Which version do you use?")
-    db.session.commit()
-    outbox.deliver_due(community)
-    return case, mail_sink.last_to("ann@example.test")
-
-
-def bodies(case) -> list[str]:
-    db.session.expire_all()
-    return list(
-        db.session.scalars(
-            select(CaseMessage.body)
-            .where(CaseMessage.case_id == case.id, CaseMessage.kind == MessageKind.REPLY)
-            .order_by(CaseMessage.created_at)
-        )
-    )
+from tests.community.inbound.mails import bodies, message, reply_to, rows
 
 
 def test_a_reply_in_the_mailbox_reaches_its_case_and_leaves_the_mailbox(community, mailbox, caught):
