@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.api import DEFAULT_LIMIT, MAX_LIMIT
 from support_community.cases.models import Severity, Status
+from support_community.cases.services.queue import COUNT_LIMIT
 
 
 class Strict(BaseModel):
@@ -161,6 +162,11 @@ class AgentCaseSummary(CaseSummary):
 class AgentCaseList(BaseModel):
     items: list[AgentCaseSummary]
     counts: dict[str, int] = Field(description="Cases per status under these filters.")
+    counts_are_lower_bounds: bool = Field(
+        description=f"True when counting stopped at {COUNT_LIMIT:,} cases (a search, or a filter besides "
+        "`assignee` and `status`, found more): each count is then at least that many, as the page's "
+        f"“{COUNT_LIMIT:,}+”. False: the counts are exact."
+    )
     next: str | None
 
 

@@ -93,6 +93,7 @@ def agent_queue() -> ResponseReturnValue:
     body = schemas.AgentCaseList(
         items=[agent_case_summary(case) for case in result.cases] if result.page == page else [],
         counts={status.value: result.counts.get(status, 0) for status in Status},
+        counts_are_lower_bounds=result.capped,
         next=link,
     )
     return add_link_header(jsonify(body.model_dump(mode="json")), link)

@@ -2,9 +2,11 @@
 
 One rating per case, which its customers may change for ``CASE_RATING_DAYS`` days after the
 case was solved. The mail that says a case is solved carries two links (good, bad) signed for
-its recipient and that case: they open the rating form without signing in, and do nothing
-else (``read_link``). The case page asks the same question to a signed-in customer. Agents
-see the rating on the case, its history records it, and reports count it.
+its recipient and that case (``read_link``): they open a page without signing in that records
+nothing when fetched (mail scanners fetch links) and whose form sends the chosen rating as
+soon as a person's browser shows it; then the person may add a comment. The case page asks
+the same question to a signed-in customer. Agents see the rating on the case, its history
+records it, and reports count it.
 """
 
 from __future__ import annotations
@@ -92,7 +94,10 @@ def rating_of(case: Case) -> CaseRating | None:
 
 
 def rate(case: Case, rating: str, comment: str | None, *, actor: Person, now: dt.datetime | None = None) -> CaseRating:
-    """Give or change the case's one rating; the history records it."""
+    """Give or change the case's one rating; the history records it.
+
+    ``comment`` None keeps the comment given before (the mail's one-click rating sends none).
+    """
     if rating not in RATINGS:
         raise RatingError(_("Choose good or bad."), field="rating")
     text = (comment or "").replace("\r\n", "\n").strip()
@@ -108,6 +113,8 @@ def rate(case: Case, rating: str, comment: str | None, *, actor: Person, now: dt
         )
     before = rating_of(case)
     old = before.rating if before is not None else None
+    if comment is None:
+        text = before.comment if before is not None else ""
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(CaseRating).values(

@@ -1,7 +1,11 @@
 """How did we do? The rating form of a solved case: from the mail's signed link, or on the case page.
 
-The signed link (``/rate/<token>``) opens this form without signing in and allows nothing else;
-the case page's form is the signed-in customer's (``/orgs/<org_id>/cases/<case_id>/rating``).
+The signed link (``/rate/<token>?rating=good``) needs no sign-in and allows nothing else. Mail
+scanners fetch links before people click them, so a GET records nothing: the page's form holds
+the chosen rating, and its script (``rating-submit.js``) sends it as soon as a person's browser
+shows the page; without script its button does. The person then lands on the same address
+without a choice: the thank-you page, where they add a comment or change their mind. The case
+page's form is the signed-in customer's (``/orgs/<org_id>/cases/<case_id>/rating``).
 """
 
 from __future__ import annotations
@@ -40,43 +44,61 @@ def rate_from_mail(token: str) -> ResponseReturnValue:
         db.session.rollback()
         return render_template("cases/rate.html", refused=error.message, form=None), 410
     case = holder.case
-    existing = satisfaction.rating_of(case)
-    chosen = request.args.get("rating") if request.args.get("rating") in satisfaction.RATINGS else None
-    form = RatingForm(
-        data={
-            "rating": chosen or (existing.rating if existing else None),
-            "comment": existing.comment if existing else "",
-        }
-    )
-    saved = None
-    status = 200
     if request.method == "POST":
         form = RatingForm()
-        if form.validate_on_submit():
-            try:
-                saved = satisfaction.rate(case, form.rating.data, form.comment.data, actor=holder.person)
-            except satisfaction.RatingError as error:
-                db.session.rollback()
-                report_error(error, form)
-                status = 400
-            else:
-                db.session.commit()
-        else:
-            status = 400
-    open_now = satisfaction.window_open(case)
-    response = render_template(
+        if not form.validate_on_submit():
+            response = _rating_page(case, form)
+            db.session.commit()
+            return response, 400
+        # The one-click form sends no comment: whatever comment was given before stays.
+        comment = form.comment.data if "comment" in request.form else None
+        try:
+            satisfaction.rate(case, form.rating.data, comment, actor=holder.person)
+        except satisfaction.RatingError as error:
+            db.session.rollback()
+            report_error(error, form)
+            return _rating_page(case, form), 400
+        db.session.commit()
+        if comment is not None:
+            flash(_("Your rating is saved."), "success")
+        return redirect(url_for("rating.rate_from_mail", token=token), code=303)
+
+    existing = satisfaction.rating_of(case)
+    chosen = request.args.get("rating")
+    if chosen in satisfaction.RATINGS and satisfaction.window_open(case):
+        if existing is None or existing.rating != chosen:
+            form = RatingForm(data={"rating": chosen})
+            response = render_template(
+                "cases/rate.html", case=case, form=form, one_click=chosen, chosen_label=_choice_label(form, chosen)
+            )
+            db.session.commit()
+            return response
+    form = RatingForm(
+        data={"rating": existing.rating if existing else None, "comment": existing.comment if existing else ""}
+    )
+    response = _rating_page(case, form, existing=existing)
+    db.session.commit()
+    return response
+
+
+def _choice_label(form: RatingForm, rating: str) -> str:
+    return str(dict(form.rating.choices)[rating])
+
+
+def _rating_page(case: Case, form: RatingForm, *, existing: CaseRating | None = None) -> str:
+    """The rating form; once the case is rated, the thank-you page with the form to comment or change."""
+    existing = existing or satisfaction.rating_of(case)
+    return render_template(
         "cases/rate.html",
         case=case,
         form=form,
         existing=existing,
-        saved=saved,
-        thanks=_thanks(saved.rating) if saved else None,
-        window_open=open_now,
+        thanks=_thanks(existing.rating) if existing else None,
+        window_open=satisfaction.window_open(case),
         days=satisfaction.rating_days(),
         refused=None,
+        one_click=None,
     )
-    db.session.commit()
-    return response, status
 
 
 @bp.post("/orgs/<uuid:org_id>/cases/<uuid:case_id>/rating")

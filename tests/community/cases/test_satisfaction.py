@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 
 import pytest
 from sqlalchemy import select
@@ -49,23 +50,129 @@ def test_the_solved_mail_asks_how_we_did_with_links_that_rate_without_signing_in
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "How did we do?" in html and case.number in html
-    assert re.search(r'<input[^>]*checked[^>]*value="bad"|<input[^>]*value="bad"[^>]*checked', html)
+    assert one_click_rating(html) == "bad"
     assert db.session.scalar(select(CaseRating)) is None  # opening the link rates nothing (mail scanners open links)
 
+    # The page's form sends the choice (its script does so at once): the rating is recorded.
     token_page = path(links["Bad"]).split("?")[0]
-    response = community_client.post_form(
-        token_page, data={"rating": "bad", "comment": "It took a week."}, page=path(links["Bad"])
-    )
-    assert response.status_code == 200
-    assert "We are sorry" in response.get_data(as_text=True)
+    response = community_client.post_form(token_page, data={"rating": "bad"}, page=path(links["Bad"]))
+    assert response.status_code == 303 and response.headers["Location"].endswith(token_page)
     rating = db.session.scalar(select(CaseRating))
-    assert (rating.rating, rating.comment, rating.rated_by_sub) == ("bad", "It took a week.", customer.sub)
+    assert (rating.rating, rating.comment, rating.rated_by_sub) == ("bad", "", customer.sub)
 
-    # Changed within the 14 days: still one rating, and the history keeps both.
-    community_client.post_form(token_page, data={"rating": "good"}, page=token_page)
-    assert [r.rating for r in db.session.scalars(select(CaseRating))] == ["good"]
+    # The thank-you page: the comment is optional, and the answer can still be changed there.
+    thanks = community_client.get(token_page).get_data(as_text=True)
+    assert "We are sorry" in thanks and "You rated the handling of this case bad." in thanks
+    assert one_click_rating(thanks) is None
+    assert 'name="comment"' in thanks and checked(thanks) == "bad"
+    response = community_client.post_form(
+        token_page, data={"rating": "bad", "comment": "It took a week."}, page=token_page, follow_redirects=True
+    )
+    assert "Your rating is saved." in response.get_data(as_text=True)
+    db.session.expire_all()
+    rating = db.session.scalar(select(CaseRating))
+    assert (rating.rating, rating.comment) == ("bad", "It took a week.")
+
+    # The other link of the mail, within the 14 days: it replaces the answer and keeps the comment.
+    page = community_client.get(path(links["Good"])).get_data(as_text=True)
+    assert one_click_rating(page) == "good"
+    community_client.post_form(token_page, data={"rating": "good"}, page=path(links["Good"]))
+    db.session.expire_all()
+    assert [(r.rating, r.comment) for r in db.session.scalars(select(CaseRating))] == [("good", "It took a week.")]
     history = db.session.scalars(select(CaseEvent).where(CaseEvent.field == "rating").order_by(CaseEvent.created_at))
     assert [(e.old_value, e.new_value) for e in history] == [(None, "bad"), ("bad", "good")]
+
+    # The same link once more: the thank-you page straight away, nothing to send.
+    again = community_client.get(path(links["Good"])).get_data(as_text=True)
+    assert one_click_rating(again) is None and "We are glad we could help." in again
+
+
+def one_click_rating(html: str) -> str | None:
+    """The rating the page's one-click form would send, or None when the page has no such form."""
+    form = re.search(r"<form[^>]*data-rating-one-click[^>]*>(.*?)</form>", html, re.S)
+    if form is None:
+        return None
+    assert re.search(r'name="csrf_token"', form.group(1))
+    [value] = re.findall(r'<input type="hidden" name="rating" value="(\w+)">', form.group(1))
+    assert re.search(r'<button type="submit">', form.group(1))  # without script, the person clicks it
+    return value
+
+
+def checked(html: str) -> str | None:
+    found = re.search(r'<input[^>]*checked[^>]*value="(\w+)"|<input[^>]*value="(\w+)"[^>]*checked', html)
+    return (found.group(1) or found.group(2)) if found else None
+
+
+def test_a_mail_scanner_fetching_the_links_rates_nothing(community, community_client, mail_sink):
+    solved_case(make_person(email="jan@peeters.test"))
+    outbox.deliver_due(community)
+    links = rating_links(mail_sink, "jan@peeters.test")
+    for link in (links["Good"], links["Bad"], links["Good"]):
+        assert community_client.get(path(link)).status_code == 200
+        assert community_client.head(path(link)).status_code == 200
+    assert db.session.scalar(select(CaseRating)) is None
+    assert db.session.scalar(select(CaseEvent).where(CaseEvent.field == "rating")) is None
+
+
+def test_the_one_click_page_sends_itself_by_a_script_file_the_security_policy_allows(
+    community, community_client, mail_sink
+):
+    solved_case(make_person(email="jan@peeters.test"))
+    outbox.deliver_due(community)
+    response = community_client.get(path(rating_links(mail_sink, "jan@peeters.test")["Good"]))
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    html = response.get_data(as_text=True)
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
+    assert all('src="' in attributes and not body.strip() for attributes, body in scripts)  # no inline script
+    assert any('src="/static/rating-submit.js"' in attributes for attributes, _body in scripts)
+    script = community_client.get("/static/rating-submit.js")
+    assert script.status_code == 200 and "data-rating-one-click" in script.get_data(as_text=True)
+    script.close()
+
+
+def test_a_rating_without_the_pages_csrf_token_is_refused(community, community_client):
+    customer = make_person()
+    case = solved_case(customer)
+    token = satisfaction.link_token(case, customer.sub)
+    response = community_client.post(f"/rate/{token}", data={"rating": "good"})
+    assert response.status_code == 400
+    assert db.session.scalar(select(CaseRating)) is None
+
+
+def test_an_expired_or_tampered_link_refuses_the_rating_with_a_clear_page(community, community_client, monkeypatch):
+    from itsdangerous import TimestampSigner
+
+    customer = make_person()
+    case = solved_case(customer)
+    with monkeypatch.context() as past:
+        past.setattr(TimestampSigner, "get_timestamp", lambda self: int(time.time()) - 16 * 86400)
+        expired = satisfaction.link_token(case, customer.sub)
+    fresh = satisfaction.link_token(case, customer.sub)
+    payload, stamp, signature = fresh.rsplit(".", 2)
+    tampered = f"{payload}.{stamp}.{signature[:-2]}{'AA' if not signature.endswith('AA') else 'BB'}"
+    someone_else = satisfaction.link_token(solved_case(make_person(sub="someone-else")), "someone-else")
+    borrowed = f"{someone_else.rsplit('.', 2)[0]}.{stamp}.{signature}"  # another case's payload, this signature
+    for token in (expired, tampered, borrowed, "nonsense"):
+        page = f"/rate/{fresh}?rating=good"
+        response = community_client.post_form(f"/rate/{token}", data={"rating": "good"}, page=page)
+        assert response.status_code == 410, token
+        assert "This rating link is not valid (any more)." in response.get_data(as_text=True)
+        assert community_client.get(f"/rate/{token}?rating=good").status_code == 410
+    assert db.session.scalar(select(CaseRating)) is None
+
+
+def test_a_case_solved_too_long_ago_shows_no_form_and_refuses_the_post(community, community_client):
+    customer = make_person()
+    case = solved_case(customer)
+    token = satisfaction.link_token(case, customer.sub)
+    case.solved_at = utcnow() - dt.timedelta(days=15)
+    db.session.flush()
+    page = community_client.get(f"/rate/{token}?rating=good").get_data(as_text=True)
+    assert one_click_rating(page) is None and "can no longer be rated" in page
+    response = community_client.post_form(f"/rate/{token}", data={"rating": "good"}, page=f"/rate/{token}")
+    assert response.status_code == 400 and "can no longer be rated" in response.get_data(as_text=True)
+    assert db.session.scalar(select(CaseRating)) is None
 
 
 def test_the_link_opens_the_rating_only(community, community_client, mail_sink):

@@ -639,6 +639,34 @@ def rating_link_no_longer_valid(v: Visit):
     return v.anonymous().get("/rate/verlopen")
 
 
+def _rating_link(v: Visit) -> str:
+    from support_community.cases.services.satisfaction import link_token
+
+    return f"/rate/{link_token(v.world.solved, v.world.customer_person.sub)}"
+
+
+@page(
+    "rating.rate_from_mail",
+    signed_in=False,
+    nl=["Uw antwoord: Goed, ik ben tevreden.", "Mijn beoordeling versturen"],
+    fr=["Votre réponse : Bien, je suis satisfait.", "Envoyer mon évaluation"],
+)
+def rating_link_opened(v: Visit):
+    return v.anonymous().get(_rating_link(v), query_string={"rating": "good"})
+
+
+@page(
+    "rating.rate_from_mail",
+    signed_in=False,
+    nl=["Bedankt voor uw beoordeling.", "Uw beoordeling is opgeslagen.", "Voeg een opmerking toe"],
+    fr=["Merci pour votre évaluation.", "Votre évaluation est enregistrée.", "Ajoutez un commentaire"],
+)
+def rating_comment_saved(v: Visit):
+    link, browser = _rating_link(v), v.anonymous()
+    browser.post_form(link, {"rating": "good"}, page=f"{link}?rating=good")
+    return browser.post_form(link, {"rating": "good", "comment": "Snel."}, page=link, follow_redirects=True)
+
+
 # -- the knowledge base ---------------------------------------------------------------------------------
 def _seeded(v: Visit):
     """The first article (in the world's language): its address."""
