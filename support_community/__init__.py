@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, has_request_context, url_for
+from flask import Flask, g, has_request_context, url_for
 
 from shared.app import install_access, install_foundation, new_app
 from shared.errors import install_error_pages
@@ -24,7 +24,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     def person_language() -> str | None:
         user = current_user()
-        return user.locale if user else None
+        if user:
+            return user.locale
+        # A page opened from a mail's signed link speaks the language the mail was written in.
+        return g.get("language_of_link")
 
     install_foundation(
         app,

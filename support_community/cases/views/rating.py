@@ -13,9 +13,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import refresh as refresh_locale
 
 from shared.access import public, requires
 from shared.errors import report_error
@@ -44,6 +45,9 @@ def rate_from_mail(token: str) -> ResponseReturnValue:
         db.session.rollback()
         return render_template("cases/rate.html", refused=error.message, form=None), 410
     case = holder.case
+    # The page speaks the mail's language (the person's), unless the browser chose one.
+    g.language_of_link = (holder.person.locale or "")[:2]
+    refresh_locale()
     if request.method == "POST":
         form = RatingForm()
         if not form.validate_on_submit():

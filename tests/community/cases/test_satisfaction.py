@@ -308,3 +308,23 @@ def test_two_clicks_at_once_leave_one_rating(committing_community):
     assert not errors, errors
     with app.app_context():
         assert len(db.session.scalars(select(CaseRating)).all()) == 1
+
+
+@pytest.mark.parametrize(("locale", "says"), [("nl", "Hoe hebben we het gedaan?"), ("fr", "Comment avons-nous fait ?")])
+def test_the_page_of_the_mails_link_speaks_the_language_of_the_mail(
+    community, community_client, mail_sink, locale, says
+):
+    customer = make_person(name="Jan Peeters", email="jan@peeters.test", locale=locale)
+    solved_case(customer)
+    db.session.flush()
+    outbox.deliver_due(community)
+    link = path(rating_links_in_any_language(mail_sink, "jan@peeters.test")[0])
+    html = community_client.get(link, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert says in html and "How did we do?" not in html
+    community_client.set_cookie("lang", "en")  # the browser's own choice still wins
+    assert "How did we do?" in community_client.get(link).get_data(as_text=True)
+
+
+def rating_links_in_any_language(mail_sink, to: str) -> list[str]:
+    [mail] = [m for m in mail_sink.messages if to in m.recipients]
+    return re.findall(r"(http\S+/rate/\S+)", mail.text)
