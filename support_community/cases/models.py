@@ -181,7 +181,9 @@ class Case(Base):
             "severity",
             "id",
         ),
-        Index("ix_cases_org_created", "organization_id", "created_at"),
+        # By opening date, the id as tie-breaker and the status beside them: "All my clients" merges
+        # each organization's first cases from it (PostgreSQL, ``listing._merged_by_organization``).
+        Index("ix_cases_org_created", "organization_id", "created_at", "id", "status"),
         # "All my clients" by last activity (the page everyone lands on): walked newest first and
         # filtered by status and organization from the index alone, it stops after one page where
         # the person's organizations hold many of the cases, instead of sorting all of them.

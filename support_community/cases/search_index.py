@@ -337,3 +337,28 @@ def matching_cases(q: str, *, agent: bool, name: str = "search_terms", per_case:
         document = select(CaseSearch.id).where(CaseSearch.case_id == Case.id, CaseSearch.id.in_(rows))
         return document.exists()
     return Case.id.in_(select(CaseSearch.case_id).where(CaseSearch.id.in_(rows)))
+
+
+def join_matching(query: Select, q: str, *, agent: bool = False, name: str = "search_terms") -> Select | None:
+    """SQLite: ``query`` (of ``cases``) joined to the documents holding every word of ``q``, driven from the
+    full-text table (None elsewhere, or without words).
+
+    The same cases as ``matching_cases``, found one by one in the order of the words' index: a
+    count with a LIMIT stops after that many, where ``matching_cases`` first gathers every case the
+    words find (12,500 for a common word: 23 ms against 12 for counting the first 1,001).
+    """
+    from support_community.cases.models import Case
+
+    terms = query_terms(q)
+    if not terms or db.session.get_bind().dialect.name != "sqlite":
+        return None
+    expression = _fts5_query(terms)
+    if not agent:
+        expression = f"customer_text : ({expression})"
+    fts = table(FTS_TABLE, literal_column("rowid"))
+    matched = literal_column(FTS_TABLE).op("MATCH")(bindparam(name, expression))
+    return (
+        query.join(CaseSearch, CaseSearch.case_id == Case.id)
+        .join(fts, literal_column(f"{FTS_TABLE}.rowid") == CaseSearch.id)
+        .where(matched)
+    )

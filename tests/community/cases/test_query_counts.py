@@ -78,6 +78,8 @@ def statements_for(app, client, url: str) -> int:
         "/cases",
         "/cases?page=2",
         "/cases?severity=normal&status=new",
+        "/cases?status=any&sort=created&direction=asc&page=2",
+        "/cases?q=question&status=any&sort=created",
         f"/orgs/{PEETERS['id']}/cases",
         f"/orgs/{PEETERS['id']}/cases?q=question&sort=severity&opener=me",
     ],
