@@ -221,6 +221,12 @@ def in_process(database_url: str, secret: str, tokens: dict[str, str], profile_r
         finally:
             event.remove(engine, "before_cursor_execute", count)
         counts[label] = len(statements)
+        # CPU per refresh in process (Flask's test client instead of gunicorn and a socket): no other
+        # request shares this process, so it shows the work itself even on a busy machine.
+        cpu, repeats = time.process_time(), 200
+        for _ in range(repeats):
+            refresh(label)
+        print(f"-- in process, {label}: {(time.process_time() - cpu) / repeats * 1000:.2f} ms of CPU per refresh")
         if os.environ.get("BENCH_SHOW_STATEMENTS"):
             print(f"-- statements of one refresh, {label}:")
             for statement in statements:
@@ -234,7 +240,11 @@ def in_process(database_url: str, secret: str, tokens: dict[str, str], profile_r
             profiler.disable()
             out = io.StringIO()
             stats = pstats.Stats(profiler, stream=out)
-            print(f"-- cProfile, {profile_refreshes} refreshes in process, {label}: own time by package")
+            calls = sum(row[1] for row in stats.stats.values()) / profile_refreshes  # type: ignore[attr-defined]
+            print(
+                f"-- cProfile, {profile_refreshes} refreshes in process, {label}: {calls:.0f} function calls "
+                "per refresh; own time by package"
+            )
             total = sum(row[2] for row in stats.stats.values())  # type: ignore[attr-defined]
             for group, seconds in sorted(by_package(stats).items(), key=lambda item: -item[1]):
                 print(f"   {group:42} {seconds / profile_refreshes * 1000:6.2f} ms/refresh {seconds / total:5.0%}")
@@ -305,26 +315,54 @@ def rs256_per_second(database_url: str, seconds: float) -> tuple[float, float]:
 
 
 # -- the load -------------------------------------------------------------------------------
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time the processes ``pids`` used so far (``/proc/<pid>/stat``), 0 where unknown."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return total
+
+
 @dataclass
 class Run:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     elapsed: float = 0.0
+    cpu: float = 0.0  # CPU seconds the server's worker used while measured
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def rate(self) -> float:
         return len(self.latencies) / self.elapsed if self.elapsed else 0.0
 
+    @property
+    def cpu_ms(self) -> float:
+        """The worker's CPU time per answered request (steadier than the rate on a shared machine)."""
+        return self.cpu / len(self.latencies) * 1000 if self.latencies else float("nan")
 
-def drive(port: int, path: str, bodies: list, headers: dict[str, str], seconds: float, next_body) -> Run:  # noqa: ANN001
-    """Each of ``bodies`` on its own keep-alive connection, in a loop, for ``seconds`` (after a 1 s warm-up).
+
+def drive(  # noqa: PLR0913
+    port: int,
+    path: str,
+    bodies: list,
+    headers: dict[str, str],
+    seconds: float,
+    next_body,
+    workers: list[int],  # noqa: ANN001
+) -> Run:
+    """Each of ``bodies`` on its own keep-alive connection, in a loop, for ``seconds`` (after a warm-up).
 
     ``bodies`` is updated in place with what each client sends next (its newest refresh token).
+    The CPU time ``workers`` use meanwhile is measured too.
     """
     run = Run()
     stop = threading.Event()
     measuring = threading.Event()
+    warm = [0] * len(bodies)
 
     def loop(index: int) -> None:
         body = bodies[index]
@@ -349,6 +387,8 @@ def drive(port: int, path: str, bodies: list, headers: dict[str, str], seconds: 
             body = bodies[index] = next_body(body, data)
             if measuring.is_set():
                 mine.append(took)
+            else:
+                warm[index] += 1
         connection.close()
         with run.lock:
             run.latencies.extend(mine)
@@ -357,12 +397,19 @@ def drive(port: int, path: str, bodies: list, headers: dict[str, str], seconds: 
     threads = [threading.Thread(target=loop, args=(index,), daemon=True) for index in range(len(bodies))]
     for thread in threads:
         thread.start()
+    # Warm up: at least a second and 50 answers per connection (a new worker's first requests
+    # compile statements and fill caches, and are many times slower than the next ones).
     time.sleep(1.0)
+    deadline = time.monotonic() + 30
+    while sum(warm) < 50 * len(bodies) and time.monotonic() < deadline and any(t.is_alive() for t in threads):
+        time.sleep(0.1)
+    cpu_before = cpu_seconds(workers)
     measuring.set()
     started = time.perf_counter()
     time.sleep(seconds)
     stop.set()
     run.elapsed = time.perf_counter() - started
+    run.cpu = cpu_seconds(workers) - cpu_before
     for thread in threads:
         thread.join(timeout=15)
     return run
@@ -382,7 +429,7 @@ def describe(name: str, run: Run, rss: float | None = None, extra: str = "") -> 
     p50 = statistics.median(run.latencies)
     p99 = percentile(run.latencies, 0.99)
     memory = f" {rss:7.0f}" if rss is not None else " " * 8
-    return f"{name:34} {run.rate:8.0f} {p50:8.1f} {p99:8.1f} {run.errors:6d}{memory} {extra}"
+    return f"{name:34} {run.rate:8.0f} {p50:8.1f} {p99:8.1f} {run.errors:6d}{memory} {run.cpu_ms:7.2f} {extra}"
 
 
 def main() -> None:
@@ -428,6 +475,7 @@ def main() -> None:
     wanted = args.only or ["floor", *PEOPLE]
     rows: list[tuple[int, str]] = []
     summary: dict[str, list[float]] = {}
+    cpu_summary: dict[str, list[float]] = {}
     for round_ in range(1, args.repeat + 1):
         if "floor" in wanted:
             port = free_port()
@@ -444,12 +492,13 @@ def main() -> None:
             )
             try:
                 bodies = [{"key": f"k{n}"} for n in range(args.connections)]
-                run = drive(port, "/floor", bodies, form, args.seconds, same)
+                run = drive(port, "/floor", bodies, form, args.seconds, same, workers_of(process.pid))
                 rss = max(memory_of(pid)[0] for pid in workers_of(process.pid))
             finally:
                 stop_panda(process)
             rows.append((round_, describe("floor: Flask, 1 read + 1 write", run, rss)))
             summary.setdefault("floor", []).append(run.rate)
+            cpu_summary.setdefault("floor", []).append(run.cpu_ms)
             ms, per_second = rs256_per_second(database_url, 2.0)
             rows.append((round_, f"{'floor: one RS256 signature':34} {per_second:8.0f} {ms:8.2f}"))
             summary.setdefault("rs256", []).append(per_second)
@@ -468,18 +517,30 @@ def main() -> None:
             try:
                 for label in people:
                     bodies = [{"grant_type": "refresh_token", "refresh_token": t} for t in refresh_tokens[label]]
-                    run = drive(port, "/token", bodies, form | {"Authorization": auth}, args.seconds, rotate)
+                    run = drive(
+                        port,
+                        "/token",
+                        bodies,
+                        form | {"Authorization": auth},
+                        args.seconds,
+                        rotate,
+                        workers_of(process.pid),
+                    )
                     refresh_tokens[label] = [body["refresh_token"] for body in bodies]
                     rss = max(memory_of(pid)[0] for pid in workers_of(process.pid))
                     rows.append(
                         (round_, describe(f"refresh, {label}", run, rss, f"{counts[label]} SQL statements/refresh"))
                     )
                     summary.setdefault(label, []).append(run.rate)
+                    cpu_summary.setdefault(label, []).append(run.cpu_ms)
                     if run.errors:
                         print(Path(instance, "panda.log").read_text()[-2000:])
             finally:
                 stop_panda(process)
-    print(f"{'round / what':37} {'per s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} {'RSS MiB':>7}")
+    print(
+        f"{'round / what':37} {'per s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} {'RSS MiB':>7} {'CPU ms':>7}"
+        " (the worker's CPU time per request)"
+    )
     for round_, row in rows:
         print(f"{round_:2d} {row}")
     print(
@@ -490,6 +551,14 @@ def main() -> None:
         for label in PEOPLE:
             if label in summary:
                 print(f"  refresh, {label}: {statistics.median(summary[label]) / floor:.0%} of the floor")
+        floor_cpu = statistics.median(cpu_summary["floor"])
+        for label in PEOPLE:
+            if label in cpu_summary:
+                cpu = statistics.median(cpu_summary[label])
+                print(
+                    f"  refresh, {label}: {cpu:.2f} ms of CPU per refresh against {floor_cpu:.2f} ms for the floor "
+                    f"(the floor's CPU is {floor_cpu / cpu:.0%} of it)"
+                )
     shutil.rmtree(instance, ignore_errors=True)
 
 

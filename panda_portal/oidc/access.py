@@ -16,7 +16,8 @@ userinfo response and in the access read of ``views.access``.
 A token needs only the version, and reading an accountant's list of thousands of
 organizations at every refresh would cost more than the rest of the refresh together
 (``bench/README.md``). So ``orgs_version`` (for tokens) reads the list only when the
-version row says it may have changed. Whatever writes a row the list is made of marks
+version row says it may have changed (and reads the row without locking it when it says
+nothing did). Whatever writes a row the list is made of marks
 the person's version rows in the same transaction by emptying their digest
 (``mark_changed``): every flush of a membership, an application grant, an organization
 or an account that changes a column the list or the roles depend on, and every ORM
@@ -35,9 +36,9 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, event, inspect, select, update
+from sqlalchemy import ColumnElement, Select, Table, bindparam, event, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import ORMExecuteState, Session
 
@@ -88,25 +89,42 @@ class _VersionRow:
     changed_at: dt.datetime
 
 
-def _locked_version(account: Account, client: OidcClient) -> _VersionRow:
-    """The person's version row for the client, created if missing, locked until the transaction ends."""
-    dialect = db.session.get_bind().dialect.name
+def _upsert_version(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT DO UPDATE … RETURNING`` of a version row, built once per dialect."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(OrgsVersion).values(
-        account_id=account.id, client_pk=client.id, version=0, digest="", changed_at=utcnow()
+    statement = insert(_VERSIONS).values(
+        account_id=bindparam("person"),
+        client_pk=bindparam("client"),
+        version=0,
+        digest="",
+        changed_at=bindparam("now"),
     )
-    # One statement: an existing row is "updated" to itself, which locks it (on PostgreSQL as
-    # SELECT … FOR UPDATE would; SQLite's transaction holds the database's write lock anyway),
-    # and its columns come back. Columns, not the mapped object: nothing to track in the session.
-    version, stored, changed_at = db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["account_id", "client_pk"], set_={"version": OrgsVersion.version}
-        ).returning(OrgsVersion.version, OrgsVersion.digest, OrgsVersion.changed_at)
+    # An existing row is "updated" to itself, which locks it (on PostgreSQL as SELECT … FOR
+    # UPDATE would; SQLite's transaction holds the database's write lock anyway), and its
+    # columns come back.
+    return statement.on_conflict_do_update(
+        index_elements=["account_id", "client_pk"], set_={"version": _VERSIONS.c.version}
+    ).returning(_VERSIONS.c.version, _VERSIONS.c.digest, _VERSIONS.c.changed_at)
+
+
+_VERSIONS = cast(Table, OrgsVersion.__table__)
+_UPSERT_VERSION = {dialect: _upsert_version(dialect) for dialect in ("postgresql", "sqlite")}
+_READ_VERSION = select(_VERSIONS.c.version, _VERSIONS.c.digest, _VERSIONS.c.changed_at).where(
+    _VERSIONS.c.account_id == bindparam("person"), _VERSIONS.c.client_pk == bindparam("client")
+)
+
+
+def _locked_version(account: claims.Person, client: OidcClient) -> _VersionRow:
+    """The person's version row for the client, created if missing, locked until the transaction ends."""
+    # One statement built once, on the connection, as columns: nothing to track in the session.
+    connection = db.session.connection()
+    version, stored, changed_at = connection.execute(
+        _UPSERT_VERSION[connection.dialect.name], {"person": account.id, "client": client.id, "now": utcnow()}
     ).one()
     return _VersionRow(version=version, digest=stored, changed_at=changed_at)
 
 
-def orgs_snapshot(account: Account, client: OidcClient) -> OrgsSnapshot:
+def orgs_snapshot(account: claims.Person, client: OidcClient) -> OrgsSnapshot:
     """The person's ``orgs`` and ``roles`` for ``client`` with their version (see the module's doc).
 
     A disabled account may do nothing anywhere: its list is empty.
@@ -114,15 +132,31 @@ def orgs_snapshot(account: Account, client: OidcClient) -> OrgsSnapshot:
     return _compared(account, client, _locked_version(account, client))
 
 
-def orgs_version(account: Account, client: OidcClient) -> int:
-    """The version of the person's list for ``client``, for a token: the list is read only when it may have changed."""
+def orgs_version(account: claims.Person, client: OidcClient) -> int:
+    """The version of the person's list for ``client``, for a token: the list is read only when it may have changed.
+
+    When the row says the list was compared lately and nothing changed since, its version is
+    read without a lock and without a write: a token only carries the number. A change
+    committed meanwhile gives the next token a newer one, as if this read had come first
+    (with the lock, the change would have waited for this transaction, with the same
+    outcome for this token). Every refresh of a person no longer waits for the others on
+    that row (PostgreSQL), nor writes it.
+    """
+    connection = db.session.connection()
+    found = connection.execute(_READ_VERSION, {"person": account.id, "client": client.id}).first()
+    if found is not None and _still_valid(found.digest, found.changed_at):
+        return found.version
     row = _locked_version(account, client)
-    if row.digest and utcnow() - row.changed_at < dt.timedelta(seconds=RECHECK_SECONDS):
+    if _still_valid(row.digest, row.changed_at):  # compared by another request meanwhile
         return row.version
     return _compared(account, client, row).version
 
 
-def _compared(account: Account, client: OidcClient, row: _VersionRow) -> OrgsSnapshot:
+def _still_valid(stored_digest: str, changed_at: dt.datetime) -> bool:
+    return bool(stored_digest) and utcnow() - changed_at < dt.timedelta(seconds=RECHECK_SECONDS)
+
+
+def _compared(account: claims.Person, client: OidcClient, row: _VersionRow) -> OrgsSnapshot:
     """Read the list, and give it a new version when it differs from the one ``row`` (locked) describes."""
     if account.is_active:
         orgs, roles = claims.orgs_claim(account, client), claims.roles_claim(account)

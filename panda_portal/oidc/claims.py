@@ -24,12 +24,13 @@ member without it; userinfo and the access read name it in ``held_back`` instead
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+import uuid
+from typing import Any, Protocol
 
 from authlib.oauth2.rfc6749.util import scope_to_list
 from sqlalchemy import select
 
-from panda_portal.accounts.models import Account
 from panda_portal.extensions import db
 from panda_portal.oidc.models import OidcClient
 from panda_portal.organizations.enterprise_numbers import format_enterprise_number
@@ -41,6 +42,26 @@ from panda_portal.organizations.services.two_step_requirement import (
 )
 
 SUPPORT_AGENT_ROLE = "support_agent"
+
+
+class Person(Protocol):
+    """What the claims of a person are made of: an ``Account``, or its columns read for a refresh."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def email_verified_at(self) -> dt.datetime | None: ...
+    @property
+    def is_support_agent(self) -> bool: ...
+    @property
+    def is_active(self) -> bool: ...
+
 
 CLAIMS_SUPPORTED = (
     "sub",
@@ -65,7 +86,7 @@ CLAIMS_SUPPORTED = (
 )
 
 
-def orgs_claim(account: Account, client: OidcClient) -> list[dict[str, str]]:
+def orgs_claim(account: Person, client: OidcClient) -> list[dict[str, str]]:
     """The organizations ``account`` may act for in ``client``, in one query.
 
     Each entry: ``{"id", "name", "enterprise_number", "customer_number", "role"}``
@@ -107,7 +128,7 @@ def orgs_claim(account: Account, client: OidcClient) -> list[dict[str, str]]:
     ]
 
 
-def held_back_claim(account: Account, client: OidcClient) -> list[dict[str, str]]:
+def held_back_claim(account: Person, client: OidcClient) -> list[dict[str, str]]:
     """The organizations ``orgs_claim`` would list but for two-step verification, in one query.
 
     Each entry: ``{"id", "name", "reason": "two_step_required"}``: the organization
@@ -135,11 +156,11 @@ def held_back_claim(account: Account, client: OidcClient) -> list[dict[str, str]
     return [{"id": str(org_id), "name": name, "reason": HELD_BACK_REASON} for org_id, name in db.session.execute(query)]
 
 
-def roles_claim(account: Account) -> list[str]:
+def roles_claim(account: Person) -> list[str]:
     return [SUPPORT_AGENT_ROLE] if account.is_support_agent else []
 
 
-def user_claims(account: Account, client: OidcClient, scope: str, *, with_orgs: bool = False) -> dict[str, Any]:
+def user_claims(account: Person, client: OidcClient, scope: str, *, with_orgs: bool = False) -> dict[str, Any]:
     """The claims ``scope`` allows; the ``orgs`` list itself only ``with_orgs`` (userinfo, never a token).
 
     Without the list (a token), ``orgs_version`` comes from ``access.orgs_version``, which

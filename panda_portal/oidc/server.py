@@ -181,13 +181,13 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         tokens.check_resources()
         super().validate_token_request()
 
-    def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
+    def authenticate_refresh_token(self, refresh_token: str) -> tokens.PresentedRefreshToken | None:
         return tokens.find_refresh_token(refresh_token)
 
-    def authenticate_user(self, refresh_token: RefreshToken) -> tokens.Grantee:
+    def authenticate_user(self, refresh_token: tokens.PresentedRefreshToken) -> tokens.Grantee:
         return tokens.rotate_refresh_token(refresh_token)
 
-    def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
+    def revoke_old_credential(self, refresh_token: tokens.PresentedRefreshToken) -> None:
         # Already marked rotated by ``authenticate_user``, atomically.
         return None
 
@@ -207,7 +207,8 @@ class IDTokenIssuer(OpenIDToken):
     """Adds an ID token to token responses whose scope holds ``openid``."""
 
     def generate_user_info(self, user: tokens.Grantee, scope: str) -> dict:
-        return user_claims(user.account, user.family.client, scope)
+        # Not called: ``encode_id_token`` takes the claims built once for both tokens.
+        return user_claims(user.account, services.get_client_by_pk(user.family.client_pk), scope)
 
     def encode_id_token(self, token: dict, request: OAuth2Request) -> str:
         grantee: tokens.Grantee = request.user

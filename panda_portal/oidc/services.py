@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from flask import g
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, Delete, Update, delete, select, update
+from sqlalchemy import CursorResult, Delete, Update, bindparam, delete, select, update
 
 from panda_portal.accounts.models import Account
 from panda_portal.extensions import db
@@ -187,6 +187,10 @@ def _apply(
     client.token_endpoint_auth_method = "none" if public else "client_secret_basic"
 
 
+# Built once: its compiled form is cached, and a token request asks for a client every time.
+_CLIENT_BY_ID = select(OidcClient).where(OidcClient.client_id == bindparam("client_id"))
+
+
 def get_client(client_id: str | None) -> OidcClient | None:
     """The registered client ``client_id``, read once per application context (a request asks several times)."""
     if not client_id or len(client_id) > 100:
@@ -196,9 +200,16 @@ def get_client(client_id: str | None) -> OidcClient | None:
     known: dict[str, OidcClient] = g.setdefault(_CLIENTS, {})
     client = known.get(client_id)
     if client is None or client not in db.session:
-        client = db.session.execute(select(OidcClient).where(OidcClient.client_id == client_id)).scalar_one_or_none()
+        client = db.session.execute(_CLIENT_BY_ID, {"client_id": client_id}).scalar_one_or_none()
         if client is not None:
             known[client_id] = client
+    return client
+
+
+def get_client_by_pk(client_pk: uuid.UUID) -> OidcClient:
+    client = db.session.get(OidcClient, client_pk)
+    if client is None:
+        raise LookupError(client_pk)
     return client
 
 

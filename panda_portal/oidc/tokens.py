@@ -31,12 +31,12 @@ from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidScopeError, OAuth2E
 from authlib.oauth2.rfc6749.util import list_to_scope, scope_to_list
 from flask import current_app, g, has_request_context
 from flask import request as flask_request
-from sqlalchemy import CursorResult, insert, select, update
+from sqlalchemy import CursorResult, Table, bindparam, insert, select, update
 
 from panda_portal.accounts.models import Account
 from panda_portal.extensions import db
 from panda_portal.oidc import keys
-from panda_portal.oidc.claims import user_claims
+from panda_portal.oidc.claims import Person, user_claims
 from panda_portal.oidc.models import (
     API_AUDIENCES,
     API_SCOPES,
@@ -73,12 +73,28 @@ class InvalidTargetError(OAuth2Error):
     error = "invalid_target"
 
 
+@dataclass(frozen=True)
+class Grant:
+    """What a token family (the grant tokens rest on) says about the tokens issued from it."""
+
+    id: uuid.UUID
+    client_pk: uuid.UUID
+    scope: str
+    auth_time: int
+    amr: str | None
+    sid: str | None
+
+    @classmethod
+    def of(cls, family: TokenFamily) -> Grant:
+        return cls(family.id, family.client_pk, family.scope, family.auth_time, family.amr, family.sid)
+
+
 @dataclass
 class Grantee:
     """The person tokens are issued to, with the grant they rest on (Authlib's "user")."""
 
-    account: Account
-    family: TokenFamily
+    account: Person
+    family: Grant
     issued: list[Issued] = field(default_factory=list)
     # The person's claims per (client, scope), built once for the access token and the ID token.
     _claims: dict[tuple[uuid.UUID, str], dict[str, Any]] = field(default_factory=dict)
@@ -215,21 +231,104 @@ def consume_code(row: AuthorizationCode) -> Grantee:
         .values(family_id=family.id)
         .execution_options(synchronize_session=False)
     )
-    return Grantee(account=account, family=family)
+    return Grantee(account=account, family=Grant.of(family))
 
 
 # -- refresh tokens ------------------------------------------------------------------------
-def find_refresh_token(value: str) -> RefreshToken | None:
-    """A usable refresh token; a rotated one presented again revokes its family."""
-    row = lookup_refresh_token(value)
-    if row is None:
+# A refresh runs on columns, through statements built once (their compiled form is cached):
+# no ORM objects to load, track or flush, no statement to build per request.
+_REFRESH = cast(Table, RefreshToken.__table__)
+_FAMILY = cast(Table, TokenFamily.__table__)
+_ACCOUNT = cast(Table, Account.__table__)
+_ACCESS = cast(Table, AccessToken.__table__)
+
+_REFRESH_GRANT = (
+    select(
+        _REFRESH.c.id,
+        _REFRESH.c.expires_at,
+        _REFRESH.c.rotated_at,
+        _FAMILY.c.id,
+        _FAMILY.c.client_pk,
+        _FAMILY.c.scope,
+        _FAMILY.c.auth_time,
+        _FAMILY.c.amr,
+        _FAMILY.c.sid,
+        _FAMILY.c.revoked_at,
+        _ACCOUNT.c.id,
+        _ACCOUNT.c.email,
+        _ACCOUNT.c.name,
+        _ACCOUNT.c.language,
+        _ACCOUNT.c.email_verified_at,
+        _ACCOUNT.c.is_support_agent,
+        _ACCOUNT.c.disabled_at,
+    )
+    .select_from(
+        _REFRESH.join(_FAMILY, _FAMILY.c.id == _REFRESH.c.family_id).outerjoin(
+            _ACCOUNT, _ACCOUNT.c.id == _FAMILY.c.account_id
+        )
+    )
+    .where(_REFRESH.c.token_hash == bindparam("presented"))
+)
+# Used once, even under concurrency: of two requests presenting it, one changes the row.
+_ROTATE = (
+    update(_REFRESH)
+    .where(_REFRESH.c.id == bindparam("token_id"), _REFRESH.c.rotated_at.is_(None))
+    .values(rotated_at=bindparam("now"))
+)
+_INSERT_ACCESS = insert(_ACCESS)
+_INSERT_REFRESH = insert(_REFRESH)
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    """The account columns the tokens of a refresh need (``claims.Person``), read with the refresh token."""
+
+    id: uuid.UUID
+    email: str
+    name: str
+    language: str
+    email_verified_at: dt.datetime | None
+    is_support_agent: bool
+    disabled_at: dt.datetime | None
+
+    @property
+    def is_active(self) -> bool:
+        return self.disabled_at is None and self.email_verified_at is not None
+
+
+@dataclass(frozen=True)
+class PresentedRefreshToken:
+    """A refresh token presented to the token endpoint, with its grant and person (Authlib's token)."""
+
+    id: uuid.UUID
+    expires_at: dt.datetime
+    grant: Grant
+    person: PersonRow | None
+
+    def check_client(self, client: OidcClient) -> bool:
+        return self.grant.client_pk == client.id
+
+    def get_scope(self) -> str:
+        return self.grant.scope
+
+
+def find_refresh_token(value: str) -> PresentedRefreshToken | None:
+    """A usable refresh token (one statement); a rotated one presented again revokes its family."""
+    found = db.session.connection().execute(_REFRESH_GRANT, {"presented": token_hash(value)}).first()
+    if found is None:
         return None
-    if row.rotated_at is not None:
-        revoke_families([row.family_id], "refresh_token_reused")
+    (token_id, expires_at, rotated_at, family_id, client_pk, scope, auth_time, amr, sid, revoked_at, *person) = found
+    if rotated_at is not None:
+        revoke_families([family_id], "refresh_token_reused")
         raise InvalidGrantError("The refresh token was already used; its grant is revoked.")
-    if row.is_expired() or row.family.is_revoked:
+    if expires_at <= utcnow() or revoked_at is not None:
         return None
-    return row
+    return PresentedRefreshToken(
+        id=token_id,
+        expires_at=expires_at,
+        grant=Grant(family_id, client_pk, scope, auth_time, amr, sid),
+        person=PersonRow(*person) if person[0] is not None else None,
+    )
 
 
 def lookup_refresh_token(value: str) -> RefreshToken | None:
@@ -239,25 +338,17 @@ def lookup_refresh_token(value: str) -> RefreshToken | None:
     ).scalar_one_or_none()
 
 
-def rotate_refresh_token(row: RefreshToken) -> Grantee:
-    claimed = cast(
-        CursorResult,
-        db.session.execute(
-            update(RefreshToken)
-            .where(RefreshToken.id == row.id, RefreshToken.rotated_at.is_(None))
-            .values(rotated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        ),
-    ).rowcount
+def rotate_refresh_token(presented: PresentedRefreshToken) -> Grantee:
+    """Mark the token used (once: a second request presenting it revokes the family) and name its person."""
+    claimed = db.session.connection().execute(_ROTATE, {"token_id": presented.id, "now": utcnow()}).rowcount
     if claimed != 1:
-        revoke_families([row.family_id], "refresh_token_reused")
+        revoke_families([presented.grant.id], "refresh_token_reused")
         raise InvalidGrantError("The refresh token was already used; its grant is revoked.")
-    family = row.family
-    account = family.account
-    if account is None or not account.is_active:
-        revoke_families([family.id], "account_inactive")
+    person = presented.person
+    if person is None or not person.is_active:
+        revoke_families([presented.grant.id], "account_inactive")
         raise InvalidGrantError("The account can no longer sign in.")
-    return Grantee(account=account, family=family)
+    return Grantee(account=person, family=presented.grant)
 
 
 # -- issuing -------------------------------------------------------------------------------
@@ -360,28 +451,31 @@ def generate_token(
 def save_issued(grantee: Grantee) -> None:
     """Record what ``generate_token`` issued (Authlib's ``save_token``)."""
     days = int(current_app.config["REFRESH_TOKEN_DAYS"])
-    # INSERT statements rather than new objects: nothing reads them back in this request,
-    # and the session's unit of work would cost more than the two statements themselves.
+    # Statements built once, on the connection: nothing reads these rows back in this
+    # request, and the session's unit of work would cost more than the statements themselves.
+    connection = db.session.connection()
     for issued in grantee.issued:
         now = utcnow()
-        db.session.execute(
-            insert(AccessToken).values(
-                jti=issued.jti,
-                family_id=grantee.family.id,
-                scope=issued.scope,
-                created_at=now,
-                expires_at=issued.expires_at,
-            )
+        connection.execute(
+            _INSERT_ACCESS,
+            {
+                "jti": issued.jti,
+                "family_id": grantee.family.id,
+                "scope": issued.scope,
+                "created_at": now,
+                "expires_at": issued.expires_at,
+            },
         )
         if issued.refresh_token:
-            db.session.execute(
-                insert(RefreshToken).values(
-                    id=new_uuid(),
-                    family_id=grantee.family.id,
-                    token_hash=token_hash(issued.refresh_token),
-                    created_at=now,
-                    expires_at=now + dt.timedelta(days=days),
-                )
+            connection.execute(
+                _INSERT_REFRESH,
+                {
+                    "id": new_uuid(),
+                    "family_id": grantee.family.id,
+                    "token_hash": token_hash(issued.refresh_token),
+                    "created_at": now,
+                    "expires_at": now + dt.timedelta(days=days),
+                },
             )
     grantee.issued.clear()
 

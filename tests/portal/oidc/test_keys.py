@@ -87,6 +87,23 @@ def test_a_token_signed_by_an_unknown_key_is_refused(panda):
         raise AssertionError("a foreign key was accepted")
 
 
+def test_a_token_is_signed_exactly_as_joserfc_signs_it(panda):
+    """Panda makes its JWTs itself (header encoded once per key): a client's JOSE library must read
+    exactly what joserfc would have made, unusual characters and nested claims included."""
+    from joserfc import jwt
+
+    from panda_portal.oidc import keys
+
+    row = keys.active_key()
+    claims = {"iss": "https://panda.example", "sub": "ü-€-\u2028", "aud": ["a", "b"], "exp": 2, "x": {"y": None}}
+    for typ in ("JWT", "at+jwt", "logout+jwt"):
+        made = keys.sign(dict(claims), typ=typ)
+        expected = jwt.encode({"alg": "RS256", "kid": row.kid, "typ": typ}, dict(claims), keys._key(row))
+        assert made == expected
+        decoded = keys.decode(made, typ=typ)
+        assert decoded.claims == claims and decoded.header == {"typ": typ, "alg": "RS256", "kid": row.kid}
+
+
 # -- the keys a process keeps --------------------------------------------------------------------
 def _key_made_by_another_process(panda_db, generation: int):
     """A new key written as another Panda process's ``panda keys rotate`` would: this one is not told."""

@@ -14,25 +14,36 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.orm import Mapper
 
 from tests.portal.oidc.helpers import Flow, counted_statements, sign_in_as
 
 SUPPORT = "support_community"
 
-# Who calls, then the rotation (find the token, mark it used), the version of the person's
-# list for the tokens (its row, created once, locked and read in one statement), then the
-# new tokens recorded.
+# Who calls, then the rotation (find the token with its grant and person in one statement,
+# then mark it used), the version of the person's list for the tokens (its row, read without a
+# lock or a write: nothing changed since the list was compared), then the new tokens recorded.
+# All but the first are Core statements built once, read as columns.
 REFRESH = [
     "SELECT oidc_clients",
     "SELECT oidc_refresh_tokens",
     "UPDATE oidc_refresh_tokens",
-    "INSERT oidc_orgs_versions",
+    "SELECT oidc_orgs_versions",
     "INSERT oidc_access_tokens",
     "INSERT oidc_refresh_tokens",
 ]
+# After a change to the list: the row says so, so it is locked (created if missing and read in
+# one statement), the list read and compared, and the new version stored.
+REFRESH_AFTER_A_CHANGE = [
+    *REFRESH[:4],
+    "INSERT oidc_orgs_versions",
+    "SELECT organizations",
+    "UPDATE oidc_orgs_versions",
+    *REFRESH[4:],
+]
 # Who calls, the code (found, claimed once), the person, a new grant, the version of the
-# list for the tokens (its row, locked and read; the list was compared a moment ago), the
-# new tokens.
+# list for the tokens (its row, read; the list was compared a moment ago), the new tokens.
 CODE_EXCHANGE = [
     "SELECT oidc_clients",
     "SELECT oidc_authorization_codes",
@@ -40,7 +51,7 @@ CODE_EXCHANGE = [
     "SELECT accounts",
     "INSERT oidc_token_families",
     "UPDATE oidc_authorization_codes",
-    "INSERT oidc_orgs_versions",
+    "SELECT oidc_orgs_versions",
     "INSERT oidc_access_tokens",
     "INSERT oidc_refresh_tokens",
 ]
@@ -132,6 +143,27 @@ def test_a_refresh_runs_the_rotation_the_version_row_and_the_new_tokens_and_noth
     assert shapes == REFRESH
 
 
+@pytest.mark.parametrize("person", ["member", "accountant"])
+def test_a_refresh_makes_no_orm_object_but_the_client(request, panda, panda_db, panda_client, community_rp, person):
+    """The refresh token, its grant and its person are read as columns: nothing for the session to
+    load, track or flush (the client is an object: Authlib and the views share it)."""
+    flow = _flow(panda, panda_client, panda_db, request.getfixturevalue(person), community_rp)
+    refresh_token = flow.tokens()["refresh_token"]
+    loaded: list[str] = []
+
+    def count(target, _context):  # noqa: ANN001, ANN202
+        loaded.append(type(target).__name__)
+
+    event.listen(Mapper, "load", count)
+    try:
+        response = flow.refresh(refresh_token)
+    finally:
+        event.remove(Mapper, "load", count)
+
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert loaded == ["OidcClient"]
+
+
 def test_a_refresh_reads_the_list_again_after_a_change_to_it(
     panda, panda_db, panda_client, community_rp, member, make_org, make_membership
 ):
@@ -144,7 +176,7 @@ def test_a_refresh_reads_the_list_again_after_a_change_to_it(
         response = flow.refresh(tokens["refresh_token"])
 
     assert response.status_code == 200
-    assert shapes == REFRESH[:4] + ["SELECT organizations", "UPDATE oidc_orgs_versions"] + REFRESH[4:]
+    assert shapes == REFRESH_AFTER_A_CHANGE
 
 
 @pytest.mark.parametrize("person", ["member", "accountant"])

@@ -296,6 +296,42 @@ def test_a_refresh_token_stops_working_when_the_account_is_disabled(flow, accoun
     assert error_of(flow.refresh(tokens["refresh_token"])) == "invalid_grant"
 
 
+def test_a_refresh_token_of_an_account_that_lost_its_verified_address_stops_working(flow, account, panda_db):
+    tokens = flow.tokens()
+    account.email_verified_at = None
+    panda_db.session.commit()
+    assert error_of(flow.refresh(tokens["refresh_token"])) == "invalid_grant"
+
+
+def test_a_refresh_token_of_a_revoked_grant_is_refused_without_being_used_up(flow, panda_db):
+    from panda_portal.oidc.models import RefreshToken, TokenFamily
+    from shared.database import utcnow
+
+    tokens = flow.tokens()
+    panda_db.session.execute(update(TokenFamily).values(revoked_at=utcnow(), revoked_reason="revoked_by_client"))
+    panda_db.session.commit()
+    assert error_of(flow.refresh(tokens["refresh_token"])) == "invalid_grant"
+    assert panda_db.session.execute(select(RefreshToken.rotated_at)).scalars().all() == [None]
+
+
+def test_a_refresh_asking_for_a_scope_never_granted_is_refused_and_leaves_the_token_usable(flow, panda_client):
+    tokens = flow.tokens()
+    wider = flow.token_request(
+        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "scope": "openid admin"},
+        auth=flow.default_auth(),
+    )
+    assert wider.status_code == 400 and error_of(wider) == "invalid_scope"
+
+    narrower = flow.token_request(
+        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "scope": "openid"},
+        auth=flow.default_auth(),
+    )
+    assert narrower.status_code == 200, narrower.get_data(as_text=True)
+    assert narrower.json["scope"] == "openid"
+    claims = verify_jwt(panda_client, narrower.json["id_token"]).claims
+    assert "email" not in claims and "orgs_version" not in claims
+
+
 def test_a_nonce_cannot_be_used_twice_by_the_same_client(flow):
     flow.tokens()
     response = flow.authorize()
