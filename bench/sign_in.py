@@ -4,6 +4,7 @@
     .venv/bin/python bench/sign_in.py --pin --concurrency 8 --orgs 2         # per core (taskset)
     .venv/bin/python bench/sign_in.py --pin --concurrency 8 --orgs 2000 --accounts 8
     .venv/bin/python bench/sign_in.py --sign-ins 600 --concurrency 32 --workers 3 --threads 4
+    .venv/bin/python bench/sign_in.py --profile 100 --orgs 2              # each step in process, cProfile
     PANDA_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_panda .venv/bin/python bench/sign_in.py
 
 Prepares its own data (a fresh SQLite file, or the PostgreSQL database PANDA_DATABASE_URL
@@ -24,6 +25,11 @@ With --pin, one gunicorn worker (unless --workers) is pinned to CPU 0 with tasks
 this load generator runs on CPU 1: figures per core. Before the burst it counts the SQL
 statements of each step of one sign-in (in process) and measures the ceiling: argon2id
 verifications per second with Panda's parameters, one at a time, on the server's core.
+
+With --profile N, no server and no burst: N sign-ins run in process (Flask's test client),
+each step timed (the CPU time of the request's thread, so not the hash, and the wall time),
+then N more under cProfile, one profile per step: own time by package and the costliest
+functions (--profile-top, --profile-sort). Then the SQL statements of each step.
 
 Every call waits at most --timeout seconds (the community's OIDC_HTTP_TIMEOUT): a slower
 answer counts as an error, as it would in the community. Prints sign-ins per second, p50
@@ -163,12 +169,11 @@ def argon2_ceiling(seconds: float, cpu: int | None) -> float:
         os.sched_setaffinity(0, previous)
 
 
-def statements_per_step(database_url: str, secret: str) -> dict[str, int]:
-    """The SQL statements of each step of one sign-in, counted in process (Flask's test client)."""
-    from sqlalchemy import event
+def in_process_app(database_url: str):  # noqa: ANN201
+    """Panda in this process (Flask's test client): no limits in the way, no request log lines."""
+    import logging
 
     from panda_portal import create_app
-    from panda_portal.extensions import db
 
     app = create_app(
         {
@@ -178,9 +183,60 @@ def statements_per_step(database_url: str, secret: str) -> dict[str, int]:
             "RATELIMIT_ENABLED": False,
         }
     )
-    import logging
+    for name in ("shared.requests", "panda_portal.accounts.services.history"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    return app
 
-    logging.getLogger("shared.requests").setLevel(logging.WARNING)
+
+def sign_in_in_process(app, secret: str, email: str, step) -> None:  # noqa: ANN001
+    """One full sign-in through ``app``'s test client, each request made through ``step(name, call, ...)``."""
+    server = app.test_client()
+    auth = {"Authorization": "Basic " + base64.b64encode(f"{CLIENT_ID}:{secret}".encode()).decode()}
+    verifier = secrets.token_urlsafe(48)
+    authorize = "/authorize?" + urlencode(
+        {
+            "response_type": "code",
+            "client_id": CLIENT_ID,
+            "redirect_uri": REDIRECT_URI,
+            "scope": "openid profile email orgs",
+            "state": secrets.token_urlsafe(8),
+            "nonce": secrets.token_urlsafe(8),
+            "code_challenge": base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+            .rstrip(b"=")
+            .decode(),
+            "code_challenge_method": "S256",
+        }
+    )
+    browser = app.test_client()
+    sent = step("authorize (not signed in)", browser.get, authorize)
+    page = step("sign-in page", browser.get, sent.headers["Location"])
+    token = CSRF.search(page.get_data(as_text=True))
+    assert token is not None
+    form = {"email": email, "password": PASSWORD, "csrf_token": token.group(1), "next": authorize}
+    signed_in = step("sign-in (credentials)", browser.post, "/sign-in", data=form)
+    assert signed_in.status_code == 302, signed_in.status_code
+    back = step("authorize (code)", browser.get, authorize)
+    code = parse_qs(urlsplit(back.headers["Location"]).query)["code"][0]
+    exchange = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT_URI,
+        "code_verifier": verifier,
+    }
+    tokens = step("token (code)", server.post, "/token", data=exchange, headers=auth).json
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    step("userinfo", server.get, "/userinfo", headers=bearer)
+    refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    step("token (refresh)", server.post, "/token", data=refresh, headers=auth)
+
+
+def statements_per_step(database_url: str, secret: str) -> dict[str, int]:
+    """The SQL statements of each step of one sign-in, counted in process (Flask's test client)."""
+    from sqlalchemy import event
+
+    from panda_portal.extensions import db
+
+    app = in_process_app(database_url)
     with app.app_context():
         engine = db.engine
     counts: dict[str, int] = {}
@@ -188,9 +244,6 @@ def statements_per_step(database_url: str, secret: str) -> dict[str, int]:
 
     def count(_conn, _cursor, statement, *_args):  # noqa: ANN001, ANN202
         statements.append(statement)
-
-    server = app.test_client()
-    auth = {"Authorization": "Basic " + base64.b64encode(f"{CLIENT_ID}:{secret}".encode()).decode()}
 
     def step(name: str, call, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
         statements.clear()
@@ -203,43 +256,113 @@ def statements_per_step(database_url: str, secret: str) -> dict[str, int]:
         return response
 
     for _ in range(2):  # the second sign-in is counted: the key is read, the version row exists
-        verifier = secrets.token_urlsafe(48)
-        authorize = "/authorize?" + urlencode(
-            {
-                "response_type": "code",
-                "client_id": CLIENT_ID,
-                "redirect_uri": REDIRECT_URI,
-                "scope": "openid profile email orgs",
-                "state": secrets.token_urlsafe(8),
-                "nonce": secrets.token_urlsafe(8),
-                "code_challenge": base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-                .rstrip(b"=")
-                .decode(),
-                "code_challenge_method": "S256",
-            }
-        )
-        browser = app.test_client()
-        sent = step("authorize (not signed in)", browser.get, authorize)
-        page = step("sign-in page", browser.get, sent.headers["Location"])
-        token = CSRF.search(page.get_data(as_text=True))
-        assert token is not None
-        form = {"email": "person0@bench.example", "password": PASSWORD, "csrf_token": token.group(1), "next": authorize}
-        step("sign-in (credentials)", browser.post, "/sign-in", data=form)
-        back = step("authorize (code)", browser.get, authorize)
-        code = parse_qs(urlsplit(back.headers["Location"]).query)["code"][0]
-        exchange = {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT_URI,
-            "code_verifier": verifier,
-        }
-        tokens = step("token (code)", server.post, "/token", data=exchange, headers=auth).json
-        bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
-        step("userinfo", server.get, "/userinfo", headers=bearer)
-        refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
-        step("token (refresh)", server.post, "/token", data=refresh, headers=auth)
+        sign_in_in_process(app, secret, "person0@bench.example", step)
     engine.dispose()
     return counts
+
+
+# Own time (cProfile's tottime) of a step, grouped by where the code lives.
+PACKAGES = (
+    ("argon2", "argon2 (waiting for the hashing thread included)"),
+    ("method 'acquire' of", "waiting (locks: the hashing thread's result)"),
+    ("method 'wait' of", "waiting (locks: the hashing thread's result)"),
+    ("method 'commit' of", "database commit (fsync on SQLite)"),
+    ("method 'execute' of", "database driver: executing statements"),
+    ("psycopg", "database driver: executing statements"),
+    ("sqlalchemy", "SQLAlchemy (Core and ORM)"),
+    ("authlib", "Authlib"),
+    ("joserfc", "joserfc and RSA signing"),
+    ("cryptography", "joserfc and RSA signing"),
+    ("method 'sign' of", "joserfc and RSA signing"),
+    ("jinja2", "Jinja2 (templates)"),
+    ("/templates/", "Jinja2 (templates)"),
+    ("babel", "Babel and flask-babel"),
+    ("wtforms", "WTForms and Flask-WTF"),
+    ("flask_wtf", "WTForms and Flask-WTF"),
+    ("flask_limiter", "Flask-Limiter"),
+    ("limits", "Flask-Limiter"),
+    ("werkzeug", "Flask and Werkzeug"),
+    ("flask", "Flask and Werkzeug"),
+    ("ua_parser", "ua-parser"),
+    ("/panda_portal/", "Panda (panda_portal)"),
+    ("/shared/", "shared/ (logs, metrics, sessions, headers, i18n)"),
+    ("prometheus_client", "shared/ (logs, metrics, sessions, headers, i18n)"),
+    ("json", "JSON"),
+    ("logging", "logging"),
+)
+
+
+def by_package(stats) -> dict[str, float]:  # noqa: ANN001
+    groups: dict[str, float] = {}
+    for (filename, _line, function), row in stats.stats.items():
+        where = f"{filename} {function}"
+        group = next((name for marker, name in PACKAGES if marker in where), "Python and the rest")
+        groups[group] = groups.get(group, 0.0) + row[2]
+    return groups
+
+
+def profile_steps(
+    database_url: str, secret: str, sign_ins: int, accounts: int, top: int, sort: str = "tottime"
+) -> None:
+    """Each step of ``sign_ins`` sign-ins in process: its CPU time without the profiler (the request's
+    own thread, so not the hash, which runs on the hashing thread) and its wall time, then a
+    cProfile of each step over a second round: own time by package and the costliest functions."""
+    import cProfile
+    import io
+    import pstats
+    from statistics import median
+
+    from panda_portal.extensions import db
+
+    app = in_process_app(database_url)
+    for n in range(3):  # warm: templates compiled, key read, statement caches filled
+        sign_in_in_process(app, secret, f"person{n % accounts}@bench.example", lambda _n, call, *a, **k: call(*a, **k))
+    cpu: dict[str, list[float]] = defaultdict(list)
+    wall: dict[str, list[float]] = defaultdict(list)
+
+    def timed(name: str, call, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        cpu_started, wall_started = time.thread_time(), time.perf_counter()
+        response = call(*args, **kwargs)
+        wall[name].append((time.perf_counter() - wall_started) * 1000)
+        cpu[name].append((time.thread_time() - cpu_started) * 1000)
+        return response
+
+    for n in range(sign_ins):
+        sign_in_in_process(app, secret, f"person{n % accounts}@bench.example", timed)
+    profilers: dict[str, cProfile.Profile] = defaultdict(cProfile.Profile)
+
+    def profiled(name: str, call, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        profiler = profilers[name]
+        profiler.enable()
+        try:
+            return call(*args, **kwargs)
+        finally:
+            profiler.disable()
+
+    for n in range(sign_ins):
+        sign_in_in_process(app, secret, f"person{n % accounts}@bench.example", profiled)
+    with app.app_context():
+        db.engine.dispose()
+
+    print(f"-- each step of {sign_ins} sign-ins in process (no HTTP server, no profiler), median ms")
+    print(f"   {'step':28} {'CPU (request thread)':>21} {'wall':>8}")
+    for name in cpu:
+        print(f"   {name:28} {median(cpu[name]):21.2f} {median(wall[name]):8.2f}")
+    total_cpu = sum(median(values) for name, values in cpu.items() if name != "token (refresh)")
+    print(f"   {'a sign-in (the first six)':28} {total_cpu:21.2f}")
+    for name, profiler in profilers.items():
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out)
+        total = sum(row[2] for row in stats.stats.values()) or 1.0
+        print(f"-- cProfile of '{name}', {sign_ins} requests: own time by package (ms per request)")
+        for group, seconds in sorted(by_package(stats).items(), key=lambda item: -item[1]):
+            if seconds / total >= 0.01:
+                print(f"   {group:50} {seconds / sign_ins * 1000:7.2f} {seconds / total:5.0%}")
+        if top:
+            stats.sort_stats(sort).print_stats(top)
+            lines = [line for line in out.getvalue().splitlines() if line.strip()]
+            start = next((i for i, line in enumerate(lines) if "ncalls" in line), 0)
+            print("\n".join("   " + line for line in lines[start : start + top + 1]))
 
 
 # -- gunicorn -------------------------------------------------------------------------------
@@ -336,6 +459,15 @@ def workers_of(master: int) -> list[int]:
         if re.search(rf"^PPid:\s+{master}$", status, re.MULTILINE):
             found.append(int(entry.name))
     return sorted(found)
+
+
+def cpu_seconds_of(pid: int) -> float:
+    """CPU time (user and system, every thread) ``pid`` has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def memory_of(pid: int) -> tuple[float, float]:
@@ -465,9 +597,24 @@ def main() -> None:
         help="per core: one worker (unless --workers) pinned to CPU 0 with taskset, this load generator on CPU 1",
     )
     parser.add_argument("--worker-class", default=None, help="gunicorn worker class (default: deploy's gthread)")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        nargs="?",
+        const=100,
+        default=0,
+        metavar="N",
+        help="instead of the burst: N sign-ins (100) in process, each step's CPU time and a cProfile of each step",
+    )
+    parser.add_argument("--profile-top", type=int, default=12, help="functions listed per step with --profile")
+    parser.add_argument(
+        "--profile-sort", default="tottime", choices=("tottime", "cumulative"), help="how --profile lists functions"
+    )
     args = parser.parse_args()
     if not 1 <= args.orgs <= 5000:
         parser.error("keep --orgs within 1..5000")
+    if not 0 <= args.profile <= 5000:
+        parser.error("keep --profile within 1..5000")
     pinning = args.pin and bool(shutil.which("taskset")) and (os.cpu_count() or 1) >= 2
     if args.pin and not pinning:
         print("--pin: no taskset or a single CPU here; the server is not pinned")
@@ -484,6 +631,17 @@ def main() -> None:
     process = None
     try:
         secret = prepare(database_url, instance, args.accounts, args.orgs)
+        if args.profile:
+            if pinning:
+                os.sched_setaffinity(0, {0})
+            print(
+                f"{args.orgs} organizations per person, database {database_url.split(':')[0]}, load average "
+                f"{os.getloadavg()[0]:.1f}{', pinned to CPU 0' if pinning else ''}"
+            )
+            profile_steps(database_url, secret, args.profile, args.accounts, args.profile_top, args.profile_sort)
+            counted = statements_per_step(database_url, secret)
+            print(f"SQL statements per step (one sign-in, counted in process): {counted}")
+            return
         statements = statements_per_step(database_url, secret)
         ceiling = argon2_ceiling(3.0, 0 if pinning else None)
         port = free_port()
@@ -518,6 +676,7 @@ def run(args: argparse.Namespace, process: subprocess.Popen, base: str, secret: 
             )
         )
     before = {pid: memory_of(pid) for pid in workers}
+    cpu_before = {pid: cpu_seconds_of(pid) for pid in workers}
     load_before = os.getloadavg()[0]
 
     stop = threading.Event()
@@ -558,6 +717,7 @@ def run(args: argparse.Namespace, process: subprocess.Popen, base: str, secret: 
     for thread in threads:
         thread.join(timeout=args.timeout + 1)
     time.sleep(1.0)  # let the workers finish what the timed-out calls left them
+    cpu_used = sum(cpu_seconds_of(pid) - cpu_before[pid] for pid in workers)
     after = {pid: memory_of(pid) for pid in workers_of(process.pid)}
 
     done = outcomes.count("done")
@@ -601,6 +761,14 @@ def run(args: argparse.Namespace, process: subprocess.Popen, base: str, secret: 
     master_rss, _peak = memory_of(process.pid)
     total = master_rss + sum(rss for rss, _peak in after.values())
     print(f"gunicorn master {master_rss:.0f} MiB; master and workers together {total:.0f} MiB")
+    answered = sum(len(samples) for step, samples in results.timings.items() if step != "whole sign-in")
+    if done:
+        # Steadier than the rates when other work shares the core: what the workers spent, not when.
+        print(
+            f"CPU of the workers during the burst: {cpu_used:.1f} s = {cpu_used / done * 1000:.0f} ms per sign-in "
+            f"(its hash and six requests, plus {refreshes / done:.1f} refreshes alongside); "
+            f"{cpu_used / max(answered, 1) * 1000:.1f} ms per request on average, hashes included"
+        )
     sys.stdout.flush()
 
 

@@ -10,7 +10,6 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from shared import migrations
 from shared.database import Database
 from shared.outbox import Outbox
 from shared.sessions import DatabaseSessionInterface, purge_expired_sessions
@@ -23,6 +22,8 @@ def register_common_commands(app: Flask, db: Database, migrations_dir: Path, out
     @click.argument("revision", default="head")
     def db_upgrade(revision: str) -> None:
         """Bring the database schema up to REVISION (default: the newest)."""
+        from shared import migrations  # Alembic (and Mako, Pygments): not in every web worker
+
         migrations.upgrade(app, db, migrations_dir, revision)
         click.echo(f"Database is at {revision}.")
 
@@ -30,12 +31,16 @@ def register_common_commands(app: Flask, db: Database, migrations_dir: Path, out
     @click.argument("revision")
     def db_downgrade(revision: str) -> None:
         """Take the schema back to REVISION."""
+        from shared import migrations  # Alembic (and Mako, Pygments): not in every web worker
+
         migrations.downgrade(app, db, migrations_dir, revision)
 
     @db_group.command("revision")
     @click.option("-m", "--message", required=True)
     def db_revision(message: str) -> None:
         """Write a new migration from the difference between the models and the database."""
+        from shared import migrations  # Alembic (and Mako, Pygments): not in every web worker
+
         migrations.revision(app, db, migrations_dir, message)
 
     app.cli.add_command(db_group)

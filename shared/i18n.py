@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from babel import support
 from flask import Blueprint, Flask, current_app, has_request_context, redirect, request
 from flask.typing import ResponseReturnValue
 from flask_babel import Babel, get_locale
+from wtforms.i18n import messages_path as wtforms_messages_path
 
 from shared.access import public
 from shared.web import safe_next
@@ -57,12 +59,43 @@ def init_i18n(
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: app.config["BABEL_DEFAULT_TIMEZONE"])
     app.register_blueprint(language_blueprint)
 
+    @app.before_request
+    def _wtforms_catalogue() -> None:
+        # Flask-WTF reads WTForms' catalogue from disk in every request that builds a form
+        # unless the request already holds one: it gets the process's, read once per language.
+        request.wtforms_translations = WTFORMS_TRANSLATIONS  # type: ignore[attr-defined]
+
     @app.context_processor
     def _language_context() -> dict:
         return {
             "current_language": current_language(),
             "language_names": LANGUAGE_NAMES,
         }
+
+
+class _WtformsTranslations:
+    """WTForms' own messages ("Field cannot be longer than 254 characters.") in the language of the
+    current request, each language's catalogue read once per process."""
+
+    def __init__(self) -> None:
+        self._catalogues: dict[str, support.NullTranslations] = {}
+
+    def _current(self) -> support.NullTranslations:
+        locale = str(get_locale() or "en")
+        catalogue = self._catalogues.get(locale)
+        if catalogue is None:
+            catalogue = support.Translations.load(wtforms_messages_path(), [locale], domain="wtforms")
+            self._catalogues[locale] = catalogue
+        return catalogue
+
+    def ugettext(self, string: str) -> str:
+        return self._current().ugettext(string)
+
+    def ungettext(self, singular: str, plural: str, n: int) -> str:
+        return self._current().ungettext(singular, plural, n)
+
+
+WTFORMS_TRANSLATIONS = _WtformsTranslations()
 
 
 def _request_language(person_language: Callable[[], str | None]) -> str:

@@ -16,8 +16,8 @@ from typing import Any
 
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import JSON, String, delete
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, String, delete, insert, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.datastructures import CallbackDict
 
 from shared.database import Database, UTCDateTime, rowcount, utcnow
@@ -58,6 +58,7 @@ class ServerSession(CallbackDict, SessionMixin):
         self.modified = False
         self.regenerate_requested = False
         self.previous_token: str | None = None
+        self.cookie_pending = False  # stored with the request's own transaction; the cookie is still to send
 
     def regenerate(self) -> None:
         """Issue a new identifier (call at sign-in to defeat session fixation)."""
@@ -90,62 +91,103 @@ class DatabaseSessionInterface(SessionInterface):
         token = request.cookies.get(self.get_cookie_name(app))
         if not token or len(token) > 128:
             return ServerSession()
+        model = self.model
         with self.db.state(app).sessionmaker() as s:
-            row = s.get(self.model, _hash(token))
-            if row is None or row.expires_at <= utcnow():
-                return ServerSession()
-            return ServerSession(dict(row.data or {}), token=token, stored_expiry=row.expires_at)
+            # A read: on SQLite it neither takes the write lock nor queues behind the writers.
+            s.connection(execution_options={"sqlite_read_only": True})
+            row = s.execute(select(model.data, model.expires_at).where(model.id == _hash(token))).first()
+            s.rollback()
+        if row is None or row.expires_at <= utcnow():
+            return ServerSession()
+        return ServerSession(dict(row.data or {}), token=token, stored_expiry=row.expires_at)
+
+    def _values(self, session: ServerSession, now: dt.datetime, expires: dt.datetime) -> dict[str, Any]:
+        values: dict[str, Any] = {"updated_at": now, "expires_at": expires}
+        if session.modified or session.token is None:
+            values.update(
+                data=dict(session),
+                subject=_as_str(session.get(self.subject_key)),
+                sid=_as_str(session.get(self.sid_key)),
+            )
+        return values
+
+    def store_with(self, app: Flask, session: ServerSession, db_session: Session) -> None:
+        """Write the session now, in ``db_session``'s transaction, which the caller commits.
+
+        A sign-in stores the person's new session with its own writes: one transaction (on
+        SQLite one write lock and one fsync) instead of two. The response still gets the cookie
+        (``save_session``); a change made to the session later in the request is saved there as
+        usual. Should the caller's transaction roll back, the cookie names no session: signed out.
+        """
+        if not session:
+            return
+        model = self.model
+        now = utcnow()
+        expires = now + self._lifetime(app)
+        if session.previous_token:
+            db_session.execute(delete(model).where(model.id == _hash(session.previous_token)))
+        values = self._values(session, now, expires)
+        if session.token is None:
+            session.token = secrets.token_urlsafe(32)
+            db_session.execute(insert(model).values(id=_hash(session.token), created_at=now, **values))
+        else:
+            db_session.execute(update(model).where(model.id == _hash(session.token)).values(**values))
+        session.previous_token = None
+        session.regenerate_requested = False
+        session.stored_expiry = expires
+        session.modified = False
+        session.cookie_pending = True
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:  # type: ignore[override]
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)
+        if not session and not session.token and not session.previous_token and not session.modified:
+            return  # no session before, none now: nothing to store (a client's API or token call)
         now = utcnow()
-        lifetime = self._lifetime(app)
+        model = self.model
+        expires = now + self._lifetime(app)
+        if session and not session.modified and session.stored_expiry is not None and not session.previous_token:
+            if (expires - session.stored_expiry) <= TOUCH_INTERVAL:
+                # Only read, and its expiry was moved a moment ago (or stored with the request's work).
+                if session.cookie_pending:
+                    self._set_cookie(app, session, response, session.stored_expiry)
+                return
         with self.db.state(app).sessionmaker() as s:
             if session.previous_token:
-                s.execute(delete(self.model).where(self.model.id == _hash(session.previous_token)))
+                s.execute(delete(model).where(model.id == _hash(session.previous_token)))
             if not session:
                 if session.token:
-                    s.execute(delete(self.model).where(self.model.id == _hash(session.token)))
+                    s.execute(delete(model).where(model.id == _hash(session.token)))
                 s.commit()
                 if session.token or session.previous_token or session.modified:
                     response.delete_cookie(name, domain=domain, path=path)
                 return
-            expires = now + lifetime
-            needs_touch = session.stored_expiry is None or (expires - session.stored_expiry) > TOUCH_INTERVAL
-            if not session.modified and not needs_touch:
-                s.commit()
-                return
+            values = self._values(session, now, expires)
             if session.token is None:
+                # A new random identifier: no row can hold it yet.
                 session.token = secrets.token_urlsafe(32)
-            key = _hash(session.token)
-            row = s.get(self.model, key)
-            if row is None and session.stored_expiry is not None and not session.regenerate_requested:
-                # Ended elsewhere while this request ran (sign-out, back-channel logout): stay ended.
-                s.commit()
-                response.delete_cookie(name, domain=domain, path=path)
-                return
-            is_new = row is None
-            if row is None:
-                row = self.model(id=key, created_at=now)
-                s.add(row)
-            if is_new or session.modified:
+                s.execute(insert(model).values(id=_hash(session.token), created_at=now, **values))
+            else:
                 # A request that changed nothing only extends the expiry, so it cannot write
                 # back data that a concurrent request of the same browser has just updated.
-                row.data = dict(session)
-                row.subject = _as_str(session.get(self.subject_key))
-                row.sid = _as_str(session.get(self.sid_key))
-            row.updated_at = now
-            row.expires_at = expires
+                updated = rowcount(s.execute(update(model).where(model.id == _hash(session.token)).values(**values)))
+                if not updated:
+                    # Ended elsewhere while this request ran (sign-out, back-channel logout): stay ended.
+                    s.commit()
+                    response.delete_cookie(name, domain=domain, path=path)
+                    return
             s.commit()
+        self._set_cookie(app, session, response, expires)
+
+    def _set_cookie(self, app: Flask, session: ServerSession, response: Response, expires: dt.datetime) -> None:
         response.set_cookie(
-            name,
-            session.token,
+            self.get_cookie_name(app),
+            session.token or "",
             expires=expires if session.permanent else None,
             httponly=True,
-            domain=domain,
-            path=path,
+            domain=self.get_cookie_domain(app),
+            path=self.get_cookie_path(app),
             secure=self.get_cookie_secure(app),
             samesite=self.get_cookie_samesite(app) or "Lax",
         )

@@ -16,7 +16,7 @@ import secrets
 import time
 import uuid
 
-from flask import abort, g, request, session
+from flask import abort, current_app, g, request, session
 
 from panda_portal.accounts.models import Account, WebSession
 from panda_portal.extensions import db
@@ -29,7 +29,8 @@ SECOND_FACTOR_METHODS = frozenset({"otp", "hwk", "swk"})
 def sign_in(account: Account, *, methods: tuple[str, ...] = ("pwd",)) -> None:
     """Start a fresh session for ``account`` (new identifier: no session fixation).
 
-    ``methods``: how the person proved who they are (RFC 8176 ``amr`` values).
+    ``methods``: how the person proved who they are (RFC 8176 ``amr`` values). The new session
+    is written with the request's database session: the caller commits it with the sign-in.
     """
     language_choice = session.get("lang")
     session.clear()
@@ -51,6 +52,10 @@ def sign_in(account: Account, *, methods: tuple[str, ...] = ("pwd",)) -> None:
     from panda_portal.accounts.services.sessions import note_sign_in
 
     note_sign_in(account)
+    # One transaction for the sign-in's writes and its session (on SQLite: one lock, one fsync).
+    store_with = getattr(current_app.session_interface, "store_with", None)
+    if store_with is not None:
+        store_with(current_app, session, db.session)
 
 
 def sign_out() -> None:

@@ -21,7 +21,7 @@ from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InsecureTransportError
 from authlib.oidc.core.errors import LoginRequiredError
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeTimedSerializer
@@ -174,6 +174,10 @@ def authorize() -> ResponseReturnValue:
         query = urlencode(list(request.form.items(multi=True)))
         return redirect(url_for("oidc.authorize") + "?" + query, code=303)
     params = request.args
+    if not session.get("account_id") and not db.session.in_transaction():
+        # No one is signed in here: this request only reads (the client, the nonce) and sends
+        # the browser to sign in, so on SQLite it takes no write lock and queues behind no writer.
+        db.session.connection(execution_options={"sqlite_read_only": True})
     title = _("This sign-in request cannot be handled")
     client = services.get_client(_single(params, "client_id"))
     if client is None:

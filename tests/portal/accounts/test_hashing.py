@@ -18,7 +18,7 @@ from panda_portal.accounts.services.hashing import end_read_transaction
 from panda_portal.accounts.services.sign_in import authenticate
 from panda_portal.extensions import db
 from tests.portal.accounts.helpers import link_token
-from tests.portal.factories import NEW_PASSWORD, PASSWORD, sign_in_client
+from tests.portal.factories import NEW_PASSWORD, PASSWORD, password_hash, sign_in_client
 
 WRONG = "not the right password"
 
@@ -28,6 +28,7 @@ def hashes(monkeypatch):
     """Whether the request's database session had a transaction open, at every hash."""
     seen: list[bool] = []
     run = passwords.hashing_pool.run
+    password_hash(PASSWORD)  # the factories' hash, made once per process: not one of the test's
 
     def watched(work, *args):
         seen.append(db.session.in_transaction())

@@ -14,7 +14,7 @@ from tests.portal.oidc.helpers import counted_statements
 # The browser's session (the sign-in page's, holding the CSRF token); the account by its
 # address; (the password is checked, outside any transaction); the account again, as it is
 # now; then ``shared.sessions`` replaces the session by a new one (no session fixation):
-# the old one deleted, the new one looked up and stored.
+# the old one deleted, the new one stored (its identifier is new: nothing to look up).
 SIGN_IN = [
     "SELECT web_sessions",
     "SELECT accounts",
@@ -23,9 +23,13 @@ SIGN_IN = [
     "INSERT known_browsers",  # this browser, remembered (or its last use moved)
     "SELECT known_browsers",  # new to the account: has it signed in elsewhere before? (no: no mail)
     "DELETE web_sessions",
-    "SELECT web_sessions",
     "INSERT web_sessions",
 ]
+# A new visitor's sign-in page: no session to read; the one holding the CSRF token stored.
+SIGN_IN_PAGE_FIRST_VISIT = ["INSERT web_sessions"]
+# The page again in the same browser: the session read; its expiry was moved a moment ago and
+# nothing in it changed, so nothing is written.
+SIGN_IN_PAGE_AGAIN = ["SELECT web_sessions"]
 
 
 def _engine():
@@ -63,3 +67,13 @@ def test_a_wrong_password_reads_the_session_and_the_account_and_writes_nothing(
 
     assert response.status_code == 200
     assert shapes == ["SELECT web_sessions", "SELECT accounts"]
+
+
+def test_the_sign_in_page_stores_a_new_visitors_session_once_and_then_only_reads_it(panda, panda_client):
+    with counted_statements(_engine()) as first:
+        assert panda_client.get("/sign-in").status_code == 200
+    with counted_statements(_engine()) as again:
+        assert panda_client.get("/sign-in").status_code == 200
+
+    assert first == SIGN_IN_PAGE_FIRST_VISIT
+    assert again == SIGN_IN_PAGE_AGAIN

@@ -203,6 +203,22 @@ def test_signing_in_starts_a_new_session_identifier(panda_client, make_account, 
     assert after is not None and (before is None or before.value != after.value)
 
 
+def test_a_session_identifier_planted_before_the_sign_in_opens_nothing_after_it(
+    panda_client, other_client, make_account, sign_in
+):
+    make_account(email="ann@example.org")
+    panda_client.get("/sign-in")
+    planted = panda_client.get_cookie("panda_session")
+    assert planted is not None  # the sign-in page's session, holding the CSRF token
+    assert sign_in(panda_client, "ann@example.org").status_code == 302
+    assert panda_client.get("/account").status_code == 200
+
+    other_client.set_cookie("panda_session", planted.value)  # whoever knew the identifier before
+    response = other_client.get("/account")
+
+    assert response.status_code == 302 and response.location.startswith("/sign-in")
+
+
 def test_signing_out_ends_the_session_and_tells_listeners(panda_client, make_account, sign_in):
     account = make_account(email="ann@example.org")
     sign_in(panda_client, "ann@example.org")
@@ -425,3 +441,32 @@ def test_every_input_has_a_visible_label_and_an_autocomplete_hint(panda_client, 
 def test_pages_have_one_main_heading(panda_client):
     for url in ["/sign-in", "/register", "/resend-verification", "/forgot-password"]:
         assert _text(panda_client.get(url)).count("<h1>") == 1
+
+
+def test_a_sign_in_whose_transaction_fails_leaves_the_browser_signed_out(
+    panda, panda_client, panda_db, make_account, sign_in, monkeypatch
+):
+    from panda_portal.accounts import views
+
+    make_account(email="ann@example.org")
+    panda_db.session.commit()
+    monkeypatch.setitem(panda.config, "PROPAGATE_EXCEPTIONS", False)  # the error page, as in production
+    finish = views.finish_sign_in
+
+    def finish_then_fail_at_the_commit(*args, **kwargs):
+        response = finish(*args, **kwargs)  # the session is started and stored with the sign-in
+
+        def failing_commit():
+            raise RuntimeError("the database went away at the commit")
+
+        monkeypatch.setattr(panda_db.session, "commit", failing_commit)
+        return response
+
+    monkeypatch.setattr(views, "finish_sign_in", finish_then_fail_at_the_commit)
+    assert sign_in(panda_client, "ann@example.org").status_code == 500
+    monkeypatch.undo()
+
+    # The new session was to be stored in that transaction: its cookie opens nothing.
+    assert panda_client.get_cookie("panda_session") is not None
+    response = panda_client.get("/account")
+    assert response.status_code == 302 and response.location.startswith("/sign-in")
