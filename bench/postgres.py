@@ -37,3 +37,18 @@ def bench_database(admin_url: str, suffix: str, *, reuse: bool) -> tuple[str, bo
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
     return admin.set(database=name).render_as_string(hide_password=False), bool(exists)
+
+
+def ensure_database(url: str) -> str:
+    """``url`` itself, its PostgreSQL database created first when the server does not have it yet."""
+    if not url.startswith("postgres"):
+        return url
+    import sqlalchemy as sa
+
+    wanted = sa.engine.make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    engine = sa.create_engine(wanted.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if not conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": wanted.database}).scalar():
+            conn.execute(sa.text(f'CREATE DATABASE "{wanted.database}"'))
+    engine.dispose()
+    return url

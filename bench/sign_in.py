@@ -64,6 +64,9 @@ import requests
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
+sys.path.insert(0, str(PROJECT_ROOT / "bench"))
+
+from postgres import ensure_database  # noqa: E402
 
 GUNICORN_CONFIG = PROJECT_ROOT / "deploy" / "gunicorn.conf.py"
 HOST = "127.0.0.1"
@@ -627,7 +630,7 @@ def main() -> None:
         parser.error("keep --max-seconds within 1..600 and --timeout within 0.1..60")
 
     instance = tempfile.mkdtemp(prefix="panda-bench-sign-in-")
-    database_url = os.environ.get("PANDA_DATABASE_URL") or f"sqlite:///{instance}/panda.db"
+    database_url = ensure_database(os.environ.get("PANDA_DATABASE_URL") or f"sqlite:///{instance}/panda.db")
     process = None
     try:
         secret = prepare(database_url, instance, args.accounts, args.orgs)

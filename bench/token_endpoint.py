@@ -55,6 +55,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 sys.path.insert(0, str(PROJECT_ROOT / "bench"))
 
+from postgres import ensure_database  # noqa: E402
 from sign_in import HOST, free_port, memory_of, percentile, start_panda, stop_panda, workers_of  # noqa: E402
 
 CLIENT_ID = "bench-refresh"
@@ -448,7 +449,7 @@ def main() -> None:
         parser.error("keep --connections within 1..64, --repeat within 1..20 and --seconds within 1..120")
 
     instance = tempfile.mkdtemp(prefix="panda-bench-token-")
-    database_url = os.environ.get("PANDA_DATABASE_URL") or f"sqlite:///{instance}/panda.db"
+    database_url = ensure_database(os.environ.get("PANDA_DATABASE_URL") or f"sqlite:///{instance}/panda.db")
     floor_url = database_url if database_url.startswith("postgres") else f"sqlite:///{instance}/floor.db"
     cpus = str(SERVER_CPU) if can_pin() else None
     if can_pin():
