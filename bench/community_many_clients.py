@@ -29,6 +29,8 @@ replaced by a no-op): it is Panda's time, measured by ``bench/accountant.py``.
 from __future__ import annotations
 
 import argparse
+import cProfile
+import pstats
 import logging
 import os
 import statistics
@@ -52,6 +54,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--others", type=int, default=0, help="cases of other organizations besides the accountant's")
     parser.add_argument("--other-orgs", type=int, default=20_000, help="how many organizations hold those")
     parser.add_argument("--only", default="", help="time only the pages whose label holds this text")
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="print a cProfile (N functions) of each page timed"
+    )
+    parser.add_argument("--profile-sort", default="tottime", help="the cProfile's order (tottime, cumulative, …)")
     parser.add_argument(
         "--reuse", action="store_true", help="keep the data a previous run left in BENCH_DATABASE_URL (no filling)"
     )
@@ -427,15 +433,23 @@ def main() -> None:
         assert response.status_code == 200, (path, response.status_code)
         samples, cpu, statements = [], [], set()
         size = 0
+        profiler = cProfile.Profile() if args.profile else None
         for _ in range(args.repeat):
             count[0] = 0
             begin, begin_cpu = time.perf_counter(), time.process_time()
+            if profiler:
+                profiler.enable()
             response = client.get(path)
+            if profiler:
+                profiler.disable()
             samples.append((time.perf_counter() - begin) * 1000)
             cpu.append((time.process_time() - begin_cpu) * 1000)
             assert response.status_code == 200, (path, response.status_code)
             statements.add(count[0])
             size = len(response.get_data())
+        if profiler:
+            print(f"-- cProfile of {label!r}, {args.repeat} requests, by {args.profile_sort}:")
+            pstats.Stats(profiler).sort_stats(args.profile_sort).print_stats(args.profile)
         p95 = percentile95(samples)
         kb = size / 1024
         spread = "–".join(str(n) for n in sorted(statements)) if len(statements) > 1 else str(statements.pop())
