@@ -73,6 +73,26 @@ HOST = "127.0.0.1"
 CLIENT_ID = "bench-community"
 # Never opened: the code is read from the redirect, as the community's callback would.
 REDIRECT_URI = f"http://{HOST}:9/auth/callback"
+
+
+def authorization_query(verifier: str) -> str:
+    """The query of an authorization request as the community sends it (PKCE S256, fresh state and nonce)."""
+    return urlencode(
+        {
+            "response_type": "code",
+            "client_id": CLIENT_ID,
+            "redirect_uri": REDIRECT_URI,
+            "scope": "openid profile email orgs",
+            "state": secrets.token_urlsafe(8),
+            "nonce": secrets.token_urlsafe(8),
+            "code_challenge": base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+            .rstrip(b"=")
+            .decode(),
+            "code_challenge_method": "S256",
+        }
+    )
+
+
 PASSWORD = "a long bench password that nobody uses"
 CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 
@@ -196,20 +216,7 @@ def sign_in_in_process(app, secret: str, email: str, step) -> None:  # noqa: ANN
     server = app.test_client()
     auth = {"Authorization": "Basic " + base64.b64encode(f"{CLIENT_ID}:{secret}".encode()).decode()}
     verifier = secrets.token_urlsafe(48)
-    authorize = "/authorize?" + urlencode(
-        {
-            "response_type": "code",
-            "client_id": CLIENT_ID,
-            "redirect_uri": REDIRECT_URI,
-            "scope": "openid profile email orgs",
-            "state": secrets.token_urlsafe(8),
-            "nonce": secrets.token_urlsafe(8),
-            "code_challenge": base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-            .rstrip(b"=")
-            .decode(),
-            "code_challenge_method": "S256",
-        }
-    )
+    authorize = "/authorize?" + authorization_query(verifier)
     browser = app.test_client()
     sent = step("authorize (not signed in)", browser.get, authorize)
     page = step("sign-in page", browser.get, sent.headers["Location"])
@@ -529,20 +536,7 @@ class Relying:
         """One person's full sign-in; returns the tokens."""
         http = requests.Session()
         verifier = secrets.token_urlsafe(48)
-        query = urlencode(
-            {
-                "response_type": "code",
-                "client_id": CLIENT_ID,
-                "redirect_uri": REDIRECT_URI,
-                "scope": "openid profile email orgs",
-                "state": secrets.token_urlsafe(8),
-                "nonce": secrets.token_urlsafe(8),
-                "code_challenge": base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-                .rstrip(b"=")
-                .decode(),
-                "code_challenge_method": "S256",
-            }
-        )
+        query = authorization_query(verifier)
         authorize = f"/authorize?{query}"
         sent = self.call("authorize (not signed in)", http, "GET", authorize, 302)
         sign_in_page = urlsplit(sent.headers["Location"])
