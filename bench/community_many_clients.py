@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import pstats
 import logging
 import os
+import pstats
 import statistics
 import sys
 import tempfile
