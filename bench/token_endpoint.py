@@ -43,6 +43,7 @@ import pstats
 import secrets
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -346,6 +347,30 @@ class Run:
         return self.cpu / len(self.latencies) * 1000 if self.latencies else float("nan")
 
 
+def record_flame(pid: int, seconds: float, folder: Path, label: str, database_url: str) -> subprocess.Popen:
+    """py-spy sampling the worker ``pid`` for ``seconds`` into ``folder/refresh-<people>-<database>.svg``."""
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"refresh-{label.split()[0].replace(',', '')}-orgs-{database_url.split(':')[0].split('+')[0]}.svg"
+    return subprocess.Popen(
+        [
+            py_spy,
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(int(seconds)),
+            "--rate",
+            "250",
+            "--nonblocking",
+            "--gil",
+        ]
+        + ["--format", "flamegraph", "--output", str(folder / name)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+
+
 def drive(  # noqa: PLR0913
     port: int,
     path: str,
@@ -442,6 +467,11 @@ def main() -> None:
     parser.add_argument("--worker-class", default=None, help="gunicorn worker class (default: deploy's gthread)")
     parser.add_argument("--profile", action="store_true", help="print a cProfile summary of refreshes in process")
     parser.add_argument("--profile-refreshes", type=int, default=300)
+    parser.add_argument(
+        "--flame",
+        metavar="DIR",
+        help="record a py-spy flame graph (SVG) of the worker during each refresh measurement of the first round",
+    )
     parser.add_argument("--only", choices=["floor", *PEOPLE], action="append", help="measure only these")
     args = parser.parse_args()
     args.workers = 1
@@ -518,6 +548,11 @@ def main() -> None:
             try:
                 for label in people:
                     bodies = [{"grant_type": "refresh_token", "refresh_token": t} for t in refresh_tokens[label]]
+                    recorder = None
+                    if args.flame and round_ == 1:
+                        recorder = record_flame(
+                            workers_of(process.pid)[0], args.seconds + 1, Path(args.flame), label, database_url
+                        )
                     run = drive(
                         port,
                         "/token",
@@ -527,6 +562,8 @@ def main() -> None:
                         rotate,
                         workers_of(process.pid),
                     )
+                    if recorder is not None:
+                        recorder.wait(timeout=60)
                     refresh_tokens[label] = [body["refresh_token"] for body in bodies]
                     rss = max(memory_of(pid)[0] for pid in workers_of(process.pid))
                     rows.append(
