@@ -152,10 +152,11 @@ def test_the_organization_page_offers_no_administration_to_an_administrator_with
 ):
     """The links would only lead to the set-up page, and the requests to join name people: neither shows."""
     from panda_portal.organizations.models import MembershipStatus
+    from tests.portal.factories import SUPPORT
 
     admin = make_account(email="ann@example.org")
     org = make_org(name="Bakkerij Peeters BV")
-    make_membership(admin, org, role=Role.ADMIN)
+    make_membership(admin, org, role=Role.ADMIN, grants=[SUPPORT])
     make_membership(make_account(name="Dirk Waiting"), org, status=MembershipStatus.PENDING)
     org.requires_two_step = True
     panda_db.session.commit()
@@ -165,9 +166,12 @@ def test_the_organization_page_offers_no_administration_to_an_administrator_with
     assert "To administer this organization, set up two-step verification first" in page
     assert "Dirk Waiting" not in page
     assert f'href="/orgs/{org.id}/members"' not in page and f'href="/orgs/{org.id}/settings"' not in page
+    # The community would not show the organization yet: no button that leads there.
+    assert "Open Bakkerij Peeters BV in" not in page
 
     with panda.test_request_context("/"):
         turn_on(admin)
     page = client.get(f"/orgs/{org.id}/").get_data(as_text=True)
     assert "Dirk Waiting" in page and f'href="/orgs/{org.id}/members"' in page
+    assert "Open Bakkerij Peeters BV in" in page
     assert "To administer this organization" not in page
