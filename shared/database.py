@@ -159,6 +159,14 @@ def _leaving(queue: SQLiteWriterQueue, end: Any) -> Any:
     return ended
 
 
+def begin_read(session: Session) -> None:
+    """Begin ``session``'s transaction as a read: on SQLite deferred, without the write lock or a
+    place in the writers' queue (work that only reads: health checks, a session's lookup, what
+    comes before a password hash). A transaction already open stays as it is."""
+    if not session.in_transaction():
+        session.connection(execution_options={"sqlite_read_only": True})
+
+
 def build_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]

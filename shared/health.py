@@ -15,7 +15,7 @@ from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
 from shared.access import public
-from shared.database import Database
+from shared.database import Database, begin_read
 
 REDIS_TIMEOUT_SECONDS = 1.0
 
@@ -71,7 +71,7 @@ def health_blueprint(db: Database, *, instance: str = "") -> Blueprint:
             # Failed messages need an operator, not a restart: reported, and the instance stays ready.
             try:
                 # A read: on SQLite it must not take the write lock that transactions begin with.
-                db.session.connection(execution_options={"sqlite_read_only": True})
+                begin_read(db.session)
                 report["outbox_failed"] = outbox.failed_count()
             except Exception as exc:
                 return jsonify(status="unavailable", database=type(exc).__name__, instance=instance), 503

@@ -20,7 +20,7 @@ from sqlalchemy import JSON, String, delete, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.datastructures import CallbackDict
 
-from shared.database import Database, UTCDateTime, rowcount, utcnow
+from shared.database import Database, UTCDateTime, begin_read, rowcount, utcnow
 
 # Refresh the stored expiry at most this often when a session is only read.
 TOUCH_INTERVAL = dt.timedelta(minutes=5)
@@ -94,7 +94,7 @@ class DatabaseSessionInterface(SessionInterface):
         model = self.model
         with self.db.state(app).sessionmaker() as s:
             # A read: on SQLite it neither takes the write lock nor queues behind the writers.
-            s.connection(execution_options={"sqlite_read_only": True})
+            begin_read(s)
             row = s.execute(select(model.data, model.expires_at).where(model.id == _hash(token))).first()
             s.rollback()
         if row is None or row.expires_at <= utcnow():

@@ -35,6 +35,7 @@ from panda_portal.oidc.discovery import provider_metadata
 from panda_portal.oidc.models import ACR_TWO_STEP
 from panda_portal.oidc.server import PandaAuthorizationServer
 from shared.access import public
+from shared.database import begin_read
 from shared.metrics import count_token_grant
 
 bp = Blueprint("oidc", __name__)
@@ -174,10 +175,10 @@ def authorize() -> ResponseReturnValue:
         query = urlencode(list(request.form.items(multi=True)))
         return redirect(url_for("oidc.authorize") + "?" + query, code=303)
     params = request.args
-    if not session.get("account_id") and not db.session.in_transaction():
+    if not session.get("account_id"):
         # No one is signed in here: this request only reads (the client, the nonce) and sends
         # the browser to sign in, so on SQLite it takes no write lock and queues behind no writer.
-        db.session.connection(execution_options={"sqlite_read_only": True})
+        begin_read(db.session)
     title = _("This sign-in request cannot be handled")
     client = services.get_client(_single(params, "client_id"))
     if client is None:

@@ -47,19 +47,6 @@ def burn_verification_time(password: str) -> None:
     passwords.burn_verification_time(password)
 
 
-def begin_read() -> None:
-    """Begin the session's transaction as a read that is about to end for a hash.
-
-    On SQLite a request's transaction takes the write lock at its start (``shared.database``):
-    one that only reads the stored hash before ``end_read_transaction`` would wait behind every
-    writer of the process for nothing. This one begins deferred, like a reader. An open
-    transaction is left as it is.
-    """
-    session = db.session
-    if not session.in_transaction():
-        session.connection(execution_options={"sqlite_read_only": True})
-
-
 def end_read_transaction() -> None:
     """End the session's transaction if it has only read; one that has written stays open."""
     session = db.session

@@ -6,14 +6,10 @@ from panda_portal.accounts import signals
 from panda_portal.accounts.models import Account
 from panda_portal.accounts.passwords import needs_rehash
 from panda_portal.accounts.services.errors import DisabledAccountError, UnverifiedAccountError
-from panda_portal.accounts.services.hashing import (
-    begin_read,
-    burn_verification_time,
-    new_password_hash,
-    password_matches,
-)
+from panda_portal.accounts.services.hashing import burn_verification_time, new_password_hash, password_matches
 from panda_portal.accounts.services.lookup import find_account
 from panda_portal.extensions import db
+from shared.database import begin_read
 
 
 def authenticate(email: str, password: str) -> Account | None:
@@ -25,7 +21,7 @@ def authenticate(email: str, password: str) -> Account | None:
     afterwards is the account as it is then (disabled, or its password changed,
     meanwhile).
     """
-    begin_read()  # what follows only reads, until the password has been checked
+    begin_read(db.session)  # what follows only reads, until the password has been checked
     account = find_account(email)
     if account is None or not account.password_hash:
         burn_verification_time(password)
