@@ -40,6 +40,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from postgres import ensure_database  # noqa: E402
 
 BUDGET_MS = 50
 BUDGET_KB = 100
@@ -232,7 +235,7 @@ def main() -> None:
     tmp = tempfile.mkdtemp(prefix="community-bench-")
     os.environ.setdefault("APP_ENV", "testing")
     os.environ["INSTANCE_PATH"] = tmp
-    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmp}/community.db"
+    url = ensure_database(os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmp}/community.db")
 
     from sqlalchemy import event, inspect, text
 

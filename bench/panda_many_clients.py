@@ -25,6 +25,9 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from postgres import ensure_database  # noqa: E402
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -44,7 +47,7 @@ def main() -> None:
     tmp = tempfile.mkdtemp(prefix="panda-bench-")
     os.environ.setdefault("APP_ENV", "testing")
     os.environ["INSTANCE_PATH"] = tmp
-    url = os.environ.get("PANDA_DATABASE_URL") or f"sqlite:///{tmp}/panda.db"
+    url = ensure_database(os.environ.get("PANDA_DATABASE_URL") or f"sqlite:///{tmp}/panda.db")
 
     from sqlalchemy import event
 
