@@ -8,11 +8,14 @@ the browser's ``Accept-Language``, English.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from babel import support
 from flask import Blueprint, Flask, current_app, has_request_context, redirect, request
 from flask.typing import ResponseReturnValue
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from wtforms.i18n import messages_path as wtforms_messages_path
 
 from shared.access import public
@@ -57,6 +60,16 @@ def init_i18n(
         return locale_for(_request_language(person_language))
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: app.config["BABEL_DEFAULT_TIMEZONE"])
+    # Flask-Babel's callables find the request's translations anew at each text (about ten
+    # context-local look-ups each, a few hundred texts a page): these take them from the page's
+    # context, where ``_language_context`` put them once (the same translations, the same escaping).
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=_template_gettext,
+        ngettext=_template_ngettext,
+        pgettext=_template_pgettext,
+        npgettext=_template_npgettext,
+        newstyle=True,
+    )
     app.register_blueprint(language_blueprint)
 
     @app.before_request
@@ -70,7 +83,39 @@ def init_i18n(
         return {
             "current_language": current_language(),
             "language_names": LANGUAGE_NAMES,
+            _PAGE_TRANSLATIONS: get_translations(),
         }
+
+
+# The page's translations, in the context of every template rendered (``_language_context``).
+_PAGE_TRANSLATIONS = "_page_translations"
+
+
+def _translations_of(context: Context) -> Any:
+    """The translations of the page being rendered; Flask-Babel's lookup where the context has none (a
+    macro imported without context, a template rendered outside ``render_template``)."""
+    translations = context.get(_PAGE_TRANSLATIONS)
+    return translations if translations is not None else get_translations()
+
+
+@pass_context
+def _template_gettext(context: Context, string: str) -> str:
+    return _translations_of(context).ugettext(string)  # type: ignore[no-any-return]
+
+
+@pass_context
+def _template_ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    return _translations_of(context).ungettext(singular, plural, n)  # type: ignore[no-any-return]
+
+
+@pass_context
+def _template_pgettext(context: Context, message_context: str, string: str) -> str:
+    return _translations_of(context).upgettext(message_context, string)  # type: ignore[no-any-return]
+
+
+@pass_context
+def _template_npgettext(context: Context, message_context: str, singular: str, plural: str, n: int) -> str:
+    return _translations_of(context).unpgettext(message_context, singular, plural, n)  # type: ignore[no-any-return]
 
 
 class _WtformsTranslations:
