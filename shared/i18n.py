@@ -100,22 +100,22 @@ def _translations_of(context: Context) -> Any:
 
 @pass_context
 def _template_gettext(context: Context, string: str) -> str:
-    return _translations_of(context).ugettext(string)  # type: ignore[no-any-return]
+    return _translations_of(context).ugettext(string)
 
 
 @pass_context
 def _template_ngettext(context: Context, singular: str, plural: str, n: int) -> str:
-    return _translations_of(context).ungettext(singular, plural, n)  # type: ignore[no-any-return]
+    return _translations_of(context).ungettext(singular, plural, n)
 
 
 @pass_context
 def _template_pgettext(context: Context, message_context: str, string: str) -> str:
-    return _translations_of(context).upgettext(message_context, string)  # type: ignore[no-any-return]
+    return _translations_of(context).upgettext(message_context, string)
 
 
 @pass_context
 def _template_npgettext(context: Context, message_context: str, singular: str, plural: str, n: int) -> str:
-    return _translations_of(context).unpgettext(message_context, singular, plural, n)  # type: ignore[no-any-return]
+    return _translations_of(context).unpgettext(message_context, singular, plural, n)
 
 
 class _WtformsTranslations:
