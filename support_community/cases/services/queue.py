@@ -35,7 +35,7 @@ from support_community.cases.models import (
     Severity,
     Status,
 )
-from support_community.cases.search_index import matching_cases
+from support_community.cases.search_index import join_matching, matching_cases
 from support_community.cases.services import sla
 from support_community.extensions import db
 
@@ -334,17 +334,35 @@ def _status_counts(filters: QueueFilters, *, agent: Person) -> tuple[dict[Status
             if keys is None or assignee in keys:
                 counts[status] = counts.get(status, 0) + total
         return counts, False
-    sets = _condition_sets(filters, agent=agent)
-    if len(sets) == 1:
-        found = select(Case.status).where(*sets[0]).limit(COUNT_LIMIT + 1).subquery()
+    sides = _counted_sides(filters, agent=agent)
+    if len(sides) == 1:
+        found = sides[0].with_only_columns(Case.status).limit(COUNT_LIMIT + 1).subquery()
     else:
         # Each side's first cases (a case on both sides once), then the first of those.
-        sides = union(*(select(Case.id, Case.status).where(*conditions).limit(COUNT_LIMIT + 1) for conditions in sets))
-        either = sides.subquery()
+        firsts = [side.limit(COUNT_LIMIT + 1).subquery() for side in sides]
+        either = union(*(select(first.c.id, first.c.status) for first in firsts)).subquery()
         found = select(either.c.status).limit(COUNT_LIMIT + 1).subquery()
     rows = db.session.execute(select(found.c.status, func.count()).group_by(found.c.status)).all()
     counts = {Status(status): int(number) for status, number in rows}
     return counts, sum(counts.values()) > COUNT_LIMIT
+
+
+def _counted_sides(filters: QueueFilters, *, agent: Person) -> list[Select]:
+    """``(id, status)`` of the cases the filters find, one SELECT per side of the search (unlimited).
+
+    On SQLite the words' side is driven from the full-text index (``join_matching``): counting
+    the first ``COUNT_LIMIT`` cases that hold a common word then reads that many, where "the
+    words or the organization" in one condition reads every case (300 ms at a million cases).
+    """
+    words = join_matching(select(Case.id, Case.status), filters.q, agent=True, name="agent_search")
+    if words is None or _NUMBER.match(" ".join(filters.q.split())):
+        return [select(Case.id, Case.status).where(*conditions) for conditions in _condition_sets(filters, agent=agent)]
+    others = _conditions(replace(filters, q=""), agent=agent)
+    sides = [words.where(*others)]
+    organizations = _organizations_side(filters.q)
+    if organizations is not None:
+        sides.append(select(Case.id, Case.status).where(*others, organizations))
+    return sides
 
 
 def search_condition(q: str) -> ColumnElement[bool]:
@@ -364,17 +382,24 @@ def _search_condition(q: str, *, per_case: bool = False) -> ColumnElement[bool]:
 
 def _search_sides(q: str, *, per_case: bool = False) -> list[ColumnElement[bool]]:
     """The conditions of ``search_condition``, a case being found by any of them."""
-    from support_community.auth.models import PersonOrganization
-    from support_community.auth.organizations import matching
-
     q = " ".join(q.split())[:QUERY_MAX]
     if _NUMBER.match(q):
         return [Case.number == q.upper()]
     in_text = matching_cases(q, agent=True, name="agent_search", per_case=per_case)
-    organizations = matching(q)
+    organizations = _organizations_side(q)
+    return [in_text] if organizations is None else [in_text, organizations]
+
+
+def _organizations_side(q: str) -> ColumnElement[bool] | None:
+    """The cases of the organizations whose name, customer number or enterprise number ``q`` finds
+    (None: ``q`` is no such search)."""
+    from support_community.auth.models import PersonOrganization
+    from support_community.auth.organizations import matching
+
+    organizations = matching(" ".join(q.split())[:QUERY_MAX])
     if organizations is None:
-        return [in_text]
-    return [in_text, Case.organization_id.in_(select(PersonOrganization.organization_id).where(organizations))]
+        return None
+    return Case.organization_id.in_(select(PersonOrganization.organization_id).where(organizations))
 
 
 def _ordered(query: Select, filters: QueueFilters) -> Select:

@@ -23,7 +23,7 @@ from support_community.cases.services.queue import QueueFilters
 from support_community.extensions import db
 from tests.community.agents.test_queue import get, rows
 from tests.community.concurrency import someone_waits_for_a_lock
-from tests.community.factories import make_agent, make_case, make_person
+from tests.community.factories import grant, make_agent, make_case, make_person
 
 NEW, IN_PROGRESS, WAITING, SOLVED = Status.NEW, Status.IN_PROGRESS, Status.WAITING_FOR_CUSTOMER, Status.SOLVED
 
@@ -154,6 +154,32 @@ def test_a_count_the_database_does_not_keep_stops_at_the_limit_and_says_so(commu
 
     result = queue.queue(QueueFilters(severity="low"), agent=agent)
     assert result.counts == {NEW: 1} and result.total == 1 and not result.capped
+
+
+def test_a_search_counts_each_case_once_whether_its_words_or_its_organization_found_it(community, agent, monkeypatch):
+    """The words' side and the organization's side are counted apart (SQLite: the words from the
+    full-text index), a case on both sides once, and past the limit the counts say "at least"."""
+    customer = make_person()
+    zeelandia = uuid.uuid4()
+    grant(customer, zeelandia, name="Zeelandia NV")
+    for n in range(4):
+        make_case(customer, subject="Invoice for Zeelandia", organization_name="Garage Janssens NV", status=NEW)
+        make_case(customer, organization_id=zeelandia, organization_name="Old name", subject="Login", status=SOLVED)
+        make_case(customer, organization_id=zeelandia, organization_name="Old name", subject="Zeelandia")
+    make_case(customer, subject="Something else", organization_name="Garage Janssens NV")
+    db.session.flush()
+
+    found = queue.queue(QueueFilters(assignee="any", status="all", q="zeelandia"), agent=agent)
+    assert found.counts == {NEW: 8, SOLVED: 4} and found.total == 12 and not found.capped
+    open_only = queue.queue(
+        QueueFilters(assignee="any", status="all", severity="normal", q="invoice zeelandia"), agent=agent
+    )
+    assert open_only.total == sum(open_only.counts.values()) == len(open_only.cases)
+
+    monkeypatch.setattr(queue, "COUNT_LIMIT", 5)
+    capped = queue.queue(QueueFilters(assignee="any", status="all", q="zeelandia"), agent=agent, per_page=25)
+    assert capped.capped and sum(capped.counts.values()) == 6
+    assert sorted(c.number for c in capped.cases) == sorted(c.number for c in found.cases)
 
 
 def test_the_queue_walks_its_order_on_sqlite_with_the_same_cases_in_the_same_order(community, agent, monkeypatch):
