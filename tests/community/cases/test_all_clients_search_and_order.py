@@ -150,3 +150,22 @@ def test_one_organizations_search_over_the_count_says_more_than(community_client
         case for case in accountant if case.subject.startswith("Peppol") and str(case.organization_id) == PEETERS["id"]
     ]
     assert rows(community_client, url, q="peppol") == numbers(peppol)
+
+
+@pytest.mark.parametrize("chosen", [DE_SMET["id"], "drukkerij"])
+@pytest.mark.parametrize("query", [{"status": "any"}, {}, {"q": "peppol", "status": "any"}, {"severity": "normal"}])
+def test_the_organization_filter_counts_and_lists_that_organizations_cases_only(
+    community_client, accountant, walking, chosen, query
+):
+    """The total comes from the chosen organizations' own counts per status; SQLite decides from them
+    whether to walk the list's order (one organization's few cases among many) or look them up."""
+    wanted = [
+        case
+        for case in accountant
+        if str(case.organization_id) == DE_SMET["id"]
+        and (query.get("status") == "any" or case.status != Status.SOLVED)
+        and (not query.get("q") or case.subject.startswith("Peppol"))
+    ]
+    html = community_client.get(ALL, query_string={**query, "org": chosen}).get_data(as_text=True)
+    assert f"{len(wanted)} cases" in html and "More than" not in html
+    assert rows(community_client, ALL, **query, org=chosen) == numbers(wanted)  # newest activity first
