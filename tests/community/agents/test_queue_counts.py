@@ -162,7 +162,7 @@ def test_a_search_counts_each_case_once_whether_its_words_or_its_organization_fo
     customer = make_person()
     zeelandia = uuid.uuid4()
     grant(customer, zeelandia, name="Zeelandia NV")
-    for n in range(4):
+    for _ in range(4):
         make_case(customer, subject="Invoice for Zeelandia", organization_name="Garage Janssens NV", status=NEW)
         make_case(customer, organization_id=zeelandia, organization_name="Old name", subject="Login", status=SOLVED)
         make_case(customer, organization_id=zeelandia, organization_name="Old name", subject="Zeelandia")
