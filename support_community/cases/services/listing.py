@@ -456,18 +456,13 @@ def cases_across(sub: str, filters: CaseFilters, *, totals: dict[Status, int] | 
 
 def _merges_by_organization(filters: CaseFilters) -> bool:
     """Whether the page is taken from each organization's first cases (``_merged_by_organization``):
-    PostgreSQL, oldest first, without full-text search.
+    oldest first, without full-text search.
 
     Newest first keeps walking ``ix_cases_created`` (1 ms where the merge takes 20): the newest
     cases are those of the organizations at work, the person's among them; the oldest may be years
     of other organizations' history.
     """
-    return (
-        filters.sort == "created"
-        and filters.direction == "asc"
-        and not _full_text(filters.q)
-        and db.session.get_bind().dialect.name == "postgresql"
-    )
+    return filters.sort == "created" and filters.direction == "asc" and not _full_text(filters.q)
 
 
 _END_OF_TIME = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
@@ -479,15 +474,17 @@ def _merged_by_organization(sub: str, filters: CaseFilters) -> Select:
 
     Walking ``ix_cases_created`` from the oldest stops after a page when the person's cases are
     spread among the others; where the other organizations' cases are all older (a million
-    cases, the person's the last tenth), it reads every one of those first (480 ms). Here, from
-    ``ix_cases_org_created`` (organization, opening date, id, status) alone, one ``LATERAL`` per
-    organization:
+    cases, the person's the last tenth), it reads every one of those first (480 ms on
+    PostgreSQL, 210 on SQLite). Here, from ``ix_cases_org_created`` (organization, opening
+    date, id, status) alone:
 
     1. each organization's first case (its *head*): one index entry each;
     2. the k-th oldest head, k being the cases up to this page's last (plus one): at least k cases
        are that old, so no case of the page is younger, and an organization whose head is younger
        has none on it;
-    3. the first k cases of each remaining organization up to that date, merged.
+    3. the cases of each remaining organization up to that date, merged: on PostgreSQL the first
+       k of each (a ``LATERAL`` per organization), on SQLite, which has no ``LATERAL``, all of
+       them (one range of the index each; the heads are correlated sub-queries there).
 
     About 1,900 look-ups of one entry and a few hundred short reads, whatever the others' dates
     and however deep the page; without step 2, page 4 read every case of every organization.
@@ -499,16 +496,33 @@ def _merged_by_organization(sub: str, filters: CaseFilters) -> Select:
     def firsts(organization: ColumnElement[uuid.UUID], *columns: Any) -> Select:
         return ordered(across_query(sub, filters, organization=organization).with_only_columns(*columns), filters)
 
-    head = firsts(theirs.c.organization_id, Case.created_at).limit(1).lateral("head")
-    heads = (
-        select(theirs.c.organization_id, head.c.created_at.label("created_at"))
-        .select_from(theirs)
-        .join(head, true())
-        .cte("heads")
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        head = firsts(theirs.c.organization_id, Case.created_at).limit(1).lateral("head")
+        heads = (
+            select(theirs.c.organization_id, head.c.created_at.label("created_at"))
+            .select_from(theirs)
+            .join(head, true())
+            .cte("heads")
+        )
+    else:
+        first = firsts(theirs.c.organization_id, Case.created_at).limit(1).scalar_subquery()
+        heads = select(theirs.c.organization_id, first.label("created_at")).select_from(theirs).cte("heads")
+    # No bound (the end of time) when the person has fewer organizations with a case than ``wanted``
+    # (SQLite: an organization without a case has a NULL head).
+    kth = (
+        select(heads.c.created_at)
+        .where(heads.c.created_at.is_not(None))
+        .order_by(heads.c.created_at)
+        .offset(wanted - 1)
+        .limit(1)
+        .correlate(None)
     )
-    # No bound (the end of time) when the person has fewer organizations with a case than ``wanted``.
-    kth = select(heads.c.created_at).order_by(heads.c.created_at).offset(wanted - 1).limit(1).correlate(None)
     bound = func.coalesce(kth.scalar_subquery(), literal(_END_OF_TIME, Case.created_at.type))
+    if not postgres:
+        merged = firsts(heads.c.organization_id, Case.id).where(heads.c.created_at <= bound, Case.created_at <= bound)
+        # (its own ``cases``, not the one of the statement it chooses the page's ids for)
+        return merged.limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE).correlate(None)
     cases = (
         firsts(heads.c.organization_id, Case.id, Case.created_at)
         .where(Case.created_at <= bound)

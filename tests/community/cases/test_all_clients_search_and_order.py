@@ -96,6 +96,16 @@ def test_by_opening_date_every_page_holds_the_next_cases_of_every_organization(
     assert found == numbers(wanted)
 
 
+@pytest.mark.parametrize("per_page", [2, 1])
+def test_by_opening_date_an_organization_without_cases_changes_nothing(
+    community_client, accountant, login, monkeypatch, per_page
+):
+    login(name="Jan Janssens", orgs=[org("Brouwerij Leeg BV", customer_number="100999"), PEETERS, JANSSENS, DE_SMET])
+    monkeypatch.setattr(listing, "PER_PAGE", per_page)
+    found = every_page(community_client, status="any", sort="created", direction="asc")
+    assert found == numbers(sorted(accountant, key=lambda case: case.created_at))
+
+
 def test_by_opening_date_for_one_organization_chosen_in_the_list(community_client, accountant, monkeypatch):
     monkeypatch.setattr(listing, "PER_PAGE", 4)
     wanted = [case for case in accountant if str(case.organization_id) == JANSSENS["id"]]
