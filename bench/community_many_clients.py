@@ -5,19 +5,22 @@
         .venv/bin/python bench/community_many_clients.py --scale 2000 --cases 100000 --others 900000
 
 Prepares its own data with what ``community demo --scale N --cases M`` runs (on a fresh
-SQLite file, or on the PostgreSQL database ``BENCH_DATABASE_URL`` names, which is emptied
-first), signs the accountant in (a server-side session, as a sign-in leaves it), pins a few
-organizations and uses a few, then asks, in process and after a warm-up, for every page
+SQLite file, removed at the end, or on the database ``BENCH_DATABASE_URL`` names, which is
+emptied first: ``sqlite:///…/community.db`` or ``postgresql://…``; ``--reuse`` then keeps
+a previous run's data), signs the accountant in (a server-side session, as a sign-in leaves
+it), pins a few organizations and uses a few, then asks, in process and after a warm-up, for every page
 such a person sees and for every kind of switcher search: the start page, the switcher
 page and its pages, the searches as you type, the new-case picker, "All my clients" with
-its filters, sorts and full-text search, one organization's pages and a case.
+its filters, sorts and full-text search, one organization's pages and a case, the mail
+preferences and the help articles.
 
 ``--others M`` adds M cases of other organizations (other customers' cases, not the
 accountant's): ``--cases 100000 --others 900000`` is a database of a million cases of which
 the accountant's clients own a tenth. One case in ten of the accountant's gets an internal
 note (its words must never come up in the accountant's searches: checked), and an agent's
 pages are timed too: the queue, its sorts, and its searches by word, internal note,
-organization name, customer number and enterprise number in three spellings.
+organization name, customer number and enterprise number in three spellings, a case, the
+reports, the canned replies and the help articles' editor.
 
 For each: median and p95 server time (ms), HTML size (KB) and SQL statements; first the
 machine (CPUs, load average before and after) and the database. Before the pages,
@@ -29,10 +32,12 @@ replaced by a no-op): it is Panda's time, measured by ``bench/accountant.py``.
 from __future__ import annotations
 
 import argparse
+import atexit
 import cProfile
 import logging
 import os
 import pstats
+import shutil
 import statistics
 import sys
 import tempfile
@@ -233,6 +238,8 @@ def main() -> None:
     args = parse_args()
     print(machine())
     tmp = tempfile.mkdtemp(prefix="community-bench-")
+    # The instance folder, and the SQLite file unless BENCH_DATABASE_URL names one to keep (``--reuse``).
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
     os.environ.setdefault("APP_ENV", "testing")
     os.environ["INSTANCE_PATH"] = tmp
     url = ensure_database(os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmp}/community.db")
@@ -387,6 +394,9 @@ def main() -> None:
         ("all my clients, by number", "/cases?status=any&sort=number"),
         ("all my clients, by severity, page 10", "/cases?status=any&sort=severity&page=10"),
         ("all my clients, internal-note word (none)", "/cases?q=zebracrossing&status=any"),
+        ("mail preferences", "/account/notifications"),
+        ("help articles", "/kb"),
+        ("help articles, a search", "/kb?q=peppol"),
     ]
     agent_pages = [
         ("agent: queue (unassigned and mine)", "/agent?view=inbox"),
@@ -405,6 +415,11 @@ def main() -> None:
         ("agent: enterprise number BE…", f"/agent?status=all&assignee=any&q=BE{some.enterprise_number}"),
         ("agent: enterprise number, nine digits", f"/agent?status=all&assignee=any&q={some.enterprise_number[1:]}"),
         ("agent: a case number", "/agent?status=all&assignee=any&q=CS-2026-000001"),
+        ("agent: a case", f"/agent/cases/{some_case}"),
+        ("agent: reports, 30 days", "/agent/reports"),
+        ("agent: reports, 90 days", "/agent/reports?days=90"),
+        ("agent: canned replies", "/agent/canned"),
+        ("agent: help articles", "/agent/kb"),
     ]
     with app.test_request_context():
         from support_community.cases.services import listing
