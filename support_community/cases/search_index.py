@@ -302,13 +302,20 @@ def _postgres_search(terms: list[str], vector: str) -> tuple[str, int]:
     return tsquery, int(db.session.scalar(counted, {"tsquery": tsquery, "common": COMMON_FROM}) or 0)
 
 
-def matching_cases(q: str, *, agent: bool, name: str = "search_terms", per_case: bool = False) -> ColumnElement[bool]:
+def matching_cases(
+    q: str, *, agent: bool, name: str = "search_terms", per_case: bool = False, seek: bool = False
+) -> ColumnElement[bool]:
     """``cases.id`` among the cases whose document holds every word of ``q``: customers' text only,
     or with ``agent`` also internal notes and the organization's name.
 
     ``name`` is the bound value's name (two searches in one statement need two). ``per_case``
-    (the other conditions leave a few hundred cases at most): SQLite checks each of those cases'
-    documents instead of reading every case the words find (PostgreSQL's planner chooses itself).
+    (the other conditions leave a few hundred cases at most, or the words are in many of them):
+    SQLite checks each case it walks instead of first reading every case the words find and
+    sorting them (PostgreSQL's planner chooses itself). ``seek`` (with ``per_case``, the other
+    conditions leave at most a couple of thousand cases): each case's document is looked up in
+    the words' index by its row id, where otherwise the words' documents are gathered once (for
+    a word in 125,000 documents: 16 ms gathered, against 1 ms for 50 cases looked up, and 20 ms
+    for 1,000; gathering wins when thousands of cases are walked).
     """
     from support_community.cases.models import Case
 
@@ -333,6 +340,9 @@ def matching_cases(q: str, *, agent: bool, name: str = "search_terms", per_case:
         expression = f"customer_text : ({expression})"
     matched = literal_column(FTS_TABLE).op("MATCH")(bindparam(name, expression))
     rows: Select[Any] = select(literal_column("rowid")).select_from(fts).where(matched)
+    if per_case and seek:
+        indexed = rows.where(literal_column(f"{FTS_TABLE}.rowid") == CaseSearch.id)
+        return select(CaseSearch.id).where(CaseSearch.case_id == Case.id, indexed.exists()).exists()
     if per_case:
         document = select(CaseSearch.id).where(CaseSearch.case_id == Case.id, CaseSearch.id.in_(rows))
         return document.exists()

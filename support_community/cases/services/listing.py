@@ -254,7 +254,9 @@ def _search_total(unsearched: Select, q: str) -> int | None:
     return int(db.session.scalar(select(func.count()).select_from(counted)) or 0)
 
 
-def _search_condition(q: str, org_id: uuid.UUID | None, *, per_case: bool = False) -> ColumnElement[bool] | None:
+def _search_condition(
+    q: str, org_id: uuid.UUID | None, *, per_case: bool = False, seek: bool = False
+) -> ColumnElement[bool] | None:
     q = q.strip()[:QUERY_MAX]
     if not q:
         return None
@@ -262,7 +264,7 @@ def _search_condition(q: str, org_id: uuid.UUID | None, *, per_case: bool = Fals
         # A case number names one case: looking for it in every text as well costs a scan, finds nothing more.
         return Case.number == q.upper()
     # The case's search document (``search_index``): number, subject and the messages customers see.
-    return matching_cases(q, agent=False, per_case=per_case)
+    return matching_cases(q, agent=False, per_case=per_case, seek=seek)
 
 
 def ordered(query: Select, filters: CaseFilters) -> Select:
@@ -296,19 +298,26 @@ def organization_cases(
         known = _search_total(unsearched, filters.q)
         # (see ``cases_across``: the words are in more than a thousand of the cases, walk their order)
         per_case = known is not None and known > SEARCH_TOTAL_MAX
-    query = organization_query(org_id, filters, viewer_sub=viewer_sub, few_cases=per_case)
+    query = organization_query(org_id, filters, viewer_sub=viewer_sub, few_cases=per_case, seek=few)
     return _sorted_page(query, filters, with_total=with_total, known_total=known)
 
 
 def organization_query(
-    org_id: uuid.UUID | str, filters: CaseFilters, *, viewer_sub: str, few_cases: bool = False, walk: bool = False
+    org_id: uuid.UUID | str,
+    filters: CaseFilters,
+    *,
+    viewer_sub: str,
+    few_cases: bool = False,
+    walk: bool = False,
+    seek: bool = False,
 ) -> Select:
     """The organization's cases the filters find, unordered (a page, its total and the CSV export use it).
 
     ``few_cases``: the organization has a few hundred cases, not thousands, or the words are in
     more than a thousand of them; a search then checks each case walked (SQLite) rather than
-    reading every case of every organization the words find. ``walk``: the organization and the
-    status are looked up through no index (``_search_total`` starts from the words' index).
+    reading every case of every organization the words find; ``seek``: a few hundred of them, each
+    looked up in the words' index (``matching_cases``). ``walk``: the organization and the status
+    are looked up through no index (``_search_total`` starts from the words' index).
     """
     org_uuid = org_id if isinstance(org_id, uuid.UUID) else uuid.UUID(str(org_id))
     organization_column = _not_for_lookup(Case.organization_id) if walk else Case.organization_id
@@ -324,7 +333,7 @@ def organization_query(
         query = query.where(Case.opened_by_sub == viewer_sub)
     elif filters.opener:
         query = query.where(Case.opened_by_sub == filters.opener)
-    search = _search_condition(filters.q, org_uuid, per_case=few_cases)
+    search = _search_condition(filters.q, org_uuid, per_case=few_cases, seek=seek)
     if search is not None:
         query = query.where(search)
         _plan_for_these_values()
@@ -395,6 +404,7 @@ def across_query(
     *,
     walk: bool = False,
     per_case: bool = False,
+    seek: bool = False,
     organization: ColumnElement[uuid.UUID] | None = None,
 ) -> Select:
     """The cases of every organization the person may act for that the filters find, unordered.
@@ -402,7 +412,8 @@ def across_query(
     Without a status filter only open cases; ``any`` adds the solved and closed ones (the history).
     ``walk`` (SQLite, a person with thousands of cases): the organization and status are checked
     while walking the sort's index rather than looked up first. ``per_case`` (SQLite, words in more
-    than a thousand of the person's cases): each case walked has its document checked.
+    than a thousand of the person's cases, or the organization filter leaves a few hundred cases):
+    each case walked has its document checked, looked up in the words' index with ``seek``.
     ``organization``: the cases of this one of the person's organizations (the outer column of a
     ``LATERAL``, see ``_merged_by_organization``) instead.
     """
@@ -422,7 +433,7 @@ def across_query(
     # A search is looked up from the search index even then, unless the words are common among the
     # person's cases (``per_case``): a rare word is found at once, where walking would check every case
     # of the person (SQLite: 0.3 ms against hundreds for 100,000 cases).
-    search = _search_condition(filters.q, None, per_case=per_case)
+    search = _search_condition(filters.q, None, per_case=per_case, seek=seek)
     if search is not None:
         query = query.where(search)
         _plan_for_these_values()
@@ -441,15 +452,16 @@ def cases_across(sub: str, filters: CaseFilters, *, totals: dict[Status, int] | 
     else:
         known = total_from_statuses(totals, filters, across=True)
     candidates = _candidates(totals, filters)
-    per_case = candidates is not None and candidates < WALK_FROM and _full_text(filters.q) != ""
-    if known is None and _full_text(filters.q) and not per_case:
+    few = candidates is not None and candidates < WALK_FROM and _full_text(filters.q) != ""
+    per_case = few
+    if known is None and _full_text(filters.q) and not few:
         # SQLite: the total first, counted from the words' index (up to SEARCH_TOTAL_MAX). When the words
         # are in more of the person's cases than that, the page walks the list's order checking each
         # case's document and stops after a page (2.5 ms for a word in 12,500 of 100,000 cases) instead of
         # reading and sorting every case found (52 ms and more); a rarer word's cases are read and sorted.
         known = _search_total(across_query(sub, replace(filters, q=""), walk=True), filters.q)
         per_case = known is not None and known > SEARCH_TOTAL_MAX
-    query = across_query(sub, filters, walk=_walks(candidates), per_case=per_case)
+    query = across_query(sub, filters, walk=_walks(candidates), per_case=per_case, seek=few)
     chosen = _merged_by_organization(sub, filters) if _merges_by_organization(filters) else None
     return _sorted_page(query, filters, with_total=True, known_total=known, chosen=chosen)
 
