@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import logging
 import os
 import statistics
 import sys
@@ -70,6 +71,8 @@ def main() -> None:
             "WTF_CSRF_ENABLED": False,
         }
     )
+    logging.getLogger("shared.requests").setLevel(logging.WARNING)  # one log line per request is noise here
+    logging.getLogger("panda_portal.oidc.push").setLevel(logging.ERROR)  # the closed port above, on purpose
     started = time.perf_counter()
     with app.app_context():
         db.drop_all()
@@ -140,11 +143,18 @@ def main() -> None:
         ("one organization", f"/orgs/{some.id}/"),
         ("administered organization", f"/orgs/{administered.id}/"),
         ("its members", f"/orgs/{administered.id}/members"),
+        ("invite someone", f"/orgs/{administered.id}/invitations/new"),
+        ("its settings", f"/orgs/{administered.id}/settings"),
+        ("its audit log", f"/orgs/{administered.id}/audit"),
         ("requests to join", "/requests"),
         ("ask for access", "/ask-for-access?application=support_community"),
         ("add an organization", "/orgs/add"),
         ("add several organizations", "/orgs/add/bulk"),
         ("your account", "/account"),
+        ("your sessions", "/account/sessions"),
+        ("your activity", "/account/activity"),
+        ("two-step verification", "/account/two-step"),
+        ("personal access tokens", "/account/tokens"),
     ]
     database = url.split(":")[0]
     print(f"{args.orgs:,} organizations, database {database}, {args.repeat} runs after 3 warm-ups, in process")
