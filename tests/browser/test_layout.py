@@ -92,6 +92,31 @@ def test_the_page_does_not_scroll_sideways_on_a_phone(site, phone, axe_source, w
     assert serious_violations(person.page, axe_source) == []
 
 
+# The pages of customers and their accountants whose tables must not scroll even inside their box on a
+# phone: each row becomes a block of labelled lines. (The agents' workspace is a desktop tool.)
+TABLE_PAGES = [
+    ("jan", "panda", "/"),
+    ("jan", "panda", "/orgs"),
+    ("an", "panda", "/orgs/{bakery}/members"),
+    ("an", "panda", "/orgs/{bakery}/audit"),
+    ("an", "panda", "/requests"),
+    ("jan", "panda", "/account/activity"),
+    ("jan", "community", "/switch"),
+    ("jan", "community", "/orgs/{bakery}/cases"),
+    ("jan", "community", "/cases"),
+]
+
+
+@pytest.mark.parametrize("who, service, path", TABLE_PAGES, ids=[f"{s}{p}" for _w, s, p in TABLE_PAGES])
+def test_organization_case_and_activity_tables_do_not_scroll_on_a_phone(site, phone, who, service, path):
+    person = site.people[who]
+    person.page.goto(site.url(service, path))
+    scrolling = person.page.evaluate("""() => [...document.querySelectorAll('.table-wrap')]
+        .filter(box => box.scrollWidth > box.clientWidth + 1)
+        .map(box => `${box.querySelector('table')?.className || 'table'}: ${box.scrollWidth} > ${box.clientWidth}`)""")
+    assert scrolling == []
+
+
 @pytest.mark.parametrize("who, service, path", MAIN_PAGES, ids=[f"{s}{p}" for _w, s, p in MAIN_PAGES])
 def test_the_page_does_not_scroll_sideways_on_a_desktop(site, who, service, path):
     person = site.people[who]
