@@ -244,6 +244,19 @@ STATUS_RANK = _rank("status", (("new", 1), ("in_progress", 2), ("waiting_for_cus
 Index("ix_cases_severity_rank", SEVERITY_RANK, Case.id, Case.status, Case.organization_id)
 Index("ix_cases_status_rank", STATUS_RANK, Case.id, Case.organization_id)
 Index("ix_cases_created", Case.created_at, Case.id, Case.status, Case.organization_id)
+# The agents' reports: the cases opened in a period, with what the report groups them by (read from
+# the index alone), and those solved, or with a first response due, in a period.
+Index(
+    "ix_cases_report_opened",
+    Case.created_at,
+    Case.severity,
+    Case.assignee_sub,
+    Case.product_key,
+    Case.organization_id,
+    Case.first_responded_at,
+)
+Index("ix_cases_solved", Case.solved_at)
+Index("ix_cases_first_response_due", Case.first_response_due_at)
 # The agents' queue in its orders (latest activity first; highest severity first), the status and
 # the assignee beside them: a page of "unassigned and mine" or "all open" is read from the index.
 Index("ix_cases_queue_activity", Case.last_activity_at, Case.id, Case.status, Case.assignee_sub)

@@ -53,7 +53,7 @@ def hours(value: float | None) -> str:
 def reports_page() -> ResponseReturnValue:
     form = _form()
     period = _period(form)
-    result = reports.report(period, language=current_language())
+    result = reports.report(period, language=current_language(), organizations=ORGANIZATIONS_SHOWN)
     db.session.commit()
     return render_template(
         "agents/reports.html",
