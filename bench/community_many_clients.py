@@ -211,6 +211,19 @@ def widen_org_created() -> None:
     db.session.commit()
 
 
+def add_report_indexes() -> None:
+    """Give a reused database the reports' indexes (as the migration ``a7d3e9b2c415`` does)."""
+    from sqlalchemy.schema import CreateIndex
+
+    from support_community.cases.models import Case
+    from support_community.extensions import db
+
+    for index in Case.__table__.indexes:
+        if index.name in ("ix_cases_report_opened", "ix_cases_solved", "ix_cases_first_response_due"):
+            db.session.execute(CreateIndex(index, if_not_exists=True))
+    db.session.commit()
+
+
 def keep_queue_counts() -> None:
     """Add the queue's indexes, ``case_queue_counts`` and its triggers to a reused database without them (as the
     migration ``b5e2d7c91a4f`` does)."""
@@ -286,6 +299,7 @@ def main() -> None:
         if reused:
             keep_queue_counts()  # a database left by a run before the agents' queue kept its counts
             widen_org_created()
+            add_report_indexes()
         if not reused:
             db.drop_all()
             db.create_all()
