@@ -14,10 +14,12 @@ and the number of SQL statements, which must not grow with --orgs.
 from __future__ import annotations
 
 import argparse
+import atexit
 import base64
 import hashlib
 import os
 import secrets
+import shutil
 import statistics
 import sys
 import tempfile
@@ -45,6 +47,7 @@ def main() -> None:
     args = parser.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="panda-bench-")
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # its database and instance folder
     os.environ.setdefault("APP_ENV", "testing")
     os.environ["INSTANCE_PATH"] = tmp
     url = os.environ.get("PANDA_DATABASE_URL") or f"sqlite:///{tmp}/panda.db"

@@ -21,7 +21,9 @@ an organization's list; the others share the rest. Each figure is the median of
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -169,6 +171,7 @@ def main() -> None:
         reuse=args.keep,
     )
     tmp = Path(tempfile.mkdtemp(prefix="community-bench-"))
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # its database and instance folder
     os.environ.setdefault("APP_ENV", "development")
     os.environ.setdefault("INSTANCE_PATH", str(tmp))
     os.environ.setdefault("MAIL_SERVER", "127.0.0.1")

@@ -11,8 +11,10 @@ measures the "nothing changed" path of a routine re-import.
 from __future__ import annotations
 
 import argparse
+import atexit
 import csv
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -39,6 +41,7 @@ def main() -> None:
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="panda-bench-"))
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # its database and instance folder
     os.environ.setdefault("APP_ENV", "development")
     os.environ.setdefault("INSTANCE_PATH", str(tmp))
     os.environ.setdefault("PANDA_DATABASE_URL", f"sqlite:///{tmp}/bench.db")

@@ -22,7 +22,9 @@ It prints p50 and p95 per query and over all searches; the budget is a p95 of 50
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -169,6 +171,7 @@ def main() -> None:
     args = parse_args()
     url, reused = bench_database(database_url(NEEDS), "bench_kb", reuse=args.keep)
     tmp = Path(tempfile.mkdtemp(prefix="community-bench-"))
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # its database and instance folder
     os.environ.setdefault("APP_ENV", "development")
     os.environ.setdefault("INSTANCE_PATH", str(tmp))
     os.environ.setdefault("MAIL_SERVER", "127.0.0.1")

@@ -15,9 +15,11 @@ The budget (issue 12): every page and search ≤ 50 ms p95 and ≤ 100 KB of HTM
 from __future__ import annotations
 
 import argparse
+import atexit
 import cProfile
 import logging
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -46,6 +48,7 @@ def main() -> None:
     args = parser.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="panda-bench-")
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # its database and instance folder
     os.environ.setdefault("APP_ENV", "testing")
     os.environ["INSTANCE_PATH"] = tmp
     url = ensure_database(os.environ.get("PANDA_DATABASE_URL") or f"sqlite:///{tmp}/panda.db")

@@ -20,11 +20,13 @@ Sizes do not vary between runs (timings are ``bench/accountant.py``'s business).
 from __future__ import annotations
 
 import argparse
+import atexit
 import base64
 import hashlib
 import json
 import os
 import secrets
+import shutil
 import sys
 import tempfile
 import time
@@ -38,6 +40,7 @@ HEADER_LIMIT = 8 * 1024
 
 def measure(orgs: int) -> dict[str, int]:
     tmp = tempfile.mkdtemp(prefix="panda-bench-sizes-")
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # its database and instance folder
     os.environ.setdefault("APP_ENV", "testing")
     os.environ["INSTANCE_PATH"] = tmp
 
