@@ -143,6 +143,44 @@ def seed_panda(stack: BrowserStack, mailbox: Mailbox) -> Site:
     return site
 
 
+def add_case(
+    customer,
+    *,
+    org_id: str,
+    subject: str,
+    opened,
+    severity=None,
+    status=None,
+    number: str | None = None,
+    description: str | None = None,
+):
+    """A case of Bakkerij Peeters opened by ``customer`` (a community ``Person``) at ``opened``, with its
+    description, written straight into the community's database (inside its app context; the caller commits)."""
+    from support_community.cases.models import Case, CaseMessage, MessageKind, Severity, Status
+    from support_community.extensions import db
+
+    case = Case(
+        id=uuid.uuid4(),
+        number=number or f"CS-2026-{uuid.uuid4().int % 1_000_000:06d}",
+        organization_id=uuid.UUID(org_id),
+        organization_name="Bakkerij Peeters BV",
+        product_key="accounting",
+        severity=severity or Severity.NORMAL,
+        status=status or Status.NEW,
+        subject=subject,
+        opened_by=customer,
+        created_at=opened,
+        last_activity_at=opened,
+    )
+    db.session.add(case)
+    db.session.flush()
+    body = description if description is not None else subject + "."
+    db.session.add(
+        CaseMessage(case_id=case.id, author=customer, kind=MessageKind.DESCRIPTION, body=body, created_at=opened)
+    )
+    return case
+
+
 def seed_cases(site: Site, jan, sam) -> None:
     """Jan opens the cases in his clients' names; Sam takes the first, answers it and notes on it."""
     for customer, subject, description, severity in CASES:

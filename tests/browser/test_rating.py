@@ -14,6 +14,7 @@ import uuid
 import pytest
 
 from tests.browser.harness import BrowserStack, Crowd, Mailbox, serious_violations
+from tests.browser.site import add_case
 from tests.support import TEST_INSTANCE
 
 pytestmark = pytest.mark.browser
@@ -25,7 +26,7 @@ def _solve_a_case(live: BrowserStack, email: str) -> str:
     """A case of Jan's bakery, solved by an agent now: the mail with the rating links goes out."""
     from shared.database import utcnow
     from support_community.auth.models import PersonAccess, PersonOrganization
-    from support_community.cases.models import Case, CaseMessage, MessageKind, Person, Severity, Status
+    from support_community.cases.models import Person, Status
     from support_community.cases.services import statuses
     from support_community.extensions import db
 
@@ -39,25 +40,13 @@ def _solve_a_case(live: BrowserStack, email: str) -> str:
             PersonOrganization(sub=sub, organization_id=uuid.UUID(ORG), name="Bakkerij Peeters BV", role="member")
         )
         opened = utcnow() - dt.timedelta(days=1)
-        case = Case(
-            id=uuid.uuid4(),
-            number=f"CS-2026-{uuid.uuid4().int % 1_000_000:06d}",
-            organization_id=uuid.UUID(ORG),
-            organization_name="Bakkerij Peeters BV",
-            product_key="accounting",
-            severity=Severity.NORMAL,
-            status=Status.IN_PROGRESS,
+        case = add_case(
+            customer,
+            org_id=ORG,
             subject="The VAT return does not balance",
-            opened_by=customer,
-            created_at=opened,
-            last_activity_at=opened,
-        )
-        db.session.add(case)
-        db.session.flush()
-        db.session.add(
-            CaseMessage(
-                case_id=case.id, author=customer, kind=MessageKind.DESCRIPTION, body="Box 54.", created_at=opened
-            )
+            opened=opened,
+            status=Status.IN_PROGRESS,
+            description="Box 54.",
         )
         statuses.change_status(case, Status.SOLVED, actor=agent, by_agent=True)
         db.session.commit()

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import uuid
 from pathlib import Path
 
 import pytest
 
 from tests.browser.harness import PHONE, BrowserStack, Crowd, serious_violations
+from tests.browser.site import add_case
 from tests.browser.test_layout import horizontal_overflow
 from tests.support import TEST_INSTANCE
 
@@ -27,7 +27,7 @@ ORG = "6a1e0b2c-2222-4c4c-8d8d-000000000001"
 def _seed(live: BrowserStack) -> list[str]:
     """Cases of a bakery: two long overdue, one due soon, one low, one waiting; a canned reply in three languages."""
     from shared.database import utcnow
-    from support_community.cases.models import Case, CaseMessage, MessageKind, Person, Severity, Status
+    from support_community.cases.models import Person, Severity, Status
     from support_community.cases.services import canned, sla
     from support_community.extensions import db
 
@@ -47,29 +47,14 @@ def _seed(live: BrowserStack) -> list[str]:
             start=1,
         ):
             opened = utcnow() - dt.timedelta(days=days, hours=1)
-            case = Case(
-                id=uuid.uuid4(),
-                number=f"CS-2026-{n:06d}",
-                organization_id=uuid.UUID(ORG),
-                organization_name="Bakkerij Peeters BV",
-                product_key="accounting",
+            case = add_case(
+                customer,
+                org_id=ORG,
+                subject=subject,
+                opened=opened,
                 severity=severity,
                 status=status,
-                subject=subject,
-                opened_by=customer,
-                created_at=opened,
-                last_activity_at=opened,
-            )
-            db.session.add(case)
-            db.session.flush()
-            db.session.add(
-                CaseMessage(
-                    case_id=case.id,
-                    author=customer,
-                    kind=MessageKind.DESCRIPTION,
-                    body=subject + ".",
-                    created_at=opened,
-                )
+                number=f"CS-2026-{n:06d}",
             )
             if status == Status.WAITING_FOR_CUSTOMER:
                 case.sla_paused_since = opened
