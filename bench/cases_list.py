@@ -272,7 +272,7 @@ def main() -> None:
             explain(
                 "2,000 organizations, open cases",
                 select(Case.id)
-                .where(listing._organization_condition(orgs[:2000]), Case.status.in_(listing.OPEN_STATUSES))
+                .where(listing.organization_among(orgs[:2000]), Case.status.in_(listing.OPEN_STATUSES))
                 .order_by(Case.last_activity_at.desc())
                 .limit(26),
             )

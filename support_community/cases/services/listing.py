@@ -573,7 +573,7 @@ def status_totals(sub: str, org_id: uuid.UUID | None = None, *, organization: st
 
 
 # -- open cases of a list of organizations given by id (``bench/cases_list.py`` measures it) ----------
-def _organization_condition(org_ids: Sequence[uuid.UUID]) -> ColumnElement[bool]:
+def organization_among(org_ids: Sequence[uuid.UUID]) -> ColumnElement[bool]:
     """``organization_id`` among ``org_ids`` as one bound value (PostgreSQL) or a list SQLite accepts."""
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -600,7 +600,7 @@ def open_cases_across(org_ids: Sequence[uuid.UUID | str], filters: CaseFilters) 
             continue
     if not ids:
         return CasePage(cases=[], page=1, per_page=PER_PAGE, has_next=False)
-    query = select(Case).where(_organization_condition(ids))
+    query = select(Case).where(organization_among(ids))
     status = _status_condition(filters.status, allowed=OPEN_STATUSES) if filters.status not in ("", "open") else None
     query = query.where(status if status is not None else Case.status.in_(OPEN_STATUSES))
     if filters.severity in {s.value for s in Severity}:
