@@ -161,3 +161,22 @@ def test_many_threads_writing_at_once_all_succeed(engine):
     assert errors == []
     with engine.connect() as conn:
         assert conn.execute(text("SELECT value FROM counter")).scalar_one() == 200
+
+
+@pytest.mark.postgres_only
+def test_postgresql_connections_plan_without_parallel_workers():
+    """A search planned with two workers took 70 ms instead of 10 (the workers' start): connections turn
+    them off for their whole session, a rolled-back transaction and a new connection included."""
+    from tests.support import test_database_url
+
+    engine = build_engine(test_database_url() or "")
+    try:
+        for _ in range(2):
+            with engine.connect() as conn:
+                assert conn.scalar(text("SHOW max_parallel_workers_per_gather")) == "0"
+                conn.execute(text("SET LOCAL work_mem = '8MB'"))
+                conn.rollback()
+                assert conn.scalar(text("SHOW max_parallel_workers_per_gather")) == "0"
+            engine.dispose()  # the second round on a new connection
+    finally:
+        engine.dispose()
