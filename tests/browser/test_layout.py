@@ -92,8 +92,8 @@ def test_the_page_does_not_scroll_sideways_on_a_phone(site, phone, axe_source, w
     assert serious_violations(person.page, axe_source) == []
 
 
-# The pages of customers and their accountants whose tables must not scroll even inside their box on a
-# phone: each row becomes a block of labelled lines. (The agents' workspace is a desktop tool.)
+# The pages whose tables must not scroll even inside their box on a phone: each row becomes a block of
+# labelled lines (customers, accountants, and the agents answering from a phone).
 TABLE_PAGES = [
     ("jan", "panda", "/"),
     ("jan", "panda", "/orgs"),
@@ -104,6 +104,11 @@ TABLE_PAGES = [
     ("jan", "community", "/switch"),
     ("jan", "community", "/orgs/{bakery}/cases"),
     ("jan", "community", "/cases"),
+    ("sam", "community", "/agent?status=all&assignee=any"),
+    ("sam", "community", "/agent/cases/{case}"),
+    ("sam", "community", "/agent/reports"),
+    ("sam", "community", "/agent/kb"),
+    ("sam", "community", "/agent/canned"),
 ]
 
 
