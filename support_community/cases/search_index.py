@@ -28,6 +28,7 @@ import re
 import uuid
 from typing import Any
 
+from flask import g
 from sqlalchemy import (
     DDL,
     ColumnElement,
@@ -284,6 +285,14 @@ def _postgres_search(terms: list[str], vector: str) -> tuple[str, int]:
     PostgreSQL's statistics know the common words only, and take any other word for one in a
     few hundred cases (walking a million cases' newest first to find the three that hold it).
     """
+    # The query as a value the planner sees (``_plan_for_these_values``): it reads the words' index for
+    # a rare word, and for a common one stops reading the table after COMMON_FROM cases.
+    db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    # A page searches twice (its counts, then its cases): the forms and their count once.
+    known: dict[tuple[tuple[str, ...], str], tuple[str, int]] = g.setdefault("_postgres_searches", {})
+    key = (tuple(terms), vector)
+    if key in known:
+        return known[key]
     forms = " UNION ".join(
         f"SELECT to_tsquery('{configuration}'::regconfig, :words)::text AS form"
         for configuration in QUERY_CONFIGURATIONS
@@ -291,15 +300,14 @@ def _postgres_search(terms: list[str], vector: str) -> tuple[str, int]:
     statement = text(f"SELECT DISTINCT form FROM ({forms}) f WHERE form <> '' ORDER BY form")
     found = list(db.session.scalars(statement, {"words": _postgres_query(terms)}))
     if not found:
-        return "", 0
+        known[key] = ("", 0)
+        return known[key]
     tsquery = " | ".join(f"( {form} )" for form in found)
-    # The query as a value the planner sees (``_plan_for_these_values``): it reads the words' index for
-    # a rare word, and for a common one stops reading the table after COMMON_FROM cases.
-    db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     counted = text(
         f"SELECT count(*) FROM (SELECT 1 FROM case_search WHERE {vector} @@ CAST(:tsquery AS tsquery) LIMIT :common) f"
     )
-    return tsquery, int(db.session.scalar(counted, {"tsquery": tsquery, "common": COMMON_FROM}) or 0)
+    known[key] = (tsquery, int(db.session.scalar(counted, {"tsquery": tsquery, "common": COMMON_FROM}) or 0))
+    return known[key]
 
 
 def matching_cases(
