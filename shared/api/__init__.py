@@ -69,6 +69,7 @@ from shared.api.spec import (
     build_document,
     declared_operation,
     form_body,
+    is_problem_answer,
     json_body,
     operation,
     query_args,
@@ -169,7 +170,9 @@ class Api:
             responses={200: Answer(schema={"type": "string"}, content_type="text/html", description="The reference.")},
         )
         def reference_page() -> str:
-            return render_template("api/reference.html", document=api.document(), prefix=api.url_prefix)
+            return render_template(
+                "api/reference.html", document=api.document(), prefix=api.url_prefix, is_problem=is_problem_answer
+            )
 
     def init_app(
         self,

@@ -194,6 +194,14 @@ def _without_control_characters(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def is_problem_answer(answer: Mapping[str, Any]) -> bool:
+    """A response of the document that is this API's problem document and nothing else (see ``_problem``)."""
+    content = answer.get("content") or {}
+    return list(content) == [PROBLEM_TYPE] and content[PROBLEM_TYPE].get("schema") == {
+        "$ref": REF_TEMPLATE.format(model="Problem")
+    }
+
+
 def _problem(description: str, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
     answer: dict[str, Any] = {
         "description": description,

@@ -78,3 +78,14 @@ def test_the_reference_page_is_rendered_from_the_document_without_scripts(api):
     assert "PATCH /api/v1/orgs/{org_id}/cases/{case_id}" in text
     assert "<script" not in text
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+
+
+def test_the_reference_page_lists_each_operations_errors_in_a_line_and_stays_under_100_kb(api):
+    text = api.get("/docs", None).get_data(as_text=True)
+    assert len(text.encode()) < 100_000  # the budget of every page
+    case = text[text.index("<h2><code>GET /api/v1/orgs/{org_id}/cases/{case_id}</code></h2>") :]
+    case = case[: case.index("</section>")]
+    assert '<td data-label="Status">200</td>' in case
+    errors = case[case.index('<p class="api-errors">') :]
+    assert "<b>404</b>" in errors and "<b>401</b>" in errors
+    assert 'data-label="Status">404' not in case  # not a table row each
