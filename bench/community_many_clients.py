@@ -265,6 +265,7 @@ def main() -> None:
     from support_community.cases.services.demo_data import load_demo
     from support_community.cases.services.demo_scale import case_id, load_scale
     from support_community.extensions import db
+    from support_community.kb.services.seed import seed_knowledge_base
 
     app = create_app(
         {
@@ -304,6 +305,7 @@ def main() -> None:
             db.drop_all()
             db.create_all()
             load_demo()
+        seed_knowledge_base()  # the help article in three languages (a reused database may lack it)
         report = load_scale(args.scale, args.cases)  # with --reuse: finds every case there, adds nothing
         if not reused:
             db.session.add(
@@ -360,10 +362,17 @@ def main() -> None:
     some = clients[len(clients) // 2]
     some_case = case_id(0)
     with app.app_context():
+        from sqlalchemy import select
+
         from support_community.cases.models import Case
+        from support_community.kb.models import ArticleTranslation
 
         first_case = db.session.get(Case, some_case)
         case_org = first_case.organization_id if first_case else some.id
+        article = db.session.scalars(
+            select(ArticleTranslation).where(ArticleTranslation.language == "en", ArticleTranslation.is_published)
+        ).first()
+        article_path = f"/kb/en/{article.slug}" if article else "/kb"
     rare_number = some.customer_number
     pages = [
         ("start page (recent, favourites, search)", "/"),
@@ -411,10 +420,14 @@ def main() -> None:
         ("mail preferences", "/account/notifications"),
         ("help articles", "/kb"),
         ("help articles, a search", "/kb?q=peppol"),
+        ("a help article", article_path),
+        ("the API's reference", "/api/v1/docs"),
     ]
     agent_pages = [
         ("agent: queue (unassigned and mine)", "/agent?view=inbox"),
         ("agent: all open, by severity", "/agent?status=open&assignee=any&sort=severity"),
+        ("agent: waiting for the customer", "/agent?view=waiting"),
+        ("agent: breaching SLA", "/agent?view=breaching"),
         ("agent: search a common word", "/agent?status=all&assignee=any&q=peppol"),
         ("agent: search two words", "/agent?status=all&assignee=any&q=invoice+peppol"),
         ("agent: search an internal-note word", "/agent?status=all&assignee=any&q=zebracrossing"),
@@ -434,6 +447,8 @@ def main() -> None:
         ("agent: reports, 90 days", "/agent/reports?days=90"),
         ("agent: canned replies", "/agent/canned"),
         ("agent: help articles", "/agent/kb"),
+        ("agent: help articles' report", "/agent/kb/report"),
+        ("agent: webhooks of every organization", "/webhooks"),
     ]
     with app.test_request_context():
         from support_community.cases.services import listing
