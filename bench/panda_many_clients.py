@@ -103,7 +103,20 @@ def main() -> None:
         session.update(account_id=str(demo_scale.ACCOUNT_ID), auth_time=int(time.time()), sid="bench")
 
     with app.app_context():
+        from sqlalchemy import select
+
+        from panda_portal.organizations.models import Membership, MembershipStatus
+
         engine = db.engine
+        # Another member when there is one (else her own membership: the same page), and a request to join.
+        ids = select(Membership.id).where(Membership.organization_id == administered.id)
+        member = db.session.scalar(
+            ids.where(Membership.status == MembershipStatus.ACTIVE)
+            .order_by((Membership.account_id == demo_scale.ACCOUNT_ID).asc())
+            .limit(1)
+        )
+        waiting = db.session.scalar(ids.where(Membership.status == MembershipStatus.PENDING).limit(1))
+        db.session.rollback()
 
     def measure(path: str) -> tuple[float, float, int, int]:
         samples, statements, size = [], [], 0
@@ -146,7 +159,10 @@ def main() -> None:
         ("one organization", f"/orgs/{some.id}/"),
         ("administered organization", f"/orgs/{administered.id}/"),
         ("its members", f"/orgs/{administered.id}/members"),
+        *([("a member", f"/orgs/{administered.id}/members/{member}")] if member else []),
+        *([("a request to join", f"/orgs/{administered.id}/requests/{waiting}")] if waiting else []),
         ("invite someone", f"/orgs/{administered.id}/invitations/new"),
+        ("its webhooks", f"/orgs/{administered.id}/webhooks"),
         ("its settings", f"/orgs/{administered.id}/settings"),
         ("its audit log", f"/orgs/{administered.id}/audit"),
         ("requests to join", "/requests"),
@@ -158,6 +174,7 @@ def main() -> None:
         ("your activity", "/account/activity"),
         ("two-step verification", "/account/two-step"),
         ("personal access tokens", "/account/tokens"),
+        ("the API's reference", "/api/v1/docs"),
     ]
     database = url.split(":")[0]
     print(f"{args.orgs:,} organizations, database {database}, {args.repeat} runs after 3 warm-ups, in process")
