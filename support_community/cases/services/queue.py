@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, insert, literal_column, or_, select, text, union
+from sqlalchemy import ColumnElement, Select, bindparam, delete, func, insert, literal_column, or_, select, text, union
 from sqlalchemy.exc import IntegrityError
 
 from support_community.cases.models import (
@@ -263,7 +263,18 @@ def _organization_condition(text: str) -> ColumnElement[bool]:
         return func.lower(Case.organization_name).like(f"%{escaped}%", escape="\\")
 
 
+def _by_due_time(filters: QueueFilters) -> bool:
+    """Whether SQLite is to find the cases through ``ix_cases_next_due_at`` (the breaching view's: those due soon).
+
+    Without statistics SQLite starts from the status', the assignee's or the order's index instead:
+    every open case, 380 ms at a million cases for a view of none. The status and the assignee are
+    then checked on the way (``+cases.status``), and the due time said to hold for few cases.
+    """
+    return filters.sla == "breaching" and db.session.get_bind().dialect.name == "sqlite"
+
+
 def _conditions(filters: QueueFilters, *, agent: Person, walk: bool = False) -> list[ColumnElement[bool]]:
+    walk = walk or _by_due_time(filters)
     conditions: list[ColumnElement[bool]] = []
     if filters.severity:
         conditions.append(Case.severity == Severity(filters.severity))
@@ -275,7 +286,10 @@ def _conditions(filters: QueueFilters, *, agent: Person, walk: bool = False) -> 
     if filters.q:
         # Walking the order, SQLite checks each case's document rather than reading every case found.
         conditions.append(_search_condition(filters.q, per_case=walk))
-    if filters.sla == "breaching":
+    if _by_due_time(filters):
+        due = bindparam("breaching_from", sla.soon_threshold(), type_=Case.next_due_at.type)
+        conditions.append(text("likelihood(cases.next_due_at <= :breaching_from, 0.001)").bindparams(due))
+    elif filters.sla == "breaching":
         conditions.append(sla.breaching_condition())
     return conditions
 
@@ -447,7 +461,8 @@ def queue(filters: QueueFilters, *, agent: Person, page: int = 1, per_page: int 
     walk = (capped or total >= WALK_FROM) and db.session.get_bind().dialect.name == "sqlite"
     sets = _condition_sets(filters, agent=agent, walk=walk)
     if filters.status != "all":
-        sets = [[*conditions, _column(Case.status, walk).in_(statuses)] for conditions in sets]
+        status = _column(Case.status, walk or _by_due_time(filters))
+        sets = [[*conditions, status.in_(statuses)] for conditions in sets]
     # The page's ids first (from an index that holds the order and the filters), then their rows.
     if len(sets) == 1:
         chosen = select(Case.id).where(*sets[0])

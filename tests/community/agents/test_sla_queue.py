@@ -5,12 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
+from sqlalchemy import event
+
 from shared.database import utcnow
 from support_community.cases.models import Severity, Status
 from support_community.cases.services import sla
 from support_community.extensions import db
 from tests.community.agents.test_queue import get, rows
 from tests.community.factories import make_case, make_person
+from tests.support import is_postgres
 
 
 def aged(case, *, days: int):
@@ -73,3 +77,28 @@ def test_the_due_times_are_in_the_agents_language(community_client, login):
     page = get(community_client, view="breaching")
     assert "<h1>SLA in gevaar</h1>" in page
     assert re.search(r'class="due due-overdue">\d+ (dagen|dag|uur|weken|week) te laat<', page)
+
+
+@pytest.mark.skipif(is_postgres(), reason="SQLite's planner, which has no statistics to choose from")
+def test_sqlite_finds_the_breaching_cases_from_their_due_time_not_from_every_open_case(community_client, agent):
+    """At a million cases SQLite started from the status' index (every open case, 380 ms for a view of none)."""
+    customer = make_person()
+    overdue = aged(make_case(customer, severity=Severity.HIGH), days=10)
+    engine = db.session.get_bind()
+    statements = []
+
+    def seen(_conn, _cursor, statement, parameters, _context, _many):
+        if "next_due_at <=" in statement and "LIMIT" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert rows(get(community_client, view="breaching")) == [overdue.number]
+        get(community_client, "/agent", assignee="me", status="open", severity="high", sla="breaching")
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert len(statements) >= 2
+    for statement, parameters in statements:
+        plan = db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+        steps = [row[-1] for row in plan if row[-1].startswith(("SEARCH cases", "SCAN cases"))]
+        assert steps and "ix_cases_next_due_at" in steps[-1], (steps, statement)
