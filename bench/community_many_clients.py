@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import cProfile
+import datetime as dt
 import logging
 import os
 import pstats
@@ -224,6 +225,26 @@ def add_report_indexes() -> None:
     db.session.commit()
 
 
+BREACHING = 400  # open cases overdue, of the million; the others are due in the days to come
+
+
+def give_due_times(now: dt.datetime) -> None:
+    """Give the open cases of a database without them their next due time, as the service-level rules
+    would: most due in the coming days, ``BREACHING`` of them overdue (the agents' "breaching SLA" view)."""
+    from sqlalchemy import select, update
+
+    from support_community.cases.models import Case, Status
+    from support_community.extensions import db
+
+    if db.session.scalar(select(Case.id).where(Case.next_due_at.is_not(None)).limit(1)) is not None:
+        return
+    is_open = Case.status.in_((Status.NEW, Status.IN_PROGRESS))  # waiting for the customer: nothing due
+    db.session.execute(update(Case).where(is_open).values(next_due_at=now + dt.timedelta(days=5)))
+    late = select(Case.id).where(is_open).order_by(Case.number).limit(BREACHING).scalar_subquery()
+    db.session.execute(update(Case).where(Case.id.in_(late)).values(next_due_at=now - dt.timedelta(hours=6)))
+    db.session.commit()
+
+
 def keep_queue_counts() -> None:
     """Add the queue's indexes, ``case_queue_counts`` and its triggers to a reused database without them (as the
     migration ``b5e2d7c91a4f`` does)."""
@@ -317,6 +338,7 @@ def main() -> None:
         db.session.commit()
         if args.others and not reused:
             fill_others(args.others, args.other_orgs, now=utcnow())
+        give_due_times(utcnow())
         notes = db.session.scalar(text("SELECT count(*) FROM case_messages WHERE kind = 'internal_note'"))
         others = db.session.scalar(text("SELECT count(*) FROM cases WHERE opened_by_sub LIKE 'other-%'"))
         clients = [client for client in demo_scale.clients(args.scale) if client.community_granted]
