@@ -219,7 +219,7 @@ class Case(Base):
     resolution_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     sla_paused_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # waiting for the customer
     sla_paused_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    next_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    next_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # ix_cases_queue_due
 
     opened_by: Mapped[Person] = relationship(foreign_keys=[opened_by_sub], lazy="joined", innerjoin=True)
     assignee: Mapped[Person | None] = relationship(foreign_keys=[assignee_sub], lazy="joined")
@@ -261,6 +261,16 @@ Index("ix_cases_first_response_due", Case.first_response_due_at)
 # the assignee beside them: a page of "unassigned and mine" or "all open" is read from the index.
 Index("ix_cases_queue_activity", Case.last_activity_at, Case.id, Case.status, Case.assignee_sub)
 Index("ix_cases_queue_severity", SEVERITY_RANK, Case.last_activity_at, Case.id, Case.status, Case.assignee_sub)
+# Soonest due first (the cases due soon, the breaching view), then those with nothing due (NULL) by
+# latest activity: the queue's due order in the index's own, for the cases with and without a due time.
+Index(
+    "ix_cases_queue_due",
+    Case.next_due_at,
+    Case.last_activity_at.desc(),
+    Case.id,
+    Case.status,
+    Case.assignee_sub,
+)
 
 
 class CaseStatusCount(Base):

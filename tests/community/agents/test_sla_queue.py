@@ -10,7 +10,7 @@ from sqlalchemy import event
 
 from shared.database import utcnow
 from support_community.cases.models import Severity, Status
-from support_community.cases.services import sla
+from support_community.cases.services import queue, sla
 from support_community.extensions import db
 from tests.community.agents.test_queue import get, rows
 from tests.community.factories import make_case, make_person
@@ -101,4 +101,42 @@ def test_sqlite_finds_the_breaching_cases_from_their_due_time_not_from_every_ope
     for statement, parameters in statements:
         plan = db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
         steps = [row[-1] for row in plan if row[-1].startswith(("SEARCH cases", "SCAN cases"))]
-        assert steps and "ix_cases_next_due_at" in steps[-1], (steps, statement)
+        assert steps and "ix_cases_queue_due" in steps[-1], (steps, statement)
+
+
+@pytest.mark.parametrize("walking", [False, True], ids=["looked up", "walked"])
+@pytest.mark.parametrize("status", ["open", "all"])
+def test_soonest_due_first_pages_through_every_case_in_order(community_client, agent, monkeypatch, walking, status):
+    """The cases with a due time (soonest first, the latest activity first among equal ones) and then those
+    with nothing due (waiting, solved: by latest activity), page after page, each case once."""
+    if walking:
+        monkeypatch.setattr(queue, "WALK_FROM", 1)  # SQLite walks the index: as with thousands of cases
+    customer = make_person()
+    now = utcnow()
+    made = []
+    for n in range(13):
+        case_status = [Status.NEW, Status.IN_PROGRESS, Status.WAITING_FOR_CUSTOMER, Status.SOLVED][n % 4]
+        case = make_case(customer, status=case_status, last_activity_at=now - dt.timedelta(hours=n % 5))
+        case.next_due_at = (
+            now + dt.timedelta(hours=[3, 1, 3, 2][n % 4] + n // 8)
+            if case_status in (Status.NEW, Status.IN_PROGRESS)
+            else None
+        )
+        made.append(case)
+    db.session.flush()
+    shown = [case for case in made if status == "all" or case.status != Status.SOLVED]
+    expected = sorted(
+        shown,
+        key=lambda c: (c.next_due_at is None, c.next_due_at or now, -c.last_activity_at.timestamp(), c.id.hex),
+    )
+    filters = queue.QueueFilters(status=status, assignee="any", sort="due")
+    listed, page = [], 1
+    while True:
+        result = queue.queue(filters, agent=agent, page=page, per_page=4)
+        listed += [case.number for case in result.cases]
+        if page * 4 >= result.total:
+            break
+        page += 1
+    assert listed == [case.number for case in expected]
+    # Seven due, then the others: the change from one part to the other falls inside page 2.
+    assert [c.next_due_at is not None for c in expected] == [True] * 7 + [False] * (len(expected) - 7)
