@@ -213,15 +213,19 @@ def widen_org_created() -> None:
 
 
 def add_report_indexes() -> None:
-    """Give a reused database the reports' indexes (as the migration ``a7d3e9b2c415`` does)."""
+    """Give a reused database the reports' indexes and the queue's due order (as the migrations
+    ``a7d3e9b2c415`` and ``b9d4e6f2a813`` do)."""
+    from sqlalchemy import text
     from sqlalchemy.schema import CreateIndex
 
     from support_community.cases.models import Case
     from support_community.extensions import db
 
+    wanted = ("ix_cases_report_opened", "ix_cases_solved", "ix_cases_first_response_due", "ix_cases_queue_due")
     for index in Case.__table__.indexes:
-        if index.name in ("ix_cases_report_opened", "ix_cases_solved", "ix_cases_first_response_due"):
+        if index.name in wanted:
             db.session.execute(CreateIndex(index, if_not_exists=True))
+    db.session.execute(text("DROP INDEX IF EXISTS ix_cases_next_due_at"))
     db.session.commit()
 
 
@@ -448,6 +452,7 @@ def main() -> None:
     agent_pages = [
         ("agent: queue (unassigned and mine)", "/agent?view=inbox"),
         ("agent: all open, by severity", "/agent?status=open&assignee=any&sort=severity"),
+        ("agent: all open, soonest due first", "/agent?status=open&assignee=any&sort=due"),
         ("agent: waiting for the customer", "/agent?view=waiting"),
         ("agent: breaching SLA", "/agent?view=breaching"),
         ("agent: search a common word", "/agent?status=all&assignee=any&q=peppol"),
