@@ -96,7 +96,7 @@ def fill_others(count: int, organizations: int, *, now) -> None:  # noqa: ANN001
     from sqlalchemy import insert, text
 
     from support_community.cases.models import Case, CaseCounter, CaseMessage, MessageKind, Person
-    from support_community.cases.services.demo_scale import BODIES, PRODUCTS, SEVERITY_CYCLE, STATUS_CYCLE, SUBJECTS
+    from support_community.cases.services.demo_scale import BODIES, SEVERITY_CYCLE, STATUS_CYCLE, SUBJECTS, product_of
     from support_community.cases.services.numbering import case_year, format_number
     from support_community.extensions import db
 
@@ -125,7 +125,7 @@ def fill_others(count: int, organizations: int, *, now) -> None:  # noqa: ANN001
                     "number": format_number(year, position + 1),
                     "organization_id": org_id,
                     "organization_name": org_name,
-                    "product_key": PRODUCTS[position % len(PRODUCTS)],
+                    "product_key": product_of(position),
                     "severity": SEVERITY_CYCLE[position % len(SEVERITY_CYCLE)],
                     "status": status,
                     "subject": SUBJECTS[(position * 3) % len(SUBJECTS)],
@@ -454,6 +454,11 @@ def main() -> None:
         ("agent: all open, by severity", "/agent?status=open&assignee=any&sort=severity"),
         ("agent: all open, soonest due first", "/agent?status=open&assignee=any&sort=due"),
         ("agent: waiting for the customer", "/agent?view=waiting"),
+        ("agent: unassigned, soonest due first", "/agent?status=open&assignee=unassigned&sort=due"),
+        ("agent: one product, by severity", "/agent?status=open&assignee=any&product=payroll&sort=severity"),
+        ("agent: critical only, all statuses", "/agent?status=all&assignee=any&severity=critical"),
+        ("agent: an organization by name", "/agent?status=all&assignee=any&organization=gent"),
+        ("agent: all open, page 40", "/agent?status=open&assignee=any&page=40"),
         ("agent: breaching SLA", "/agent?view=breaching"),
         ("agent: search a common word", "/agent?status=all&assignee=any&q=peppol"),
         ("agent: search two words", "/agent?status=all&assignee=any&q=invoice+peppol"),

@@ -62,6 +62,11 @@ STATUS_CYCLE = (
 SEVERITY_CYCLE = (Severity.NORMAL, Severity.LOW, Severity.NORMAL, Severity.HIGH, Severity.NORMAL, Severity.CRITICAL)
 
 
+def product_of(position: int) -> str:
+    """The product of the case at ``position``: each product has cases of every severity and status."""
+    return PRODUCTS[(position // len(SEVERITY_CYCLE)) % len(PRODUCTS)]
+
+
 @dataclass(frozen=True)
 class ScaleReport:
     organizations: int
@@ -150,7 +155,7 @@ def load_scale(clients: int, cases: int, *, now: dt.datetime | None = None) -> S
                     "number": format_number(year, first + offset),
                     "organization_id": client.id,
                     "organization_name": client.name,
-                    "product_key": PRODUCTS[position % len(PRODUCTS)],
+                    "product_key": product_of(position),
                     "severity": SEVERITY_CYCLE[position % len(SEVERITY_CYCLE)],
                     "status": status,
                     "subject": f"{SUBJECTS[position % len(SUBJECTS)]} ({client.customer_number})",
