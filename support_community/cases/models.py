@@ -261,6 +261,9 @@ Index("ix_cases_first_response_due", Case.first_response_due_at)
 # the assignee beside them: a page of "unassigned and mine" or "all open" is read from the index.
 Index("ix_cases_queue_activity", Case.last_activity_at, Case.id, Case.status, Case.assignee_sub)
 Index("ix_cases_queue_severity", SEVERITY_RANK, Case.last_activity_at, Case.id, Case.status, Case.assignee_sub)
+# One product's cases per status, newest activity first: a product with few cases is found from it
+# (counted, listed) instead of by reading every case; a product with many, walking the queue's order.
+Index("ix_cases_queue_product", Case.product_key, Case.status, Case.last_activity_at)
 # Soonest due first (the cases due soon, the breaching view), then those with nothing due (NULL) by
 # latest activity: the queue's due order in the index's own, for the cases with and without a due time.
 Index(

@@ -279,7 +279,7 @@ def _conditions(filters: QueueFilters, *, agent: Person, walk: bool = False) -> 
     if filters.severity:
         conditions.append(Case.severity == Severity(filters.severity))
     if filters.product:
-        conditions.append(Case.product_key == filters.product)
+        conditions.append(_column(Case.product_key, walk) == filters.product)
     if filters.organization:
         conditions.append(_organization_condition(filters.organization))
     conditions.extend(_assignee_conditions(filters, agent=agent, walk=walk))

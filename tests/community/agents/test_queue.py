@@ -11,6 +11,7 @@ from sqlalchemy import delete, event, insert
 
 from shared.database import utcnow
 from support_community.cases.models import Case, CaseMessage, MessageKind, QueuePreference, Severity, Status
+from support_community.cases.services import queue
 from support_community.extensions import db
 from tests.community.auth.fake_op import org
 from tests.community.factories import grant, make_agent, make_case, make_person, make_product
@@ -87,7 +88,10 @@ def test_the_queue_spans_every_organization(community_client, agent):
     assert "Bakkerij Peeters BV" in page and "Garage Janssens NV" in page
 
 
-def test_filters_by_status_severity_and_product(community_client, agent):
+@pytest.mark.parametrize("walking", [False, True], ids=["looked up", "walked"])
+def test_filters_by_status_severity_and_product(community_client, agent, monkeypatch, walking):
+    if walking:
+        monkeypatch.setattr(queue, "WALK_FROM", 1)  # SQLite walks the order's index: as with thousands of cases
     customer = make_person()
     payroll = make_product("payroll", "Payroll")
     critical = make_case(customer, severity=Severity.CRITICAL, status=Status.WAITING_FOR_CUSTOMER)
@@ -98,6 +102,10 @@ def test_filters_by_status_severity_and_product(community_client, agent):
         critical.number
     ]
     assert rows(get(community_client, assignee="any", status="all", product="payroll")) == [on_payroll.number]
+    assert rows(get(community_client, assignee="any", status="open", product="payroll", sort="due")) == [
+        on_payroll.number
+    ]
+    assert rows(get(community_client, assignee="any", status="all", product="new-product")) == []
 
 
 def test_filters_by_organization_name_or_id(community_client, agent):
