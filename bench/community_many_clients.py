@@ -221,7 +221,13 @@ def add_report_indexes() -> None:
     from support_community.cases.models import Case
     from support_community.extensions import db
 
-    wanted = ("ix_cases_report_opened", "ix_cases_solved", "ix_cases_first_response_due", "ix_cases_queue_due")
+    wanted = (
+        "ix_cases_report_opened",
+        "ix_cases_solved",
+        "ix_cases_first_response_due",
+        "ix_cases_queue_due",
+        "ix_cases_queue_product",
+    )
     for index in Case.__table__.indexes:
         if index.name in wanted:
             db.session.execute(CreateIndex(index, if_not_exists=True))
@@ -456,6 +462,7 @@ def main() -> None:
         ("agent: waiting for the customer", "/agent?view=waiting"),
         ("agent: unassigned, soonest due first", "/agent?status=open&assignee=unassigned&sort=due"),
         ("agent: one product, by severity", "/agent?status=open&assignee=any&product=payroll&sort=severity"),
+        ("agent: a product without cases yet", "/agent?status=all&assignee=any&product=new-product"),
         ("agent: critical only, all statuses", "/agent?status=all&assignee=any&severity=critical"),
         ("agent: an organization by name", "/agent?status=all&assignee=any&organization=gent"),
         ("agent: all open, page 40", "/agent?status=open&assignee=any&page=40"),
