@@ -86,6 +86,6 @@ def test_the_reference_page_lists_each_operations_errors_in_a_line_and_stays_und
     case = text[text.index("<h2><code>GET /api/v1/orgs/{org_id}/cases/{case_id}</code></h2>") :]
     case = case[: case.index("</section>")]
     assert '<td data-label="Status">200</td>' in case
-    errors = case[case.index('<p class="api-errors">') :]
+    errors = case[case.index('<ul class="api-errors">') :]
     assert "<b>404</b>" in errors and "<b>401</b>" in errors
     assert 'data-label="Status">404' not in case  # not a table row each
