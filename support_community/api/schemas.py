@@ -174,7 +174,11 @@ class QueueQuery(BaseModel):
     status: Literal["open", "all", "new", "in_progress", "waiting_for_customer", "solved", "closed"] = "open"
     severity: Severity | Literal[""] = ""
     product: str = Field(default="", max_length=64)
-    organization: str = Field(default="", max_length=200, description="Part of the organization's name, or its id.")
+    organization: str = Field(
+        default="",
+        max_length=200,
+        description="Part of the organization's name, its customer or enterprise number, or its id.",
+    )
     assignee: str = Field(
         default="any", max_length=64, description="`me`, `me_or_unassigned`, `unassigned`, `any` or an agent's sub."
     )

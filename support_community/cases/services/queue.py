@@ -22,7 +22,20 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, delete, func, insert, literal_column, or_, select, text, union
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    bindparam,
+    delete,
+    false,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+    union,
+)
 from sqlalchemy.exc import IntegrityError
 
 from support_community.cases.models import (
@@ -256,11 +269,15 @@ class QueuePage:
 
 
 def _organization_condition(text: str) -> ColumnElement[bool]:
+    """The cases of the organization with this id, or of the organizations whose name, customer number or
+    enterprise number the text finds, as the switcher and the search find them (the organizations
+    people act for, ``person_organizations``): looked up there, then their cases through their index,
+    where a part of the name in every case's own copy was a reading of every case (130 ms at a million)."""
     try:
         return Case.organization_id == uuid.UUID(text)
     except ValueError:
-        escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return func.lower(Case.organization_name).like(f"%{escaped}%", escape="\\")
+        side = _organizations_side(text)
+        return side if side is not None else false()
 
 
 def _by_due_time(filters: QueueFilters) -> bool:

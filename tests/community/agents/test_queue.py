@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import delete, event, insert
 
 from shared.database import utcnow
+from support_community.auth.models import PersonOrganization
 from support_community.cases.models import Case, CaseMessage, MessageKind, QueuePreference, Severity, Status
 from support_community.cases.services import queue
 from support_community.extensions import db
@@ -117,6 +118,13 @@ def test_filters_by_organization_name_or_id(community_client, agent):
     assert rows(get(community_client, assignee="any", organization="peeters")) == [peeters.number]
     assert rows(get(community_client, assignee="any", organization=str(peeters_id))) == [peeters.number]
     assert rows(get(community_client, assignee="any", organization="100%_")) == []
+    # As the switcher finds organizations: by customer number or enterprise number (any spelling) too.
+    directory = db.session.get(PersonOrganization, (customer.sub, peeters_id))
+    directory.customer_number, directory.enterprise_number = "100234", "BE 0403.170.701"
+    directory.enterprise_digits = "0403170701"
+    db.session.flush()
+    for typed in ("100234", "0403.170.701", "BE 0403170701"):
+        assert rows(get(community_client, assignee="any", organization=typed)) == [peeters.number], typed
 
 
 def test_filters_by_assignee(community_client, agent):
