@@ -20,7 +20,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -305,7 +305,8 @@ def _conditions(filters: QueueFilters, *, agent: Person, walk: bool = False) -> 
         conditions.append(_search_condition(filters.q, per_case=walk))
     if _by_due_time(filters):
         due = bindparam("breaching_from", sla.soon_threshold(), type_=Case.next_due_at.type)
-        conditions.append(text("likelihood(cases.next_due_at <= :breaching_from, 0.001)").bindparams(due))
+        likely = text("likelihood(cases.next_due_at <= :breaching_from, 0.001)").bindparams(due)
+        conditions.append(cast(ColumnElement[bool], likely))  # a condition written as SQLite's text
     elif filters.sla == "breaching":
         conditions.append(sla.breaching_condition())
     return conditions
