@@ -140,15 +140,22 @@ password_check_limit = limiter.limit(
 
 @bp.errorhandler(TooManyRequests)
 def too_many_requests(error: TooManyRequests) -> ResponseReturnValue:
-    message = _("Too many attempts. Please wait a few minutes and try again.")
-    retry_after = _retry_after()
-    headers = {"Retry-After": str(retry_after)} if retry_after else {}
     if request.endpoint == "accounts.sign_in":
         count_sign_in("throttled")
         form = SignInForm()
         form.next.data = _next_from_request()
-        return render_template("accounts/sign_in.html", form=form, problem=message), 429, headers
-    return render_template("accounts/too_many_requests.html", message=message), 429, headers
+        return throttled(lambda message: render_template("accounts/sign_in.html", form=form, problem=message))
+    return throttled()
+
+
+def throttled(page: Callable[[str], str] | None = None) -> ResponseReturnValue:
+    """The answer to a form sent too often: 429, ``Retry-After`` when the limit tells, and ``page`` made
+    with the message (by default a page saying only that)."""
+    message = _("Too many attempts. Please wait a few minutes and try again.")
+    retry_after = _retry_after()
+    headers = {"Retry-After": str(retry_after)} if retry_after else {}
+    body = page(message) if page else render_template("accounts/too_many_requests.html", message=message)
+    return body, 429, headers
 
 
 def _retry_after() -> int | None:

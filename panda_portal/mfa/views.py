@@ -16,8 +16,8 @@ from panda_portal.accounts.views import (
     _config_value,
     _failed,
     _note_failure,
-    _retry_after,
     _signed_in_account_key,
+    throttled,
 )
 from panda_portal.extensions import db, limiter
 from panda_portal.mfa import pending
@@ -84,12 +84,9 @@ code_check_limit = limiter.limit(
 
 @bp.errorhandler(TooManyRequests)
 def too_many_requests(_error: TooManyRequests) -> ResponseReturnValue:
-    message = _("Too many attempts. Please wait a few minutes and try again.")
-    retry_after = _retry_after()
-    headers = {"Retry-After": str(retry_after)} if retry_after else {}
     if request.endpoint in ("mfa.second_step", "mfa.passkey_sign_in"):
         count_sign_in("throttled")
-    return render_template("accounts/too_many_requests.html", message=message), 429, headers
+    return throttled()
 
 
 def _next() -> str:
