@@ -496,10 +496,10 @@ def queue(filters: QueueFilters, *, agent: Person, page: int = 1, per_page: int 
     # status and the assignee from the index on the way (``+cases.status`` is looked up through
     # no index), and stops after a page. PostgreSQL's planner chooses that itself.
     walk = (capped or total >= WALK_FROM) and db.session.get_bind().dialect.name == "sqlite"
+    walk = walk or _by_due_time(filters)
     sets = _condition_sets(filters, agent=agent, walk=walk)
     if filters.status != "all":
-        status = _column(Case.status, walk or _by_due_time(filters))
-        sets = [[*conditions, status.in_(statuses)] for conditions in sets]
+        sets = [[*conditions, _column(Case.status, walk).in_(statuses)] for conditions in sets]
     # The page's ids first (from an index that holds the order and the filters), then their rows.
     parts = _parts(sets, filters, up_to=page * per_page + 1)
     if len(parts) == 1:
